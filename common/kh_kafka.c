@@ -1,0 +1,236 @@
+/*
+ * kh_kafka — builds librdkafka configurations from kh_config and creates
+ * the three kinds of client every service uses, so the delivery guarantees
+ * (idempotence, manual offsets, read_committed) live in one place.
+ */
+#include "kh_kafka.h"
+
+#include "kh_log.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+/* Key/value pairs, NULL-terminated. */
+static const char *const producer_defaults[] = {
+    "bootstrap.servers", KH_KAFKA_DEFAULT_BOOTSTRAP, "linger.ms", "5",
+    "compression.codec", "none",                     "acks",      "all",
+    NULL};
+static const char *const producer_required[] = {"enable.idempotence", "true", NULL};
+static const char *const consumer_defaults[] = {
+    "bootstrap.servers", KH_KAFKA_DEFAULT_BOOTSTRAP, "auto.offset.reset", "earliest", NULL};
+static const char *const consumer_required[] = {
+    "enable.auto.commit", "false", "enable.auto.offset.store", "false",
+    "isolation.level",    "read_committed", NULL};
+
+static int set_one(rd_kafka_conf_t *conf, const char *name, const char *value, const char *key,
+                   char *err, size_t errlen) {
+    char why[256];
+    if (rd_kafka_conf_set(conf, name, value, why, sizeof(why)) == RD_KAFKA_CONF_OK)
+        return 0;
+    snprintf(err, errlen, "config %s: %s", key, why);
+    return -1;
+}
+
+static int set_pairs(rd_kafka_conf_t *conf, const char *const *kv, char *err, size_t errlen) {
+    for (; *kv; kv += 2)
+        if (set_one(conf, kv[0], kv[1], kv[0], err, errlen))
+            return -1;
+    return 0;
+}
+
+/* A required setting may be restated in config, never changed. */
+static int check_required(const kh_config *c, const char *const *kv, char *err, size_t errlen) {
+    char key[128];
+    for (; *kv; kv += 2) {
+        snprintf(key, sizeof(key), "kafka.%s", kv[0]);
+        const char *v = kh_config_get(c, key, NULL);
+        if (v && strcasecmp(v, kv[1]) != 0) {
+            snprintf(err, errlen, "config %s: must be %s (ketenhub relies on it)", key, kv[1]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+typedef struct passthrough {
+    rd_kafka_conf_t *conf;
+    char *err;
+    size_t errlen;
+    int failed;
+} passthrough;
+
+static void pass_key(const char *key, const char *value, void *ud) {
+    passthrough *p = ud;
+    if (!p->failed)
+        p->failed = set_one(p->conf, key + strlen("kafka."), value, key, p->err, p->errlen);
+}
+
+/* librdkafka logs with syslog levels: 0-3 error, 4 warning, 5-6 notice and
+ * info, 7 debug. */
+static int log_level(int syslog_level) {
+    if (syslog_level <= 3)
+        return KH_LOG_ERROR;
+    if (syslog_level == 4)
+        return KH_LOG_WARN;
+    return syslog_level <= 6 ? KH_LOG_INFO : KH_LOG_DEBUG;
+}
+
+static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {
+    int kl = log_level(level);
+    if (kh_log_enabled(kl))
+        kh_log(kl, buf,
+               json_pack("{s:s, s:s, s:s}", "component", "librdkafka", "client",
+                         rd_kafka_name(rk), "facility", fac));
+}
+
+/* What a waiting kh_kafka_produce_sync() learns from the delivery report;
+ * done is written last (release) so the other fields are visible to the
+ * waiter once it reads done (acquire), whichever thread served the report. */
+typedef struct sync_report {
+    rd_kafka_resp_err_t err;
+    int32_t partition;
+    int64_t offset;
+    atomic_int done;
+} sync_report;
+
+static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
+    (void)opaque;
+    sync_report *r = m->_private;
+    if (r) {
+        r->err = m->err;
+        r->partition = m->partition;
+        r->offset = m->offset;
+        atomic_store_explicit(&r->done, 1, memory_order_release);
+    } else if (m->err) {
+        kh_log(KH_LOG_WARN, "kafka delivery failed",
+               json_pack("{s:s, s:s, s:i, s:s}", "client", rd_kafka_name(rk), "topic",
+                         rd_kafka_topic_name(m->rkt), "partition", (int)m->partition, "error",
+                         rd_kafka_err2str(m->err)));
+    }
+}
+
+/* The configuration up to the identity arguments (steps 1-3 of kh_kafka.h). */
+static rd_kafka_conf_t *conf_base(const kh_config *c, const char *const *defaults,
+                                  const char *const *required, char *err, size_t errlen) {
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    passthrough p = {conf, err, errlen, 0};
+    if (set_pairs(conf, defaults, err, errlen) == 0 &&
+        check_required(c, required, err, errlen) == 0) {
+        kh_config_each(c, "kafka.", pass_key, &p);
+        if (!p.failed && set_pairs(conf, required, err, errlen) == 0)
+            return conf;
+    }
+    rd_kafka_conf_destroy(conf);
+    return NULL;
+}
+
+/* Steps 5-6 and the handle; conf is consumed either way. */
+static rd_kafka_t *client_new(rd_kafka_type_t type, rd_kafka_conf_t *conf,
+                              kh_kafka_conf_hook *hook, void *ud, char *err, size_t errlen) {
+    rd_kafka_conf_set_log_cb(conf, log_cb);
+    if (type == RD_KAFKA_PRODUCER)
+        rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
+    if (hook && hook(conf, ud, err, errlen)) {
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+    }
+    rd_kafka_t *rk = rd_kafka_new(type, conf, err, errlen);
+    if (rk == NULL)
+        rd_kafka_conf_destroy(conf);
+    return rk;
+}
+
+rd_kafka_t *kh_kafka_producer_new(const kh_config *c, kh_kafka_conf_hook *hook, void *ud,
+                                  char *err, size_t errlen) {
+    rd_kafka_conf_t *conf = conf_base(c, producer_defaults, producer_required, err, errlen);
+    return conf ? client_new(RD_KAFKA_PRODUCER, conf, hook, ud, err, errlen) : NULL;
+}
+
+rd_kafka_t *kh_kafka_txn_producer_new(const kh_config *c, const char *transactional_id,
+                                      kh_kafka_conf_hook *hook, void *ud, char *err,
+                                      size_t errlen) {
+    rd_kafka_conf_t *conf = conf_base(c, producer_defaults, producer_required, err, errlen);
+    if (conf == NULL)
+        return NULL;
+    if (set_one(conf, "transactional.id", transactional_id, "transactional id", err, errlen)) {
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+    }
+    rd_kafka_t *rk = client_new(RD_KAFKA_PRODUCER, conf, hook, ud, err, errlen);
+    if (rk == NULL)
+        return NULL;
+    /* -1: librdkafka waits 2 * transaction.timeout.ms, so the wait is
+     * configuration rather than a constant here. */
+    rd_kafka_error_t *e = rd_kafka_init_transactions(rk, -1);
+    if (e) {
+        snprintf(err, errlen, "kafka init_transactions (transactional.id %s): %s",
+                 transactional_id, rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+        rd_kafka_destroy(rk);
+        return NULL;
+    }
+    return rk;
+}
+
+rd_kafka_t *kh_kafka_consumer_new(const kh_config *c, const char *group_id,
+                                  kh_kafka_conf_hook *hook, void *ud, char *err, size_t errlen) {
+    rd_kafka_conf_t *conf = conf_base(c, consumer_defaults, consumer_required, err, errlen);
+    if (conf == NULL)
+        return NULL;
+    if (set_one(conf, "group.id", group_id, "group id", err, errlen)) {
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+    }
+    rd_kafka_t *rk = client_new(RD_KAFKA_CONSUMER, conf, hook, ud, err, errlen);
+    if (rk)
+        rd_kafka_poll_set_consumer(rk);
+    return rk;
+}
+
+int kh_kafka_header_get(rd_kafka_message_t *m, const char *name, char *buf, size_t buflen) {
+    rd_kafka_headers_t *hdrs;
+    const void *value;
+    size_t size;
+    if (rd_kafka_message_headers(m, &hdrs) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+        rd_kafka_header_get_last(hdrs, name, &value, &size) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        return -1;
+    if (size >= buflen)
+        return -2;
+    if (size)
+        memcpy(buf, value, size);
+    buf[size] = '\0';
+    return 0;
+}
+
+int kh_kafka_produce_sync(rd_kafka_t *rk, const char *topic, const void *key, size_t keylen,
+                          const void *value, size_t len, rd_kafka_headers_t *headers,
+                          int32_t *partition, int64_t *offset, char *err, size_t errlen) {
+    sync_report r = {.err = RD_KAFKA_RESP_ERR_NO_ERROR};
+    atomic_init(&r.done, 0);
+    /* RD_KAFKA_V_VALUE wants a mutable pointer; with F_COPY it is only read. */
+    rd_kafka_resp_err_t e = rd_kafka_producev(
+        rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, keylen),
+        RD_KAFKA_V_VALUE((void *)value, len),
+        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(headers),
+        RD_KAFKA_V_OPAQUE(&r), RD_KAFKA_V_END);
+    if (e) {
+        /* On failure librdkafka leaves the headers with the caller. */
+        if (headers)
+            rd_kafka_headers_destroy(headers);
+        snprintf(err, errlen, "kafka produce to %s: %s", topic, rd_kafka_err2str(e));
+        return -1;
+    }
+    while (!atomic_load_explicit(&r.done, memory_order_acquire))
+        rd_kafka_poll(rk, 50);
+    if (r.err) {
+        snprintf(err, errlen, "kafka delivery to %s: %s", topic, rd_kafka_err2str(r.err));
+        return -1;
+    }
+    if (partition)
+        *partition = r.partition;
+    if (offset)
+        *offset = r.offset;
+    return 0;
+}

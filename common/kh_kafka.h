@@ -1,0 +1,97 @@
+/*
+ * kh_kafka — librdkafka clients configured the ketenhub way.
+ *
+ * Every config key `kafka.X` is handed to librdkafka as property `X`, so
+ * brokers, TLS and SASL are configuration, not code: kafka.bootstrap.servers
+ * (default 127.0.0.1:9092), kafka.security.protocol, kafka.ssl.ca.location,
+ * kafka.sasl.password, ... or their KETENHUB_KAFKA_* environment overrides.
+ * Consequently no non-librdkafka setting may live under `kafka.`: an unknown
+ * property makes client creation fail, naming the key.
+ *
+ * Settings are applied in this order, later winning:
+ *   1. ketenhub defaults (listed per function), which config may change;
+ *   2. the kafka.* config keys;
+ *   3. required settings (listed per function): these carry ketenhub's
+ *      delivery guarantees, and a config key giving one a different value
+ *      is an error rather than silently ignored;
+ *   4. identity arguments (group id, transactional id);
+ *   5. librdkafka's log callback, routed to kh_log as JSON lines (its debug
+ *      output, enabled by kafka.debug, at level debug), and for producers a
+ *      delivery report callback (see kh_kafka_produce_sync);
+ *   6. the caller's hook, which may set anything on the rd_kafka_conf_t.
+ */
+#ifndef KH_KAFKA_H
+#define KH_KAFKA_H
+
+#include "kh_config.h"
+
+#include <librdkafka/rdkafka.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Default bootstrap when kafka.bootstrap.servers is not configured. */
+#define KH_KAFKA_DEFAULT_BOOTSTRAP "127.0.0.1:9092"
+
+/* A caller's last word on a configuration before the client is created:
+ * set callbacks (rd_kafka_conf_set_dr_msg_cb, _rebalance_cb, _stats_cb,
+ * ...), an opaque (rd_kafka_conf_set_opaque) or any property. ud is the
+ * pointer given next to the hook. Return 0, or -1 with a message in err to
+ * abort the creation. */
+typedef int kh_kafka_conf_hook(rd_kafka_conf_t *conf, void *ud, char *err, size_t errlen);
+
+/* An idempotent producer. Defaults: linger.ms=5, compression.codec=none,
+ * acks=all (librdkafka refuses any other acks with idempotence). Required:
+ * enable.idempotence=true. hook may be NULL. Without a dr_msg_cb set by the
+ * hook, failed deliveries are logged (topic, partition, error; never key or
+ * value), kh_kafka_produce_sync() may be used on the producer, and records
+ * produced otherwise must carry no per-message opaque (RD_KAFKA_V_OPAQUE):
+ * it is reserved for kh_kafka_produce_sync(). As with
+ * any librdkafka producer, the caller must serve delivery reports with
+ * rd_kafka_poll() or rd_kafka_flush().
+ * Returns the handle (the caller's, free with rd_kafka_destroy()) or NULL
+ * with a message in err. */
+rd_kafka_t *kh_kafka_producer_new(const kh_config *c, kh_kafka_conf_hook *hook, void *ud,
+                                  char *err, size_t errlen);
+
+/* A transactional producer: as kh_kafka_producer_new() plus
+ * transactional.id = transactional_id, on which rd_kafka_init_transactions()
+ * has succeeded, so the caller can begin a transaction at once. The wait for
+ * the transaction coordinator is librdkafka's 2 * transaction.timeout.ms
+ * (set by kafka.transaction.timeout.ms; librdkafka's default 60000 makes it
+ * two minutes). Returns the handle or NULL with a message in err. */
+rd_kafka_t *kh_kafka_txn_producer_new(const kh_config *c, const char *transactional_id,
+                                      kh_kafka_conf_hook *hook, void *ud, char *err,
+                                      size_t errlen);
+
+/* A group consumer in group group_id; the caller subscribes (or assigns).
+ * Defaults: auto.offset.reset=earliest. Required: enable.auto.commit=false,
+ * enable.auto.offset.store=false, isolation.level=read_committed: a record
+ * counts as consumed only once the caller has processed it, stored its
+ * offset (rd_kafka_offset_store(m->rkt, m->partition, m->offset)) and
+ * committed, or sent the offsets to a transaction. The main queue is
+ * redirected to the consumer queue, so rd_kafka_consumer_poll() serves all
+ * callbacks. Returns the handle (close with rd_kafka_consumer_close(), then
+ * rd_kafka_destroy()) or NULL with a message in err. */
+rd_kafka_t *kh_kafka_consumer_new(const kh_config *c, const char *group_id,
+                                  kh_kafka_conf_hook *hook, void *ud, char *err, size_t errlen);
+
+/* Copies the value of the last header called name in m into buf with a NUL
+ * (a value with NUL bytes is copied whole but reads as the part before the
+ * first). Returns 0 when found, -1 when m has no such header, -2 when the
+ * value does not fit in buflen - 1 bytes (buf is then untouched). */
+int kh_kafka_header_get(rd_kafka_message_t *m, const char *name, char *buf, size_t buflen);
+
+/* Produces one record and blocks until its delivery report: for the CLI and
+ * tests, where waiting per record is fine. The partitioner picks the
+ * partition from the key; key, value and headers may be NULL. Key and value
+ * are copied; headers are taken over in every case. The wait is bounded by
+ * the producer's message.timeout.ms. Safe from several threads at once.
+ * rk must come from kh_kafka_producer_new() or kh_kafka_txn_producer_new()
+ * without a hook-set dr_msg_cb (else this never returns). On success
+ * returns 0 and sets *partition and *offset (each may be NULL); else -1 with
+ * a message in err. */
+int kh_kafka_produce_sync(rd_kafka_t *rk, const char *topic, const void *key, size_t keylen,
+                          const void *value, size_t len, rd_kafka_headers_t *headers,
+                          int32_t *partition, int64_t *offset, char *err, size_t errlen);
+
+#endif

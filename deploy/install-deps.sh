@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs the Debian packages ketenhub builds, tests and runs with, when any
+# is missing. Idempotent: with everything present it only checks and exits.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config      # the C toolchain
+  librdkafka-dev                        # Kafka client
+  libjansson-dev                        # JSON
+  libavro-dev                           # Avro generic values and binary encoding
+  libcurl4-openssl-dev                  # outbound HTTP (push)
+  libmicrohttpd-dev                     # inbound HTTP (ingest, /metrics)
+  libssl-dev                            # HMAC-SHA256, SHA-256, base64
+  check libsubunit-dev                  # unit tests
+  clang libclang-rt-14-dev              # libFuzzer for the fuzz target
+  wrk                                   # load generator for the benchmarks
+)
+# Java and Maven only run Apache Kafka in tests; a JDK installed outside
+# dpkg (as on the development machines) is used as it is.
+command -v java >/dev/null || packages+=(default-jre-headless)
+command -v mvn >/dev/null || packages+=(maven)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "install-deps: installing ${missing[*]}" >&2
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

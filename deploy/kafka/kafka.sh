@@ -1,0 +1,327 @@
+#!/usr/bin/env bash
+# kafka.sh: a real, single-node Apache Kafka (KRaft broker + controller) on
+# 127.0.0.1 for tests and benchmarks. The jars come from Maven Central (the
+# Kafka tarball host is not reachable here); the data lives in a temp dir
+# that `stop` removes. See README.md beside this file.
+#
+#   kafka.sh fetch       resolve the Kafka jars into the cache (idempotent)
+#   kafka.sh start       format + start a broker, wait until it answers, print bootstrap
+#   kafka.sh stop        stop it and remove its data dir (idempotent)
+#   kafka.sh bootstrap   print the running broker's bootstrap address
+#   kafka.sh status      exit 0 if a broker is running
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
+
+version=${KH_KAFKA_VERSION:-4.4.0}
+cache=${KH_KAFKA_CACHE:-$root/.cache/kafka}
+lib=$cache/$version/lib
+state=${KH_KAFKA_STATE:-$root/.cache/kafka/run}
+heap=${KH_KAFKA_HEAP:-512m}
+start_timeout=${KH_KAFKA_START_TIMEOUT:-90}
+
+die() {
+    echo "kafka.sh: error: $*" >&2
+    exit 1
+}
+
+log() {
+    echo "kafka.sh: $*" >&2
+}
+
+# The pom and version that produced a lib/ dir; a mismatch means refetch.
+fetch_stamp() {
+    echo "$version $(sha256sum "$here/pom.xml" | cut -d' ' -f1)"
+}
+
+fetched() {
+    [[ -f $lib/.fetched && $(cat "$lib/.fetched") == "$(fetch_stamp)" ]]
+}
+
+cmd_fetch() {
+    fetched && return 0
+    # Parallel fetches (two test runs at once) would swap lib/ under each other.
+    mkdir -p "$cache"
+    exec 8>"$cache/fetch.lock"
+    flock -w 600 8 || die "another kafka.sh fetch holds $cache/fetch.lock"
+    fetched || download
+    exec 8>&-
+}
+
+download() {
+    command -v mvn >/dev/null || die "mvn not found (apt-get install maven)"
+    command -v java >/dev/null || die "java not found (Kafka $version needs Java 17: apt-get install openjdk-17-jre-headless)"
+    log "fetching Apache Kafka $version jars from Maven Central into $lib"
+    # Copy into a scratch dir and rename, so an interrupted fetch never
+    # leaves a half-filled lib/ that looks complete.
+    mkdir -p "$cache/$version"
+    local tmp
+    tmp=$(mktemp -d "$cache/$version/lib.tmp.XXXXXX")
+    if ! mvn -q -B -Dstyle.color=never -f "$here/pom.xml" -Dkafka.version="$version" \
+            dependency:copy-dependencies -DincludeScope=runtime \
+            -DoutputDirectory="$tmp" >"$tmp.mvn.log" 2>&1; then
+        sed 's/\x1b\[[0-9;]*m//g' "$tmp.mvn.log" | tail -n 40 >&2
+        rm -rf "$tmp" "$tmp.mvn.log"
+        rmdir "$cache/$version" 2>/dev/null || true
+        die "could not fetch Apache Kafka $version from Maven Central (see above)"
+    fi
+    rm -f "$tmp.mvn.log"
+    if [[ ! -f $tmp/kafka_2.13-$version.jar ]]; then
+        rm -rf "$tmp"
+        die "Maven finished but kafka_2.13-$version.jar is missing"
+    fi
+    fetch_stamp >"$tmp/.fetched"
+    rm -rf "$lib"
+    mv "$tmp" "$lib"
+}
+
+# pid of the running broker, or nothing. The pid file alone is not trusted:
+# the pid must still be a java process running kafka.Kafka on our data dir.
+running_pid() {
+    [[ -f $state/pid && -f $state/datadir ]] || return 0
+    local pid datadir cmdline
+    pid=$(cat "$state/pid")
+    datadir=$(cat "$state/datadir")
+    [[ $pid =~ ^[0-9]+$ ]] || return 0
+    cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 0
+    if [[ $cmdline == *"kafka.Kafka $datadir/server.properties"* ]]; then
+        echo "$pid"
+    fi
+}
+
+port_in_use() {
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# A random unprivileged port nobody listens on. Racy in theory; the broker
+# fails loudly on a bind error, so a lost race is visible, not silent.
+free_port() {
+    local port i
+    for ((i = 0; i < 100; i++)); do
+        port=$((20000 + RANDOM % 30000))
+        if ! port_in_use "$port" && [[ $port != "${1:-}" ]]; then
+            echo "$port"
+            return 0
+        fi
+    done
+    die "no free port found on 127.0.0.1"
+}
+
+# Sends a Metadata v4 request (all topics) and succeeds only if the broker
+# answers with at least one registered broker: the port being open is not
+# enough, the broker must have joined its KRaft quorum and be unfenced.
+metadata_ready() {
+    local reply
+    # shellcheck disable=SC2016 # $1 is the inner shell's argument
+    reply=$(timeout 3 bash -c '
+        exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
+        # size 20 | api_key 3 (Metadata) | version 4 | correlation 42 |
+        # client_id "khprb" | topics null (-1) | allow_auto_topic_creation false
+        printf "\x00\x00\x00\x14\x00\x03\x00\x04\x00\x00\x00\x2a\x00\x05khprb\xff\xff\xff\xff\x00" >&3
+        head -c 16 <&3 | od -An -v -tx1 | tr -d " \n"' _ "$1" 2>/dev/null) || return 1
+    # size(4) correlation(4)=42 throttle(4) broker count(4) > 0
+    [[ ${#reply} -eq 32 && ${reply:8:8} == 0000002a && ${reply:24:8} != 00000000 ]]
+}
+
+write_config() {
+    local datadir=$1 port=$2 cport=$3
+    cat >"$datadir/server.properties" <<EOF
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$cport
+listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
+advertised.listeners=PLAINTEXT://127.0.0.1:$port
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+log.dirs=$datadir/logs
+auto.create.topics.enable=true
+delete.topic.enable=true
+num.partitions=4
+default.replication.factor=1
+min.insync.replicas=1
+# One node: the internal topics must accept replication factor 1 and
+# min.isr 1, or consumer groups and transactions never become available.
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=8
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+transaction.state.log.num.partitions=8
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+EOF
+    # Console only: kafka.sh sends the broker's stdout to $state/kafka.log.
+    cat >"$datadir/log4j2.properties" <<'EOF'
+status = warn
+appender.console.type = Console
+appender.console.name = console
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = info
+rootLogger.appenderRef.console.ref = console
+logger.request.name = kafka.request.logger
+logger.request.level = warn
+logger.statechange.name = state.change.logger
+logger.statechange.level = warn
+EOF
+}
+
+cmd_start() {
+    local pid
+    pid=$(running_pid)
+    [[ -z $pid ]] || die "a broker is already running (pid $pid, bootstrap $(cat "$state/bootstrap")); run '$0 stop' first"
+    cmd_fetch
+    mkdir -p "$state"
+    rm -f "$state/pid" "$state/datadir" "$state/bootstrap"
+
+    local port cport datadir cluster_id t0
+    port=${KH_KAFKA_PORT:-$(free_port)}
+    port_in_use "$port" && die "port $port on 127.0.0.1 is already in use"
+    cport=${KH_KAFKA_CONTROLLER_PORT:-$(free_port "$port")}
+    datadir=$(mktemp -d "${TMPDIR:-/tmp}/kh-kafka.XXXXXX")
+    echo "$datadir" >"$state/datadir"
+    write_config "$datadir" "$port" "$cport"
+    t0=$(date +%s%N)
+
+    # A KRaft cluster id is a base64url-encoded 16-byte UUID; making it here
+    # saves one JVM start (kafka-storage random-uuid).
+    cluster_id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
+    local jvm=(java -Djava.awt.headless=true
+        -Dlog4j2.configurationFile="$datadir/log4j2.properties" -cp "$lib/*")
+    if ! "${jvm[@]}" -Xmx256m -XX:TieredStopAtLevel=1 \
+            kafka.tools.StorageTool format -t "$cluster_id" \
+            -c "$datadir/server.properties" >"$state/kafka.log" 2>&1; then
+        cat "$state/kafka.log" >&2
+        rm -rf "$datadir"
+        rm -f "$state/datadir"
+        die "formatting the Kafka storage failed (log above)"
+    fi
+
+    # setsid: the broker must not get the terminal's SIGINT meant for a test
+    # run; with-kafka.sh and `stop` end it deliberately.
+    setsid "${jvm[@]}" -Xms"$heap" -Xmx"$heap" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
+        kafka.Kafka "$datadir/server.properties" >>"$state/kafka.log" 2>&1 </dev/null 8>&- 9>&- &
+    pid=$!
+    echo "$pid" >"$state/pid"
+
+    local deadline=$((SECONDS + start_timeout))
+    until metadata_ready "$port"; do
+        if ! kill -0 "$pid" 2>/dev/null; then
+            start_failed "the broker exited during startup"
+        fi
+        if ((SECONDS >= deadline)); then
+            start_failed "the broker did not answer a metadata request on 127.0.0.1:$port within ${start_timeout}s"
+        fi
+        sleep 0.2
+    done
+    echo "127.0.0.1:$port" >"$state/bootstrap"
+    log "Apache Kafka $version ready on 127.0.0.1:$port in $((($(date +%s%N) - t0) / 1000000)) ms (pid $pid, data $datadir, log $state/kafka.log)"
+    echo "127.0.0.1:$port"
+}
+
+start_failed() {
+    echo "kafka.sh: error: $1" >&2
+    # The first error usually names the cause; the tail shows where it ended.
+    echo "--- first errors in $state/kafka.log:" >&2
+    grep -m 5 -E '^\[[^]]*\] (ERROR|FATAL) ' "$state/kafka.log" >&2 || true
+    echo "--- last lines of $state/kafka.log:" >&2
+    tail -n 30 "$state/kafka.log" >&2 || true
+    cmd_stop >/dev/null 2>&1 || true
+    exit 1
+}
+
+cmd_stop() {
+    local pid datadir i
+    pid=$(running_pid)
+    if [[ -n $pid ]]; then
+        kill -TERM "$pid" 2>/dev/null || true
+        # A single-node KRaft broker shuts down in a few seconds; past 30
+        # it is stuck, and the data dir is thrown away anyway.
+        for ((i = 0; i < 300; i++)); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        if kill -0 "$pid" 2>/dev/null; then
+            log "broker pid $pid ignored SIGTERM for 30s, sending SIGKILL"
+            kill -KILL "$pid" 2>/dev/null || true
+            for ((i = 0; i < 50; i++)); do
+                kill -0 "$pid" 2>/dev/null || break
+                sleep 0.1
+            done
+        fi
+    fi
+    if [[ -f $state/datadir ]]; then
+        datadir=$(cat "$state/datadir")
+        # Only ever remove a dir this script made.
+        if [[ $datadir == */kh-kafka.* && -d $datadir ]]; then
+            rm -rf "$datadir"
+        fi
+    fi
+    rm -f "$state/pid" "$state/datadir" "$state/bootstrap"
+}
+
+cmd_bootstrap() {
+    [[ -n $(running_pid) && -f $state/bootstrap ]] || die "no broker is running (state dir $state)"
+    cat "$state/bootstrap"
+}
+
+cmd_status() {
+    local pid
+    pid=$(running_pid)
+    if [[ -n $pid && -f $state/bootstrap ]]; then
+        echo "running: pid $pid, bootstrap $(cat "$state/bootstrap")"
+    else
+        echo "not running"
+        return 1
+    fi
+}
+
+usage() {
+    cat <<EOF
+usage: $0 fetch|start|stop|bootstrap|status
+
+  fetch      resolve the Apache Kafka $version jars from Maven Central into
+             $lib (does nothing when they are there)
+  start      fetch, format a temp data dir, start a single-node KRaft broker on
+             127.0.0.1, wait until it answers a metadata request, print its
+             bootstrap address
+  stop       stop the broker (SIGTERM, SIGKILL after 30s), remove its data dir
+  bootstrap  print the running broker's bootstrap address
+  status     say whether a broker is running (exit 1 if not)
+
+environment:
+  KH_KAFKA_VERSION          Kafka version (default 4.4.0)
+  KH_KAFKA_CACHE            jar cache root; jars go to \$KH_KAFKA_CACHE/<version>/lib
+                            (default $root/.cache/kafka)
+  KH_KAFKA_STATE            state dir: pid, data dir, bootstrap, kafka.log
+                            (default $root/.cache/kafka/run)
+  KH_KAFKA_PORT             broker port (default: a free one)
+  KH_KAFKA_CONTROLLER_PORT  KRaft controller port (default: a free one)
+  KH_KAFKA_HEAP             JVM heap (default 512m)
+  KH_KAFKA_START_TIMEOUT    seconds to wait for readiness (default 90)
+EOF
+}
+
+# One start or stop at a time per state dir: two racing starts would both
+# pass the "already running" check and leave an unrecorded broker behind.
+locked() {
+    mkdir -p "$state"
+    exec 9>"$state/lock"
+    flock -w 120 9 || die "another kafka.sh holds $state/lock"
+    "$@"
+}
+
+case ${1:-} in
+    fetch) cmd_fetch ;;
+    start) locked cmd_start ;;
+    stop) locked cmd_stop ;;
+    bootstrap) cmd_bootstrap ;;
+    status) cmd_status ;;
+    -h | --help | help) usage ;;
+    *)
+        usage >&2
+        exit 2
+        ;;
+esac
