@@ -395,20 +395,23 @@ static json_t *get_scalar(const kh_node *n, avro_value_t *v) {
         return avro_value_get_float(v, &f) ? NULL : json_real(f);
     case KH_DOUBLE:
         return avro_value_get_double(v, &d) ? NULL : json_real(d);
-    case KH_BYTES: {
-        if (avro_value_get_bytes(v, &bytes, &size))
-            return NULL;
-        char *b64 = malloc(4 * ((size + 2) / 3) + 1);
-        if (!b64)
-            return NULL;
-        EVP_EncodeBlock((unsigned char *)b64, bytes, (int)size);
-        json_t *out = json_string(b64);
-        free(b64);
-        return out;
-    }
+    case KH_BYTES:
+        return avro_value_get_bytes(v, &bytes, &size) ? NULL : kh_codec_bytes_json(bytes, size);
     default:
         return json_null();
     }
+}
+
+json_t *kh_codec_bytes_json(const void *data, size_t len) {
+    if (!data)
+        return json_null();
+    char *b64 = malloc(4 * ((len + 2) / 3) + 1);
+    if (!b64)
+        return NULL;
+    EVP_EncodeBlock((unsigned char *)b64, data, (int)len);
+    json_t *s = json_string(b64);
+    free(b64);
+    return s;
 }
 
 static json_t *get(const kh_node *n, avro_value_t *v) {

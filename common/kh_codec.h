@@ -60,6 +60,10 @@ kh_decode_status kh_codec_decode(const kh_schemas *all, const void *data, size_t
                                  const kh_schema **which, avro_value_t *out, char *err,
                                  size_t errlen);
 
+/* The natural JSON of Avro bytes: a base64 string (json null for NULL
+ * data); NULL when out of memory. */
+json_t *kh_codec_bytes_json(const void *data, size_t len);
+
 /* Reads the schema id of a wire-format record without decoding; -1 when
  * the header is missing or the magic byte is wrong. */
 int64_t kh_codec_schema_id(const void *data, size_t len);

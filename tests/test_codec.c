@@ -5,6 +5,7 @@
  */
 #include "kh_codec.h"
 #include "kh_schema.h"
+#include "testlib.h"
 
 #include <check.h>
 #include <stdio.h>
@@ -235,9 +236,5 @@ int main(void) {
     tcase_add_test(tc, array_count_of_int64_min_is_refused);
     tcase_add_test(tc, bytes_and_longs_round_trip);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return kh_test_run(s);
 }

@@ -3,6 +3,7 @@
  * overrides, kh_config_each merging, typed getters.
  */
 #include "kh_config.h"
+#include "testlib.h"
 
 #include <check.h>
 #include <stdio.h>
@@ -285,9 +286,5 @@ static void clear_ketenhub_env(void) {
 
 int main(void) {
     clear_ketenhub_env();
-    SRunner *sr = srunner_create(config_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return kh_test_run(config_suite());
 }

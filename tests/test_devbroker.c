@@ -107,9 +107,5 @@ int main(void) {
     tcase_add_test(tc, produce_and_consume_over_tcp);
     tcase_add_test(tc, sigusr1_takes_the_cluster_down_and_sigusr2_brings_it_back);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return kh_test_run(s);
 }

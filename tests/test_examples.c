@@ -10,6 +10,7 @@
 #include "kh_ref.h"
 #include "kh_schema.h"
 #include "kh_time.h"
+#include "testlib.h"
 
 #include <check.h>
 #include <dirent.h>
@@ -191,9 +192,5 @@ int main(void) {
     tcase_add_loop_test(tc, invalid_examples_rejected_with_their_pointer, 0, n);
     tcase_add_loop_test(tc, every_invalid_file_is_listed, 0, n);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return kh_test_run(s);
 }

@@ -9,6 +9,7 @@
  */
 #include "kh_kafka.h"
 #include "kh_log.h"
+#include "testlib.h"
 
 #include <check.h>
 #include <librdkafka/rdkafka_mock.h>
@@ -707,9 +708,5 @@ static void clear_ketenhub_env(void) {
 int main(void) {
     clear_ketenhub_env();
     kh_log_setup("test_kafka", KH_LOG_WARN, STDERR_FILENO);
-    SRunner *sr = srunner_create(kafka_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return kh_test_run(kafka_suite());
 }

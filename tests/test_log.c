@@ -5,6 +5,7 @@
  */
 #include "kh_bsn.h"
 #include "kh_log.h"
+#include "testlib.h"
 
 #include <check.h>
 #include <fcntl.h>
@@ -284,9 +285,5 @@ static Suite *log_suite(void) {
 }
 
 int main(void) {
-    SRunner *sr = srunner_create(log_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return kh_test_run(log_suite());
 }

@@ -4,6 +4,7 @@
  */
 #include "kh_metrics.h"
 #include "kh_ops.h"
+#include "testlib.h"
 
 #include <check.h>
 #include <curl/curl.h>
@@ -140,10 +141,7 @@ int main(void) {
     tcase_add_test(tc, ops_endpoints_answer);
     tcase_add_test(tc, bad_listen_address_is_explained);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int rc = kh_test_run(s);
     curl_global_cleanup();
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return rc;
 }

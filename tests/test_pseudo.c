@@ -3,6 +3,7 @@
  * and the pseudonym's properties.
  */
 #include "kh_pseudo.h"
+#include "testlib.h"
 
 #include <check.h>
 #include <stdio.h>
@@ -117,9 +118,5 @@ static Suite *pseudo_suite(void) {
 }
 
 int main(void) {
-    SRunner *sr = srunner_create(pseudo_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return kh_test_run(pseudo_suite());
 }

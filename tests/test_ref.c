@@ -9,6 +9,7 @@
  */
 #include "kh_ref.h"
 #include "kh_time.h"
+#include "testlib.h"
 
 #include <check.h>
 #include <dirent.h>
@@ -867,9 +868,5 @@ static Suite *ref_suite(void) {
 }
 
 int main(void) {
-    SRunner *sr = srunner_create(ref_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed != 0;
+    return kh_test_run(ref_suite());
 }

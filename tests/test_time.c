@@ -2,6 +2,7 @@
  * test_time — calendar arithmetic and the JSON forms of dates and timestamps.
  */
 #include "kh_time.h"
+#include "testlib.h"
 
 #include <check.h>
 #include <stdlib.h>
@@ -73,9 +74,5 @@ int main(void) {
     tcase_add_test(tc, timestamps_reject_malformed);
     tcase_add_test(tc, age_counts_birthdays);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return kh_test_run(s);
 }

@@ -31,6 +31,14 @@ static void sleep_ms(int ms) {
     nanosleep(&ts, NULL);
 }
 
+int kh_test_run(Suite *s) {
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
 const char *kh_test_bin(const char *program) {
     static char path[1024];
     const char *dir = getenv("KH_BIN_DIR");

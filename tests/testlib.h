@@ -9,10 +9,14 @@
 #ifndef KH_TESTLIB_H
 #define KH_TESTLIB_H
 
+#include <check.h>
 #include <librdkafka/rdkafka.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+
+/* Runs the suite (and frees it); EXIT_SUCCESS when every test passed. */
+int kh_test_run(Suite *s);
 
 /* The path of a program in build/bin (from KH_BIN_DIR); static buffer. */
 const char *kh_test_bin(const char *program);

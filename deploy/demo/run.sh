@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The demo hub, as `make run` starts it: the embedded broker (devbroker) and
-# every ketenhub service built so far, on loopback. Ctrl-C stops everything.
+# every ketenhub service that is built and has a demo configuration
+# (deploy/demo/<service>.conf), on loopback. Ctrl-C stops everything.
 #   deploy/demo/run.sh <build-dir>
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 build=$(cd "${1:-$root/build}" && pwd)
 bin=$build/bin
+demo=$root/deploy/demo
 run=$(mktemp -d "${TMPDIR:-/tmp}/ketenhub-demo.XXXXXX")
 
 pids=()
@@ -17,26 +19,38 @@ stop() {
 }
 trap stop INT TERM EXIT
 
-"$bin/ketenhub-devbroker" --bootstrap-file "$run/bootstrap" &
+"$bin/ketenhub-devbroker" --bootstrap-file "$run/bootstrap" 2>"$run/devbroker.log" &
 pids+=($!)
 for _ in $(seq 100); do [ -s "$run/bootstrap" ] && break; sleep 0.1; done
 [ -s "$run/bootstrap" ] || { echo "demo: devbroker did not start" >&2; exit 1; }
-bootstrap=$(cat "$run/bootstrap")
+export KETENHUB_KAFKA_BOOTSTRAP_SERVERS
+KETENHUB_KAFKA_BOOTSTRAP_SERVERS=$(cat "$run/bootstrap")
+export KETENHUB_REFERENCE_DIR=${KETENHUB_REFERENCE_DIR:-$root/deploy/reference}
 
 echo "demo: checking the example events with the CLI"
-for f in "$root"/schemas/examples/*/valid/*.json; do
+for f in "$demo"/../../schemas/examples/*/valid/*.json; do
   event=$(basename "$(dirname "$(dirname "$f")")")
-  printf '  %-60s ' "${f#"$root"/}"
-  "$bin/ketenhub" validate "$event" "$f"
+  "$bin/ketenhub" validate "$event" "$f" >/dev/null || echo "demo: $f no longer validates" >&2
+done
+
+# Services start in data-flow order; each logs JSON lines to its own file.
+started=()
+for svc in ingest route push watch; do
+  [ -x "$bin/ketenhub-$svc" ] && [ -f "$demo/$svc.conf" ] || continue
+  (cd "$demo" && exec "$bin/ketenhub-$svc" --config "$demo/$svc.conf") 2>"$run/$svc.log" &
+  pids+=($!)
+  started+=("$svc")
 done
 
 cat <<MSG
 
 ketenhub demo is running.
-  Kafka bootstrap (embedded devbroker): $bootstrap
-    export KETENHUB_KAFKA_BOOTSTRAP_SERVERS=$bootstrap
+  Kafka bootstrap (embedded devbroker): $KETENHUB_KAFKA_BOOTSTRAP_SERVERS
+    (in memory, keeps only the newest ~5 MiB per partition: a demo, never a store)
+  Services: ${started[*]:-none yet}; logs in $run/<service>.log
   Check an event:   $bin/ketenhub validate aanmelding schemas/examples/aanmelding/valid/01-geplaatst-rotterdam.json
   Schemas and ids:  $bin/ketenhub schema
+$( [ -f "$demo/README.md" ] && sed -n '/^## Try it/,$p' "$demo/README.md" )
 Press Ctrl-C to stop.
 MSG
 wait

@@ -1,0 +1,42 @@
+/*
+ * kh_deadletter — building the record a service writes to
+ * ketenhub.deadletter.v1 when it gives up on a record (poison) or a
+ * delivery (push): the DeadLetter Avro value (schemas/avro/deadletter.avsc)
+ * plus headers carrying the reason and origin, so operators can filter
+ * without decoding and replay can find the original.
+ *
+ * Headers: dlq-reason (the reason_code symbol), dlq-service,
+ * dlq-origin-topic, dlq-origin-partition, dlq-origin-offset, and
+ * dlq-ontvanger ("TYPE:CODE") for failed deliveries.
+ *
+ * The caller produces the result (in its transaction, if it has one) with
+ * the original key, so a child's dead letters stay in one partition.
+ */
+#ifndef KH_DEADLETTER_H
+#define KH_DEADLETTER_H
+
+#include <librdkafka/rdkafka.h>
+#include <stddef.h>
+
+#include "kh_schema.h"
+
+/* The topic name (before topic.prefix). */
+#define KH_DEADLETTER_TOPIC "ketenhub.deadletter.v1"
+
+typedef struct kh_deadletter {
+    const char *reason_code;      /* a DeadLetterReason symbol: "UNDECODABLE", ... */
+    const char *reason;           /* human-readable, never payload content or a BSN */
+    const char *service;          /* "route", "push" */
+    const rd_kafka_message_t *origin; /* the failed record: topic, partition, offset, key, value */
+    const char *ontvanger_type;   /* for deliveries: the partner; else NULL */
+    const char *ontvanger_code;
+} kh_deadletter;
+
+/* Encodes the DeadLetter value (wire format; caller frees *value) and makes
+ * the headers (caller owns them, or hands them to rd_kafka_producev with
+ * RD_KAFKA_V_HEADERS, which takes them over on success). Returns 0, or -1
+ * with err filled (e.g. an unknown reason_code). */
+int kh_deadletter_build(const kh_schemas *schemas, const kh_deadletter *dl, char **value,
+                        size_t *len, rd_kafka_headers_t **headers, char *err, size_t errlen);
+
+#endif
