@@ -25,6 +25,14 @@ int kh_code_swv(const char *s) { return kh_code_matches(s, "PODDDD") || kh_code_
 int kh_code_school(const char *s) { return kh_code_matches(s, "DDAADD"); }
 int kh_code_agb(const char *s) { return kh_code_matches(s, "DDDDDDDD"); }
 
+int kh_code_in_list(const char *list, const char *item) {
+    size_t n = strlen(item);
+    for (const char *p = list; (p = strstr(p, item)) != NULL; p += n)
+        if ((p == list || p[-1] == ',') && (p[n] == ',' || p[n] == '\0'))
+            return 1;
+    return 0;
+}
+
 static const struct {
     const char *type;
     int (*check)(const char *);

@@ -16,6 +16,9 @@ int kh_code_swv(const char *s);        /* PO or VO + 4 digits, PO2801 */
 int kh_code_school(const char *s);     /* BRIN (2 digits + 2 capitals) + 2-digit vestiging, 12AB00 */
 int kh_code_agb(const char *s);        /* AGB: 8 digits */
 
+/* Is item one of the comma-separated list ("TOEGEKEND,GEWIJZIGD")? */
+int kh_code_in_list(const char *list, const char *item);
+
 /* The format check for an organisation of type GEMEENTE, SWV, SCHOOL or
  * AANBIEDER; 0 for an unknown type. */
 int kh_code_for_type(const char *type, const char *code);

@@ -495,6 +495,7 @@ static int bad(reader *r, const char *fmt, ...) {
 
 static int read_long(reader *r, int64_t *out) {
     uint64_t acc = 0;
+    *out = 0; /* defined on every path, so optimisers see no uninitialised use */
     for (int shift = 0; shift < 64; shift += 7) {
         if (r->p == r->end)
             return bad(r, "truncated varint");
@@ -510,6 +511,7 @@ static int read_long(reader *r, int64_t *out) {
 
 static int read_length(reader *r, size_t *len) {
     int64_t n;
+    *len = 0;
     if (read_long(r, &n))
         return -1;
     if (n < 0 || (uint64_t)n > (uint64_t)(r->end - r->p))

@@ -135,15 +135,6 @@ static const char *resolved_gemeente(const check *c, const char *code) {
     return g ? g->code : NULL;
 }
 
-/* Does the comma-separated list contain the item? */
-static int in_list(const char *list, const char *item) {
-    size_t n = strlen(item);
-    for (const char *p = list; (p = strstr(p, item)) != NULL; p += n)
-        if ((p == list || p[-1] == ',') && (p[n] == ',' || p[n] == '\0'))
-            return 1;
-    return 0;
-}
-
 /* Where the child is registered must be where the registering school or
  * provider is: its location's gemeente, and for a school what it teaches. */
 static void check_aanmelding_place(check *c, int onderwijs, const char *bij_code) {
@@ -153,7 +144,7 @@ static void check_aanmelding_place(check *c, int onderwijs, const char *bij_code
     if (onderwijs) {
         const kh_ref_school *school = kh_ref_school_at(c->ref, bij_code, c->date);
         actual = school->gemeente;
-        if (soort && !in_list(school->soorten, soort))
+        if (soort && !kh_code_in_list(school->soorten, soort))
             kh_problems_add(c->p, "/onderwijssoort", KH_R_INCONSISTENT,
                             "school %s does not offer %s (it offers %s)", bij_code, soort,
                             school->soorten);

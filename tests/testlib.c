@@ -212,9 +212,14 @@ static void assign_all(rd_kafka_t *rk, const char *topic) {
 
 size_t kh_test_read_topic(const char *bootstrap, const char *topic, int idle_ms, int total_ms,
                           kh_test_record_fn fn, void *ud) {
-    char err[256], group[96];
+    return kh_test_read_topic_expect(bootstrap, topic, 0, idle_ms, total_ms, fn, ud);
+}
+
+size_t kh_test_read_topic_expect(const char *bootstrap, const char *topic, size_t expect,
+                                 int idle_ms, int total_ms, kh_test_record_fn fn, void *ud) {
+    char err[256], prefix[64], group[96];
     rd_kafka_conf_t *conf = conf_for(bootstrap);
-    snprintf(group, sizeof group, "%sreader", kh_test_unique_prefix(group, sizeof group));
+    snprintf(group, sizeof group, "%sreader", kh_test_unique_prefix(prefix, sizeof prefix));
     rd_kafka_conf_set(conf, "group.id", group, err, sizeof err);
     rd_kafka_conf_set(conf, "enable.auto.commit", "false", err, sizeof err);
     rd_kafka_conf_set(conf, "isolation.level", "read_committed", err, sizeof err);
@@ -224,7 +229,7 @@ size_t kh_test_read_topic(const char *bootstrap, const char *topic, int idle_ms,
     assign_all(rk, topic);
     size_t count = 0;
     long long start = now_ms(), last = now_ms();
-    while (now_ms() - last < idle_ms && now_ms() - start < total_ms) {
+    while ((count < expect || now_ms() - last < idle_ms) && now_ms() - start < total_ms) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
         if (!m)
             continue;

@@ -60,6 +60,12 @@ typedef void (*kh_test_record_fn)(const rd_kafka_message_t *m, void *ud);
 size_t kh_test_read_topic(const char *bootstrap, const char *topic, int idle_ms, int total_ms,
                           kh_test_record_fn fn, void *ud);
 
+/* The same, but the idle time only counts once `expect` records were read:
+ * a loaded machine may pause longer than idle_ms before the last of them
+ * arrive, and stopping then would miss records that are there. */
+size_t kh_test_read_topic_expect(const char *bootstrap, const char *topic, size_t expect,
+                                 int idle_ms, int total_ms, kh_test_record_fn fn, void *ud);
+
 /* Creates a topic with n partitions on the real broker (Admin API). */
 void kh_test_create_topic(const char *bootstrap, const char *topic, int partitions);
 
