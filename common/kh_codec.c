@@ -4,6 +4,7 @@
  */
 #include "kh_codec.h"
 
+#include "kh_bsn.h"
 #include "kh_time.h"
 
 #include <ctype.h>
@@ -64,6 +65,9 @@ json_t *kh_codec_parse(const char *text, size_t len, kh_problems *p) {
     else
         kh_problems_add(p, "", KH_R_SYNTAX, "%s at line %d, column %d", jerr.text, jerr.line,
                         jerr.column);
+    /* jansson quotes the text near the fault, which is the partner's data. */
+    if (p->count)
+        kh_bsn_mask(p->items[p->count - 1].detail);
     return NULL;
 }
 

@@ -53,7 +53,7 @@ static int fail(char *err, size_t errlen, const char *fmt, ...) {
     return -1;
 }
 
-static const char *embedded_text(const char *path) {
+const char *kh_schemas_file(const char *path) {
     for (const kh_embedded_file *f = kh_embedded_files; f->path; f++)
         if (strcmp(f->path, path) == 0)
             return f->text;
@@ -277,7 +277,7 @@ static const kh_node *compile_type(compile_ctx *c, json_t *type, const char *ns)
 /* ---- Loading ------------------------------------------------------------ */
 
 static json_t *load_shared(char *err, size_t errlen) {
-    const char *text = embedded_text("avro/common.avsc");
+    const char *text = kh_schemas_file("avro/common.avsc");
     json_error_t jerr;
     json_t *list = text ? json_loads(text, 0, &jerr) : NULL;
     if (!json_is_array(list)) {
@@ -300,7 +300,7 @@ static json_t *load_shared(char *err, size_t errlen) {
 }
 
 static int compile_schema(kh_schema *s, const char *file, json_t *shared, char *err, size_t errlen) {
-    const char *text = embedded_text(file);
+    const char *text = kh_schemas_file(file);
     json_error_t jerr;
     json_t *raw = text ? json_loads(text, 0, &jerr) : NULL;
     if (!raw)
@@ -370,7 +370,7 @@ void kh_schemas_free(kh_schemas *all) {
 }
 
 static int load_manifest(kh_schemas *all, json_t *shared, char *err, size_t errlen) {
-    const char *text = embedded_text("ids.tsv");
+    const char *text = kh_schemas_file("ids.tsv");
     if (!text)
         return fail(err, errlen, "ids.tsv: not embedded");
     char *copy = strdup(text), *save = NULL;

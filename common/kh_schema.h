@@ -70,6 +70,10 @@ const char *kh_schema_json(const kh_schema *s); /* resolved, self-contained */
 const kh_node *kh_schema_root(const kh_schema *s);
 avro_schema_t kh_schema_avro(const kh_schema *s);
 
+/* The text of another file under schemas/ compiled in with the schemas
+ * ("openapi.json"), or NULL. Static storage. */
+const char *kh_schemas_file(const char *path);
+
 /* A fresh generic value of the schema; release it with avro_value_decref. */
 int kh_schema_new_value(const kh_schema *s, avro_value_t *out);
 

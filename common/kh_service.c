@@ -52,6 +52,13 @@ static void print_usage(const char *usage) {
            usage);
 }
 
+/* Reports why the program cannot start and frees what init made. */
+static int init_failed(kh_service *svc, const char *why) {
+    fprintf(stderr, "ketenhub-%s: %s\n", svc->name, why);
+    kh_service_shutdown(svc);
+    return -1;
+}
+
 int kh_service_init(kh_service *svc, const char *name, const char *usage, int argc, char **argv) {
     static const struct option options[] = {
         {"config", required_argument, NULL, 'c'},
@@ -70,6 +77,7 @@ int kh_service_init(kh_service *svc, const char *name, const char *usage, int ar
         int rc = 0;
         if (opt == 'h') {
             print_usage(usage);
+            kh_service_shutdown(svc);
             return 1;
         }
         if (opt == 'c')
@@ -77,16 +85,15 @@ int kh_service_init(kh_service *svc, const char *name, const char *usage, int ar
         else if (opt == 's')
             rc = kh_config_set_arg(svc->config, optarg, err, sizeof err);
         else
-            return fprintf(stderr, "ketenhub-%s: see --help\n", name), -1;
+            return init_failed(svc, "see --help");
         if (rc)
-            return fprintf(stderr, "ketenhub-%s: %s\n", name, err), -1;
+            return init_failed(svc, err);
     }
     if (optind < argc)
-        return fprintf(stderr, "ketenhub-%s: unexpected argument '%s'; see --help\n", name,
-                       argv[optind]), -1;
+        return init_failed(svc, "unexpected argument; see --help");
     int level = kh_log_level_parse(kh_config_get(svc->config, "log.level", "info"));
     if (level < 0)
-        return fprintf(stderr, "ketenhub-%s: log.level must be debug, info, warn or error\n", name), -1;
+        return init_failed(svc, "log.level must be debug, info, warn or error");
     kh_log_setup(name, level, STDERR_FILENO);
     install_signals();
     return 0;

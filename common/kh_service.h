@@ -39,7 +39,9 @@ typedef struct kh_service {
 
 /* usage: the program's own text for --help (synopsis, what it does, its
  * configuration keys); the common options are appended. Returns 0 to run,
- * 1 when --help was printed, -1 after printing an error to stderr. */
+ * 1 when --help was printed, -1 after printing an error to stderr; on 1 and
+ * -1 everything init made is already freed. kh_service_shutdown may be
+ * called more than once. */
 int kh_service_init(kh_service *svc, const char *name, const char *usage, int argc, char **argv);
 
 /* Serves the ops endpoint on ops.listen (default_listen when unset). */

@@ -11,6 +11,8 @@ packages=(
   libcurl4-openssl-dev                  # outbound HTTP (push)
   libmicrohttpd-dev                     # inbound HTTP (ingest, /metrics)
   libssl-dev                            # HMAC-SHA256, SHA-256, base64
+  openssl                               # test certificates for the TLS tests
+  curl                                  # the demo instructions and benchmark scripts
   check libsubunit-dev                  # unit tests
   clang libclang-rt-14-dev              # libFuzzer for the fuzz target
   wrk                                   # load generator for the benchmarks

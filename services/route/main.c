@@ -101,10 +101,8 @@ int main(int argc, char **argv) {
     names n;
     char err[512];
     int rc = kh_service_init(&svc, "route", USAGE, argc, argv);
-    if (rc) {
-        kh_service_shutdown(&svc);
+    if (rc)
         return rc < 0 ? 2 : 0;
-    }
     if (configure(&svc, &cfg, &n)) {
         kh_service_shutdown(&svc);
         return 2;

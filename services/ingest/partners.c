@@ -1,0 +1,334 @@
+/*
+ * partners — loading and checking the partners file, and the per-partner
+ * token bucket.
+ */
+#include "partners.h"
+
+#include "kh_code.h"
+#include "kh_pseudo.h"
+
+#include <ctype.h>
+#include <jansson.h>
+#include <math.h>
+#include <openssl/crypto.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct partners {
+    int refs; /* guarded by the store's lock; the store holds one for the current table */
+    size_t count;
+    partner *items;
+};
+
+struct partners_store {
+    pthread_mutex_t lock;
+    char *path;
+    double default_rate, default_burst;
+    partners *current;
+    char (*names)[64]; /* every name ever loaded; the index is the uid */
+    size_t nnames;
+};
+
+static void fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void fail(char *err, size_t errlen, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+static void table_free(partners *t) {
+    if (!t)
+        return;
+    for (size_t i = 0; i < t->count; i++)
+        pthread_mutex_destroy(&t->items[i].lock);
+    free(t->items);
+    free(t);
+}
+
+static int valid_name(const char *s) {
+    size_t n = strlen(s);
+    if (n == 0 || n >= 64)
+        return 0;
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && *s != '-' && *s != '_' && *s != '.')
+            return 0;
+    return 1;
+}
+
+static int valid_hash(const char *s) {
+    if (strlen(s) != 64)
+        return 0;
+    for (; *s; s++)
+        if (!isdigit((unsigned char)*s) && !(*s >= 'a' && *s <= 'f'))
+            return 0;
+    return 1;
+}
+
+static int only_members(const json_t *obj, const char *const *allowed, const char **bad) {
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)obj, k, v) {
+        size_t i = 0;
+        while (allowed[i] && strcmp(allowed[i], k) != 0)
+            i++;
+        if (!allowed[i]) {
+            *bad = k;
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int parse_types(const json_t *arr, partner *p, char *where, char *err, size_t errlen) {
+    size_t i;
+    json_t *v;
+    if (!json_is_array(arr) || json_array_size(arr) == 0)
+        return fail(err, errlen, "%s: event_types must be a non-empty array of event type names", where), -1;
+    json_array_foreach(arr, i, v) {
+        const kh_event_type *t = kh_event_type_by_name(json_string_value(v) ? json_string_value(v) : "");
+        if (!t)
+            return fail(err, errlen, "%s: event_types[%zu] is not an event type", where, i), -1;
+        if (!(t->issuers & p->org_bit))
+            return fail(err, errlen, "%s: a %s does not issue %s events (DESIGN.md)", where,
+                        p->org_type, t->name), -1;
+        p->types |= 1u << (t - kh_event_type_at(0));
+    }
+    return 0;
+}
+
+static int parse_rate(const json_t *obj, partner *p, const partners_store *s, char *where,
+                      char *err, size_t errlen) {
+    const json_t *rate = json_object_get(obj, "rate_per_second"), *burst = json_object_get(obj, "burst");
+    p->rate = rate ? json_number_value(rate) : s->default_rate;
+    p->burst = burst ? json_number_value(burst) : (rate ? fmax(1, p->rate) : s->default_burst);
+    if ((rate && !json_is_number(rate)) || p->rate < 0)
+        return fail(err, errlen, "%s: rate_per_second must be a number >= 0 (0: no limit)", where), -1;
+    if ((burst && !json_is_number(burst)) || (p->rate > 0 && p->burst < 1))
+        return fail(err, errlen, "%s: burst must be a number >= 1", where), -1;
+    p->tokens = p->burst;
+    return 0;
+}
+
+static int parse_partner(const json_t *obj, size_t index, partner *p, const partners_store *s,
+                         char *err, size_t errlen) {
+    static const char *const members[] = {"name", "organisatie", "api_key_sha256", "event_types",
+                                          "rate_per_second", "burst", NULL};
+    char where[128];
+    const char *bad;
+    snprintf(where, sizeof where, "%s: partners[%zu]", s->path, index);
+    if (!json_is_object(obj))
+        return fail(err, errlen, "%s: not an object", where), -1;
+    if (only_members(obj, members, &bad))
+        return fail(err, errlen, "%s: unknown member '%s'", where, bad), -1;
+    const char *name = json_string_value(json_object_get(obj, "name"));
+    if (!name || !valid_name(name))
+        return fail(err, errlen, "%s: name must be 1-63 letters, digits, '.', '-' or '_'", where), -1;
+    snprintf(p->name, sizeof p->name, "%s", name);
+    snprintf(where, sizeof where, "%s: partner %s", s->path, name);
+    const json_t *org = json_object_get(obj, "organisatie");
+    const char *type = json_string_value(json_object_get(org, "type"));
+    const char *code = json_string_value(json_object_get(org, "code"));
+    if (!type || !code || !kh_org_bit(type) || json_object_size(org) != 2)
+        return fail(err, errlen, "%s: organisatie must be {\"type\": GEMEENTE|SWV|SCHOOL|AANBIEDER, \"code\"}", where), -1;
+    if (!kh_code_for_type(type, code))
+        return fail(err, errlen, "%s: organisatie.code is not a %s code (%s)", where, type,
+                    kh_code_format_hint(type)), -1;
+    snprintf(p->org_type, sizeof p->org_type, "%s", type);
+    snprintf(p->org_code, sizeof p->org_code, "%s", code);
+    snprintf(p->bron, sizeof p->bron, "%s:%s", type, code);
+    p->org_bit = kh_org_bit(type);
+    const char *hash = json_string_value(json_object_get(obj, "api_key_sha256"));
+    if (!hash || !valid_hash(hash))
+        return fail(err, errlen, "%s: api_key_sha256 must be 64 lowercase hex digits (sha256sum of the key)", where), -1;
+    memcpy(p->key_sha256, hash, 65);
+    if (parse_types(json_object_get(obj, "event_types"), p, where, err, errlen) ||
+        parse_rate(obj, p, s, where, err, errlen))
+        return -1;
+    pthread_mutex_init(&p->lock, NULL);
+    return 0;
+}
+
+static int check_unique(const partners *t, const char *path, char *err, size_t errlen) {
+    for (size_t i = 0; i < t->count; i++)
+        for (size_t j = 0; j < i; j++) {
+            if (strcmp(t->items[i].name, t->items[j].name) == 0)
+                return fail(err, errlen, "%s: partner name %s is used twice", path, t->items[i].name), -1;
+            if (strcmp(t->items[i].key_sha256, t->items[j].key_sha256) == 0)
+                return fail(err, errlen, "%s: partners %s and %s have the same API key", path,
+                            t->items[j].name, t->items[i].name), -1;
+        }
+    return 0;
+}
+
+static partners *table_load(const partners_store *s, char *err, size_t errlen) {
+    json_error_t jerr;
+    json_t *doc = json_load_file(s->path, JSON_REJECT_DUPLICATES, &jerr);
+    if (!doc && jerr.line < 1)
+        return fail(err, errlen, "%s", jerr.text), NULL; /* cannot open it; the text says so */
+    if (!doc)
+        return fail(err, errlen, "%s: line %d, column %d: %s", s->path, jerr.line, jerr.column, jerr.text), NULL;
+    const json_t *list = json_object_get(doc, "partners");
+    if (!json_is_array(list) || json_object_size(doc) != 1) {
+        fail(err, errlen, "%s: must be {\"partners\": [...]}", s->path);
+        json_decref(doc);
+        return NULL;
+    }
+    partners *t = calloc(1, sizeof *t);
+    t->items = calloc(json_array_size(list) + 1, sizeof *t->items);
+    size_t i;
+    json_t *obj;
+    json_array_foreach(list, i, obj) {
+        if (parse_partner(obj, i, &t->items[i], s, err, errlen)) {
+            table_free(t);
+            json_decref(doc);
+            return NULL;
+        }
+        t->count++;
+    }
+    json_decref(doc);
+    if (check_unique(t, s->path, err, errlen)) {
+        table_free(t);
+        return NULL;
+    }
+    return t;
+}
+
+/* Called with the store's lock held. */
+static uint32_t uid_of(partners_store *s, const char *name) {
+    for (size_t i = 0; i < s->nnames; i++)
+        if (strcmp(s->names[i], name) == 0)
+            return (uint32_t)i;
+    s->names = realloc(s->names, (s->nnames + 1) * sizeof *s->names);
+    snprintf(s->names[s->nnames], sizeof s->names[0], "%s", name);
+    return (uint32_t)s->nnames++;
+}
+
+/* Called with the store's lock held: ids and buckets carry over by name. */
+static void adopt(partners_store *s, partners *fresh) {
+    for (size_t i = 0; i < fresh->count; i++) {
+        partner *p = &fresh->items[i];
+        p->uid = uid_of(s, p->name);
+        for (size_t j = 0; s->current && j < s->current->count; j++) {
+            partner *old = &s->current->items[j];
+            if (strcmp(old->name, p->name) != 0)
+                continue;
+            pthread_mutex_lock(&old->lock);
+            p->tokens = fmin(old->tokens, p->burst);
+            p->refill_ms = old->refill_ms;
+            pthread_mutex_unlock(&old->lock);
+        }
+    }
+}
+
+static void drop_ref(partners *t) {
+    if (--t->refs == 0)
+        table_free(t);
+}
+
+partners_store *partners_open(const char *path, double default_rate, double default_burst,
+                              char *err, size_t errlen) {
+    partners_store *s = calloc(1, sizeof *s);
+    s->path = strdup(path);
+    s->default_rate = default_rate;
+    s->default_burst = default_burst;
+    pthread_mutex_init(&s->lock, NULL);
+    if (partners_reload(s, err, errlen)) {
+        partners_close(s);
+        return NULL;
+    }
+    return s;
+}
+
+int partners_reload(partners_store *s, char *err, size_t errlen) {
+    partners *fresh = table_load(s, err, errlen);
+    if (!fresh)
+        return -1;
+    pthread_mutex_lock(&s->lock);
+    adopt(s, fresh);
+    fresh->refs = 1;
+    partners *old = s->current;
+    s->current = fresh;
+    if (old)
+        drop_ref(old);
+    pthread_mutex_unlock(&s->lock);
+    return 0;
+}
+
+void partners_close(partners_store *s) {
+    if (!s)
+        return;
+    if (s->current)
+        drop_ref(s->current);
+    pthread_mutex_destroy(&s->lock);
+    free(s->names);
+    free(s->path);
+    free(s);
+}
+
+partners *partners_acquire(partners_store *s) {
+    pthread_mutex_lock(&s->lock);
+    partners *t = s->current;
+    t->refs++;
+    pthread_mutex_unlock(&s->lock);
+    return t;
+}
+
+void partners_release(partners_store *s, partners *p) {
+    if (!p)
+        return;
+    pthread_mutex_lock(&s->lock);
+    drop_ref(p);
+    pthread_mutex_unlock(&s->lock);
+}
+
+size_t partners_count(const partners *p) { return p->count; }
+
+size_t partners_count_current(partners_store *s) {
+    pthread_mutex_lock(&s->lock);
+    size_t n = s->current->count;
+    pthread_mutex_unlock(&s->lock);
+    return n;
+}
+
+partner *partners_find_key(partners *p, const char *key, size_t len) {
+    char hash[65];
+    if (kh_sha256_hex(key, len, hash))
+        return NULL;
+    partner *found = NULL;
+    for (size_t i = 0; i < p->count; i++) {
+        /* Every partner is compared, whatever matched before. */
+        int same = CRYPTO_memcmp(hash, p->items[i].key_sha256, 64) == 0;
+        if (same)
+            found = &p->items[i];
+    }
+    return found;
+}
+
+int partner_may_send(const partner *p, const kh_event_type *t) {
+    size_t index = (size_t)(t - kh_event_type_at(0));
+    return (t->issuers & p->org_bit) && (p->types & (1u << index));
+}
+
+int partner_take_token(partner *p, int64_t now_ms, int *retry_after_s) {
+    if (p->rate <= 0)
+        return 0;
+    pthread_mutex_lock(&p->lock);
+    if (p->refill_ms == 0)
+        p->refill_ms = now_ms;
+    p->tokens = fmin(p->burst, p->tokens + (double)(now_ms - p->refill_ms) * p->rate / 1000.0);
+    p->refill_ms = now_ms;
+    int rc = 0;
+    if (p->tokens >= 1) {
+        p->tokens -= 1;
+    } else {
+        double wait = (1 - p->tokens) / p->rate;
+        *retry_after_s = (int)ceil(wait) < 1 ? 1 : (int)ceil(wait);
+        rc = -1;
+    }
+    pthread_mutex_unlock(&p->lock);
+    return rc;
+}

@@ -1,0 +1,68 @@
+/*
+ * problem — the catalogue table and the problem+json builder.
+ */
+#include "problem.h"
+
+#include "kh_bsn.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* A detail fit to send: the codec's syntax details quote the JSON token
+ * near the fault (jansson's "near '...'"), which is partner data, so
+ * anything that is a BSN is masked here too; a detail cut inside a UTF-8
+ * sequence keeps only its ASCII. */
+static json_t *masked(const char *text) {
+    char buf[KH_DETAIL_LEN * 3];
+    snprintf(buf, sizeof buf, "%s", text);
+    kh_bsn_mask(buf);
+    json_t *s = json_string(buf);
+    for (char *c = buf; !s && *c; c++)
+        if ((unsigned char)*c >= 0x80)
+            *c = '?';
+    return s ? s : json_string(buf);
+}
+
+static const problem_info catalogue[PROBLEM_COUNT] = {
+    [PROBLEM_SYNTAX] = {"syntax", 400, "The body is not valid JSON"},
+    [PROBLEM_BAD_BATCH] = {"bad-batch", 400, "The batch is not lines of {\"type\", \"event\"}"},
+    [PROBLEM_UNAUTHORIZED] = {"unauthorized", 401, "No valid API key"},
+    [PROBLEM_FORBIDDEN_TYPE] = {"forbidden-event-type", 403, "This partner may not send this event type"},
+    [PROBLEM_FORBIDDEN_BRON] = {"forbidden-bron", 403, "The event's bron is not this partner's organisation"},
+    [PROBLEM_NOT_FOUND] = {"not-found", 404, "Not found"},
+    [PROBLEM_METHOD] = {"method-not-allowed", 405, "Method not allowed"},
+    [PROBLEM_TOO_LARGE] = {"payload-too-large", 413, "The body is over the limit"},
+    [PROBLEM_MEDIA_TYPE] = {"unsupported-media-type", 415, "Unsupported content type"},
+    [PROBLEM_VALIDATION] = {"validation", 422, "The event breaks the schema or a domain rule"},
+    [PROBLEM_RATE_LIMITED] = {"rate-limited", 429, "Too many requests from this partner"},
+    [PROBLEM_INTERNAL] = {"internal", 500, "Internal error"},
+    [PROBLEM_UNAVAILABLE] = {"broker-unavailable", 503, "The event could not be stored now"},
+    [PROBLEM_SHUTTING_DOWN] = {"shutting-down", 503, "This instance is shutting down"},
+};
+
+const problem_info *problem_info_of(problem_class c) {
+    return &catalogue[c < PROBLEM_COUNT ? c : PROBLEM_INTERNAL];
+}
+
+static json_t *field_errors(const kh_problems *fields) {
+    json_t *errors = json_array();
+    for (size_t i = 0; i < fields->count; i++)
+        json_array_append_new(errors, json_pack("{s:s, s:o, s:s}", "pointer", fields->items[i].pointer,
+                                                "detail", masked(fields->items[i].detail), "reason",
+                                                kh_reason_name(fields->items[i].reason)));
+    return errors;
+}
+
+json_t *problem_new(problem_class c, const char *detail, const char *instance_id,
+                    const kh_problems *fields) {
+    const problem_info *info = problem_info_of(c);
+    char type[96], instance[64];
+    snprintf(type, sizeof type, "https://ketenhub.nl/problems/%s", info->slug);
+    snprintf(instance, sizeof instance, "urn:uuid:%s", instance_id);
+    json_t *body = json_pack("{s:s, s:s, s:i, s:o, s:s}", "type", type, "title", info->title,
+                             "status", (int)info->status, "detail", masked(detail ? detail : info->title),
+                             "instance", instance);
+    if (body && fields && fields->count)
+        json_object_set_new(body, "errors", field_errors(fields));
+    return body;
+}

@@ -1,0 +1,104 @@
+/*
+ * request — the state of one HTTP request, shared by api.c (connection,
+ * routing, answers) and submit.c (events to the broker). Internal to the
+ * ingest service.
+ */
+#ifndef INGEST_REQUEST_H
+#define INGEST_REQUEST_H
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <stdatomic.h>
+
+#include "api.h"
+#include "problem.h"
+
+#define API_MAX_TYPES 8
+
+struct api {
+    api_deps d;
+    char event_paths[API_MAX_TYPES][40]; /* "/v1/<plural>": routes and metric labels */
+    publisher *pub;
+    struct MHD_Daemon *daemon;
+    MHD_socket quiesced; /* the listening socket after api_quiesce, to close */
+    atomic_int draining;
+    atomic_llong in_flight;
+    int port;
+    char *tls_cert, *tls_key; /* PEM text, kept while the daemon runs */
+};
+
+typedef enum route_id {
+    ROUTE_EVENT, ROUTE_BATCH, ROUTE_OPENAPI, ROUTE_HEALTHZ, ROUTE_READYZ, ROUTE_METRICS, ROUTE_UNKNOWN
+} route_id;
+
+typedef enum item_state {
+    ITEM_REJECTED, /* problem says why; nothing produced */
+    ITEM_SENT,     /* produced by this item; the delivery report finishes it */
+    ITEM_WAITING,  /* a resubmission waiting for the first submission's outcome */
+    ITEM_REPLAYED  /* answered from the idempotency window */
+} item_state;
+
+/* One event of a request: the single event, or one line of a batch. */
+typedef struct item {
+    window_ticket ticket; /* first member: a finished ticket leads back to its item */
+    struct request *req;
+    const kh_event_type *type;
+    size_t line;          /* 1-based line of a batch, 0 for a single event */
+    item_state state;
+    json_t *problem;      /* ITEM_REJECTED */
+    char event_id[37];
+    char key[65];
+    rd_kafka_resp_err_t err; /* ITEM_SENT: the delivery error, if any */
+    int possibly_persisted;
+} item;
+
+typedef enum phase { PHASE_RECEIVING, PHASE_WAITING } phase;
+
+typedef struct request {
+    api *api;
+    struct MHD_Connection *conn;
+    route_id route;
+    const kh_event_type *type; /* ROUTE_EVENT */
+    const char *label;         /* route label for metrics and logs */
+    phase phase;
+    partners *table;
+    partner *partner;
+    char *body;
+    size_t len, cap, limit;
+    int over_limit;
+    int64_t started_ns;
+    /* One per item still waiting for the broker, plus one held by the
+     * handler until it has suspended the connection: whoever drops it to 0
+     * resumes the connection. */
+    atomic_int pending;
+    item *items;
+    size_t nitems;
+} request;
+
+/* api.c: answers. body is malloc'd and taken over. headers: NULL or
+ * name/value pairs ending in NULL. */
+enum MHD_Result api_respond(request *r, unsigned status, const char *content_type, char *body,
+                            size_t len, const char *const *headers);
+
+/* api.c: a problem answer for the whole request, logged and counted. */
+enum MHD_Result api_problem(request *r, problem_class c, const char *detail,
+                            const kh_problems *fields, const char *const *headers);
+
+/* api.c: a problem object for one batch line, logged and counted. */
+json_t *api_line_problem(request *r, size_t line, problem_class c, const char *detail,
+                         const kh_problems *fields);
+
+/* api.c: the partner's name, or "-" before authentication. */
+const char *api_partner_name(const request *r);
+
+/* submit.c: the body is complete; checks, produces and suspends, or
+ * answers at once. */
+enum MHD_Result submit_process(request *r);
+
+/* submit.c: every item is finished; the answer. */
+enum MHD_Result submit_answer(request *r);
+
+/* submit.c */
+void submit_free(request *r);
+
+#endif

@@ -1,0 +1,169 @@
+/*
+ * window — a fixed array of slots used as a FIFO ring, with a chained hash
+ * index over it. The ring cursor names the slot to reuse next, so eviction is
+ * O(chain length) and memory is allocated once.
+ */
+#include "window.h"
+
+#include <openssl/rand.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NONE UINT32_MAX
+
+enum { FREE, PENDING, DONE };
+
+typedef struct slot {
+    window_key key;
+    uint32_t chain;         /* next slot in the same bucket */
+    uint8_t state;
+    window_ticket *owner;   /* PENDING: the submission being written */
+    window_result result;   /* DONE */
+} slot;
+
+struct window {
+    pthread_mutex_t lock;
+    slot *slots;
+    uint32_t capacity, cursor, used;
+    uint32_t *buckets;
+    uint32_t mask;
+    uint64_t seed; /* random, so a partner cannot choose ids that collide */
+};
+
+window *window_new(size_t capacity) {
+    if (capacity < 1 || capacity > (1u << 30))
+        return NULL;
+    window *w = calloc(1, sizeof *w);
+    if (!w)
+        return NULL;
+    pthread_mutex_init(&w->lock, NULL);
+    uint32_t nb = 1;
+    while (nb < capacity * 2)
+        nb <<= 1;
+    w->slots = calloc(capacity, sizeof *w->slots);
+    w->buckets = malloc(nb * sizeof *w->buckets);
+    if (!w->slots || !w->buckets || RAND_bytes((unsigned char *)&w->seed, sizeof w->seed) != 1) {
+        window_free(w);
+        return NULL;
+    }
+    memset(w->buckets, 0xff, nb * sizeof *w->buckets);
+    w->capacity = (uint32_t)capacity;
+    w->mask = nb - 1;
+    return w;
+}
+
+void window_free(window *w) {
+    if (!w)
+        return;
+    pthread_mutex_destroy(&w->lock);
+    free(w->slots);
+    free(w->buckets);
+    free(w);
+}
+
+/* A seeded multiply-xorshift mix of the key's 20 bytes. */
+static uint32_t bucket_of(const window *w, const window_key *k) {
+    uint64_t a, b, h = w->seed ^ k->partner;
+    memcpy(&a, k->id, 8);
+    memcpy(&b, k->id + 8, 8);
+    h = (h ^ a) * 0x9e3779b97f4a7c15ull;
+    h = (h ^ (h >> 29) ^ b) * 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 32;
+    return (uint32_t)h & w->mask;
+}
+
+static int same_key(const window_key *a, const window_key *b) {
+    return a->partner == b->partner && memcmp(a->id, b->id, sizeof a->id) == 0;
+}
+
+static uint32_t lookup(const window *w, const window_key *k) {
+    for (uint32_t i = w->buckets[bucket_of(w, k)]; i != NONE; i = w->slots[i].chain)
+        if (same_key(&w->slots[i].key, k))
+            return i;
+    return NONE;
+}
+
+static void unlink_slot(window *w, uint32_t i) {
+    uint32_t *link = &w->buckets[bucket_of(w, &w->slots[i].key)];
+    while (*link != i)
+        link = &w->slots[*link].chain;
+    *link = w->slots[i].chain;
+    w->slots[i].state = FREE;
+    w->slots[i].owner = NULL;
+    w->used--;
+}
+
+/* Takes the slot at the cursor, forgetting what it held: the oldest id. An
+ * evicted pending owner keeps its waiters; they live in its ticket. */
+static uint32_t take_slot(window *w, const window_key *k) {
+    uint32_t i = w->cursor;
+    w->cursor = (w->cursor + 1) % w->capacity;
+    if (w->slots[i].state != FREE)
+        unlink_slot(w, i);
+    slot *s = &w->slots[i];
+    s->key = *k;
+    uint32_t b = bucket_of(w, k);
+    s->chain = w->buckets[b];
+    w->buckets[b] = i;
+    w->used++;
+    return i;
+}
+
+window_claim window_claim_id(window *w, const window_key *key, window_ticket *t) {
+    memset(t, 0, sizeof *t);
+    pthread_mutex_lock(&w->lock);
+    window_claim claim;
+    uint32_t i = lookup(w, key);
+    if (i == NONE) {
+        i = take_slot(w, key);
+        w->slots[i].state = PENDING;
+        w->slots[i].owner = t;
+        t->slot = i;
+        claim = WINDOW_NEW;
+    } else if (w->slots[i].state == DONE) {
+        t->ok = 1;
+        t->result = w->slots[i].result;
+        claim = WINDOW_DONE;
+    } else {
+        window_ticket *owner = w->slots[i].owner;
+        t->next = owner->waiters;
+        owner->waiters = t;
+        claim = WINDOW_PENDING;
+    }
+    pthread_mutex_unlock(&w->lock);
+    return claim;
+}
+
+window_ticket *window_finish(window *w, window_ticket *owner, int ok, const window_result *result) {
+    pthread_mutex_lock(&w->lock);
+    slot *s = &w->slots[owner->slot];
+    if (s->state == PENDING && s->owner == owner) {
+        if (ok) {
+            s->state = DONE;
+            s->owner = NULL;
+            s->result = *result;
+        } else {
+            unlink_slot(w, owner->slot);
+        }
+    }
+    owner->ok = ok;
+    if (ok)
+        owner->result = *result;
+    window_ticket *waiters = owner->waiters;
+    owner->waiters = NULL;
+    for (window_ticket *t = waiters; t; t = t->next) {
+        t->ok = ok;
+        if (ok)
+            t->result = *result;
+    }
+    pthread_mutex_unlock(&w->lock);
+    return waiters;
+}
+
+size_t window_size(window *w) {
+    pthread_mutex_lock(&w->lock);
+    size_t n = w->used;
+    pthread_mutex_unlock(&w->lock);
+    return n;
+}

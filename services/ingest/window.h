@@ -1,0 +1,69 @@
+/*
+ * window — the idempotency window: the most recent event ids accepted per
+ * partner, so a resubmission is answered with the first result and produces
+ * nothing.
+ *
+ * Bounded: it holds at most `capacity` ids and forgets the oldest first
+ * (FIFO), so an id resubmitted after `capacity` newer ones is produced again.
+ * Per process: instances behind a load balancer do not share it.
+ *
+ * An id is first PENDING (its record is on the way to the broker), then
+ * DONE with the broker's partition and offset, or forgotten again when the
+ * write failed (so the partner's retry is produced). A resubmission while the
+ * id is pending waits as a "waiter" of the first submission's ticket and gets
+ * its outcome, so even two submissions racing each other produce one record.
+ *
+ * All functions are thread-safe (one mutex). Tickets are the caller's
+ * memory and must stay valid until window_finish has handed them back.
+ */
+#ifndef INGEST_WINDOW_H
+#define INGEST_WINDOW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct window window;
+
+typedef struct window_key {
+    unsigned char id[16]; /* the event_id's 16 bytes */
+    uint32_t partner;     /* the partner's stable id: ids are per partner */
+} window_key;
+
+typedef struct window_result {
+    const char *topic; /* must outlive the window (the publisher's topic names) */
+    int32_t partition;
+    int64_t offset;
+} window_result;
+
+/* One submission of an id. The window fills it; the caller reads `ok` and
+ * `result` once the ticket is finished. */
+typedef struct window_ticket {
+    struct window_ticket *next;    /* the next waiter of the same owner */
+    struct window_ticket *waiters; /* submissions waiting for this one */
+    uint32_t slot;                 /* the window slot this ticket owns */
+    int ok;                        /* 1 when the id is stored on the broker */
+    window_result result;
+} window_ticket;
+
+typedef enum window_claim {
+    WINDOW_NEW,     /* the id is new: the caller produces and calls window_finish */
+    WINDOW_PENDING, /* a first submission is in flight: t is its waiter, finished with it */
+    WINDOW_DONE     /* already stored: t->result holds the first result, t->ok is 1 */
+} window_claim;
+
+/* A window of capacity ids (at least 1). NULL when memory runs out. */
+window *window_new(size_t capacity);
+void window_free(window *w);
+
+window_claim window_claim_id(window *w, const window_key *key, window_ticket *t);
+
+/* Ends the write of an owner ticket (one that got WINDOW_NEW): ok with the
+ * broker's result, or failed. Fills the outcome into the owner and every
+ * waiter, and returns the waiters as a list (linked by next) for the caller
+ * to complete; the window keeps no pointer to any of them afterwards. */
+window_ticket *window_finish(window *w, window_ticket *owner, int ok, const window_result *result);
+
+/* The number of ids held (pending or done). */
+size_t window_size(window *w);
+
+#endif
