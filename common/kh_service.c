@@ -48,7 +48,8 @@ static void print_usage(const char *usage) {
            "  ops.listen    host:port for /healthz, /readyz and /metrics\n"
            "  topic.prefix  prepended to every topic name (default empty)\n"
            "  kafka.*       handed to librdkafka without the prefix (kafka.bootstrap.servers, TLS, SASL)\n"
-           "Signals: SIGTERM/SIGINT finish in-flight work and exit 0; SIGHUP reloads reference data.\n",
+           "Signals: SIGTERM/SIGINT finish in-flight work and exit 0; SIGHUP reloads the service's data files\n"
+           "(reference data; partners or subscriptions where the service has them).\n",
            usage);
 }
 

@@ -28,7 +28,7 @@
 /* Set by the signal handlers, read by service loops; the only mutable
  * globals of ketenhub. */
 extern volatile sig_atomic_t kh_service_stop;   /* SIGTERM or SIGINT: finish and exit */
-extern volatile sig_atomic_t kh_service_reload; /* SIGHUP: reload reference data; the loop clears it */
+extern volatile sig_atomic_t kh_service_reload; /* SIGHUP: reload data files; the loop clears it */
 
 typedef struct kh_service {
     const char *name;

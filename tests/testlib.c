@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -54,10 +55,15 @@ const char *kh_test_source_dir(void) {
 }
 
 pid_t kh_test_spawn(const char *const argv[], const char *const env[], const char *log_path) {
+    pid_t parent = getpid();
     pid_t pid = fork();
     ck_assert_int_ge(pid, 0);
     if (pid > 0)
         return pid;
+    /* A test that dies must not leave its programs running. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)
+        _exit(1);
     for (size_t i = 0; env && env[i]; i++)
         putenv((char *)env[i]);
     if (log_path) {
@@ -128,6 +134,44 @@ const char *kh_test_unique_prefix(char *buf, size_t len) {
     static int n;
     snprintf(buf, len, "t%dx%dx%lld.", (int)getpid(), ++n, now_ms() % 100000);
     return buf;
+}
+
+typedef struct body {
+    char *data;
+    size_t len;
+} body;
+
+static size_t collect(char *d, size_t s, size_t n, void *ud) {
+    body *b = ud;
+    char *grown = realloc(b->data, b->len + s * n + 1);
+    if (!grown)
+        return 0;
+    memcpy(grown + b->len, d, s * n);
+    b->len += s * n;
+    grown[b->len] = '\0';
+    b->data = grown;
+    return s * n;
+}
+
+long kh_test_http(int port, const char *method, const char *path, char **out) {
+    char url[1024];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, path);
+    body b = {0};
+    long status = 0;
+    CURL *c = curl_easy_init();
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 5000L);
+    if (curl_easy_perform(c) == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_cleanup(c);
+    if (out)
+        *out = b.data;
+    else
+        free(b.data);
+    return status;
 }
 
 static size_t discard(char *d, size_t s, size_t n, void *u) {

@@ -25,7 +25,8 @@ const char *kh_test_bin(const char *program);
 const char *kh_test_source_dir(void);
 
 /* Starts a program with extra environment entries ("KEY=value", NULL-ended,
- * may be NULL) added to ours. stdout/stderr go to log_path when not NULL. */
+ * may be NULL) added to ours. stdout/stderr go to log_path when not NULL.
+ * The program is killed when the test process dies. */
 pid_t kh_test_spawn(const char *const argv[], const char *const env[], const char *log_path);
 
 /* Sends sig, waits up to timeout_ms, SIGKILLs after that. Returns the exit
@@ -46,6 +47,11 @@ const char *kh_test_unique_prefix(char *buf, size_t len);
 /* Polls GET http://127.0.0.1:<port><path> until it answers `status`, at
  * most timeout_ms. Returns 0 or fails the test. */
 int kh_test_wait_http(int port, const char *path, long status, int timeout_ms);
+
+/* A request to http://127.0.0.1:<port><path> (5 s timeout). Returns the
+ * status (0 when there was no answer); *body, when body is not NULL, is the
+ * answer's body (caller frees; NULL when empty). */
+long kh_test_http(int port, const char *method, const char *path, char **body);
 
 /* A free TCP port on 127.0.0.1 (bound and released; good enough for tests). */
 int kh_test_free_port(void);

@@ -1,10 +1,13 @@
 /*
- * ketenhub — the command-line tool: check an event before sending it, and
- * look at the schemas the hub speaks.
+ * ketenhub — the command-line tool: check an event before sending it, look
+ * at the schemas the hub speaks, and list and replay dead letters.
  *
  *   ketenhub validate [-r DIR] <event> <file.json | ->
  *   ketenhub schema [<name>]
+ *   ketenhub deadletters list [options]
+ *   ketenhub deadletters replay (--all | --partner TYPE:CODE) [options]
  */
+#include "deadletters.h"
 #include "kh_codec.h"
 #include "kh_event.h"
 #include "kh_intake.h"
@@ -17,7 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_INPUT (1024 * 1024)
+#define INPUT_LIMIT (1024 * 1024)
+
 
 static void usage(FILE *out) {
     fprintf(out,
@@ -35,9 +39,11 @@ static void usage(FILE *out) {
             "  schema [<name>]\n"
             "      Without a name: list the schemas with their fixed ids and topics.\n"
             "      With a name: print its resolved, self-contained Avro schema.\n"
+            "%s"
             "\n"
-            "Exit status: 0 success, 1 the input was rejected, 2 usage or setup error.\n",
-            KH_DEFAULT_REFERENCE_DIR);
+            "Exit status: 0 success, 1 the input was rejected (validate) or a dead letter could\n"
+            "not be replayed, 2 usage or setup error.\n",
+            KH_DEFAULT_REFERENCE_DIR, cli_deadletters_usage());
 }
 
 static char *read_input(const char *path, size_t *len) {
@@ -46,12 +52,12 @@ static char *read_input(const char *path, size_t *len) {
         fprintf(stderr, "ketenhub: cannot open %s: %m\n", path);
         return NULL;
     }
-    char *buf = malloc(MAX_INPUT + 1);
-    *len = buf ? fread(buf, 1, MAX_INPUT + 1, f) : 0;
+    char *buf = malloc(INPUT_LIMIT + 1);
+    *len = buf ? fread(buf, 1, INPUT_LIMIT + 1, f) : 0;
     if (f != stdin)
         fclose(f);
-    if (buf && *len > MAX_INPUT) {
-        fprintf(stderr, "ketenhub: %s is larger than %d bytes\n", path, MAX_INPUT);
+    if (buf && *len > INPUT_LIMIT) {
+        fprintf(stderr, "ketenhub: %s is larger than %d bytes\n", path, INPUT_LIMIT);
         free(buf);
         return NULL;
     }
@@ -121,6 +127,17 @@ int main(int argc, char **argv) {
         return argc < 2 ? 2 : 0;
     }
     const char *command = argv[1];
+    char err[512];
+    kh_schemas *all;
+    if (strcmp(command, "deadletters") == 0) {
+        if (kh_schemas_open(&all, err, sizeof err)) {
+            fprintf(stderr, "ketenhub: schemas: %s\n", err);
+            return 2;
+        }
+        int rc = cli_deadletters_main(argc - 1, argv + 1, all);
+        kh_schemas_free(all);
+        return rc;
+    }
     const char *refdir = getenv("KETENHUB_REFERENCE_DIR");
     if (!refdir)
         refdir = KH_DEFAULT_REFERENCE_DIR;
@@ -134,8 +151,6 @@ int main(int argc, char **argv) {
             return opt == 'h' ? 0 : 2;
         }
     }
-    char err[512];
-    kh_schemas *all;
     if (kh_schemas_open(&all, err, sizeof err)) {
         fprintf(stderr, "ketenhub: schemas: %s\n", err);
         return 2;

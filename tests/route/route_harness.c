@@ -15,7 +15,6 @@
 #include "testlib.h"
 
 #include <check.h>
-#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -257,48 +256,22 @@ pid_t rh_start_route(const char *bootstrap, const char *prefix, const char *grou
     return kh_test_spawn(argv, NULL, log);
 }
 
-typedef struct body {
-    char *buf;
-    size_t len;
-} body;
-
-static size_t collect(char *d, size_t s, size_t n, void *u) {
-    body *b = u;
-    char *grown = realloc(b->buf, b->len + s * n + 1);
-    if (!grown)
-        return 0;
-    b->buf = grown;
-    memcpy(b->buf + b->len, d, s * n);
-    b->len += s * n;
-    b->buf[b->len] = '\0';
-    return s * n;
-}
-
 double rh_metric(int port, const char *name) {
-    char url[128];
-    body b = {NULL, 0};
-    snprintf(url, sizeof url, "http://127.0.0.1:%d/metrics", port);
-    CURL *c = curl_easy_init();
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 2000L);
-    CURLcode rc = curl_easy_perform(c);
-    curl_easy_cleanup(c);
-    if (rc != CURLE_OK || !b.buf) {
-        free(b.buf);
+    char *text = NULL;
+    if (kh_test_http(port, "GET", "/metrics", &text) != 200 || !text) {
+        free(text);
         return -1;
     }
     double sum = 0;
     size_t nlen = strlen(name);
-    for (char *line = b.buf; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+    for (char *line = text; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
         if (strncmp(line, name, nlen) == 0 && (line[nlen] == '{' || line[nlen] == ' ')) {
             char *sp = strchr(line, ' ');
             if (line[nlen] == '{')
                 sp = strchr(strchr(line, '}'), ' ');
             sum += strtod(sp, NULL);
         }
-    free(b.buf);
+    free(text);
     return sum;
 }
 

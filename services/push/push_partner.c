@@ -1,0 +1,186 @@
+/*
+ * push_partner — partner table (a chained hash on the name) and the job
+ * lists of each partner.
+ */
+#include "push_partner.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define BUCKETS 1024
+
+struct push_partners {
+    push_partner *buckets[BUCKETS];
+    push_partner *all;
+};
+
+static unsigned hash(const char *s) {
+    unsigned h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return h % BUCKETS;
+}
+
+push_partners *push_partners_new(void) { return calloc(1, sizeof(push_partners)); }
+
+static void free_list(push_job *j) {
+    while (j) {
+        push_job *next = j->next;
+        push_job_free(j);
+        j = next;
+    }
+}
+
+void push_partners_free(push_partners *ps) {
+    if (!ps)
+        return;
+    for (push_partner *p = ps->all, *next; p; p = next) {
+        next = p->next;
+        free_list(p->fresh);
+        free_list(p->waiting);
+        free(p);
+    }
+    free(ps);
+}
+
+push_partner *push_partners_get(push_partners *ps, const char *name) {
+    unsigned b = hash(name);
+    for (push_partner *p = ps->buckets[b]; p; p = p->hnext)
+        if (strcmp(p->name, name) == 0)
+            return p;
+    if (strlen(name) >= PUSH_ORG_LEN)
+        return NULL;
+    push_partner *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    strcpy(p->name, name);
+    p->hnext = ps->buckets[b];
+    ps->buckets[b] = p;
+    p->next = ps->all;
+    ps->all = p;
+    return p;
+}
+
+push_partner *push_partners_first(push_partners *ps) { return ps->all; }
+
+push_job *push_job_new(int64_t now_ms) {
+    push_job *j = calloc(1, sizeof *j);
+    if (j)
+        j->since_ms = j->due_ms = now_ms;
+    return j;
+}
+
+void push_job_free(push_job *j) {
+    if (!j)
+        return;
+    if (j->pending)
+        push_pending_done(j->pending);
+    free(j->body);
+    free(j->value);
+    free(j->key);
+    free(j->origin_topic);
+    free(j->endpoint);
+    free(j);
+}
+
+void push_partner_add_fresh(push_partner *p, push_job *j) {
+    j->next = NULL;
+    if (p->fresh_tail)
+        p->fresh_tail->next = j;
+    else
+        p->fresh = j;
+    p->fresh_tail = j;
+    p->nfresh++;
+}
+
+push_job *push_partner_pop_fresh(push_partner *p) {
+    push_job *j = p->fresh;
+    if (!j)
+        return NULL;
+    p->fresh = j->next;
+    if (!p->fresh)
+        p->fresh_tail = NULL;
+    j->next = NULL;
+    p->nfresh--;
+    return j;
+}
+
+push_job *push_partner_cut_fresh(push_partner *p, size_t keep) {
+    if (p->nfresh <= keep)
+        return NULL;
+    if (keep == 0) {
+        push_job *all = p->fresh;
+        p->fresh = p->fresh_tail = NULL;
+        p->nfresh = 0;
+        return all;
+    }
+    push_job *last = p->fresh;
+    for (size_t i = 1; i < keep; i++)
+        last = last->next;
+    push_job *rest = last->next;
+    last->next = NULL;
+    p->fresh_tail = last;
+    p->nfresh = keep;
+    return rest;
+}
+
+/* Sorted by due time, equal times in arrival order. Items from the retry
+ * topic mostly arrive in due order, so the usual case appends at the tail. */
+void push_partner_add_waiting(push_partner *p, push_job *j) {
+    p->nwaiting++;
+    if (!p->waiting_tail || p->waiting_tail->due_ms <= j->due_ms) {
+        j->next = NULL;
+        if (p->waiting_tail)
+            p->waiting_tail->next = j;
+        else
+            p->waiting = j;
+        p->waiting_tail = j;
+        return;
+    }
+    push_job **at = &p->waiting;
+    while ((*at)->due_ms <= j->due_ms)
+        at = &(*at)->next;
+    j->next = *at;
+    *at = j;
+}
+
+push_job *push_partner_pop_waiting(push_partner *p) {
+    push_job *j = p->waiting;
+    if (!j)
+        return NULL;
+    p->waiting = j->next;
+    if (!p->waiting)
+        p->waiting_tail = NULL;
+    j->next = NULL;
+    p->nwaiting--;
+    return j;
+}
+
+void push_partner_fly(push_partner *p, push_job *j) {
+    j->next = p->flying;
+    p->flying = j;
+    p->in_flight++;
+}
+
+void push_partner_land(push_partner *p, push_job *j) {
+    for (push_job **at = &p->flying; *at; at = &(*at)->next)
+        if (*at == j) {
+            *at = j->next;
+            j->next = NULL;
+            p->in_flight--;
+            return;
+        }
+}
+
+static int64_t oldest_in(const push_job *j, int64_t oldest) {
+    for (; j; j = j->next)
+        if (oldest == 0 || j->since_ms < oldest)
+            oldest = j->since_ms;
+    return oldest;
+}
+
+int64_t push_partner_oldest(const push_partner *p) {
+    int64_t oldest = p->fresh ? p->fresh->since_ms : 0;
+    oldest = oldest_in(p->waiting, oldest);
+    return oldest_in(p->flying, oldest);
+}

@@ -1,0 +1,160 @@
+#!/usr/bin/env bash
+# The push benchmark (not a ctest test), on a release build and Apache Kafka
+# 4.4.0 on loopback, all in one run against one kh-test-receiver:
+#   1. baseline: wrk posting the same body (and headers of the same size) to
+#      the receiver on keep-alive connections, as many as push keeps open;
+#   2. ketenhub-push delivering meldingen pre-filled on Kafka to 16 partners
+#      on the same receiver: deliveries/s, and the ratio to wrk; with the
+#      default concurrency 1 per partner (order kept) and with 4;
+#   3. the dead-partner case: the same 16 partners plus partner A, whose
+#      meldingen are spread among theirs; the 16 partners' throughput with A
+#      answering normally and with A hanging past its timeout (dead), twice
+#      each, alternating (the machine is shared: one run can be unlucky),
+#      and the ratio of the better runs (target: a dead partner costs the
+#      others at most 20%).
+# Prints a table. Target: >= 10,000 deliveries/s.
+#
+#   tests/bench/push/run.sh
+#
+# Runs itself under tests/with-kafka.sh unless KH_KAFKA_BOOTSTRAP is set.
+# Settings (environment):
+#   KH_BENCH_BUILD        release build dir (default build/release)
+#   KH_BENCH_PER_PARTNER  meldingen per partner in the throughput runs (default 4000)
+#   KH_BENCH_DURATION     seconds per wrk run (default 10, after 3 s warm-up)
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
+here=$root/tests/bench/push
+if [[ -z ${KH_KAFKA_BOOTSTRAP:-} ]]; then
+    exec "$root/tests/with-kafka.sh" "$0" "$@"
+fi
+
+build=${KH_BENCH_BUILD:-$root/build/release}
+per=${KH_BENCH_PER_PARTNER:-4000}
+duration=${KH_BENCH_DURATION:-10}
+partners=16
+
+command -v wrk >/dev/null || { echo "run.sh: wrk not found (apt-get install wrk)" >&2; exit 1; }
+echo "== building a release tree in $build"
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DKH_SANITIZE=OFF -DCMAKE_C_FLAGS= >/dev/null
+cmake --build "$build" -j2 --target ketenhub-push kh-test-receiver bench_push >/dev/null
+bin=$build/bin
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/kh-bench-push.XXXXXX")
+receiver=
+cleanup() {
+    [[ -n $receiver ]] && kill -TERM "$receiver" 2>/dev/null || true
+    wait 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() {
+    local p
+    while :; do
+        p=$((20000 + RANDOM % 30000))
+        (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
+    done
+}
+
+port=$(free_port)
+"$bin/kh-test-receiver" --port "$port" 2>"$work/receiver.log" &
+receiver=$!
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/_control/stats" >/dev/null && break; sleep 0.1; done
+
+secret="whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwMfKQ9r8GKYo="
+# subscriptions FILE CONCURRENCY [A-TIMEOUT-MS]: the 16 partners at /b<i>,
+# and partner A (GEMEENTE:GM0599) at /a when a timeout is given.
+subscriptions() {
+    local file=$1 conc=$2 a_timeout=${3:-} sep="" i
+    {
+        printf '{"subscriptions":['
+        for ((i = 0; i < partners; i++)); do
+            printf '%s{"partner":"GEMEENTE:GM%04d","url":"http://127.0.0.1:%d/b%d","secret":"%s","limits":{"concurrency":%d}}' \
+                "$sep" $((100 + i)) "$port" "$i" "$secret" "$conc"
+            sep=,
+        done
+        [[ -n $a_timeout ]] && printf ',{"partner":"GEMEENTE:GM0599","url":"http://127.0.0.1:%d/a","secret":"%s","limits":{"timeout_ms":%d}}' \
+            "$port" "$secret" "$a_timeout"
+        printf ']}\n'
+    } >"$file"
+}
+
+# fill PREFIX [EXTRA]: pre-fill the melding topic of PREFIX.
+fill() {
+    "$bin/bench_push" fill --bootstrap "$KH_KAFKA_BOOTSTRAP" --topic "$1ketenhub.grensverkeer.v1" \
+        --partners "$partners" --per-partner "$per" ${2:+--extra "$2"} --body-out "$work/body.json" >/dev/null
+}
+
+# deliver NAME PREFIX SUBS EXPECT: run push on PREFIX until the receiver has
+# EXPECT 2xx answers on /b*; prints "count seconds per_second".
+deliver() {
+    local name=$1 prefix=$2 subs=$3 expect=$4 pid out
+    "$bin/ketenhub-push" --set "kafka.bootstrap.servers=$KH_KAFKA_BOOTSTRAP" --set "topic.prefix=$prefix" \
+        --set "consumer.group=${prefix}push" --set "subscriptions.file=$subs" --set "ops.listen=127.0.0.1:0" \
+        --set log.level=warn --set retry.initial.ms=1000 2>"$work/push-$name.log" &
+    pid=$!
+    out=$("$bin/bench_push" watch --port "$port" --prefix /b --expect "$expect" --timeout 300) || {
+        kill -TERM "$pid"; wait "$pid" || true; echo "run.sh: $name did not finish" >&2; exit 1; }
+    kill -TERM "$pid"
+    wait "$pid" || true
+    curl -sf -X POST "http://127.0.0.1:$port/_control/reset" >/dev/null
+    echo "$out"
+}
+
+wrk_rate() {
+    local conns=$1
+    KH_BODY=$work/body.json wrk -t2 -c"$conns" -d3s -s "$here/post.lua" "http://127.0.0.1:$port/wrk" >/dev/null
+    KH_BODY=$work/body.json wrk -t2 -c"$conns" -d"${duration}s" -s "$here/post.lua" "http://127.0.0.1:$port/wrk" |
+        awk '/Requests\/sec/ {printf "%.0f", $2}'
+    curl -sf -X POST "http://127.0.0.1:$port/_control/reset" >/dev/null
+}
+
+run=$(date +%s)
+total=$((partners * per))
+a_count=$((total / 16))
+echo "== filling Kafka ($KH_KAFKA_BOOTSTRAP): $total meldingen for $partners partners, six times"
+fill "bench${run}c1."
+fill "bench${run}c4."
+for round in 1 2; do
+    fill "bench${run}ok$round." "GEMEENTE:GM0599=$a_count"
+    fill "bench${run}dead$round." "GEMEENTE:GM0599=$a_count"
+done
+body=$(stat -c %s "$work/body.json")
+
+echo "== baseline: wrk, body $body bytes"
+wrk16=$(wrk_rate 16)
+wrk64=$(wrk_rate 64)
+
+echo "== ketenhub-push"
+subscriptions "$work/c1.json" 1
+subscriptions "$work/c4.json" 4
+read -r _ c1_s c1_rate < <(deliver c1 "bench${run}c1." "$work/c1.json" "$total")
+read -r _ c4_s c4_rate < <(deliver c4 "bench${run}c4." "$work/c4.json" "$total")
+
+echo "== dead partner"
+subscriptions "$work/a.json" 1 2000
+ok=() dead=()
+for round in 1 2; do
+    read -r _ _ rate < <(deliver "a-ok$round" "bench${run}ok$round." "$work/a.json" "$total")
+    ok+=("$rate")
+    curl -sf -X POST "http://127.0.0.1:$port/_control/rule?path=/a&mode=hang:60000" >/dev/null
+    read -r _ _ rate < <(deliver "a-dead$round" "bench${run}dead$round." "$work/a.json" "$total")
+    dead+=("$rate")
+done
+best() { printf '%s\n' "$@" | sort -n | tail -1; }
+ok_best=$(best "${ok[@]}")
+dead_best=$(best "${dead[@]}")
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
+cat <<TABLE
+
+push benchmark ($(nproc) CPUs, shared; release build; Apache Kafka on loopback; body $body bytes)
+| run                                                  | deliveries/s | baseline        | ratio |
+|------------------------------------------------------|-------------:|-----------------|------:|
+| push, 16 partners x concurrency 1 ($total in ${c1_s} s) | $c1_rate | wrk, 16 conns: $wrk16 req/s | $(ratio "$c1_rate" "$wrk16") |
+| push, 16 partners x concurrency 4 ($total in ${c4_s} s) | $c4_rate | wrk, 64 conns: $wrk64 req/s | $(ratio "$c4_rate" "$wrk64") |
+| 16 partners while partner A answers (runs: ${ok[*]})  | $ok_best | | |
+| 16 partners while partner A hangs, 2 s timeout (runs: ${dead[*]}) | $dead_best | A answering: $ok_best | $(ratio "$dead_best" "$ok_best") |
+Target: >= 10000 deliveries/s; a dead partner costs the others <= 20% (ratio >= 0.80).
+TABLE

@@ -1,0 +1,195 @@
+/*
+ * test_push_crash — ketenhub-push against real Apache Kafka (the broker of
+ * `make test`), where it matters that the broker keeps what it acknowledged:
+ *   - SIGTERM lets requests in flight finish up to the bound, writes their
+ *     outcome and commits; what is not finished is delivered after restart;
+ *   - kill -9 in the middle of 10,000 meldingen, restart: every melding is
+ *     delivered at least once, and a melding delivered twice carries the
+ *     same webhook-id both times.
+ */
+#include "pushlib.h"
+#include "testlib.h"
+
+#include <check.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A member killed with -9 leaves the group only when its session ends. */
+#define SESSION "kafka.session.timeout.ms=6000"
+
+/* ---- SIGTERM and the ops endpoint -------------------------------------------- */
+
+static int in_flight_both(void *ud) {
+    pt_env *e = ud;
+    char *m = pt_push_metrics(e);
+    int both = pt_metric(m, "ketenhub_push_in_flight{partner=\"GEMEENTE:GM0599\"}") == 1 &&
+               pt_metric(m, "ketenhub_push_in_flight{partner=\"GEMEENTE:GM0518\"}") == 1;
+    free(m);
+    return both;
+}
+
+START_TEST(sigterm_finishes_or_hands_back) {
+    pt_env e;
+    pt_receiver r;
+    const char *rules[] = {"/quick=hang:1500", "/slow=hang:9000", NULL};
+    pt_env_real_kafka(&e, 4);
+    pt_receiver_start(&e, &r, rules, NULL);
+    char *s1 = pt_sub("GEMEENTE:GM0599", &r, "/quick", SECRET_A, ",\"limits\":{\"timeout_ms\":15000}");
+    char *s2 = pt_sub("GEMEENTE:GM0518", &r, "/slow", SECRET_A, ",\"limits\":{\"timeout_ms\":15000}");
+    pt_write_subs(&e, "{\"subscriptions\":[%s,%s]}", s1, s2);
+    const char *sets[] = {"shutdown.timeout.ms=4000", SESSION, NULL};
+    pt_push_start(&e, sets, NULL);
+    kh_test_wait_http(e.ops_port, "/healthz", 200, 1000);
+    kh_test_wait_http(e.ops_port, "/readyz", 200, 1000);
+    pt_meldingen(&e, 70, 1, "GEMEENTE:GM0599", 0);
+    pt_meldingen(&e, 71, 1, "GEMEENTE:GM0518", 1);
+    ck_assert_msg(pt_wait(in_flight_both, &e, 20000), "both requests should be in flight");
+    long long t0 = pt_now_ms();
+    ck_assert_int_eq(pt_push_stop(&e, SIGTERM), 0);
+    long long took = pt_now_ms() - t0;
+    /* It waited for the requests in flight up to the bound (4 s), no longer. */
+    ck_assert_msg(took >= 3000 && took < 8000, "stop took %lld ms", took);
+    /* The quick one finished and was recorded; the slow one was handed back. */
+    ck_assert_int_eq(pt_receiver_count(&r, "/quick", NULL), 1);
+    json_t *afl = pt_read(&e, AFLEVERING_TOPIC, 1, 500, 10000);
+    ck_assert_uint_eq(json_array_size(afl), 1);
+    char id[37];
+    ck_assert_ptr_nonnull(pt_find(afl, "value.melding_id", pt_uuid(70, 0, id)));
+    json_decref(afl);
+    pt_receiver_rule(&r, "/slow", "ok");
+    pt_receiver_rule(&r, "/quick", "ok");
+    const char *again[] = {SESSION, NULL};
+    pt_push_start(&e, again, NULL);
+    pt_wait_ok(&r, "/slow", 1, 30000);
+    pt_sleep_ms(1500);
+    ck_assert_int_eq(pt_receiver_count(&r, "/quick", NULL), 1); /* committed: not again */
+    ck_assert_int_eq(pt_push_stop(&e, SIGTERM), 0);
+    pt_receiver_stop(&r);
+    free(s1), free(s2);
+    pt_env_done(&e);
+}
+END_TEST
+
+
+/* ---- kill -9 at scale ------------------------------------------------------ */
+
+enum { PARTNERS = 8, PER_PARTNER = 1250, TOTAL = PARTNERS * PER_PARTNER };
+
+static int total_requests(void *ud) {
+    const pt_receiver *r = ud;
+    long n = 0;
+    char path[16];
+    for (int p = 0; p < PARTNERS; p++) {
+        snprintf(path, sizeof path, "/p%d", p);
+        n += pt_receiver_count(r, path, NULL);
+    }
+    return n >= TOTAL / 3 - PER_PARTNER;
+}
+
+START_TEST(kill9_loses_nothing) {
+    pt_env e;
+    pt_receiver r;
+    /* One partner is down until after the crash: its meldingen wait in the
+     * retry topic (and in memory) when push is killed. */
+    const char *rules[] = {"/p7=status:503", NULL};
+    pt_env_real_kafka(&e, 4);
+    pt_receiver_start(&e, &r, rules, NULL);
+    char *subs[PARTNERS], partner[PARTNERS][24], path[16];
+    for (int p = 0; p < PARTNERS; p++) {
+        snprintf(partner[p], sizeof partner[p], "GEMEENTE:GM%04d", 100 + p);
+        snprintf(path, sizeof path, "/p%d", p);
+        subs[p] = pt_sub(partner[p], &r, path, SECRET_A, "");
+    }
+    pt_write_subs(&e, "{\"subscriptions\":[%s,%s,%s,%s,%s,%s,%s,%s]}", subs[0], subs[1], subs[2],
+                  subs[3], subs[4], subs[5], subs[6], subs[7]);
+    /* Interleaved, as real traffic is: partners share partitions. */
+    char id[37];
+    for (int k = 0; k < PER_PARTNER; k++)
+        for (int p = 0; p < PARTNERS; p++) {
+            size_t len;
+            char *v = pt_melding(&e, pt_uuid(90 + p, k, id), partner[p], REGEL, &len);
+            pt_produce(&e, MELDING_TOPIC, strchr(partner[p], ':') + 1, v, len, -1, id, partner[p]);
+            free(v);
+        }
+    pt_flush(&e);
+    const char *sets[] = {SESSION, "retry.initial.ms=100", "retry.max.ms=500", NULL};
+    pt_push_start(&e, sets, NULL);
+    ck_assert_msg(pt_wait(total_requests, &r, 120000), "push did not get a third of the way");
+    ck_assert_int_eq(pt_push_stop(&e, SIGKILL), 128 + SIGKILL);
+    long before = 0;
+    for (int p = 0; p < PARTNERS; p++) {
+        snprintf(path, sizeof path, "/p%d", p);
+        before += pt_receiver_count(&r, path, NULL);
+    }
+    fprintf(stderr, "test_push_crash: killed push -9 after %ld of %d requests\n", before, TOTAL);
+    pt_receiver_rule(&r, "/p7", "ok");
+    long long restart = pt_now_ms();
+    pt_push_start(&e, sets, NULL);
+    for (int p = 0; p < PARTNERS; p++) {
+        snprintf(path, sizeof path, "/p%d", p);
+        pt_wait_ok(&r, path, PER_PARTNER, 120000);
+    }
+    fprintf(stderr, "test_push_crash: all delivered %lld ms after the restart\n", pt_now_ms() - restart);
+
+    /* Every melding answered 2xx at least once; every request carried a
+     * melding of ours whose melding_id is its webhook-id. */
+    json_t *recs = pt_receiver_records(&r, NULL);
+    json_t *seen = json_object();
+    size_t i, duplicates = 0;
+    json_t *rec;
+    json_array_foreach(recs, i, rec) {
+        const char *wid = json_string_value(json_object_get(rec, "webhook_id"));
+        json_t *body = json_loads(json_string_value(json_object_get(rec, "body")), 0, NULL);
+        ck_assert_ptr_nonnull(body);
+        ck_assert_str_eq(pt_get(body, "melding_id"), wid);
+        json_decref(body);
+        if (json_integer_value(json_object_get(rec, "status")) != 200)
+            continue;
+        if (json_object_get(seen, wid))
+            duplicates++;
+        json_object_set_new(seen, wid, json_true());
+    }
+    for (int p = 0; p < PARTNERS; p++)
+        for (int k = 0; k < PER_PARTNER; k++)
+            ck_assert_msg(json_object_get(seen, pt_uuid(90 + p, k, id)) != NULL, "%s never delivered", id);
+    ck_assert_uint_eq(json_object_size(seen), TOTAL);
+    fprintf(stderr, "test_push_crash: %d meldingen delivered, %zu delivered again after the "
+                    "crash (same webhook-id)\n", TOTAL, duplicates);
+    json_decref(seen);
+    json_decref(recs);
+
+    /* And every one has a DELIVERED aflevering. */
+    json_t *afl = pt_read(&e, AFLEVERING_TOPIC, TOTAL, 2000, 60000);
+    json_t *done = json_object();
+    json_array_foreach(afl, i, rec)
+        if (strcmp(pt_get(rec, "value.outcome"), "DELIVERED") == 0)
+            json_object_set_new(done, pt_get(rec, "value.melding_id"), json_true());
+    ck_assert_uint_eq(json_object_size(done), TOTAL);
+    json_decref(done);
+    json_decref(afl);
+    ck_assert_int_eq(pt_push_stop(&e, SIGTERM), 0);
+    pt_receiver_stop(&r);
+    for (int p = 0; p < PARTNERS; p++)
+        free(subs[p]);
+    pt_env_done(&e);
+}
+END_TEST
+
+int main(void) {
+    Suite *s = suite_create("push_crash");
+    TCase *tc = tcase_create("sigterm_finishes_or_hands_back");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, sigterm_finishes_or_hands_back);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("kill9_loses_nothing");
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, kill9_loses_nothing);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}

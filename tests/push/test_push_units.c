@@ -1,0 +1,401 @@
+/*
+ * test_push_units — the modules of ketenhub-push on their own: Standard
+ * Webhooks signatures (the spec's own test vector), the outcome policy and
+ * backoff bounds, every class of error in the subscriptions file, who a raw
+ * event is addressed to, offset tracking with out-of-order completion,
+ * abandonment and revocation, the partner queues, the retry record headers
+ * and the aflevering record.
+ */
+#include "kh_codec.h"
+#include "kh_retry.h"
+#include "push_aflevering.h"
+#include "push_named.h"
+#include "push_offsets.h"
+#include "push_partner.h"
+#include "push_policy.h"
+#include "push_sign.h"
+#include "push_subs.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static kh_schemas *schemas;
+static const push_sub_defaults defaults = {1, 10000, 86400000LL};
+
+static void setup(void) {
+    char err[256];
+    ck_assert_int_eq(kh_schemas_open(&schemas, err, sizeof err), 0);
+}
+
+static void teardown(void) { kh_schemas_free(schemas); }
+
+/* ---- signing ----------------------------------------------------------- */
+
+START_TEST(signature_matches_the_spec_vector) {
+    /* From the Standard Webhooks specification's reference libraries. */
+    unsigned char key[PUSH_SIGN_KEY_MAX];
+    size_t keylen;
+    char err[160], sig[PUSH_SIGN_LEN];
+    ck_assert_int_eq(push_sign_parse_secret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", key, &keylen, err, sizeof err), 0);
+    ck_assert_uint_eq(keylen, 24);
+    const char *body = "{\"test\": 2432232314}";
+    ck_assert_int_eq(push_sign(key, keylen, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body, strlen(body), sig), 0);
+    ck_assert_str_eq(sig, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+    /* A different timestamp, id or body gives a different signature. */
+    char other[PUSH_SIGN_LEN];
+    ck_assert_int_eq(push_sign(key, keylen, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265331, body, strlen(body), other), 0);
+    ck_assert_str_ne(sig, other);
+}
+END_TEST
+
+START_TEST(bad_secrets_are_refused) {
+    unsigned char key[PUSH_SIGN_KEY_MAX];
+    size_t keylen;
+    char err[160];
+    const char *bad[] = {"MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",      /* no prefix */
+                         "whsec_",                                 /* empty */
+                         "whsec_c2hvcnQ=",                          /* 5 bytes: too short */
+                         "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLa$w",  /* not base64 */
+                         "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaS"};  /* not padded */
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ck_assert_msg(push_sign_parse_secret(bad[i], key, &keylen, err, sizeof err) == -1, "accepted %s", bad[i]);
+        ck_assert_ptr_null(strstr(err, "MfKQ")); /* the secret never appears in the error */
+    }
+}
+END_TEST
+
+/* ---- policy -------------------------------------------------------------- */
+
+START_TEST(outcomes_are_classified) {
+    ck_assert_int_eq(push_policy_classify(200), PUSH_DELIVERED);
+    ck_assert_int_eq(push_policy_classify(204), PUSH_DELIVERED);
+    ck_assert_int_eq(push_policy_classify(0), PUSH_RETRY);
+    ck_assert_int_eq(push_policy_classify(408), PUSH_RETRY);
+    ck_assert_int_eq(push_policy_classify(429), PUSH_RETRY);
+    ck_assert_int_eq(push_policy_classify(500), PUSH_RETRY);
+    ck_assert_int_eq(push_policy_classify(503), PUSH_RETRY);
+    ck_assert_int_eq(push_policy_classify(599), PUSH_RETRY);
+    ck_assert_int_eq(push_policy_classify(400), PUSH_REJECTED);
+    ck_assert_int_eq(push_policy_classify(401), PUSH_REJECTED);
+    ck_assert_int_eq(push_policy_classify(404), PUSH_REJECTED);
+    ck_assert_int_eq(push_policy_classify(422), PUSH_REJECTED);
+    ck_assert_int_eq(push_policy_classify(301), PUSH_REJECTED);
+}
+END_TEST
+
+START_TEST(backoff_doubles_with_jitter_and_honours_retry_after) {
+    for (int a = 1; a <= 12; a++) {
+        int64_t d = 1000;
+        for (int i = 1; i < a && d < 60000; i++)
+            d *= 2;
+        if (d > 60000)
+            d = 60000;
+        int64_t lo = push_policy_backoff_ms(a, 1000, 60000, 0.0, -1);
+        int64_t hi = push_policy_backoff_ms(a, 1000, 60000, 0.999999, -1);
+        ck_assert_int_eq(lo, d / 2);
+        ck_assert_int_ge(hi, d - 1);
+        ck_assert_int_le(hi, d);
+    }
+    /* Retry-After wins when longer, also beyond the maximum backoff. */
+    ck_assert_int_eq(push_policy_backoff_ms(1, 1000, 60000, 0.5, 120000), 120000);
+    ck_assert_int_le(push_policy_backoff_ms(1, 1000, 60000, 0.5, 10), 1000);
+    ck_assert_int_eq(push_policy_backoff_ms(1000, 1000, 60000, 0.0, -1), 30000); /* no overflow */
+}
+END_TEST
+
+/* ---- subscriptions -------------------------------------------------------- */
+
+#define SECRET "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+static int parse(const char *text, push_subs **out, char *err, size_t errlen) {
+    return push_subs_parse(text, strlen(text), "/tmp", schemas, &defaults, out, err, errlen);
+}
+
+START_TEST(subscriptions_parse_and_look_up) {
+    setenv("KH_UNIT_TOKEN", "abc.def-123", 1);
+    setenv("KH_UNIT_SECRET", SECRET, 1);
+    const char *text =
+        "{\"subscriptions\":["
+        "{\"partner\":\"GEMEENTE:GM0599\",\"url\":\"https://u:p@api.rotterdam.example:8443/hub/in?t=1#x\","
+        " \"secret\":\"" SECRET "\",\"auth\":{\"type\":\"bearer\",\"token_env\":\"KH_UNIT_TOKEN\"},"
+        " \"regels\":[\"ONDERWIJS_BUITEN_WOONGEMEENTE\"],\"limits\":{\"concurrency\":4,\"timeout_ms\":2500,\"max_age_ms\":60000}},"
+        "{\"partner\":\"AANBIEDER:98000000\",\"url\":\"http://127.0.0.1:9/x\",\"secret_env\":\"KH_UNIT_SECRET\","
+        " \"meldingen\":false,\"events\":[\"verwijzing\",\"beschikking\"]}]}";
+    push_subs *s;
+    char err[1024];
+    ck_assert_msg(parse(text, &s, err, sizeof err) == 0, "%s", err);
+    ck_assert_uint_eq(push_subs_count(s), 2);
+    const push_sub *g = push_subs_find(s, "GEMEENTE:GM0599");
+    ck_assert_ptr_nonnull(g);
+    ck_assert_str_eq(g->endpoint, "https://api.rotterdam.example:8443/hub/in");
+    ck_assert_str_eq(g->authorization, "Authorization: Bearer abc.def-123");
+    ck_assert_int_eq(g->concurrency, 4);
+    ck_assert_int_eq(g->timeout_ms, 2500);
+    ck_assert_int_eq(g->max_age_ms, 60000);
+    ck_assert(push_sub_wants_regel(g, "ONDERWIJS_BUITEN_WOONGEMEENTE"));
+    ck_assert(!push_sub_wants_regel(g, "TLV_BUITEN_SWV_WOONPLAATS"));
+    ck_assert(!push_sub_wants_event(g, "verwijzing"));
+    const push_sub *a = push_subs_find(s, "AANBIEDER:98000000");
+    ck_assert_int_eq(a->concurrency, 1); /* the default */
+    ck_assert_int_eq(a->secret_len, 24);
+    ck_assert_ptr_null(a->authorization);
+    ck_assert(!push_sub_wants_regel(a, "ONDERWIJS_BUITEN_WOONGEMEENTE"));
+    ck_assert(push_sub_wants_event(a, "verwijzing"));
+    ck_assert(push_sub_wants_event(a, "beschikking"));
+    ck_assert(!push_sub_wants_event(a, "aanmelding"));
+    ck_assert_ptr_null(push_subs_find(s, "GEMEENTE:GM0363"));
+    ck_assert_uint_ne(push_subs_events(s), 0);
+    push_subs_free(s);
+}
+END_TEST
+
+START_TEST(subscription_errors_name_each_field) {
+    unsetenv("KH_UNIT_MISSING");
+    const struct {
+        const char *text, *expect;
+    } cases[] = {
+        {"{\"subscriptions\":[", "line 1"},
+        {"[]", "\"subscriptions\" array"},
+        {"{\"subscriptions\":[],\"x\":1}", "unknown member \"x\""},
+        {"{\"subscriptions\":[{\"url\":\"http://a/\",\"secret\":\"" SECRET "\"}]}", "/subscriptions/0: \"partner\" is required"},
+        {"{\"subscriptions\":[{\"partner\":\"GM0599\",\"url\":\"http://a/\",\"secret\":\"" SECRET "\"}]}", "TYPE:CODE"},
+        {"{\"subscriptions\":[{\"partner\":\"GEMEENTE:GM599\",\"url\":\"http://a/\",\"secret\":\"" SECRET "\"}]}", "GM + 4 digits"},
+        {"{\"subscriptions\":[{\"partner\":\"KERK:GM0599\",\"url\":\"http://a/\",\"secret\":\"" SECRET "\"}]}", "type must be"},
+        {"{\"subscriptions\":[{\"partner\":\"GEMEENTE:GM0599\",\"url\":\"ftp://a/\",\"secret\":\"" SECRET "\"}]}", "http:// or https://"},
+        {"{\"subscriptions\":[{\"partner\":\"GEMEENTE:GM0599\",\"url\":\"http://a/\"}]}", "exactly one of \"secret\""},
+        {"{\"subscriptions\":[{\"partner\":\"GEMEENTE:GM0599\",\"url\":\"http://a/\",\"secret\":\"geheim\"}]}", "whsec_"},
+        {"{\"subscriptions\":[{\"partner\":\"GEMEENTE:GM0599\",\"url\":\"http://a/\",\"secret_env\":\"KH_UNIT_MISSING\"}]}", "KH_UNIT_MISSING"},
+        {"{\"subscriptions\":[{\"partner\":\"GEMEENTE:GM0599\",\"url\":\"http://a/\",\"secret\":\"" SECRET "\",\"auth\":{\"type\":\"basic\"}}]}", "none, bearer or tls_client"},
+        {"{\"subscriptions\":[{\"partner\":\"GEMEENTE:GM0599\",\"url\":\"http://a/\",\"secret\":\"" SECRET "\",\"auth\":{\"type\":\"bearer\",\"token_env\":\"KH_UNIT_MISSING\"}}]}", "is not set"},
+        {"{\"subscriptions\":[{\"partner\":\"GEMEENTE:GM0599\",\"url\":\"http://a/\",\"secret\":\"" SECRET "\",\"auth\":{\"type\":\"tls_client\",\"cert\":\"/nonexistent.pem\",\"key\":\"k.pem\"}}]}", "cannot read /nonexistent.pem"},
+        {"{\"subscriptions\":[{\"partner\":\"GEMEENTE:GM0599\",\"url\":\"http://a/\",\"secret\":\"" SECRET "\",\"regels\":[\"GEEN_REGEL\"]}]}", "/subscriptions/0/regels: item 0"},
+        {"{\"subscriptions\":[{\"partner\":\"GEMEENTE:GM0599\",\"url\":\"http://a/\",\"secret\":\"" SECRET "\",\"events\":[\"melding\"]}]}", "/subscriptions/0/events: item 0"},
+        {"{\"subscriptions\":[{\"partner\":\"GEMEENTE:GM0599\",\"url\":\"http://a/\",\"secret\":\"" SECRET "\",\"limits\":{\"concurrency\":0}}]}", "\"concurrency\" must be an integer from 1"},
+        {"{\"subscriptions\":[{\"partner\":\"GEMEENTE:GM0599\",\"url\":\"http://a/\",\"secret\":\"" SECRET "\",\"limits\":{\"timeout_ms\":5}}]}", "\"timeout_ms\""},
+        {"{\"subscriptions\":[{\"partner\":\"GEMEENTE:GM0599\",\"url\":\"http://a/\",\"secret\":\"" SECRET "\",\"limits\":{\"retries\":5}}]}", "unknown member \"retries\""},
+        {"{\"subscriptions\":[{\"partner\":\"GEMEENTE:GM0599\",\"url\":\"http://a/\",\"secret\":\"" SECRET "\",\"meldingen\":false}]}", "receives nothing"},
+        {"{\"subscriptions\":[{\"partner\":\"GEMEENTE:GM0599\",\"url\":\"http://a/\",\"secret\":\"" SECRET "\"},"
+         "{\"partner\":\"GEMEENTE:GM0599\",\"url\":\"http://b/\",\"secret\":\"" SECRET "\"}]}", "appears more than once"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        push_subs *s = NULL;
+        char err[2048];
+        ck_assert_msg(parse(cases[i].text, &s, err, sizeof err) == -1, "case %zu accepted", i);
+        ck_assert_msg(strstr(err, cases[i].expect) != NULL, "case %zu: \"%s\" lacks \"%s\"", i, err, cases[i].expect);
+        ck_assert_msg(strstr(err, "MfKQ9r8") == NULL, "case %zu: the secret is in the error", i);
+    }
+    /* Several problems are reported together. */
+    push_subs *s;
+    char err[2048];
+    ck_assert_int_eq(parse("{\"subscriptions\":[{\"partner\":\"X\",\"url\":\"nope\",\"secret\":\"y\"}]}", &s, err, sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "TYPE:CODE"));
+    ck_assert_ptr_nonnull(strstr(err, "http://"));
+    ck_assert_ptr_nonnull(strstr(err, "whsec_"));
+}
+END_TEST
+
+/* ---- who a raw event is for ------------------------------------------------- */
+
+START_TEST(raw_events_name_their_addressees) {
+    char orgs[PUSH_NAMED_MAX][PUSH_ORG_LEN];
+    json_t *ev = json_loads("{\"envelope\":{\"bron\":{\"type\":\"GEMEENTE\",\"code\":\"GM0599\"}},"
+                            "\"gemeente\":\"GM0599\",\"aanbieder\":\"98000000\",\"school\":\"12AB00\"}", 0, NULL);
+    size_t n = push_named_orgs("beschikking", ev, orgs);
+    ck_assert_uint_eq(n, 3); /* bron and gemeente are the same organisation */
+    ck_assert_str_eq(orgs[0], "GEMEENTE:GM0599");
+    ck_assert_str_eq(orgs[1], "AANBIEDER:98000000");
+    ck_assert_str_eq(orgs[2], "SCHOOL:12AB00");
+    json_decref(ev);
+    ev = json_loads("{\"envelope\":{\"bron\":{\"type\":\"SWV\",\"code\":\"PO2801\"}},"
+                    "\"jeugdige\":{\"woonplaatsgemeente\":\"GM0502\"},"
+                    "\"swv\":\"PO2801\",\"aanvragende_school\":\"12AB00\"}", 0, NULL);
+    n = push_named_orgs("tlv", ev, orgs);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_str_eq(orgs[1], "SCHOOL:12AB00");
+    for (size_t i = 0; i < n; i++)
+        ck_assert_ptr_null(strstr(orgs[i], "GM0502")); /* the woonplaatsgemeente is not an addressee */
+    json_decref(ev);
+    ev = json_loads("{\"envelope\":{\"bron\":{\"type\":\"SCHOOL\",\"code\":\"12AB00\"}},"
+                    "\"bij\":{\"type\":\"SCHOOL\",\"code\":\"34CD01\"},\"vestigingsgemeente\":\"GM0599\"}", 0, NULL);
+    n = push_named_orgs("aanmelding", ev, orgs);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_str_eq(orgs[1], "SCHOOL:34CD01");
+    ck_assert_uint_eq(push_named_orgs("melding", ev, orgs), 0);
+    json_decref(ev);
+}
+END_TEST
+
+/* ---- offsets ------------------------------------------------------------------ */
+
+static int64_t committed(push_offsets *o, const char *topic, int32_t part) {
+    rd_kafka_topic_partition_list_t *l = push_offsets_committable(o, 1);
+    int64_t v = -1;
+    for (int i = 0; l && i < l->cnt; i++)
+        if (strcmp(l->elems[i].topic, topic) == 0 && l->elems[i].partition == part)
+            v = l->elems[i].offset;
+    if (l)
+        rd_kafka_topic_partition_list_destroy(l);
+    return v;
+}
+
+START_TEST(offsets_advance_only_past_finished_records) {
+    push_offsets *o = push_offsets_new();
+    push_pending *p[5];
+    for (int i = 0; i < 5; i++)
+        p[i] = push_offsets_track(o, "t", 0, 10 + i);
+    push_pending_ref(p[1]); /* record 11 has two deliveries */
+    ck_assert_int_eq(committed(o, "t", 0), 10);
+    push_pending_done(p[2]);
+    push_pending_done(p[0]);
+    ck_assert_int_eq(committed(o, "t", 0), 11);
+    push_pending_done(p[1]);
+    ck_assert_int_eq(committed(o, "t", 0), 11); /* one of its two deliveries is still open */
+    push_pending_done(p[1]);
+    ck_assert_int_eq(committed(o, "t", 0), 13);
+    /* Only what changed is reported without `all`. */
+    rd_kafka_topic_partition_list_t *l = push_offsets_committable(o, 0);
+    ck_assert_ptr_null(l);
+    /* An abandoned record is never finished: the offset stays before it. */
+    push_pending_abandon(p[3]);
+    push_pending_done(p[4]);
+    ck_assert_int_eq(committed(o, "t", 0), 13);
+    ck_assert_uint_eq(push_offsets_unfinished(o), 1);
+    /* Revoked: the rest are orphans that may still be released safely. */
+    push_pending *q = push_offsets_track(o, "t", 1, 0);
+    push_pending_ref(q);
+    push_offsets_revoke(o, "t", 1);
+    ck_assert(push_pending_orphan(q));
+    push_pending_done(q);
+    push_pending_done(q);
+    ck_assert_int_eq(committed(o, "t", 1), -1);
+    push_offsets_free(o);
+}
+END_TEST
+
+/* ---- partner queues -------------------------------------------------------- */
+
+START_TEST(partner_queues_keep_order) {
+    push_partners *ps = push_partners_new();
+    push_partner *p = push_partners_get(ps, "GEMEENTE:GM0599");
+    ck_assert_ptr_eq(p, push_partners_get(ps, "GEMEENTE:GM0599"));
+    push_job *j[6];
+    for (int i = 0; i < 6; i++) {
+        j[i] = push_job_new(1000 + i);
+        j[i]->due_ms = (int64_t[]){500, 300, 300, 900, 100, 300}[i];
+    }
+    for (int i = 0; i < 3; i++)
+        push_partner_add_fresh(p, j[i]);
+    ck_assert_int_eq(push_partner_oldest(p), 1000);
+    push_job *cut = push_partner_cut_fresh(p, 1);
+    ck_assert_ptr_eq(cut, j[1]);
+    ck_assert_ptr_eq(cut->next, j[2]);
+    ck_assert_uint_eq(p->nfresh, 1);
+    ck_assert_ptr_eq(push_partner_pop_fresh(p), j[0]);
+    /* Waiting jobs come out by due time, ties in arrival order. */
+    for (int i = 1; i < 6; i++) {
+        j[i]->next = NULL;
+        push_partner_add_waiting(p, j[i]);
+    }
+    const int order[] = {4, 1, 2, 5, 3};
+    for (int i = 0; i < 5; i++)
+        ck_assert_ptr_eq(push_partner_pop_waiting(p), j[order[i]]);
+    ck_assert_ptr_null(push_partner_pop_waiting(p));
+    for (int i = 0; i < 6; i++)
+        push_job_free(j[i]);
+    push_partners_free(ps);
+}
+END_TEST
+
+/* ---- records ---------------------------------------------------------------- */
+
+START_TEST(retry_headers_round_trip) {
+    kh_retry r = {.attempts = 3, .since_ms = 1700000000000, .first_attempt_ms = 1700000000100,
+                  .last_attempt_ms = 1700000002000, .due_ms = 1700000004000, .last_status = 503,
+                  .origin_partition = 2, .origin_offset = 4711};
+    snprintf(r.ontvanger, sizeof r.ontvanger, "GEMEENTE:GM0599");
+    snprintf(r.origin_topic, sizeof r.origin_topic, "ketenhub.grensverkeer.v1");
+    snprintf(r.last_error, sizeof r.last_error, "HTTP/1.1 503 Service Unavailable");
+    rd_kafka_headers_t *h = kh_retry_headers(&r, "GM0599", 6);
+    kh_retry back;
+    const void *key;
+    size_t keylen;
+    char err[160];
+    ck_assert_int_eq(kh_retry_parse(h, &back, &key, &keylen, err, sizeof err), 0);
+    ck_assert_str_eq(back.ontvanger, r.ontvanger);
+    ck_assert_int_eq(back.attempts, 3);
+    ck_assert_int_eq(back.since_ms, r.since_ms);
+    ck_assert_int_eq(back.first_attempt_ms, r.first_attempt_ms);
+    ck_assert_int_eq(back.last_attempt_ms, r.last_attempt_ms);
+    ck_assert_int_eq(back.due_ms, r.due_ms);
+    ck_assert_int_eq(back.last_status, 503);
+    ck_assert_int_eq(back.origin_partition, 2);
+    ck_assert_str_eq(back.origin_topic, r.origin_topic);
+    ck_assert_str_eq(back.last_error, r.last_error);
+    ck_assert_int_eq(back.origin_offset, 4711);
+    ck_assert_uint_eq(keylen, 6);
+    ck_assert_str_eq(kh_retry_key(back.ontvanger), "GM0599");
+    rd_kafka_headers_destroy(h);
+    h = rd_kafka_headers_new(2);
+    rd_kafka_header_add(h, "ontvanger", -1, "GEMEENTE:GM0599", -1);
+    ck_assert_int_eq(kh_retry_parse(h, &back, &key, &keylen, err, sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "push-origin-topic"));
+    rd_kafka_headers_destroy(h);
+}
+END_TEST
+
+START_TEST(aflevering_has_no_payload_and_fits_its_schema) {
+    char long_error[600];
+    memset(long_error, 'x', sizeof long_error - 1);
+    long_error[sizeof long_error - 1] = '\0';
+    push_aflevering a = {.melding_id = "2f0e5c1a-0000-4000-8000-000000000001",
+                         .ontvanger = "SWV:PO2801", .endpoint = "https://swv.example/in",
+                         .attempts = 2, .http_status = 503, .first_attempt_ms = 1700000000000,
+                         .last_attempt_ms = 1700000001000, .outcome = "EXPIRED", .error = long_error};
+    char *v, err[256];
+    size_t len;
+    ck_assert_int_eq(push_aflevering_encode(schemas, &a, &v, &len, err, sizeof err), 0);
+    const kh_schema *s;
+    avro_value_t val;
+    ck_assert_int_eq(kh_codec_decode(schemas, v, len, &s, &val, err, sizeof err), KH_DECODE_OK);
+    json_t *j = kh_codec_to_json(s, &val, err, sizeof err);
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(j, "ontvanger"), "type")), "SWV");
+    ck_assert_str_eq(json_string_value(json_object_get(j, "outcome")), "EXPIRED");
+    ck_assert_uint_eq(json_string_length(json_object_get(j, "error")), 256);
+    ck_assert_str_eq(json_string_value(json_object_get(j, "first_attempt_at")), "2023-11-14T22:13:20Z");
+    json_decref(j);
+    avro_value_decref(&val);
+    free(v);
+    a.outcome = "NO_SUBSCRIPTION";
+    a.endpoint = NULL;
+    a.attempts = 0;
+    a.http_status = 0;
+    a.first_attempt_ms = a.last_attempt_ms = 0;
+    ck_assert_int_eq(push_aflevering_encode(schemas, &a, &v, &len, err, sizeof err), 0);
+    free(v);
+}
+END_TEST
+
+int main(void) {
+    Suite *s = suite_create("push_units");
+    TCase *tc = tcase_create("units");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, signature_matches_the_spec_vector);
+    tcase_add_test(tc, bad_secrets_are_refused);
+    tcase_add_test(tc, outcomes_are_classified);
+    tcase_add_test(tc, backoff_doubles_with_jitter_and_honours_retry_after);
+    tcase_add_test(tc, subscriptions_parse_and_look_up);
+    tcase_add_test(tc, subscription_errors_name_each_field);
+    tcase_add_test(tc, raw_events_name_their_addressees);
+    tcase_add_test(tc, offsets_advance_only_past_finished_records);
+    tcase_add_test(tc, partner_queues_keep_order);
+    tcase_add_test(tc, retry_headers_round_trip);
+    tcase_add_test(tc, aflevering_has_no_payload_and_fits_its_schema);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}
