@@ -33,6 +33,13 @@ for f in "$demo"/../../schemas/examples/*/valid/*.json; do
   "$bin/ketenhub" validate "$event" "$f" >/dev/null || echo "demo: $f no longer validates" >&2
 done
 
+# The demo partners' REST endpoint (deploy/demo/subscriptions.json points
+# every subscription at it): the test receiver, recording each request.
+if [ -x "$bin/kh-test-receiver" ]; then
+  "$bin/kh-test-receiver" --port 8190 --record "$run/partners.jsonl" 2>"$run/receiver.log" &
+  pids+=($!)
+fi
+
 # Services start in data-flow order; each logs JSON lines to its own file.
 started=()
 for svc in ingest route push watch; do
@@ -48,6 +55,7 @@ ketenhub demo is running.
   Kafka bootstrap (embedded devbroker): $KETENHUB_KAFKA_BOOTSTRAP_SERVERS
     (in memory, keeps only the newest ~5 MiB per partition: a demo, never a store)
   Services: ${started[*]:-none yet}; logs in $run/<service>.log
+  Demo partner endpoint: http://127.0.0.1:8190, every delivery recorded in $run/partners.jsonl
   Check an event:   $bin/ketenhub validate aanmelding schemas/examples/aanmelding/valid/01-geplaatst-rotterdam.json
   Schemas and ids:  $bin/ketenhub schema
 $( [ -f "$demo/README.md" ] && sed -n '/^## Try it/,$p' "$demo/README.md" )
