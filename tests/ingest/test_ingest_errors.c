@@ -446,10 +446,7 @@ int main(void) {
     tcase_add_test(tc, tls_by_configuration);
     tcase_add_test(tc, sighup_reloads_the_partners_file_and_keeps_it_when_broken);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int rc = kh_test_run(s);
     curl_global_cleanup();
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return rc;
 }

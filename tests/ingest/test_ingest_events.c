@@ -753,10 +753,7 @@ int main(void) {
     tcase_add_test(tc, a_batch_answers_each_line_and_stores_only_the_good_ones);
     tcase_add_test(tc, openapi_describes_the_schemas_and_metrics_count_requests);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int rc = kh_test_run(s);
     curl_global_cleanup();
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return rc;
 }

@@ -10,6 +10,7 @@
 #include "window.h"
 
 #include "kh_pseudo.h"
+#include "testlib.h"
 
 #include <check.h>
 #include <stdio.h>
@@ -322,9 +323,5 @@ int main(void) {
     tcase_add_test(tc, uuids);
     tcase_add_test(tc, every_problem_type_is_documented);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return kh_test_run(s);
 }

@@ -15,6 +15,7 @@
 #include "push_policy.h"
 #include "push_sign.h"
 #include "push_subs.h"
+#include "testlib.h"
 
 #include <check.h>
 #include <stdio.h>
@@ -393,9 +394,5 @@ int main(void) {
     tcase_add_test(tc, retry_headers_round_trip);
     tcase_add_test(tc, aflevering_has_no_payload_and_fits_its_schema);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return kh_test_run(s);
 }
