@@ -187,21 +187,13 @@ static int put_long(put_ctx *c, const kh_node *n, const json_t *j, avro_value_t 
 static int put_bytes(put_ctx *c, const json_t *j, avro_value_t *v) {
     if (!json_is_string(j))
         return type_error(c, "a base64 string", j);
-    size_t len = json_string_length(j);
-    unsigned char *buf = malloc(len / 4 * 3 + 3);
-    int n = len % 4 == 0 && buf ? EVP_DecodeBlock(buf, (const unsigned char *)json_string_value(j),
-                                                  (int)len)
-                                : -1;
-    if (n < 0) {
-        free(buf);
+    size_t n;
+    unsigned char *buf = kh_codec_base64_decode(json_string_value(j), json_string_length(j), &n);
+    if (!buf) {
         kh_problems_add(c->p, c->pt.buf, KH_R_FORMAT, "expected base64");
         return -1;
     }
-    /* EVP_DecodeBlock counts padding as zero bytes; take them off again. */
-    const char *s = json_string_value(j);
-    for (size_t k = len; k > 0 && s[k - 1] == '='; k--)
-        n--;
-    int rc = avro_value_set_bytes(v, buf, (size_t)n) ? avro_error(c) : 0;
+    int rc = avro_value_set_bytes(v, buf, n) ? avro_error(c) : 0;
     free(buf);
     return rc;
 }
@@ -404,6 +396,22 @@ static json_t *get_scalar(const kh_node *n, avro_value_t *v) {
     default:
         return json_null();
     }
+}
+
+unsigned char *kh_codec_base64_decode(const char *b64, size_t len, size_t *out_len) {
+    if (len % 4 != 0 || len > INT32_MAX)
+        return NULL;
+    unsigned char *buf = malloc(len / 4 * 3 + 1);
+    int n = buf ? EVP_DecodeBlock(buf, (const unsigned char *)b64, (int)len) : -1;
+    if (n < 0) {
+        free(buf);
+        return NULL;
+    }
+    /* EVP_DecodeBlock counts padding as zero bytes; take them off again. */
+    for (size_t k = len; k > 0 && b64[k - 1] == '='; k--)
+        n--;
+    *out_len = (size_t)n;
+    return buf;
 }
 
 json_t *kh_codec_bytes_json(const void *data, size_t len) {

@@ -64,6 +64,10 @@ kh_decode_status kh_codec_decode(const kh_schemas *all, const void *data, size_t
  * data); NULL when out of memory. */
 json_t *kh_codec_bytes_json(const void *data, size_t len);
 
+/* Decodes padded base64 text of len characters into a new buffer (caller
+ * frees) of *out_len bytes; NULL when it is not base64 (or out of memory). */
+unsigned char *kh_codec_base64_decode(const char *b64, size_t len, size_t *out_len);
+
 /* Reads the schema id of a wire-format record without decoding; -1 when
  * the header is missing or the magic byte is wrong. */
 int64_t kh_codec_schema_id(const void *data, size_t len);

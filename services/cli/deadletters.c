@@ -15,7 +15,6 @@
 #include "kh_schema.h"
 #include "kh_time.h"
 #include <getopt.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,23 +101,6 @@ static int dl_parse(int argc, char **argv, dl_opts *o) {
     if (o->timeout_ms <= 0)
         return fprintf(stderr, "ketenhub: --timeout-ms wants a positive number\n"), -1;
     return 0;
-}
-
-/* Base64 text to bytes (caller frees); NULL when malformed. */
-static unsigned char *dl_unbase64(const char *b64, size_t *len) {
-    size_t n = strlen(b64);
-    unsigned char *out = malloc(n / 4 * 3 + 3);
-    int got = out ? EVP_DecodeBlock(out, (const unsigned char *)b64, (int)n) : -1;
-    if (got < 0) {
-        free(out);
-        return NULL;
-    }
-    while (n > 0 && b64[n - 1] == '=') {
-        n--;
-        got--;
-    }
-    *len = (size_t)got;
-    return out;
 }
 
 /* The melding_id or event_id of the original record, into id ("-" if none). */
@@ -228,8 +210,8 @@ static void dl_one(const rd_kafka_message_t *m, dl_opts *o) {
         return;
     }
     size_t vlen = 0, klen = 0;
-    unsigned char *value = ov ? dl_unbase64(ov, &vlen) : NULL;
-    unsigned char *key = ok ? dl_unbase64(ok, &klen) : NULL;
+    unsigned char *value = ov ? kh_codec_base64_decode(ov, strlen(ov), &vlen) : NULL;
+    unsigned char *key = ok ? kh_codec_base64_decode(ok, strlen(ok), &klen) : NULL;
     dl_origin_id(o->schemas, value, vlen, id, sizeof id);
     if (o->replay && !value) {
         fprintf(stderr, "ketenhub: dead letter %d:%lld has an unreadable origin_value; skipped\n",

@@ -3,6 +3,7 @@
  */
 #include "push_sign.h"
 
+#include "kh_codec.h"
 #include "kh_pseudo.h"
 
 #include <openssl/evp.h>
@@ -39,13 +40,13 @@ int push_sign_parse_secret(const char *whsec, unsigned char *key, size_t *keylen
                  PUSH_SIGN_KEY_MIN, PUSH_SIGN_KEY_MAX);
         return -1;
     }
-    unsigned char buf[PUSH_SIGN_KEY_MAX + 3];
-    if (EVP_DecodeBlock(buf, (const unsigned char *)b64, (int)n) < 0) {
+    unsigned char *buf = kh_codec_base64_decode(b64, n, keylen);
+    if (!buf) {
         snprintf(err, errlen, "the signing secret after \"whsec_\" is not base64");
         return -1;
     }
-    *keylen = n / 4 * 3 - pad; /* EVP_DecodeBlock counts the padding as bytes */
     memcpy(key, buf, *keylen);
+    free(buf);
     return 0;
 }
 
