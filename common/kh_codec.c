@@ -6,6 +6,7 @@
 
 #include "kh_bsn.h"
 #include "kh_time.h"
+#include "kh_uuid.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -112,17 +113,6 @@ static size_t utf8_length(const char *s, size_t bytes) {
     return n;
 }
 
-static int is_uuid(const char *s, size_t len) {
-    if (len != 36)
-        return 0;
-    for (size_t i = 0; i < 36; i++) {
-        int dash = i == 8 || i == 13 || i == 18 || i == 23;
-        if (dash ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
-            return 0;
-    }
-    return 1;
-}
-
 static int put_string(put_ctx *c, const kh_node *n, size_t max_length, const json_t *j,
                       avro_value_t *v) {
     if (!json_is_string(j))
@@ -138,7 +128,7 @@ static int put_string(put_ctx *c, const kh_node *n, size_t max_length, const jso
         kh_problems_add(c->p, c->pt.buf, KH_R_TOO_LONG, "longer than %zu characters", limit);
         return -1;
     }
-    if (n->logical == KH_UUID && !is_uuid(s, bytes)) {
+    if (n->logical == KH_UUID && !kh_uuid_valid(s, bytes)) {
         kh_problems_add(c->p, c->pt.buf, KH_R_FORMAT,
                         "expected a UUID like 0b6f6c1e-6d3e-4c1a-9a53-2f1f0d3c9b7e");
         return -1;
