@@ -17,6 +17,7 @@
 #ifndef KH_REF_H
 #define KH_REF_H
 
+#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -80,15 +81,37 @@ size_t kh_ref_count_gemeenten(const kh_ref *ref);
 size_t kh_ref_count_scholen(const kh_ref *ref);
 size_t kh_ref_count_aanbieders(const kh_ref *ref);
 
+/* What a snapshot holds: where it came from, the period its gebieden files
+ * cover and how many facts of each kind it has. Gemeenten are known from
+ * 1 January of first_year on; dates after 1 January of last_year use the
+ * newest file, so an operator who sees last_year lag behind the calendar
+ * knows a gebieden_YYYY.csv is due. */
+typedef struct kh_ref_summary {
+    const char *dir; /* points into the kh_ref */
+    int first_year, last_year;
+    size_t gemeenten, scholen, aanbieders, swvs, herindelingen;
+} kh_ref_summary;
+
+void kh_ref_summarize(const kh_ref *ref, kh_ref_summary *out);
+
+/* The summary as a JSON object for kh_log's fields: {"reference_dir",
+ * "gebieden_from" (first_year-01-01), "gebieden_years" ("2021-2026"),
+ * "gemeenten", "scholen", "aanbieders", "swvs", "herindelingen"}. The
+ * caller owns the reference. */
+json_t *kh_ref_summary_json(const kh_ref *ref);
+
 /* A reloadable holder of the current snapshot. */
 typedef struct kh_refstore kh_refstore;
 
-/* Loads dir once; returns NULL with err filled when that fails. */
+/* Loads dir once; returns NULL with err filled when that fails. Logs the
+ * snapshot's summary ("reference data loaded"), so every service says at
+ * start which data it routes and validates with. */
 kh_refstore *kh_refstore_open(const char *dir, char *err, size_t errlen);
 void kh_refstore_close(kh_refstore *store);
 
-/* Loads dir again and swaps the snapshot in. On failure the old snapshot
- * stays current and -1 is returned with err filled. */
+/* Loads dir again and swaps the snapshot in (logging its summary). On
+ * failure the old snapshot stays current and -1 is returned with err
+ * filled. */
 int kh_refstore_reload(kh_refstore *store, char *err, size_t errlen);
 
 /* The current snapshot, held until kh_refstore_release. Thread-safe. */

@@ -2,17 +2,20 @@
  * test_ref — the dated reference data: loading deploy/reference, lookups on
  * both sides of the herindelingen, the cross-border cases the router relies
  * on, rejection of malformed files with a message naming file and line, and
- * reloading kh_refstore while other threads read.
+ * reloading kh_refstore while other threads read, and the summary a service
+ * logs when it opens the store.
  *
  * The repository root comes from KH_SOURCE_DIR (ctest sets it). Tests that
  * break files do so in a copy under /tmp.
  */
+#include "kh_log.h"
 #include "kh_ref.h"
 #include "kh_time.h"
 #include "testlib.h"
 
 #include <check.h>
 #include <dirent.h>
+#include <jansson.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -511,6 +514,64 @@ START_TEST(test_swv_change_mid_year) {
 }
 END_TEST
 
+/* The summary a service logs at start: the directory, the years of its
+ * gebieden files and what it holds (mini_dir: one 2024 file, three gemeente
+ * facts, two schools, one provider, three SWV's, no herindelingen). */
+START_TEST(test_summary) {
+    char *dir = mini_dir();
+    kh_ref *ref = load_ok(dir);
+    kh_ref_summary s;
+    kh_ref_summarize(ref, &s);
+    ck_assert_str_eq(s.dir, dir);
+    ck_assert_int_eq(s.first_year, 2024);
+    ck_assert_int_eq(s.last_year, 2024);
+    ck_assert_uint_eq(s.gemeenten, kh_ref_count_gemeenten(ref));
+    ck_assert_uint_eq(s.gemeenten, 3);
+    ck_assert_uint_eq(s.scholen, 2);
+    ck_assert_uint_eq(s.aanbieders, 1);
+    ck_assert_uint_eq(s.swvs, 3);
+    ck_assert_uint_eq(s.herindelingen, 0);
+
+    json_t *j = kh_ref_summary_json(ref);
+    ck_assert_ptr_nonnull(j);
+    ck_assert_str_eq(json_string_value(json_object_get(j, "reference_dir")), dir);
+    ck_assert_str_eq(json_string_value(json_object_get(j, "gebieden_from")), "2024-01-01");
+    ck_assert_str_eq(json_string_value(json_object_get(j, "gebieden_years")), "2024-2024");
+    ck_assert_int_eq(json_integer_value(json_object_get(j, "gemeenten")), 3);
+    ck_assert_int_eq(json_integer_value(json_object_get(j, "swvs")), 3);
+    json_decref(j);
+    kh_ref_free(ref);
+    remove_dir(dir);
+}
+END_TEST
+
+/* The shipped data: the years are those of its gebieden files. */
+START_TEST(test_summary_shipped) {
+    int first = 9999, last = 0;
+    DIR *d = opendir(ref_dir());
+    ck_assert_ptr_nonnull(d);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        int y;
+        char tail[8] = "";
+        if (sscanf(e->d_name, "gebieden_%4d.%4s", &y, tail) == 2 && strcmp(tail, "csv") == 0) {
+            first = y < first ? y : first;
+            last = y > last ? y : last;
+        }
+    }
+    closedir(d);
+    kh_ref *ref = load_ok(ref_dir());
+    kh_ref_summary s;
+    kh_ref_summarize(ref, &s);
+    ck_assert_int_eq(s.first_year, first);
+    ck_assert_int_eq(s.last_year, last);
+    ck_assert_uint_gt(s.herindelingen, 0);
+    ck_assert_uint_eq(s.scholen, kh_ref_count_scholen(ref));
+    ck_assert_uint_eq(s.aanbieders, kh_ref_count_aanbieders(ref));
+    kh_ref_free(ref);
+}
+END_TEST
+
 /* A herindeling on another day than 1 January ends the old gemeente on that
  * day, even though the yearly file still listed it on 1 January, and even
  * across a later SWV change. */
@@ -553,105 +614,62 @@ END_TEST
 /* Malformed files: -1 and a message naming file and line                   */
 /* ------------------------------------------------------------------------ */
 
-START_TEST(test_bad_code_format) {
-    char *dir = copy_reference();
-    int line = edit(dir, "gebieden_2023.csv", "GM0599;", "GX12;");
-    load_fails_at(dir, "gebieden_2023.csv", line, "GemeentecodeGM 'GX12' is not GM + 4 digits");
-    remove_dir(dir);
-}
-END_TEST
+/* One broken line each; the message must start with "file:line:" for the
+ * line broken and contain frag. needle NULL appends repl as a new last line,
+ * otherwise the first needle in file becomes repl. */
+typedef struct bad_line {
+    const char *file, *needle, *repl, *frag;
+} bad_line;
 
-START_TEST(test_bad_brin) {
-    char *dir = copy_reference();
-    int line = edit(dir, "vestigingen.csv", "12AB;00;", "12ab;00;");
-    load_fails_at(dir, "vestigingen.csv", line, "BRIN NUMMER '12ab'");
-    remove_dir(dir);
-}
-END_TEST
+static const bad_line bad_lines[] = {
+    {"gebieden_2023.csv", "GM0599;", "GX12;", "GemeentecodeGM 'GX12' is not GM + 4 digits"},
+    {"vestigingen.csv", "12AB;00;", "12ab;00;", "BRIN NUMMER '12ab'"},
+    {"aanbieders.csv", "98000025;", "9800025;", "AGB-CODE '9800025' is not 8 digits"},
+    {"swv_gemeenten.csv", "PO2801;", "PO28-1;", "SWV CODE 'PO28-1' is not PO or VO + 4 digits"},
+    {"vestigingen.csv", "GEMEENTENUMMER;", "GEMEENTE;", "missing column 'GEMEENTENUMMER'"},
+    {"aanbieders.csv", "2015-01-01", "2015-13-01", "DATUM AANVANG '2015-13-01' is not a date"},
+    {"aanbieders.csv", "2015-01-01;2024-12-31", "2015-01-01;2014-12-31",
+     "DATUM EINDE 2014-12-31 is before DATUM AANVANG"},
+    {"aanbieders.csv", NULL, "98999999;\"Nooit gesloten;GM0599;Rotterdam;2020-01-01;\n",
+     "unterminated quoted field"},
+    {"herindelingen.csv", NULL, "2024-01-01;GM0599;Rotterdam\n", "3 fields, the header has 5"},
+    {"vestigingen.csv", "OBS Het Noorderlicht;", "OBS H\xe9t Noorderlicht;", "not valid UTF-8"},
+    {"vestigingen.csv", NULL, "12AB;00;Dubbel;ROTTERDAM;0599;ROTTERDAM;BAO;PO;2020-08-01;\n",
+     "12AB00 is already valid"},
+    /* Keeping Brielle's schools open past the merger leaves them in a
+     * gemeente that no longer exists. */
+    {"vestigingen.csv", "0501;BRIELLE;BAO;PO;1974-08-01;2022-12-31",
+     "0501;BRIELLE;BAO;PO;1974-08-01;2023-06-30",
+     "GEMEENTENUMMER 'GM0501' is not a gemeente on 2023-01-01"},
+    /* Rotterdam in a second SWV PO at the same time. */
+    {"swv_gemeenten.csv", NULL, "PO2803;Tweede SWV;0599;ROTTERDAM;2024-08-01;\n",
+     "GM0599 is in two SWV's PO on 2024-08-01"},
+    /* A gemeente in no gebieden file: quoted as written, and the file that
+     * should list it is named. */
+    {"swv_gemeenten.csv", "VO2801;Koers VO;0599;", "VO2801;Koers VO;0598;",
+     "GEMEENTENUMMER '0598' is in no gebieden_YYYY.csv file (gebieden_2021.csv to "
+     "gebieden_2026.csv): add GM0598 to gebieden_2021.csv and every later file"},
+    /* A membership beginning after the newest file: that year's file is
+     * missing. */
+    {"swv_gemeenten.csv", NULL, "PO2801;PPO Rotterdam;0070;NIEUW;2027-01-01;\n",
+     "GEMEENTENUMMER '0070' is in no gebieden_YYYY.csv file (gebieden_2021.csv to "
+     "gebieden_2026.csv) and this row begins on 2027-01-01: add gebieden_2027.csv, the gemeenten "
+     "on 1 January 2027"},
+    {"herindelingen.csv", NULL, "2025-01-01;GM0599;Rotterdam;GM1992;Voorne aan Zee\n",
+     "GM0599 is dissolved on 2025-01-01 but still in gebieden_2025.csv"},
+};
 
-START_TEST(test_bad_agb) {
+START_TEST(test_bad_line) {
+    const bad_line *b = &bad_lines[_i];
     char *dir = copy_reference();
-    int line = edit(dir, "aanbieders.csv", "98000025;", "9800025;");
-    load_fails_at(dir, "aanbieders.csv", line, "AGB-CODE '9800025' is not 8 digits");
-    remove_dir(dir);
-}
-END_TEST
-
-START_TEST(test_bad_swv_code) {
-    char *dir = copy_reference();
-    int line = edit(dir, "swv_gemeenten.csv", "PO2801;", "PO28-1;");
-    load_fails_at(dir, "swv_gemeenten.csv", line, "SWV CODE 'PO28-1' is not PO or VO + 4 digits");
-    remove_dir(dir);
-}
-END_TEST
-
-START_TEST(test_missing_column) {
-    char *dir = copy_reference();
-    edit(dir, "vestigingen.csv", "GEMEENTENUMMER;", "GEMEENTE;");
-    load_fails(dir, "vestigingen.csv:1:", "missing column 'GEMEENTENUMMER'");
-    remove_dir(dir);
-}
-END_TEST
-
-START_TEST(test_bad_date) {
-    char *dir = copy_reference();
-    int line = edit(dir, "aanbieders.csv", "2015-01-01", "2015-13-01");
-    load_fails_at(dir, "aanbieders.csv", line, "DATUM AANVANG '2015-13-01' is not a date");
-    remove_dir(dir);
-}
-END_TEST
-
-START_TEST(test_end_before_begin) {
-    char *dir = copy_reference();
-    int line = edit(dir, "aanbieders.csv", "2015-01-01;2024-12-31", "2015-01-01;2014-12-31");
-    load_fails_at(dir, "aanbieders.csv", line, "DATUM EINDE 2014-12-31 is before DATUM AANVANG");
-    remove_dir(dir);
-}
-END_TEST
-
-START_TEST(test_unterminated_quote) {
-    char *dir = copy_reference();
-    int line = count_lines(dir, "aanbieders.csv") + 1;
-    append(dir, "aanbieders.csv", "98999999;\"Nooit gesloten;GM0599;Rotterdam;2020-01-01;\n");
-    load_fails_at(dir, "aanbieders.csv", line, "unterminated quoted field");
-    remove_dir(dir);
-}
-END_TEST
-
-START_TEST(test_field_count) {
-    char *dir = copy_reference();
-    int line = count_lines(dir, "herindelingen.csv") + 1;
-    append(dir, "herindelingen.csv", "2024-01-01;GM0599;Rotterdam\n");
-    load_fails_at(dir, "herindelingen.csv", line, "3 fields, the header has 5");
-    remove_dir(dir);
-}
-END_TEST
-
-START_TEST(test_not_utf8) {
-    char *dir = copy_reference();
-    int line = edit(dir, "vestigingen.csv", "OBS Het Noorderlicht;", "OBS H\xe9t Noorderlicht;");
-    load_fails_at(dir, "vestigingen.csv", line, "not valid UTF-8");
-    remove_dir(dir);
-}
-END_TEST
-
-START_TEST(test_duplicate_school) {
-    char *dir = copy_reference();
-    int line = count_lines(dir, "vestigingen.csv") + 1;
-    append(dir, "vestigingen.csv",
-           "12AB;00;Dubbel;ROTTERDAM;0599;ROTTERDAM;BAO;PO;2020-08-01;\n");
-    load_fails_at(dir, "vestigingen.csv", line, "12AB00 is already valid");
-    remove_dir(dir);
-}
-END_TEST
-
-/* Keeping Brielle's schools open past the merger leaves them in a gemeente
- * that no longer exists. */
-START_TEST(test_school_in_dissolved_gemeente) {
-    char *dir = copy_reference();
-    int line = edit(dir, "vestigingen.csv", "0501;BRIELLE;BAO;PO;1974-08-01;2022-12-31",
-                    "0501;BRIELLE;BAO;PO;1974-08-01;2023-06-30");
-    load_fails_at(dir, "vestigingen.csv", line, "GEMEENTENUMMER 'GM0501' is not a gemeente on 2023-01-01");
+    int line;
+    if (b->needle) {
+        line = edit(dir, b->file, b->needle, b->repl);
+    } else {
+        line = count_lines(dir, b->file) + 1;
+        append(dir, b->file, b->repl);
+    }
+    load_fails_at(dir, b->file, line, b->frag);
     remove_dir(dir);
 }
 END_TEST
@@ -665,32 +683,12 @@ START_TEST(test_gemeente_vanishes) {
 }
 END_TEST
 
-START_TEST(test_swv_membership_errors) {
-    /* Rotterdam in a second SWV PO at the same time. */
+/* A membership that ends leaves the gemeente without an SWV VO. */
+START_TEST(test_swv_membership_ends) {
     char *dir = copy_reference();
-    int line = count_lines(dir, "swv_gemeenten.csv") + 1;
-    append(dir, "swv_gemeenten.csv", "PO2803;Tweede SWV;0599;ROTTERDAM;2024-08-01;\n");
-    load_fails_at(dir, "swv_gemeenten.csv", line, "GM0599 is in two SWV's PO on 2024-08-01");
-    remove_dir(dir);
-
-    dir = copy_reference();
-    edit(dir, "swv_gemeenten.csv", "VO2801;Koers VO;0599;", "VO2801;Koers VO;0598;");
-    load_fails(dir, "swv_gemeenten.csv:", "GEMEENTENUMMER 'GM0598' is in no gebieden");
-    remove_dir(dir);
-
-    dir = copy_reference();
     edit(dir, "swv_gemeenten.csv", "VO2801;Koers VO;0599;ROTTERDAM;2014-08-01;",
          "VO2801;Koers VO;0599;ROTTERDAM;2014-08-01;2023-12-31");
     load_fails(dir, "GM0599 (Rotterdam) has no SWV VO on 2024-01-01", NULL);
-    remove_dir(dir);
-}
-END_TEST
-
-START_TEST(test_herindeling_inconsistent) {
-    char *dir = copy_reference();
-    int line = count_lines(dir, "herindelingen.csv") + 1;
-    append(dir, "herindelingen.csv", "2025-01-01;GM0599;Rotterdam;GM1992;Voorne aan Zee\n");
-    load_fails_at(dir, "herindelingen.csv", line, "GM0599 is dissolved on 2025-01-01 but still in gebieden_2025.csv");
     remove_dir(dir);
 }
 END_TEST
@@ -748,6 +746,32 @@ START_TEST(test_refstore_reload) {
 
     kh_refstore_close(store);
     remove_dir(dir);
+}
+END_TEST
+
+/* Opening the store logs which directory, years and counts it loaded. */
+START_TEST(test_refstore_logs_summary) {
+    int fd[2];
+    ck_assert_int_eq(pipe(fd), 0);
+    kh_log_setup("test_ref", KH_LOG_INFO, fd[1]);
+    char err[512] = "";
+    kh_refstore *store = kh_refstore_open(ref_dir(), err, sizeof err);
+    ck_assert_msg(store != NULL, "open: %s", err);
+    kh_refstore_close(store);
+    close(fd[1]);
+    char buf[4096];
+    ssize_t n = read(fd[0], buf, sizeof buf - 1);
+    close(fd[0]);
+    ck_assert_int_gt(n, 0);
+    buf[n] = '\0';
+    json_t *line = json_loads(buf, JSON_DISABLE_EOF_CHECK, NULL);
+    ck_assert_msg(line != NULL, "not JSON: %s", buf);
+    ck_assert_str_eq(json_string_value(json_object_get(line, "msg")), "reference data loaded");
+    ck_assert_str_eq(json_string_value(json_object_get(line, "reference_dir")), ref_dir());
+    ck_assert_ptr_nonnull(json_string_value(json_object_get(line, "gebieden_years")));
+    ck_assert_int_gt(json_integer_value(json_object_get(line, "gemeenten")), 40);
+    json_decref(line);
+    kh_log_setup("test_ref", KH_LOG_INFO, 2);
 }
 END_TEST
 
@@ -838,23 +862,13 @@ static Suite *ref_suite(void) {
     TCase *parse = tcase_create("parse");
     tcase_add_test(parse, test_csv_dialect);
     tcase_add_test(parse, test_swv_change_mid_year);
+    tcase_add_test(parse, test_summary);
+    tcase_add_test(parse, test_summary_shipped);
     tcase_add_test(parse, test_herindeling_mid_year);
     tcase_add_test(parse, test_herindeling_split);
-    tcase_add_test(parse, test_bad_code_format);
-    tcase_add_test(parse, test_bad_brin);
-    tcase_add_test(parse, test_bad_agb);
-    tcase_add_test(parse, test_bad_swv_code);
-    tcase_add_test(parse, test_missing_column);
-    tcase_add_test(parse, test_bad_date);
-    tcase_add_test(parse, test_end_before_begin);
-    tcase_add_test(parse, test_unterminated_quote);
-    tcase_add_test(parse, test_field_count);
-    tcase_add_test(parse, test_not_utf8);
-    tcase_add_test(parse, test_duplicate_school);
-    tcase_add_test(parse, test_school_in_dissolved_gemeente);
+    tcase_add_loop_test(parse, test_bad_line, 0, (int)(sizeof bad_lines / sizeof *bad_lines));
     tcase_add_test(parse, test_gemeente_vanishes);
-    tcase_add_test(parse, test_swv_membership_errors);
-    tcase_add_test(parse, test_herindeling_inconsistent);
+    tcase_add_test(parse, test_swv_membership_ends);
     tcase_add_test(parse, test_missing_file);
     suite_add_tcase(s, parse);
 
@@ -862,6 +876,7 @@ static Suite *ref_suite(void) {
     tcase_set_timeout(store, 60);
     tcase_add_test(store, test_refstore_reload);
     tcase_add_test(store, test_refstore_open_fails);
+    tcase_add_test(store, test_refstore_logs_summary);
     tcase_add_test(store, test_refstore_threads);
     suite_add_tcase(s, store);
     return s;
