@@ -12,24 +12,6 @@
 
 #include <string.h>
 
-static const route_slot_info slot_info[ROUTE_SLOTS] = {
-    [ROUTE_NONE] = {"", NULL, NULL},
-    [ROUTE_WOON] = {"WOON", "WOONPLAATSGEMEENTE", "GEMEENTE"},
-    [ROUTE_SCHOOLGEMEENTE] = {"SCHOOLGEMEENTE", "SCHOOLGEMEENTE", "GEMEENTE"},
-    [ROUTE_BESCHIKKER] = {"BESCHIKKER", "BESCHIKKENDE_GEMEENTE", "GEMEENTE"},
-    [ROUTE_SWV_WOON] = {"SWV_WOON", "SWV_WOONPLAATS", "SWV"},
-    [ROUTE_SWV_SCHOOL] = {"SWV_SCHOOL", "SWV_SCHOOL", "SWV"},
-    [ROUTE_SWV_AFGEVER] = {"SWV_AFGEVER", "SWV_AFGEVER", "SWV"},
-    [ROUTE_AANBIEDER] = {"AANBIEDER", "AANBIEDER", "AANBIEDER"},
-    [ROUTE_JZ_WOON] = {"JZ_WOON", "JEUGDREGIO_WOONPLAATS", "JEUGDREGIO"},
-    [ROUTE_JZ_AANBIEDER] = {"JZ_AANBIEDER", "JEUGDREGIO_AANBIEDER", "JEUGDREGIO"},
-    [ROUTE_SCHOOL] = {"SCHOOL", NULL, "SCHOOL"},
-    [ROUTE_AANBIEDERGEMEENTE] = {"AANBIEDERGEMEENTE", NULL, "GEMEENTE"},
-    [ROUTE_SECTOR] = {"SECTOR", NULL, NULL},
-    [ROUTE_SOORT] = {"SOORT", NULL, NULL},
-    [ROUTE_STATUS] = {"STATUS", NULL, NULL},
-};
-
 static const route_rule rules[] = {
     {"ONDERWIJS_BUITEN_WOONGEMEENTE", ROUTE_AANMELDING, "GEPLAATST",
      {ROUTE_SCHOOLGEMEENTE, ROUTE_WOON},
@@ -100,10 +82,6 @@ int route_rule_index(const char *regel) {
     return -1;
 }
 
-const route_slot_info *route_slot_describe(route_slot s) {
-    return &slot_info[s < ROUTE_SLOTS ? s : ROUTE_NONE];
-}
-
 static int fires(const route_rule *rule, const route_event *ev, const route_party *party) {
     if (rule->event != ev->kind)
         return 0;
@@ -117,10 +95,11 @@ static int fires(const route_rule *rule, const route_event *ev, const route_part
  * code through another slot)? */
 static int already(const route_result *out, size_t first, route_slot ontvanger) {
     const route_party *p = &out->party[ontvanger];
-    const char *type = slot_info[ontvanger].type;
+    const char *type = route_slot_describe(ontvanger)->type;
     for (size_t i = first; i < out->n; i++) {
         const route_party *q = &out->party[out->m[i].ontvanger];
-        if (strcmp(slot_info[out->m[i].ontvanger].type, type) == 0 && strcmp(q->code, p->code) == 0)
+        if (strcmp(route_slot_describe(out->m[i].ontvanger)->type, type) == 0 &&
+            strcmp(q->code, p->code) == 0)
             return 1;
     }
     return 0;
@@ -138,8 +117,8 @@ static int add_meldingen(const route_event *ev, size_t r, route_result *out) {
         route_melding *m = &out->m[out->n];
         m->rule = (int)r;
         m->ontvanger = to;
-        if (route_melding_id(ev->event_id, rule->regel, slot_info[to].type, out->party[to].code,
-                             m->melding_id))
+        const char *type = route_slot_describe(to)->type;
+        if (route_melding_id(ev->event_id, rule->regel, type, out->party[to].code, m->melding_id))
             return -1;
         /* One text per rule: every recipient reads the same toelichting. */
         if (out->n == first)

@@ -18,8 +18,8 @@
  *      filled in (route_text.c).
  *
  * Adding a rule: one entry in the table of route_rules.c (plus, if it needs
- * an organisation no slot holds yet, a slot here and its lookup in
- * route_facts.c), its symbol in the Regel enum of schemas/avro/melding.avsc,
+ * an organisation no slot holds yet, a slot in route_slot.h and its lookup
+ * in route_facts.c), its symbol in the Regel enum of schemas/avro/melding.avsc,
  * and its cases in tests/route/test_route_rules.c.
  */
 #ifndef ROUTE_RULES_H
@@ -31,68 +31,14 @@
 #include "kh_ref.h"
 #include "route_event.h"
 #include "route_id.h"
-
-/* The organisations, regions and words a rule can name. */
-typedef enum route_slot {
-    ROUTE_NONE,             /* terminates slot lists */
-    ROUTE_WOON,             /* the woonplaatsgemeente */
-    ROUTE_SCHOOLGEMEENTE,   /* the gemeente of the school */
-    ROUTE_BESCHIKKER,       /* the gemeente that issued a beschikking */
-    ROUTE_SWV_WOON,         /* the woonplaatsgemeente's SWV for the sector */
-    ROUTE_SWV_SCHOOL,       /* the school gemeente's SWV for the sector */
-    ROUTE_SWV_AFGEVER,      /* the SWV that issued a TLV */
-    ROUTE_AANBIEDER,        /* the youth-care provider */
-    ROUTE_JZ_WOON,          /* the woonplaatsgemeente's jeugdregio */
-    ROUTE_JZ_AANBIEDER,     /* the jeugdregio of the provider's gemeente */
-    ROUTE_SCHOOL,           /* the school location (text only) */
-    ROUTE_AANBIEDERGEMEENTE,/* the provider's vestigingsgemeente (text only) */
-    ROUTE_SECTOR,           /* PO / VO, "primair onderwijs" (text only) */
-    ROUTE_SOORT,            /* TLV soort, "speciaal onderwijs" (text only) */
-    ROUTE_STATUS,           /* "toegekend", "gewijzigd" (text only) */
-    ROUTE_SLOTS
-} route_slot;
-
-#define ROUTE_MAX_RECIPIENTS 4
-#define ROUTE_MAX_BETROKKENEN 6
-#define ROUTE_MAX_MELDINGEN 12        /* every rule of one event type firing */
-#define ROUTE_TOELICHTING_CHARS 1024  /* melding.avsc maxLength, in characters */
-
-typedef struct route_rule {
-    const char *regel;      /* the Regel symbol of melding.avsc */
-    route_kind event;
-    const char *statuses;   /* comma-separated statuses that trigger it; NULL: any */
-    route_slot differ[2];   /* fires when both are known and their codes differ */
-    route_slot ontvangers[ROUTE_MAX_RECIPIENTS];     /* ROUTE_NONE-terminated when shorter */
-    route_slot betrokkenen[ROUTE_MAX_BETROKKENEN];   /* likewise */
-    const char *toelichting; /* template, see route_text.h */
-} route_rule;
+#include "route_slot.h"
 
 size_t route_rule_count(void);
 const route_rule *route_rule_at(size_t i);
 /* The index of a rule by its regel symbol, or -1. */
 int route_rule_index(const char *regel);
 
-/* What a slot is: its melding.avsc Betrokkene rol (NULL: never a
- * betrokkene), its type (BetrokkeneType, which for a recipient is also the
- * OrganisatieType; NULL for words) and its placeholder name in templates. */
-typedef struct route_slot_info {
-    const char *name;
-    const char *rol;
-    const char *type;
-} route_slot_info;
-const route_slot_info *route_slot_describe(route_slot s);
-
-/* A filled slot. */
-typedef struct route_party {
-    int known;
-    char code[16];
-    char naam[160];
-    /* A herindeling: the event named old_code, dissolved on merged_on into
-     * this party; old_code is "" otherwise. */
-    char old_code[8];
-    char old_naam[64];
-    int32_t merged_on;
-} route_party;
+#define ROUTE_MAX_MELDINGEN 12 /* every rule of one event type firing */
 
 /* One melding as the rules decided it; the encoder adds the cause. */
 typedef struct route_melding {

@@ -21,7 +21,7 @@
 
 #include <stddef.h>
 
-#include "route_rules.h"
+#include "route_slot.h"
 
 /* Writes the toelichting into out (outlen bytes, at least 4 *
  * ROUTE_TOELICHTING_CHARS + 1 to hold the longest text). */

@@ -1,0 +1,74 @@
+/*
+ * route_slot — the vocabulary the rules are written in: the slots (the
+ * organisations, regions and words a rule can name), what each slot is in
+ * melding.avsc, the party that fills a slot for one event, and the rule
+ * record itself. route_rules (the table and its evaluation), route_facts
+ * (filling the slots) and route_text (the toelichting) all build on this
+ * header and on no one else's, so none of them includes another.
+ *
+ * Pure data; thread-safe.
+ */
+#ifndef ROUTE_SLOT_H
+#define ROUTE_SLOT_H
+
+#include <stdint.h>
+
+#include "route_event.h"
+
+/* The organisations, regions and words a rule can name. */
+typedef enum route_slot {
+    ROUTE_NONE,             /* terminates slot lists */
+    ROUTE_WOON,             /* the woonplaatsgemeente */
+    ROUTE_SCHOOLGEMEENTE,   /* the gemeente of the school */
+    ROUTE_BESCHIKKER,       /* the gemeente that issued a beschikking */
+    ROUTE_SWV_WOON,         /* the woonplaatsgemeente's SWV for the sector */
+    ROUTE_SWV_SCHOOL,       /* the school gemeente's SWV for the sector */
+    ROUTE_SWV_AFGEVER,      /* the SWV that issued a TLV */
+    ROUTE_AANBIEDER,        /* the youth-care provider */
+    ROUTE_JZ_WOON,          /* the woonplaatsgemeente's jeugdregio */
+    ROUTE_JZ_AANBIEDER,     /* the jeugdregio of the provider's gemeente */
+    ROUTE_SCHOOL,           /* the school location (text only) */
+    ROUTE_AANBIEDERGEMEENTE,/* the provider's vestigingsgemeente (text only) */
+    ROUTE_SECTOR,           /* PO / VO, "primair onderwijs" (text only) */
+    ROUTE_SOORT,            /* TLV soort, "speciaal onderwijs" (text only) */
+    ROUTE_STATUS,           /* "toegekend", "gewijzigd" (text only) */
+    ROUTE_SLOTS
+} route_slot;
+
+#define ROUTE_MAX_RECIPIENTS 4
+#define ROUTE_MAX_BETROKKENEN 6
+#define ROUTE_TOELICHTING_CHARS 1024  /* melding.avsc maxLength, in characters */
+
+typedef struct route_rule {
+    const char *regel;      /* the Regel symbol of melding.avsc */
+    route_kind event;
+    const char *statuses;   /* comma-separated statuses that trigger it; NULL: any */
+    route_slot differ[2];   /* fires when both are known and their codes differ */
+    route_slot ontvangers[ROUTE_MAX_RECIPIENTS];     /* ROUTE_NONE-terminated when shorter */
+    route_slot betrokkenen[ROUTE_MAX_BETROKKENEN];   /* likewise */
+    const char *toelichting; /* template, see route_text.h */
+} route_rule;
+
+/* What a slot is: its melding.avsc Betrokkene rol (NULL: never a
+ * betrokkene), its type (BetrokkeneType, which for a recipient is also the
+ * OrganisatieType; NULL for words) and its placeholder name in templates. */
+typedef struct route_slot_info {
+    const char *name;
+    const char *rol;
+    const char *type;
+} route_slot_info;
+const route_slot_info *route_slot_describe(route_slot s);
+
+/* A filled slot. */
+typedef struct route_party {
+    int known;
+    char code[16];
+    char naam[160];
+    /* A herindeling: the event named old_code, dissolved on merged_on into
+     * this party; old_code is "" otherwise. */
+    char old_code[8];
+    char old_naam[64];
+    int32_t merged_on;
+} route_party;
+
+#endif
