@@ -4,6 +4,7 @@
  */
 #include "kh_codec.h"
 
+#include "kh_alloc.h"
 #include "kh_bsn.h"
 #include "kh_time.h"
 #include "kh_uuid.h"
@@ -391,8 +392,8 @@ static json_t *get_scalar(const kh_node *n, avro_value_t *v) {
 unsigned char *kh_codec_base64_decode(const char *b64, size_t len, size_t *out_len) {
     if (len % 4 != 0 || len > INT32_MAX)
         return NULL;
-    unsigned char *buf = malloc(len / 4 * 3 + 1);
-    int n = buf ? EVP_DecodeBlock(buf, (const unsigned char *)b64, (int)len) : -1;
+    unsigned char *buf = kh_malloc(len / 4 * 3 + 1);
+    int n = EVP_DecodeBlock(buf, (const unsigned char *)b64, (int)len);
     if (n < 0) {
         free(buf);
         return NULL;
@@ -407,9 +408,7 @@ unsigned char *kh_codec_base64_decode(const char *b64, size_t len, size_t *out_l
 json_t *kh_codec_bytes_json(const void *data, size_t len) {
     if (!data)
         return json_null();
-    char *b64 = malloc(4 * ((len + 2) / 3) + 1);
-    if (!b64)
-        return NULL;
+    char *b64 = kh_malloc(4 * ((len + 2) / 3) + 1);
     EVP_EncodeBlock((unsigned char *)b64, data, (int)len);
     json_t *s = json_string(b64);
     free(b64);
@@ -448,11 +447,7 @@ int kh_codec_encode(const kh_schema *s, avro_value_t *in, char **out, size_t *ou
         snprintf(err, errlen, "cannot size value: %s", avro_strerror());
         return -1;
     }
-    char *buf = malloc(KH_WIRE_HEADER + size);
-    if (!buf) {
-        snprintf(err, errlen, "out of memory encoding %zu bytes", size);
-        return -1;
-    }
+    char *buf = kh_malloc(KH_WIRE_HEADER + size);
     uint32_t id = (uint32_t)kh_schema_id(s);
     buf[0] = 0;
     buf[1] = (char)(id >> 24);
@@ -587,9 +582,7 @@ static int read_scalar(reader *r, const kh_node *n, avro_value_t *v) {
         if (memchr(s, '\0', len))
             return bad(r, "string contains NUL");
         /* avro-c wants the terminator inside the size it copies. */
-        char *copy = malloc(len + 1);
-        if (!copy)
-            return bad(r, "out of memory");
+        char *copy = kh_malloc(len + 1);
         memcpy(copy, s, len);
         copy[len] = '\0';
         int rc = avro_value_set_string_len(v, copy, len + 1);

@@ -61,11 +61,11 @@ kh_decode_status kh_codec_decode(const kh_schemas *all, const void *data, size_t
                                  size_t errlen);
 
 /* The natural JSON of Avro bytes: a base64 string (json null for NULL
- * data); NULL when out of memory. */
+ * data). */
 json_t *kh_codec_bytes_json(const void *data, size_t len);
 
 /* Decodes padded base64 text of len characters into a new buffer (caller
- * frees) of *out_len bytes; NULL when it is not base64 (or out of memory). */
+ * frees) of *out_len bytes; NULL when it is not base64. */
 unsigned char *kh_codec_base64_decode(const char *b64, size_t len, size_t *out_len);
 
 /* Reads the schema id of a wire-format record without decoding; -1 when

@@ -5,6 +5,8 @@
  */
 #include "kh_config.h"
 
+#include "kh_alloc.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -33,23 +35,12 @@ struct kh_config {
     entries env;  /* the KETENHUB_* snapshot */
 };
 
-static int entries_add(entries *es, const char *key, const char *value) {
+static void entries_add(entries *es, const char *key, const char *value) {
     if (es->n == es->cap) {
-        size_t cap = es->cap ? es->cap * 2 : 16;
-        entry *v = realloc(es->v, cap * sizeof(*v));
-        if (v == NULL)
-            return -1;
-        es->v = v;
-        es->cap = cap;
+        es->cap = es->cap ? es->cap * 2 : 16;
+        es->v = kh_realloc(es->v, es->cap * sizeof(*es->v));
     }
-    char *k = strdup(key), *val = strdup(value);
-    if (k == NULL || val == NULL) {
-        free(k);
-        free(val);
-        return -1;
-    }
-    es->v[es->n++] = (entry){k, val, NULL};
-    return 0;
+    es->v[es->n++] = (entry){kh_strdup(key), kh_strdup(value), NULL};
 }
 
 static void entries_free(entries *es) {
@@ -78,36 +69,28 @@ static int env_wanted(const char *var, size_t namelen) {
 
 /* The key an environment variable maps back to: lower case, `_` -> `.`. */
 static char *env_key(const char *var) {
-    char *key = strdup(var + ENV_PREFIX_LEN);
-    for (char *p = key; p && *p; p++)
+    char *key = kh_strdup(var + ENV_PREFIX_LEN);
+    for (char *p = key; *p; p++)
         *p = *p == '_' ? '.' : (char)tolower((unsigned char)*p);
     return key;
 }
 
-static int snapshot_env(entries *env) {
+static void snapshot_env(entries *env) {
     for (char **e = environ; e && *e; e++) {
         const char *eq = strchr(*e, '=');
         if (eq == NULL || !env_wanted(*e, (size_t)(eq - *e)))
             continue;
-        char *var = strndup(*e, (size_t)(eq - *e));
-        char *key = var ? env_key(var) : NULL;
-        int rc = key ? entries_add(env, key, eq + 1) : -1;
+        char *var = kh_strndup(*e, (size_t)(eq - *e));
+        char *key = env_key(var);
+        entries_add(env, key, eq + 1);
         free(key);
-        if (rc) {
-            free(var);
-            return -1;
-        }
         env->v[env->n - 1].var = var;
     }
-    return 0;
 }
 
 kh_config *kh_config_new(void) {
-    kh_config *c = calloc(1, sizeof(*c));
-    if (c && snapshot_env(&c->env)) {
-        kh_config_free(c);
-        return NULL;
-    }
+    kh_config *c = kh_calloc(1, sizeof(*c));
+    snapshot_env(&c->env);
     return c;
 }
 
@@ -157,13 +140,12 @@ int kh_config_set(kh_config *c, const char *key, const char *value) {
     if (!valid_key(key))
         return -1;
     entry *e = file_lookup(c, key);
-    if (e == NULL)
-        return entries_add(&c->file, key, value);
-    char *copy = strdup(value);
-    if (copy == NULL)
-        return -1;
+    if (e == NULL) {
+        entries_add(&c->file, key, value);
+        return 0;
+    }
     free(e->value);
-    e->value = copy;
+    e->value = kh_strdup(value);
     return 0;
 }
 
@@ -190,11 +172,11 @@ static const char *split_pair(char *line, char **key, char **value) {
 }
 
 int kh_config_set_arg(kh_config *c, const char *arg, char *err, size_t errlen) {
-    char *copy = strdup(arg), *key, *value;
-    const char *why = copy ? split_pair(copy, &key, &value) : "out of memory";
-    if (why == NULL && kh_config_set(c, key, value))
-        why = "out of memory";
-    if (why)
+    char *copy = kh_strdup(arg), *key, *value;
+    const char *why = split_pair(copy, &key, &value);
+    if (why == NULL)
+        kh_config_set(c, key, value); /* split_pair checked the key */
+    else
         snprintf(err, errlen, "--set: %s", why); /* not the argument: it may be a secret */
     free(copy);
     return why ? -1 : 0;
@@ -206,9 +188,9 @@ static const char *load_line(kh_config *c, char *line) {
     if (*s == '\0' || *s == '#')
         return NULL;
     const char *why = split_pair(s, &key, &value);
-    if (why)
-        return why;
-    return kh_config_set(c, key, value) ? "out of memory" : NULL;
+    if (why == NULL)
+        kh_config_set(c, key, value); /* split_pair checked the key */
+    return why;
 }
 
 int kh_config_load_file(kh_config *c, const char *path, char *err, size_t errlen) {

@@ -28,7 +28,7 @@
 typedef struct kh_config kh_config;
 
 /* A config with no file values, holding a snapshot of the KETENHUB_*
- * environment. Returns NULL when out of memory. Free with kh_config_free(). */
+ * environment. Free with kh_config_free(). */
 kh_config *kh_config_new(void);
 
 /* Reads a config file into c; may be called for several files, a later value
@@ -40,7 +40,7 @@ int kh_config_load_file(kh_config *c, const char *path, char *err, size_t errlen
 
 /* Sets key to a copy of value, replacing any file or earlier value (an
  * environment override still wins). Returns 0, or -1 when key is not a valid
- * key or memory runs out. */
+ * key. */
 int kh_config_set(kh_config *c, const char *key, const char *value);
 
 /* Parses `key=value` (as given to a `--set key=value` option; whitespace

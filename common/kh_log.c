@@ -11,6 +11,7 @@
  */
 #include "kh_log.h"
 
+#include "kh_alloc.h"
 #include "kh_bsn.h"
 
 #include <errno.h>
@@ -52,9 +53,7 @@ static void mask_bytes(char *buf, size_t len) {
 }
 
 static json_t *masked_string(const char *s, size_t len) {
-    char *copy = malloc(len + 1);
-    if (copy == NULL)
-        return NULL;
+    char *copy = kh_malloc(len + 1);
     memcpy(copy, s, len);
     copy[len] = '\0';
     mask_bytes(copy, len);
@@ -112,11 +111,11 @@ static json_t *lenient_string(const char *s) {
     json_t *js = json_string(s);
     if (js)
         return js;
-    char *copy = strdup(s);
-    for (char *p = copy; p && *p; p++)
+    char *copy = kh_strdup(s);
+    for (char *p = copy; *p; p++)
         if ((unsigned char)*p >= 0x80)
             *p = '?';
-    js = copy ? json_string(copy) : NULL;
+    js = json_string(copy);
     free(copy);
     return js;
 }
@@ -176,11 +175,7 @@ void kh_log(int level, const char *msg, json_t *fields) {
     if (text == NULL)
         return;
     size_t len = strlen(text);
-    char *out = realloc(text, len + 2);
-    if (out == NULL) {
-        free(text);
-        return;
-    }
+    char *out = kh_realloc(text, len + 2);
     kh_bsn_mask(out);
     out[len] = '\n';
     out[len + 1] = '\0';

@@ -5,6 +5,8 @@
  */
 #include "kh_metrics.h"
 
+#include "kh_alloc.h"
+
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -42,9 +44,8 @@ struct kh_metrics {
 };
 
 kh_metrics *kh_metrics_new(void) {
-    kh_metrics *m = calloc(1, sizeof *m);
-    if (m)
-        pthread_mutex_init(&m->lock, NULL);
+    kh_metrics *m = kh_calloc(1, sizeof *m);
+    pthread_mutex_init(&m->lock, NULL);
     return m;
 }
 
@@ -72,18 +73,16 @@ void kh_metrics_free(kh_metrics *m) {
 
 static kh_family *family(kh_metrics *m, kind k, const char *name, const char *help,
                          const char *labels) {
-    kh_family *f = calloc(1, sizeof *f);
-    if (!f)
-        return NULL;
+    kh_family *f = kh_calloc(1, sizeof *f);
     f->kind = k;
-    f->name = strdup(name);
-    f->help = strdup(help);
+    f->name = kh_strdup(name);
+    f->help = kh_strdup(help);
     pthread_mutex_init(&f->lock, NULL);
     if (labels) {
-        char *copy = strdup(labels), *save = NULL;
+        char *copy = kh_strdup(labels), *save = NULL;
         for (char *l = strtok_r(copy, ",", &save); l && f->nlabels < MAX_LABELS;
              l = strtok_r(NULL, ",", &save))
-            f->labels[f->nlabels++] = strdup(l);
+            f->labels[f->nlabels++] = kh_strdup(l);
         free(copy);
     }
     pthread_mutex_lock(&m->lock);
@@ -107,11 +106,9 @@ kh_family *kh_metrics_gauge(kh_metrics *m, const char *name, const char *help, c
 kh_family *kh_metrics_histogram(kh_metrics *m, const char *name, const char *help,
                                 const char *labels, const double *bounds, size_t nbounds) {
     kh_family *f = family(m, HISTOGRAM, name, help, labels);
-    if (f) {
-        f->bounds = malloc(nbounds * sizeof *bounds);
-        memcpy(f->bounds, bounds, nbounds * sizeof *bounds);
-        f->nbounds = nbounds;
-    }
+    f->bounds = kh_malloc(nbounds * sizeof *bounds);
+    memcpy(f->bounds, bounds, nbounds * sizeof *bounds);
+    f->nbounds = nbounds;
     return f;
 }
 
@@ -144,12 +141,10 @@ static child *find(kh_family *f, const char *const *values, int create) {
             return c;
     if (!create)
         return NULL;
-    child *c = calloc(1, sizeof *c);
-    if (!c)
-        return NULL;
+    child *c = kh_calloc(1, sizeof *c);
     memcpy(c->key, key, sizeof key);
     if (f->kind == HISTOGRAM)
-        c->buckets = calloc(f->nbounds ? f->nbounds : 1, sizeof *c->buckets);
+        c->buckets = kh_calloc(f->nbounds ? f->nbounds : 1, sizeof *c->buckets);
     c->next = f->children;
     f->children = c;
     return c;
@@ -215,12 +210,8 @@ static void put(text *t, const char *fmt, ...) {
             t->len += (size_t)n;
             return;
         }
-        size_t cap = (t->cap + (size_t)n) * 2;
-        char *grown = realloc(t->buf, cap);
-        if (!grown)
-            return;
-        t->buf = grown;
-        t->cap = cap;
+        t->cap = (t->cap + (size_t)n) * 2;
+        t->buf = kh_realloc(t->buf, t->cap);
     }
 }
 
@@ -239,9 +230,7 @@ static void render_histogram(text *t, const kh_family *f, const child *c) {
 
 char *kh_metrics_render(kh_metrics *m) {
     static const char *const kinds[] = {"counter", "gauge", "histogram"};
-    text t = {.buf = malloc(4096), .cap = 4096};
-    if (!t.buf)
-        return NULL;
+    text t = {.buf = kh_malloc(4096), .cap = 4096};
     t.buf[0] = '\0';
     pthread_mutex_lock(&m->lock);
     for (kh_family *f = m->families; f; f = f->next) {

@@ -3,6 +3,8 @@
  */
 #include "kh_ops.h"
 
+#include "kh_alloc.h"
+
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -68,7 +70,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         char why[256] = "not ready";
         if (!ops->ready || ops->ready(ops->ud, why, sizeof why))
             return reply(conn, 200, "text/plain", "ready\n", MHD_RESPMEM_PERSISTENT);
-        char *body = malloc(strlen(why) + 2);
+        char *body = kh_malloc(strlen(why) + 2);
         sprintf(body, "%s\n", why);
         return reply(conn, 503, "text/plain", body, MHD_RESPMEM_MUST_FREE);
     }
@@ -89,7 +91,7 @@ kh_ops *kh_ops_start(const char *listen, kh_metrics *metrics, kh_ops_ready_fn re
         snprintf(err, errlen, "ops listen address '%s' is not host:port (e.g. 127.0.0.1:9101)", listen);
         return NULL;
     }
-    kh_ops *ops = calloc(1, sizeof *ops);
+    kh_ops *ops = kh_calloc(1, sizeof *ops);
     ops->metrics = metrics;
     ops->ready = ready;
     ops->ud = ud;

@@ -4,6 +4,8 @@
  */
 #include "kh_schema.h"
 
+#include "kh_alloc.h"
+
 #include "kh_embedded.h"
 
 #include <jansson.h>
@@ -61,13 +63,9 @@ const char *kh_schemas_file(const char *path) {
 }
 
 static void *track(kh_schema *s, void *p) {
-    if (!p)
-        abort(); /* out of memory while compiling an embedded schema */
     if (s->nallocs == s->capallocs) {
         s->capallocs = s->capallocs ? s->capallocs * 2 : 32;
-        s->allocs = realloc(s->allocs, s->capallocs * sizeof *s->allocs);
-        if (!s->allocs)
-            abort();
+        s->allocs = kh_realloc(s->allocs, s->capallocs * sizeof *s->allocs);
     }
     s->allocs[s->nallocs++] = p;
     return p;
@@ -142,7 +140,7 @@ static json_t *inline_types(json_t *type, const char *ns, json_t *shared, json_t
 static const kh_node *compile_type(compile_ctx *c, json_t *type, const char *ns);
 
 static kh_node *new_node(compile_ctx *c, kh_kind kind) {
-    kh_node *n = track(c->schema, calloc(1, sizeof *n));
+    kh_node *n = track(c->schema, kh_calloc(1, sizeof *n));
     n->kind = kind;
     return n;
 }
@@ -163,9 +161,7 @@ static const kh_node *primitive(compile_ctx *c, const char *name, kh_logical log
 }
 
 static void register_name(compile_ctx *c, const char *name, kh_node *n) {
-    c->nodes = realloc(c->nodes, (c->nnodes + 1) * sizeof *c->nodes);
-    if (!c->nodes)
-        abort();
+    c->nodes = kh_realloc(c->nodes, (c->nnodes + 1) * sizeof *c->nodes);
     c->nodes[c->nnodes] = n;
     json_object_set_new(c->names, name, json_integer((json_int_t)c->nnodes));
     c->nnodes++;
@@ -216,7 +212,7 @@ static const kh_node *compile_record(compile_ctx *c, json_t *type, const char *n
     json_t *fields = json_object_get(type, "fields");
     kh_node *n = new_node(c, KH_RECORD);
     n->nfields = json_array_size(fields);
-    n->fields = track(c->schema, calloc(n->nfields ? n->nfields : 1, sizeof *n->fields));
+    n->fields = track(c->schema, kh_calloc(n->nfields, sizeof *n->fields));
     for (size_t i = 0; i < n->nfields; i++) {
         json_t *f = json_array_get(fields, i);
         kh_field *kf = &n->fields[i];
@@ -235,7 +231,7 @@ static const kh_node *compile_enum(compile_ctx *c, json_t *type) {
     json_t *symbols = json_object_get(type, "symbols");
     kh_node *n = new_node(c, KH_ENUM);
     n->nsymbols = json_array_size(symbols);
-    n->symbols = track(c->schema, calloc(n->nsymbols ? n->nsymbols : 1, sizeof *n->symbols));
+    n->symbols = track(c->schema, kh_calloc(n->nsymbols, sizeof *n->symbols));
     for (size_t i = 0; i < n->nsymbols; i++)
         n->symbols[i] = json_string_value(json_array_get(symbols, i));
     return n;
@@ -269,7 +265,7 @@ static const kh_node *compile_type(compile_ctx *c, json_t *type, const char *ns)
                                                  : compile_record(c, type, tns ? tns : ns);
     if (n) {
         register_name(c, name, (kh_node *)n);
-        ((kh_node *)n)->name = track(c->schema, strdup(name));
+        ((kh_node *)n)->name = track(c->schema, kh_strdup(name));
     }
     return n;
 }
@@ -340,8 +336,8 @@ static int parse_manifest_line(char *line, kh_schema *s, char *file, size_t file
     if (*end || v <= 0 || v > INT32_MAX)
         return -1;
     s->id = (int32_t)v;
-    s->name = strdup(name);
-    s->topic = strdup(topic);
+    s->name = kh_strdup(name);
+    s->topic = kh_strdup(topic);
     snprintf(file, filelen, "%s", path);
     return 0;
 }
@@ -373,14 +369,14 @@ static int load_manifest(kh_schemas *all, json_t *shared, char *err, size_t errl
     const char *text = kh_schemas_file("ids.tsv");
     if (!text)
         return fail(err, errlen, "ids.tsv: not embedded");
-    char *copy = strdup(text), *save = NULL;
+    char *copy = kh_strdup(text), *save = NULL;
     int rc = 0, lineno = 0;
     for (char *line = strtok_r(copy, "\n", &save); line && rc == 0;
          line = strtok_r(NULL, "\n", &save)) {
         lineno++;
         if (line[0] == '#' || line[0] == '\0')
             continue;
-        all->items = realloc(all->items, (all->count + 1) * sizeof *all->items);
+        all->items = kh_realloc(all->items, (all->count + 1) * sizeof *all->items);
         kh_schema *s = &all->items[all->count++];
         memset(s, 0, sizeof *s);
         char file[256];
@@ -398,7 +394,7 @@ int kh_schemas_open(kh_schemas **out, char *err, size_t errlen) {
     json_t *shared = load_shared(err, errlen);
     if (!shared)
         return -1;
-    kh_schemas *all = calloc(1, sizeof *all);
+    kh_schemas *all = kh_calloc(1, sizeof *all);
     int rc = load_manifest(all, shared, err, errlen);
     json_decref(shared);
     if (rc) {

@@ -3,10 +3,13 @@
  */
 #include "kh_service.h"
 
+#include "kh_alloc.h"
 #include "kh_log.h"
 
 #include <getopt.h>
+#include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -68,6 +71,9 @@ int kh_service_init(kh_service *svc, const char *name, const char *usage, int ar
         {NULL, 0, NULL, 0},
     };
     char err[512];
+    /* jansson's allocations follow kh_alloc's policy too: abort with a log
+     * line instead of a NULL that would surface as a parse error. */
+    json_set_alloc_funcs(kh_malloc, free);
     memset(svc, 0, sizeof *svc);
     svc->name = name;
     svc->config = kh_config_new();

@@ -8,6 +8,8 @@
  * The repository root comes from KH_SOURCE_DIR (ctest sets it). Tests that
  * break files do so in a copy under /tmp.
  */
+#include "kh_alloc.h"
+#include "kh_file.h"
 #include "kh_log.h"
 #include "kh_ref.h"
 #include "kh_time.h"
@@ -58,16 +60,9 @@ static kh_ref *load_ok(const char *dir) {
 }
 
 static char *slurp(const char *path) {
-    FILE *f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    ck_assert_ptr_nonnull(buf);
-    ck_assert_int_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-    buf[n] = '\0';
-    fclose(f);
+    char err[512];
+    char *buf = kh_file_read(path, 0, NULL, err, sizeof err);
+    ck_assert_msg(buf != NULL, "%s", err);
     return buf;
 }
 
@@ -80,7 +75,7 @@ static void spew(const char *path, const char *text) {
 
 /* A fresh copy of deploy/reference in a temp dir; returns its path. */
 static char *copy_reference(void) {
-    char *tmp = strdup("/tmp/kh_ref_test.XXXXXX");
+    char *tmp = kh_strdup("/tmp/kh_ref_test.XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(tmp));
     DIR *d = opendir(ref_dir());
     ck_assert_msg(d != NULL, "cannot open %s", ref_dir());
@@ -128,8 +123,7 @@ static int edit(const char *dir, const char *file, const char *needle, const cha
     for (char *p = text; p < at; p++)
         line += *p == '\n';
     size_t head = (size_t)(at - text), nl = strlen(needle), rl = strlen(repl);
-    char *out = malloc(strlen(text) - nl + rl + 1);
-    ck_assert_ptr_nonnull(out);
+    char *out = kh_malloc(strlen(text) - nl + rl + 1);
     memcpy(out, text, head);
     memcpy(out + head, repl, rl);
     strcpy(out + head + rl, at + nl);
@@ -143,8 +137,7 @@ static void append(const char *dir, const char *file, const char *text) {
     char path[4096];
     join(path, dir, file);
     char *old = slurp(path);
-    char *both = malloc(strlen(old) + strlen(text) + 1);
-    ck_assert_ptr_nonnull(both);
+    char *both = kh_malloc(strlen(old) + strlen(text) + 1);
     strcpy(both, old);
     strcat(both, text);
     spew(path, both);
@@ -431,7 +424,7 @@ END_TEST
 /* ------------------------------------------------------------------------ */
 
 static char *mini_dir(void) {
-    char *dir = strdup("/tmp/kh_ref_mini.XXXXXX");
+    char *dir = kh_strdup("/tmp/kh_ref_mini.XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(dir));
     char path[4096];
 #define PUT(name, text)                                            \
