@@ -5,6 +5,7 @@
 #include "route_melding.h"
 
 #include "kh_codec.h"
+#include "kh_orgid.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -122,9 +123,9 @@ int route_melding_encode(route_encoder *e, const route_event *ev, const route_re
 }
 
 rd_kafka_headers_t *route_melding_headers(const route_result *r, const route_melding *m) {
-    char ontvanger[32];
-    snprintf(ontvanger, sizeof ontvanger, "%s:%s", route_melding_ontvanger_type(m),
-             route_melding_ontvanger_code(r, m));
+    char ontvanger[KH_ORGID_LEN];
+    kh_orgid_join(route_melding_ontvanger_type(m), route_melding_ontvanger_code(r, m), ontvanger,
+                  sizeof ontvanger);
     rd_kafka_headers_t *h = rd_kafka_headers_new(3);
     rd_kafka_header_add(h, "event-type", -1, "melding", -1);
     rd_kafka_header_add(h, "melding-id", -1, m->melding_id, -1);

@@ -4,11 +4,13 @@
  */
 #include "route_harness.h"
 
+#include "kh_alloc.h"
 #include "kh_bsn.h"
 #include "kh_codec.h"
 #include "kh_event.h"
 #include "kh_intake.h"
 #include "kh_kafka.h"
+#include "kh_orgid.h"
 #include "kh_pseudo.h"
 #include "kh_time.h"
 #include "route_cases.h"
@@ -32,8 +34,7 @@ void rh_sleep_ms(int ms) {
 void rh_ids_add(rh_ids *ids, const char *id) {
     if (ids->n == ids->cap) {
         ids->cap = ids->cap ? ids->cap * 2 : 1024;
-        ids->id = realloc(ids->id, ids->cap * sizeof *ids->id);
-        ck_assert_ptr_nonnull(ids->id);
+        ids->id = kh_realloc(ids->id, ids->cap * sizeof *ids->id);
     }
     snprintf(ids->id[ids->n++], 37, "%s", id);
 }
@@ -169,8 +170,7 @@ size_t rh_produce_cases(rd_kafka_t *p, const char *prefix, uint64_t first, size_
         size_t len;
         char *wire = encode(c, ev, &len);
         json_t *b = json_object_get(json_object_get(ev, "envelope"), "bron");
-        snprintf(bron, sizeof bron, "%s:%s", json_string_value(json_object_get(b, "type")),
-                 json_string_value(json_object_get(b, "code")));
+        ck_assert_int_eq(kh_orgid_from_json(b, bron, sizeof bron), 0);
         snprintf(topic, sizeof topic, "%sketenhub.%s.v1", prefix, c->event);
         produce(p, topic, key, wire, len, c->event, event_id, bron);
         free(wire);
@@ -344,7 +344,7 @@ static void on_melding(const rd_kafka_message_t *m, void *ud) {
     const char *id = json_string_value(json_object_get(j, "melding_id"));
     json_t *o = json_object_get(j, "ontvanger");
     const char *code = json_string_value(json_object_get(o, "code"));
-    snprintf(to, sizeof to, "%s:%s", json_string_value(json_object_get(o, "type")), code);
+    kh_orgid_from_json(o, to, sizeof to);
     const char *why = NULL;
     rd_kafka_message_t *mm = (rd_kafka_message_t *)m;
     if (!id || strcmp(kh_schema_name(which), "melding") != 0)

@@ -14,6 +14,7 @@
 #include "kh_event.h"
 #include "kh_intake.h"
 #include "kh_kafka.h"
+#include "kh_orgid.h"
 #include "kh_time.h"
 #include "route_cases.h"
 #include "route_id.h"
@@ -88,12 +89,13 @@ static void read_event(const route_case *c, const char *wire, size_t len, avro_v
 }
 
 static const route_melding *find(const route_result *r, const char *regel, const char *ontvanger) {
-    char to[32];
+    char to[KH_ORGID_LEN];
     for (size_t i = 0; i < r->n; i++) {
-        snprintf(to, sizeof to, "%s:%s", route_melding_ontvanger_type(&r->m[i]),
-                 route_melding_ontvanger_code(r, &r->m[i]));
-        if (strcmp(route_rule_at((size_t)r->m[i].rule)->regel, regel) == 0 && strcmp(to, ontvanger) == 0)
-            return &r->m[i];
+        const route_melding *m = &r->m[i];
+        kh_orgid_join(route_melding_ontvanger_type(m), route_melding_ontvanger_code(r, m), to,
+                      sizeof to);
+        if (strcmp(route_rule_at((size_t)m->rule)->regel, regel) == 0 && strcmp(to, ontvanger) == 0)
+            return m;
     }
     return NULL;
 }
@@ -148,10 +150,8 @@ static void check_melding_value(const route_case *c, const route_event *ev, cons
     json_t *k = melding_json(ev, r, m, &again, &len2);
     ck_assert_msg(len == len2 && memcmp(wire, again, len) == 0, "%s: encoding not deterministic",
                   c->name);
-    char to[32], at[40];
-    json_t *o = json_object_get(j, "ontvanger");
-    snprintf(to, sizeof to, "%s:%s", json_string_value(json_object_get(o, "type")),
-             json_string_value(json_object_get(o, "code")));
+    char to[KH_ORGID_LEN], at[40];
+    ck_assert_int_eq(kh_orgid_from_json(json_object_get(j, "ontvanger"), to, sizeof to), 0);
     ck_assert_str_eq(to, w->ontvanger);
     ck_assert_str_eq(json_string_value(json_object_get(j, "regel")), w->regel);
     ck_assert_str_eq(json_string_value(json_object_get(j, "melding_id")), m->melding_id);

@@ -22,6 +22,7 @@
 #include "kh_intake.h"
 #include "kh_kafka.h"
 #include "kh_log.h"
+#include "kh_orgid.h"
 #include "kh_pseudo.h"
 #include "kh_time.h"
 #include "route_cases.h"
@@ -101,8 +102,7 @@ static void make_template(template *t, const route_case *c, const kh_schemas *sc
     avro_value_get_by_name(&t->value, "jeugdige", &kid, NULL);
     avro_value_get_by_name(&kid, "bsn", &t->bsn, NULL);
     json_t *b = json_object_get(json_object_get(ev, "envelope"), "bron");
-    snprintf(t->bron, sizeof t->bron, "%s:%s", json_string_value(json_object_get(b, "type")),
-             json_string_value(json_object_get(b, "code")));
+    kh_orgid_from_json(b, t->bron, sizeof t->bron);
     snprintf(t->topic, sizeof t->topic, "%sketenhub.%s.v1", prefix, c->event);
     json_decref(ev);
 }
