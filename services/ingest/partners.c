@@ -4,6 +4,8 @@
  */
 #include "partners.h"
 
+#include "kh_alloc.h"
+
 #include "kh_code.h"
 #include "kh_pseudo.h"
 
@@ -177,8 +179,8 @@ static partners *table_load(const partners_store *s, char *err, size_t errlen) {
         json_decref(doc);
         return NULL;
     }
-    partners *t = calloc(1, sizeof *t);
-    t->items = calloc(json_array_size(list) + 1, sizeof *t->items);
+    partners *t = kh_calloc(1, sizeof *t);
+    t->items = kh_calloc(json_array_size(list) + 1, sizeof *t->items);
     size_t i;
     json_t *obj;
     json_array_foreach(list, i, obj) {
@@ -202,7 +204,7 @@ static uint32_t uid_of(partners_store *s, const char *name) {
     for (size_t i = 0; i < s->nnames; i++)
         if (strcmp(s->names[i], name) == 0)
             return (uint32_t)i;
-    s->names = realloc(s->names, (s->nnames + 1) * sizeof *s->names);
+    s->names = kh_realloc(s->names, (s->nnames + 1) * sizeof *s->names);
     snprintf(s->names[s->nnames], sizeof s->names[0], "%s", name);
     return (uint32_t)s->nnames++;
 }
@@ -229,21 +231,21 @@ static void drop_ref(partners *t) {
         table_free(t);
 }
 
-partners_store *partners_open(const char *path, double default_rate, double default_burst,
+partners_store *ingest_partners_open(const char *path, double default_rate, double default_burst,
                               char *err, size_t errlen) {
-    partners_store *s = calloc(1, sizeof *s);
-    s->path = strdup(path);
+    partners_store *s = kh_calloc(1, sizeof *s);
+    s->path = kh_strdup(path);
     s->default_rate = default_rate;
     s->default_burst = default_burst;
     pthread_mutex_init(&s->lock, NULL);
-    if (partners_reload(s, err, errlen)) {
-        partners_close(s);
+    if (ingest_partners_reload(s, err, errlen)) {
+        ingest_partners_close(s);
         return NULL;
     }
     return s;
 }
 
-int partners_reload(partners_store *s, char *err, size_t errlen) {
+int ingest_partners_reload(partners_store *s, char *err, size_t errlen) {
     partners *fresh = table_load(s, err, errlen);
     if (!fresh)
         return -1;
@@ -258,7 +260,7 @@ int partners_reload(partners_store *s, char *err, size_t errlen) {
     return 0;
 }
 
-void partners_close(partners_store *s) {
+void ingest_partners_close(partners_store *s) {
     if (!s)
         return;
     if (s->current)
@@ -269,7 +271,7 @@ void partners_close(partners_store *s) {
     free(s);
 }
 
-partners *partners_acquire(partners_store *s) {
+partners *ingest_partners_acquire(partners_store *s) {
     pthread_mutex_lock(&s->lock);
     partners *t = s->current;
     t->refs++;
@@ -277,7 +279,7 @@ partners *partners_acquire(partners_store *s) {
     return t;
 }
 
-void partners_release(partners_store *s, partners *p) {
+void ingest_partners_release(partners_store *s, partners *p) {
     if (!p)
         return;
     pthread_mutex_lock(&s->lock);
@@ -285,16 +287,16 @@ void partners_release(partners_store *s, partners *p) {
     pthread_mutex_unlock(&s->lock);
 }
 
-size_t partners_count(const partners *p) { return p->count; }
+size_t ingest_partners_count(const partners *p) { return p->count; }
 
-size_t partners_count_current(partners_store *s) {
+size_t ingest_partners_count_current(partners_store *s) {
     pthread_mutex_lock(&s->lock);
     size_t n = s->current->count;
     pthread_mutex_unlock(&s->lock);
     return n;
 }
 
-partner *partners_find_key(partners *p, const char *key, size_t len) {
+partner *ingest_partners_find_key(partners *p, const char *key, size_t len) {
     char hash[65];
     if (kh_sha256_hex(key, len, hash))
         return NULL;
@@ -308,12 +310,12 @@ partner *partners_find_key(partners *p, const char *key, size_t len) {
     return found;
 }
 
-int partner_may_send(const partner *p, const kh_event_type *t) {
+int ingest_partner_may_send(const partner *p, const kh_event_type *t) {
     size_t index = (size_t)(t - kh_event_type_at(0));
     return (t->issuers & p->org_bit) && (p->types & (1u << index));
 }
 
-int partner_take_token(partner *p, int64_t now_ms, int *retry_after_s) {
+int ingest_partner_take_token(partner *p, int64_t now_ms, int *retry_after_s) {
     if (p->rate <= 0)
         return 0;
     pthread_mutex_lock(&p->lock);

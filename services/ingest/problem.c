@@ -23,25 +23,25 @@ static json_t *masked(const char *text) {
     return s ? s : json_string(buf);
 }
 
-static const problem_info catalogue[PROBLEM_COUNT] = {
-    [PROBLEM_SYNTAX] = {"syntax", 400, "The body is not valid JSON"},
-    [PROBLEM_BAD_BATCH] = {"bad-batch", 400, "The batch is not lines of {\"type\", \"event\"}"},
-    [PROBLEM_UNAUTHORIZED] = {"unauthorized", 401, "No valid API key"},
-    [PROBLEM_FORBIDDEN_TYPE] = {"forbidden-event-type", 403, "This partner may not send this event type"},
-    [PROBLEM_FORBIDDEN_BRON] = {"forbidden-bron", 403, "The event's bron is not this partner's organisation"},
-    [PROBLEM_NOT_FOUND] = {"not-found", 404, "Not found"},
-    [PROBLEM_METHOD] = {"method-not-allowed", 405, "Method not allowed"},
-    [PROBLEM_TOO_LARGE] = {"payload-too-large", 413, "The body is over the limit"},
-    [PROBLEM_MEDIA_TYPE] = {"unsupported-media-type", 415, "Unsupported content type"},
-    [PROBLEM_VALIDATION] = {"validation", 422, "The event breaks the schema or a domain rule"},
-    [PROBLEM_RATE_LIMITED] = {"rate-limited", 429, "Too many requests from this partner"},
-    [PROBLEM_INTERNAL] = {"internal", 500, "Internal error"},
-    [PROBLEM_UNAVAILABLE] = {"broker-unavailable", 503, "The event could not be stored now"},
-    [PROBLEM_SHUTTING_DOWN] = {"shutting-down", 503, "This instance is shutting down"},
+static const ingest_problem_info catalogue[INGEST_PROBLEM_COUNT] = {
+    [INGEST_PROBLEM_SYNTAX] = {"syntax", 400, "The body is not valid JSON"},
+    [INGEST_PROBLEM_BAD_BATCH] = {"bad-batch", 400, "The batch is not lines of {\"type\", \"event\"}"},
+    [INGEST_PROBLEM_UNAUTHORIZED] = {"unauthorized", 401, "No valid API key"},
+    [INGEST_PROBLEM_FORBIDDEN_TYPE] = {"forbidden-event-type", 403, "This partner may not send this event type"},
+    [INGEST_PROBLEM_FORBIDDEN_BRON] = {"forbidden-bron", 403, "The event's bron is not this partner's organisation"},
+    [INGEST_PROBLEM_NOT_FOUND] = {"not-found", 404, "Not found"},
+    [INGEST_PROBLEM_METHOD] = {"method-not-allowed", 405, "Method not allowed"},
+    [INGEST_PROBLEM_TOO_LARGE] = {"payload-too-large", 413, "The body is over the limit"},
+    [INGEST_PROBLEM_MEDIA_TYPE] = {"unsupported-media-type", 415, "Unsupported content type"},
+    [INGEST_PROBLEM_VALIDATION] = {"validation", 422, "The event breaks the schema or a domain rule"},
+    [INGEST_PROBLEM_RATE_LIMITED] = {"rate-limited", 429, "Too many requests from this partner"},
+    [INGEST_PROBLEM_INTERNAL] = {"internal", 500, "Internal error"},
+    [INGEST_PROBLEM_UNAVAILABLE] = {"broker-unavailable", 503, "The event could not be stored now"},
+    [INGEST_PROBLEM_SHUTTING_DOWN] = {"shutting-down", 503, "This instance is shutting down"},
 };
 
-const problem_info *problem_info_of(problem_class c) {
-    return &catalogue[c < PROBLEM_COUNT ? c : PROBLEM_INTERNAL];
+const ingest_problem_info *ingest_problem_info_of(ingest_problem_class c) {
+    return &catalogue[c < INGEST_PROBLEM_COUNT ? c : INGEST_PROBLEM_INTERNAL];
 }
 
 static json_t *field_errors(const kh_problems *fields) {
@@ -53,9 +53,9 @@ static json_t *field_errors(const kh_problems *fields) {
     return errors;
 }
 
-json_t *problem_new(problem_class c, const char *detail, const char *instance_id,
+json_t *ingest_problem_new(ingest_problem_class c, const char *detail, const char *instance_id,
                     const kh_problems *fields) {
-    const problem_info *info = problem_info_of(c);
+    const ingest_problem_info *info = ingest_problem_info_of(c);
     char type[96], instance[64];
     snprintf(type, sizeof type, "https://ketenhub.nl/problems/%s", info->slug);
     snprintf(instance, sizeof instance, "urn:uuid:%s", instance_id);

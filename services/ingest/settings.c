@@ -34,7 +34,7 @@ static int bad(const char *key, const char *why) {
     return -1;
 }
 
-int settings_load(kh_service *svc, settings *s) {
+int ingest_settings_load(kh_service *svc, settings *s) {
     kh_config *c = svc->config;
     memset(s, 0, sizeof *s);
     for (size_t i = 0; kafka_defaults[i]; i += 2)

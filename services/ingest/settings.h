@@ -31,6 +31,6 @@ typedef struct settings {
 /* Fills s from svc's configuration (the strings belong to the config) and
  * sets ingest's defaults for kafka.* keys the configuration leaves unset.
  * Logs what is wrong and returns -1 on a bad value. */
-int settings_load(kh_service *svc, settings *s);
+int ingest_settings_load(kh_service *svc, settings *s);
 
 #endif

@@ -5,6 +5,8 @@
  */
 #include "window.h"
 
+#include "kh_alloc.h"
+
 #include <openssl/rand.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -31,20 +33,18 @@ struct window {
     uint64_t seed; /* random, so a partner cannot choose ids that collide */
 };
 
-window *window_new(size_t capacity) {
+window *ingest_window_new(size_t capacity) {
     if (capacity < 1 || capacity > (1u << 30))
         return NULL;
-    window *w = calloc(1, sizeof *w);
-    if (!w)
-        return NULL;
+    window *w = kh_calloc(1, sizeof *w);
     pthread_mutex_init(&w->lock, NULL);
     uint32_t nb = 1;
     while (nb < capacity * 2)
         nb <<= 1;
-    w->slots = calloc(capacity, sizeof *w->slots);
-    w->buckets = malloc(nb * sizeof *w->buckets);
-    if (!w->slots || !w->buckets || RAND_bytes((unsigned char *)&w->seed, sizeof w->seed) != 1) {
-        window_free(w);
+    w->slots = kh_calloc(capacity, sizeof *w->slots);
+    w->buckets = kh_malloc(nb * sizeof *w->buckets);
+    if (RAND_bytes((unsigned char *)&w->seed, sizeof w->seed) != 1) {
+        ingest_window_free(w);
         return NULL;
     }
     memset(w->buckets, 0xff, nb * sizeof *w->buckets);
@@ -53,7 +53,7 @@ window *window_new(size_t capacity) {
     return w;
 }
 
-void window_free(window *w) {
+void ingest_window_free(window *w) {
     if (!w)
         return;
     pthread_mutex_destroy(&w->lock);
@@ -110,7 +110,7 @@ static uint32_t take_slot(window *w, const window_key *k) {
     return i;
 }
 
-window_claim window_claim_id(window *w, const window_key *key, window_ticket *t) {
+window_claim ingest_window_claim_id(window *w, const window_key *key, window_ticket *t) {
     memset(t, 0, sizeof *t);
     pthread_mutex_lock(&w->lock);
     window_claim claim;
@@ -135,7 +135,7 @@ window_claim window_claim_id(window *w, const window_key *key, window_ticket *t)
     return claim;
 }
 
-window_ticket *window_finish(window *w, window_ticket *owner, int ok, const window_result *result) {
+window_ticket *ingest_window_finish(window *w, window_ticket *owner, int ok, const window_result *result) {
     pthread_mutex_lock(&w->lock);
     slot *s = &w->slots[owner->slot];
     if (s->state == PENDING && s->owner == owner) {
@@ -161,7 +161,7 @@ window_ticket *window_finish(window *w, window_ticket *owner, int ok, const wind
     return waiters;
 }
 
-size_t window_size(window *w) {
+size_t ingest_window_size(window *w) {
     pthread_mutex_lock(&w->lock);
     size_t n = w->used;
     pthread_mutex_unlock(&w->lock);

@@ -52,18 +52,18 @@ typedef enum window_claim {
 } window_claim;
 
 /* A window of capacity ids (at least 1). NULL when memory runs out. */
-window *window_new(size_t capacity);
-void window_free(window *w);
+window *ingest_window_new(size_t capacity);
+void ingest_window_free(window *w);
 
-window_claim window_claim_id(window *w, const window_key *key, window_ticket *t);
+window_claim ingest_window_claim_id(window *w, const window_key *key, window_ticket *t);
 
 /* Ends the write of an owner ticket (one that got WINDOW_NEW): ok with the
  * broker's result, or failed. Fills the outcome into the owner and every
  * waiter, and returns the waiters as a list (linked by next) for the caller
  * to complete; the window keeps no pointer to any of them afterwards. */
-window_ticket *window_finish(window *w, window_ticket *owner, int ok, const window_result *result);
+window_ticket *ingest_window_finish(window *w, window_ticket *owner, int ok, const window_result *result);
 
 /* The number of ids held (pending or done). */
-size_t window_size(window *w);
+size_t ingest_window_size(window *w);
 
 #endif
