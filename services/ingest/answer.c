@@ -32,7 +32,9 @@ enum MHD_Result ingest_answer_respond(request *r, unsigned status, const char *c
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     for (size_t i = 0; headers && headers[i]; i += 2)
         MHD_add_response_header(resp, headers[i], headers[i + 1]);
-    if (atomic_load(&r->api->draining))
+    /* After a rejection nothing more is read from the connection: what
+     * follows a malformed request cannot be trusted to start a new one. */
+    if (status >= 400 || atomic_load(&r->api->draining))
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result rc = MHD_queue_response(r->conn, status, resp);
     MHD_destroy_response(resp);

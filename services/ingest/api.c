@@ -5,6 +5,7 @@
 #include "request.h"
 
 #include "answer.h"
+#include "http_check.h"
 #include "submit.h"
 
 #include "kh_alloc.h"
@@ -22,6 +23,12 @@
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
+
+/* The connection record of conn (conns.h). */
+static ingest_conn *conn_of(struct MHD_Connection *conn) {
+    const union MHD_ConnectionInfo *i = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return i ? i->socket_context : NULL;
+}
 
 static enum MHD_Result respond_text(request *r, unsigned status, const char *type, const char *text) {
     return ingest_answer_respond(r, status, type, kh_strdup(text), strlen(text), NULL);
@@ -67,6 +74,20 @@ static void find_endpoint(request *r, const char *url) {
 
 /* ---- the ops endpoints ------------------------------------------------------ */
 
+int ingest_api_ready(ingest_api *a, char *why, size_t len) {
+    size_t open = a->conns ? ingest_conns_open(a->conns) : 0;
+    size_t limit = (size_t)a->d.cfg->connection_limit;
+    if (atomic_load(&a->draining)) {
+        snprintf(why, len, "shutting down");
+        return 0;
+    }
+    if (open * 10 >= limit * 9) {
+        snprintf(why, len, "saturated: %zu of at most %zu connections open", open, limit);
+        return 0;
+    }
+    return ingest_publisher_ready(a->pub, why, len);
+}
+
 static enum MHD_Result serve_get(request *r) {
     ingest_api *a = r->api;
     char why[256];
@@ -76,9 +97,7 @@ static enum MHD_Result serve_get(request *r) {
     case ENDPOINT_HEALTHZ:
         return respond_text(r, 200, "text/plain", "ok\n");
     case ENDPOINT_READYZ:
-        if (atomic_load(&a->draining))
-            return respond_text(r, 503, "text/plain", "shutting down\n");
-        if (!ingest_publisher_ready(a->pub, why, sizeof why - 1)) {
+        if (!ingest_api_ready(a, why, sizeof why - 1)) {
             strcat(why, "\n");
             return respond_text(r, 503, "text/plain", why);
         }
@@ -89,6 +108,7 @@ static enum MHD_Result serve_get(request *r) {
         kh_metric_set(t->records_in_flight, NULL, (double)ingest_publisher_in_flight(a->pub));
         kh_metric_set(t->broker_ready, NULL, ingest_publisher_ready(a->pub, why, sizeof why));
         kh_metric_set(t->window_ids, NULL, (double)ingest_window_size(a->d.window));
+        kh_metric_set(t->connections_open, NULL, (double)ingest_conns_open(a->conns));
         char *text = kh_metrics_render(a->d.metrics);
         return text ? ingest_answer_respond(r, 200, "text/plain; version=0.0.4", text, strlen(text), NULL)
                     : MHD_NO;
@@ -195,9 +215,55 @@ static enum MHD_Result admit_post(request *r) {
     return MHD_YES;
 }
 
+typedef struct fields {
+    ingest_http_field *items;
+    size_t count, cap;
+} fields;
+
+static enum MHD_Result keep_field(void *cls, enum MHD_ValueKind kind, const char *name,
+                                  size_t name_len, const char *value, size_t value_len) {
+    (void)kind;
+    fields *f = cls;
+    if (f->count == f->cap)
+        f->items = kh_realloc(f->items, (f->cap = f->cap ? f->cap * 2 : 32) * sizeof *f->items);
+    f->items[f->count++] = (ingest_http_field){name, value ? value : "", name_len, value ? value_len : 0};
+    return MHD_YES;
+}
+
+/* The head as libmicrohttpd parsed it, every field line of it, checked by
+ * http_check. Returns 0 when it holds, or -1 with the rejection queued and
+ * its result in *answered. */
+static int check_head(request *r, const char *method, const char *version,
+                      enum MHD_Result *answered) {
+    ingest_conn *k = conn_of(r->conn);
+    if (k && k->target_bad)
+        return *answered = problemf(r, INGEST_PROBLEM_BAD_REQUEST, NULL,
+                        "the request-target holds an encoded NUL (%%00), a control character, a "
+                        "space or a byte that is not ASCII"), -1;
+    fields f = {0};
+    MHD_get_connection_values_n(r->conn, MHD_HEADER_KIND, keep_field, &f);
+    const union MHD_ConnectionInfo *size = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+    ingest_http_head head = {method, version, k ? k->target_len : 0,
+                             size && k ? size->header_size : 0, f.items, f.count};
+    ingest_http_verdict v;
+    int rc = ingest_http_check(&head, &v);
+    free(f.items);
+    if (rc == 0)
+        return 0;
+    const char *const identity[] = {MHD_HTTP_HEADER_ACCEPT_ENCODING, "identity", NULL};
+    *answered = problemf(r, v.cls, v.accept_encoding ? identity : NULL, "%s", v.detail);
+    return -1;
+}
+
 /* First call: headers only. */
-static enum MHD_Result start(request *r, const char *url, const char *method) {
-    find_endpoint(r, url);
+static enum MHD_Result start(request *r, const char *url, const char *method, const char *version) {
+    enum MHD_Result answered;
+    if (check_head(r, method, version, &answered))
+        return answered;
+    find_endpoint(r, ingest_http_origin_path(url));
+    if (!ingest_http_method_known(method))
+        return problemf(r, INGEST_PROBLEM_NOT_IMPLEMENTED, NULL,
+                        "ingest knows no such method; the API uses GET, HEAD and POST");
     int is_post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
     int is_get = strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
     if (r->endpoint == ENDPOINT_UNKNOWN)
@@ -235,7 +301,6 @@ static void receive(request *r, const char *data, size_t size) {
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
                               const char *method, const char *version, const char *upload,
                               size_t *upload_size, void **state) {
-    (void)version;
     request *r = *state;
     if (!r) {
         ingest_api *a = cls;
@@ -246,7 +311,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         atomic_init(&r->pending, 1);
         atomic_fetch_add(&a->in_flight, 1);
         *state = r;
-        return start(r, url, method);
+        ingest_conn *k = conn_of(conn);
+        if (k)
+            ingest_conns_head_received(a->conns, k);
+        return start(r, url, method, version);
     }
     if (*upload_size) {
         receive(r, upload, *upload_size);
@@ -264,10 +332,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 
 static void completed(void *cls, struct MHD_Connection *conn, void **state,
                       enum MHD_RequestTerminationCode why) {
-    (void)conn;
     (void)why;
     ingest_api *a = cls;
     request *r = *state;
+    ingest_conn *k = conn_of(conn);
+    if (k)
+        ingest_conns_request_done(a->conns, k);
     if (!r)
         return;
     ingest_submit_free(r);
@@ -282,12 +352,53 @@ static void completed(void *cls, struct MHD_Connection *conn, void **state,
 
 static void mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
+/* libmicrohttpd answers some bad requests itself, before the access
+ * handler sees them (a bad Content-Length or chunk, 413 for a chunk size,
+ * 414, 431, 505), with a fixed HTML page ingest cannot replace in 0.9.75.
+ * Its log line is the one place that learns of them: each is logged and
+ * counted here like ingest's own rejections. */
 static void mhd_log(void *cls, const char *fmt, va_list ap) {
-    (void)cls;
+    ingest_api *a = cls;
     char text[512];
     vsnprintf(text, sizeof text, fmt, ap);
     text[strcspn(text, "\n")] = '\0';
-    kh_log_warn("libmicrohttpd", json_pack("{s:s}", "message", text));
+    const char *code = strstr(text, "HTTP response code is ");
+    unsigned status = code ? (unsigned)strtoul(code + 22, NULL, 10) : 0;
+    if (status < 400 || status > 599) {
+        kh_log_warn("libmicrohttpd", json_pack("{s:s}", "message", text));
+        return;
+    }
+    char *title = strstr(text, "<title>"), *end = title ? strstr(title, "</title>") : NULL;
+    if (end)
+        *end = '\0';
+    ingest_telemetry_request(a->d.telemetry, "library", status, "-", 0);
+    ingest_telemetry_rejection(a->d.telemetry, "http-library", "-");
+    kh_log_info("request rejected by libmicrohttpd",
+                json_pack("{s:s, s:s, s:i, s:s, s:s}", "route", "library", "partner", "-", "status",
+                          (int)status, "problem", "http-library", "reason", title ? title + 7 : text));
+}
+
+/* socket_context of every connection: its record in conns. */
+static void notify(void *cls, struct MHD_Connection *conn, void **socket_context,
+                   enum MHD_ConnectionNotificationCode code) {
+    ingest_api *a = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *fd = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        *socket_context = fd ? ingest_conns_opened(a->conns, fd->connect_fd) : NULL;
+    } else {
+        ingest_conns_closed(a->conns, *socket_context);
+        *socket_context = NULL;
+    }
+}
+
+/* Sees each request-target as received, before libmicrohttpd decodes it
+ * (and cuts it at an encoded NUL). Returns the request state: none yet. */
+static void *target_seen(void *cls, const char *uri, struct MHD_Connection *conn) {
+    ingest_api *a = cls;
+    ingest_conn *k = conn_of(conn);
+    if (k)
+        ingest_conns_target(a->conns, k, uri);
+    return NULL;
 }
 
 ingest_api *ingest_api_new(const ingest_api_deps *deps) {
@@ -312,7 +423,10 @@ int ingest_api_start(ingest_api *a, publisher *pub, char *err, size_t errlen) {
         return -1;
     }
     a->pub = pub;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
+    if (!(a->conns = ingest_conns_new(cfg->header_timeout_s, cfg->idle_timeout_s, a->d.telemetry, err, errlen)))
+        return -1;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+                     MHD_USE_ERROR_LOG;
     if (cfg->tls_cert) {
         if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
             snprintf(err, errlen, "this libmicrohttpd has no TLS support");
@@ -328,13 +442,18 @@ int ingest_api_start(ingest_api *a, publisher *pub, char *err, size_t errlen) {
         {MHD_OPTION_HTTPS_MEM_KEY, 0, a->tls_key},
         {MHD_OPTION_END, 0, NULL},
     };
+    /* The logger first, so it sees every message; strictness 0, so a
+     * missing Host reaches ingest's own check (libmicrohttpd's strict mode
+     * answers it with a doubled status line); the rest is http_check. */
     a->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, handle, a, MHD_OPTION_SOCK_ADDR, &addr,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads,
+        flags, 0, NULL, NULL, handle, a, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, a,
+        MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->idle_timeout_s,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->connection_limit,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->per_address_limit,
+        MHD_OPTION_STRICT_FOR_CLIENT, 0, MHD_OPTION_NOTIFY_CONNECTION, notify, a,
+        MHD_OPTION_URI_LOG_CALLBACK, target_seen, a,
         MHD_OPTION_NOTIFY_COMPLETED, completed, a, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
-        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, a,
         MHD_OPTION_ARRAY, a->tls_cert ? tls : tls + 2, MHD_OPTION_END);
     if (!a->daemon) {
         snprintf(err, errlen, "cannot listen on %s (in use, not a local address, or a bad TLS certificate/key?)",
@@ -369,6 +488,7 @@ void ingest_api_free(ingest_api *a) {
         MHD_stop_daemon(a->daemon);
     if (a->quiesced != MHD_INVALID_SOCKET)
         close(a->quiesced);
+    ingest_conns_free(a->conns);
     free(a->tls_cert);
     free(a->tls_key);
     free(a);

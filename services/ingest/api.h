@@ -49,6 +49,10 @@ int ingest_api_port(const ingest_api *a);
  * 503 shutting-down, requests in progress go on. */
 void ingest_api_quiesce(ingest_api *a);
 
+/* 1 when the API takes events; else 0 with why (shutting down; saturated:
+ * 90% of http.connection_limit connections open; the broker's state). */
+int ingest_api_ready(ingest_api *a, char *why, size_t len);
+
 /* Requests received and not yet answered. */
 int64_t ingest_api_in_flight(const ingest_api *a);
 

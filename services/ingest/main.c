@@ -35,7 +35,9 @@
     "  http.max_batch_body    largest body of a batch, bytes [1048576]\n"                       \
     "  http.max_batch_lines   most events in one batch [1000]\n"                                \
     "  http.idle_timeout      seconds an idle keep-alive connection stays open [60]\n"          \
-    "  http.connection_limit  most connections at once [1000]\n"                                \
+    "  http.connection_limit  most connections at once [1000]; /readyz says saturated at 90%\n" \
+    "  http.per_address_limit most connections from one IP address [64]\n"                    \
+    "  http.header_timeout    seconds a connection has for a complete request head [10]\n"    \
     "  http.retry_after       Retry-After seconds of a 503 [5]\n"                               \
     "  partners.file          the partners file (JSON; README.md) [partners.json]\n"            \
     "  reference.dir          reference data directory [" KH_DEFAULT_REFERENCE_DIR "]\n"        \
@@ -108,7 +110,7 @@ static int open_data(hub *h) {
     return 0;
 }
 
-static int ops_ready(void *ud, char *why, size_t len) { return ingest_publisher_ready(ud, why, len); }
+static int ops_ready(void *ud, char *why, size_t len) { return ingest_api_ready(ud, why, len); }
 
 static int start(hub *h) {
     char err[512], names[MAX_TYPES][256];
@@ -131,7 +133,7 @@ static int start(hub *h) {
     if (ingest_api_start(h->api, h->pub, err, sizeof err))
         return fail("cannot start the API", err);
     if (kh_config_get(h->svc.config, "ops.listen", NULL) &&
-        kh_service_start_ops(&h->svc, NULL, ops_ready, h->pub))
+        kh_service_start_ops(&h->svc, NULL, ops_ready, h->api))
         return -1;
     kh_log_info("ingest listening",
                 json_pack("{s:s, s:i, s:b, s:I, s:I, s:s}", "listen", h->cfg.listen, "port",

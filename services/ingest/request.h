@@ -13,6 +13,7 @@
 #include <stdatomic.h>
 
 #include "api.h"
+#include "conns.h"
 #include "problem.h"
 
 #define API_MAX_TYPES 8
@@ -22,6 +23,7 @@ struct ingest_api {
     char event_paths[API_MAX_TYPES][40]; /* "/v1/<plural>": routes and metric labels */
     publisher *pub;
     struct MHD_Daemon *daemon;
+    ingest_conns *conns;
     MHD_socket quiesced; /* the listening socket after api_quiesce, to close */
     atomic_int draining;
     atomic_llong in_flight;

@@ -33,6 +33,12 @@ void ingest_telemetry_init(telemetry *t, kh_metrics *m) {
     t->reloads = kh_metrics_counter(m, "ketenhub_ingest_reloads_total",
                                     "Reloads on SIGHUP, by what (reference, partners) and result.",
                                     "what,result");
+    t->connections_open = kh_metrics_gauge(m, "ketenhub_ingest_connections_open",
+                                           "TCP connections open on the API port (see /readyz).", NULL);
+    t->connections_closed = kh_metrics_counter(m, "ketenhub_ingest_connections_closed_total",
+                                               "Connections ingest closed itself, by reason "
+                                               "(header-deadline: no complete request head in time).",
+                                               "reason");
 }
 
 void ingest_telemetry_request(telemetry *t, const char *route, unsigned status, const char *partner,

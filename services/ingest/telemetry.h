@@ -21,6 +21,8 @@ typedef struct telemetry {
     kh_family *broker_ready;
     kh_family *window_ids;
     kh_family *reloads;     /* what, result */
+    kh_family *connections_open;
+    kh_family *connections_closed; /* reason: header-deadline */
 } telemetry;
 
 /* Registers the families in m. */
