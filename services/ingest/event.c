@@ -10,6 +10,7 @@
 #include "kh_time.h"
 #include "kh_uuid.h"
 
+#include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,36 @@ static void complete_envelope(json_t *ev, int64_t now_ms) {
     }
     char ts[KH_TS_LEN];
     json_object_set_new(env, "received_at", json_string(kh_ts_format(now_ms, ts)));
+}
+
+/* A copy of v without null members, recursively. */
+static json_t *without_nulls(const json_t *v) {
+    if (json_is_array(v)) {
+        json_t *out = json_array();
+        size_t i;
+        json_t *e;
+        json_array_foreach(v, i, e)
+            json_array_append_new(out, without_nulls(e));
+        return out;
+    }
+    if (!json_is_object(v))
+        return json_deep_copy(v);
+    json_t *out = json_object();
+    const char *k;
+    json_t *e;
+    json_object_foreach((json_t *)v, k, e)
+        if (!json_is_null(e))
+            json_object_set_new(out, k, without_nulls(e));
+    return out;
+}
+
+static void digest_of(const json_t *ev, unsigned char out[32]) {
+    json_t *canon = without_nulls(ev);
+    json_object_del(json_object_get(canon, "envelope"), "received_at");
+    char *text = json_dumps(canon, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
+    SHA256((const unsigned char *)text, strlen(text), out);
+    free(text);
+    json_decref(canon);
 }
 
 static int own_bron(const json_t *ev, const partner *p) {
@@ -57,6 +88,7 @@ ingest_event_verdict ingest_event_prepare(const ingest_event_ctx *ctx, const kh_
         rec->wire = NULL;
         return INGEST_EVENT_INTERNAL;
     }
+    digest_of(ev, rec->digest);
     if (!own_bron(ev, p)) {
         free(rec->wire);
         rec->wire = NULL;

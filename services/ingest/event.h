@@ -35,9 +35,17 @@ typedef struct ingest_event_record {
     char event_id[37];   /* as sent, or assigned by the hub */
     unsigned char id[16];
     char key[65];        /* the child pseudonym: the record key */
+    unsigned char digest[32]; /* SHA-256 of the canonical event (below) */
     char *wire;          /* Confluent wire format, malloc'd, the caller's */
     size_t wire_len;
 } ingest_event_record;
+
+/* The canonical event, whose SHA-256 is rec->digest: the event's JSON with
+ * envelope.received_at (the hub's, different on every submission) left
+ * out, every null member left out (the same as an absent optional field),
+ * keys sorted, compact. So a resubmission with its keys in another order,
+ * other whitespace or another received_at is the same event; any other
+ * difference in any value makes it another one. */
 
 /* Completes the envelope of ev (in place: event_id when missing, received_at
  * always, both set by the hub), checks it for partner p at now_ms and

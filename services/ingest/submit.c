@@ -56,6 +56,22 @@ typedef struct rejection {
     kh_problems fields;
 } rejection;
 
+/* The item's id in the idempotency window, keyed by bron and event_id. */
+static window_claim claim_id(request *r, item *it, const ingest_event_record *rec) {
+    window_key key = {0};
+    memcpy(key.id, rec->id, sizeof key.id);
+    snprintf(key.bron, sizeof key.bron, "%s", r->partner->bron);
+    memcpy(key.digest, rec->digest, sizeof key.digest);
+    atomic_fetch_add(&r->pending, 1); /* before the claim: a waiter may be finished at once */
+    window_claim claim = ingest_window_claim_id(r->api->d.window, &key, &it->ticket);
+    if (claim == WINDOW_NEW)
+        return claim;
+    if (claim != WINDOW_PENDING)
+        atomic_fetch_sub(&r->pending, 1);
+    it->state = claim == WINDOW_DONE ? ITEM_REPLAYED : claim == WINDOW_PENDING ? ITEM_WAITING : it->state;
+    return claim;
+}
+
 /* Checks ev as its type for the request's partner and sends it on: a
  * record produced, a wait for an in-flight first submission, or the first
  * result replayed. Returns 0, or -1 with why in *rej (nothing produced). */
@@ -84,16 +100,17 @@ static int publish(request *r, item *it, json_t *ev, rejection *rej) {
     }
     memcpy(it->event_id, rec.event_id, sizeof it->event_id);
     memcpy(it->key, rec.key, sizeof it->key);
-    window_key key = {.partner = r->partner->uid};
-    memcpy(key.id, rec.id, sizeof key.id);
-    atomic_fetch_add(&r->pending, 1); /* before the claim: a waiter may be finished at once */
-    window_claim claim = ingest_window_claim_id(a->d.window, &key, &it->ticket);
+    window_claim claim = claim_id(r, it, &rec);
     if (claim != WINDOW_NEW) {
         free(rec.wire);
-        it->state = claim == WINDOW_DONE ? ITEM_REPLAYED : ITEM_WAITING;
-        if (claim == WINDOW_DONE)
-            atomic_fetch_sub(&r->pending, 1);
-        return 0;
+        if (claim != WINDOW_CONFLICT)
+            return 0;
+        rej->cls = INGEST_PROBLEM_EVENT_ID_CONFLICT;
+        snprintf(rej->detail, sizeof rej->detail,
+                 "event_id %s of %s was already used for a different event; nothing was stored. "
+                 "A new event needs a new event_id; a resubmission must be the same event",
+                 it->event_id, r->partner->bron);
+        return -1;
     }
     it->state = ITEM_SENT;
     rd_kafka_resp_err_t e = ingest_publisher_produce(a->pub, type_index(it->type), rec.key, rec.wire,

@@ -62,19 +62,24 @@ void ingest_window_free(window *w) {
     free(w);
 }
 
-/* A seeded multiply-xorshift mix of the key's 20 bytes. */
+/* A seeded multiply-xorshift mix of the id's 16 bytes and the bron's 32. */
 static uint32_t bucket_of(const window *w, const window_key *k) {
-    uint64_t a, b, h = w->seed ^ k->partner;
-    memcpy(&a, k->id, 8);
-    memcpy(&b, k->id + 8, 8);
-    h = (h ^ a) * 0x9e3779b97f4a7c15ull;
-    h = (h ^ (h >> 29) ^ b) * 0xbf58476d1ce4e5b9ull;
-    h ^= h >> 32;
+    uint64_t h = w->seed, part;
+    for (size_t i = 0; i < sizeof k->id; i += 8) {
+        memcpy(&part, k->id + i, 8);
+        h = (h ^ part) * 0x9e3779b97f4a7c15ull;
+        h ^= h >> 29;
+    }
+    for (size_t i = 0; i < sizeof k->bron; i += 8) {
+        memcpy(&part, k->bron + i, 8);
+        h = (h ^ part) * 0xbf58476d1ce4e5b9ull;
+        h ^= h >> 32;
+    }
     return (uint32_t)h & w->mask;
 }
 
 static int same_key(const window_key *a, const window_key *b) {
-    return a->partner == b->partner && memcmp(a->id, b->id, sizeof a->id) == 0;
+    return memcmp(a->id, b->id, sizeof a->id) == 0 && memcmp(a->bron, b->bron, sizeof a->bron) == 0;
 }
 
 static uint32_t lookup(const window *w, const window_key *k) {
@@ -121,6 +126,8 @@ window_claim ingest_window_claim_id(window *w, const window_key *key, window_tic
         w->slots[i].owner = t;
         t->slot = i;
         claim = WINDOW_NEW;
+    } else if (memcmp(w->slots[i].key.digest, key->digest, sizeof key->digest) != 0) {
+        claim = WINDOW_CONFLICT;
     } else if (w->slots[i].state == DONE) {
         t->ok = 1;
         t->result = w->slots[i].result;

@@ -18,12 +18,33 @@
 #include <unistd.h>
 
 static window_key key_of(unsigned char b, uint32_t who) {
-    window_key k = {.partner = who};
+    window_key k = {0};
+    snprintf(k.bron, sizeof k.bron, "SWV:PO%04u", (unsigned)who);
     memset(k.id, b, sizeof k.id);
     return k;
 }
 
 static const window_result stored = {"ketenhub.tlv.v1", 2, 41};
+
+/* The same id with another digest: a conflict while pending and after,
+ * and the window holds on to the first. Another bron is another key. */
+START_TEST(window_an_id_with_another_digest_is_a_conflict) {
+    window *w = ingest_window_new(10);
+    window_ticket a, b;
+    window_key k = key_of(5, 7), changed = k;
+    changed.digest[0] ^= 1;
+    ck_assert_int_eq(ingest_window_claim_id(w, &k, &a), WINDOW_NEW);
+    ck_assert_int_eq(ingest_window_claim_id(w, &changed, &b), WINDOW_CONFLICT);
+    ck_assert_ptr_null(ingest_window_finish(w, &a, 1, &stored));
+    ck_assert_int_eq(ingest_window_claim_id(w, &changed, &b), WINDOW_CONFLICT);
+    ck_assert_int_eq(ingest_window_claim_id(w, &k, &b), WINDOW_DONE);
+    window_key elsewhere = key_of(5, 8);
+    elsewhere.digest[0] ^= 1;
+    ck_assert_int_eq(ingest_window_claim_id(w, &elsewhere, &b), WINDOW_NEW);
+    ck_assert_uint_eq(ingest_window_size(w), 2);
+    ingest_window_free(w);
+}
+END_TEST
 
 START_TEST(window_new_done_and_replayed) {
     window *w = ingest_window_new(10);
@@ -292,6 +313,7 @@ int main(void) {
     TCase *tc = tcase_create("ingest_units");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, window_new_done_and_replayed);
+    tcase_add_test(tc, window_an_id_with_another_digest_is_a_conflict);
     tcase_add_test(tc, window_waiters_get_the_first_outcome);
     tcase_add_test(tc, window_a_failed_write_is_forgotten_and_fails_its_waiters);
     tcase_add_test(tc, window_forgets_the_oldest_first);
