@@ -53,9 +53,12 @@ static void log_rejection(const request *r, const ingest_problem_info *info, con
         json_object_set_new(f, "line", json_integer((json_int_t)line));
     if (fields && fields->count) {
         json_t *list = json_array();
-        for (size_t i = 0; i < fields->count; i++)
-            json_array_append_new(list, json_pack("{s:s, s:s}", "pointer", fields->items[i].pointer,
+        for (size_t i = 0; i < fields->count; i++) {
+            char pointer[KH_POINTER_LEN];
+            ingest_problem_mask_digits(fields->items[i].pointer, pointer, sizeof pointer);
+            json_array_append_new(list, json_pack("{s:s, s:s}", "pointer", pointer,
                                                   "reason", kh_reason_name(fields->items[i].reason)));
+        }
         json_object_set_new(f, "errors", list);
     }
     kh_log_info(line ? "batch line rejected" : "request rejected", f);

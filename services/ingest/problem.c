@@ -8,19 +8,90 @@
 #include <stdio.h>
 #include <string.h>
 
-/* A detail fit to send: the codec's syntax details quote the JSON token
- * near the fault (jansson's "near '...'"), which is partner data, so
- * anything that is a BSN is masked here too; a detail cut inside a UTF-8
- * sequence keeps only its ASCII. */
+/* The bytes of a character that may be a digit at p: an ASCII digit, or
+ * any non-ASCII character (a fullwidth or other script's digit; telling
+ * which would need Unicode tables, and masking a letter costs nothing). */
+static size_t digit_like(const unsigned char *p) {
+    if (*p >= '0' && *p <= '9')
+        return 1;
+    if (*p < 0xc0)
+        return 0;
+    size_t n = 1;
+    while (n < 4 && (p[n] & 0xc0) == 0x80)
+        n++;
+    return n;
+}
+
+/* What may stand between the digits of a number written for people
+ * (123 456 782, 123.456.782, 123-456-782) or split over pointer segments
+ * (/123/456/782; ~ for ~0 and ~1 escapes). */
+static int separator(unsigned char c) { return c && strchr(" \t.-_/~,\\", c) != NULL; }
+
+void ingest_problem_mask_digits(const char *in, char *out, size_t len) {
+    const unsigned char *p = (const unsigned char *)in;
+    size_t o = 0;
+    while (*p && o + 1 < len) {
+        size_t digits = 0, end = 0, n;
+        for (size_t i = 0; p[i]; i += n) {
+            if ((n = digit_like(p + i))) {
+                digits++;
+                end = i + n;
+            } else if (separator(p[i])) {
+                n = 1;
+            } else {
+                break;
+            }
+        }
+        if (digits >= INGEST_PROBLEM_MASK_DIGITS) {
+            for (size_t i = 0; i < end && o + 1 < len; i += n) {
+                n = digit_like(p + i);
+                out[o++] = n ? '*' : (char)p[i];
+                n = n ? n : 1;
+            }
+            p += end;
+        } else {
+            n = end ? end : 1;
+            for (size_t i = 0; i < n && o + 1 < len; i++)
+                out[o++] = (char)p[i];
+            p += n;
+        }
+    }
+    out[len ? o : 0] = '\0';
+}
+
+/* jansson's syntax errors quote the input near the fault ("invalid escape
+ * near '"123 456 782\x'"), which is partner data in any form (spaced,
+ * escaped): the quote is cut, line and column stay. */
+static void cut_quote(char *text) {
+    char *near = strstr(text, " near '");
+    if (!near)
+        return;
+    char *at = strstr(near, "' at line ");
+    memmove(near, at ? at + 1 : "", strlen(at ? at + 1 : "") + 1);
+}
+
+void ingest_problem_detail(const char *text, char *out, size_t len) {
+    snprintf(out, len, "%s", text);
+    cut_quote(out);
+    kh_bsn_mask(out);
+}
+
+/* A detail fit to send; one cut inside a UTF-8 sequence keeps only its
+ * ASCII. */
 static json_t *masked(const char *text) {
     char buf[KH_DETAIL_LEN * 3];
-    snprintf(buf, sizeof buf, "%s", text);
-    kh_bsn_mask(buf);
+    ingest_problem_detail(text, buf, sizeof buf);
     json_t *s = json_string(buf);
     for (char *c = buf; !s && *c; c++)
         if ((unsigned char)*c >= 0x80)
             *c = '?';
     return s ? s : json_string(buf);
+}
+
+static json_t *masked_pointer(const char *pointer) {
+    char buf[KH_POINTER_LEN];
+    ingest_problem_mask_digits(pointer, buf, sizeof buf);
+    return json_string(buf);
 }
 
 static const ingest_problem_info catalogue[INGEST_PROBLEM_COUNT] = {
@@ -50,7 +121,7 @@ const ingest_problem_info *ingest_problem_info_of(ingest_problem_class c) {
 static json_t *field_errors(const kh_problems *fields) {
     json_t *errors = json_array();
     for (size_t i = 0; i < fields->count; i++)
-        json_array_append_new(errors, json_pack("{s:s, s:o, s:s}", "pointer", fields->items[i].pointer,
+        json_array_append_new(errors, json_pack("{s:o, s:o, s:s}", "pointer", masked_pointer(fields->items[i].pointer),
                                                 "detail", masked(fields->items[i].detail), "reason",
                                                 kh_reason_name(fields->items[i].reason)));
     return errors;

@@ -5,8 +5,10 @@
  * Every answer other than a success is one of these classes. Each class has
  * a stable `type` URI (https://ketenhub.nl/problems/<slug>), a title and an
  * HTTP status; README.md documents them. Details name fields, not their
- * values; a syntax detail may quote the JSON token near the fault, and
- * anything in a detail that is a BSN is masked (kh_bsn_mask).
+ * values. No answer may carry a BSN, in any form: a syntax detail gives
+ * line and column and never the input near the fault, anything in a detail
+ * that is a BSN is masked (kh_bsn_mask), and every run of digits in a
+ * pointer that could be one is masked (ingest_problem_mask_digits).
  */
 #ifndef INGEST_PROBLEM_H
 #define INGEST_PROBLEM_H
@@ -41,6 +43,22 @@ typedef struct ingest_problem_info {
     unsigned status;
     const char *title;
 } ingest_problem_info;
+
+/* A run of at least this many digits may hold a BSN (9 digits) or most of
+ * one: masked in pointers. */
+#define INGEST_PROBLEM_MASK_DIGITS 8
+
+/* Copies in to out (len bytes with the NUL), each digit of every run of at
+ * least INGEST_PROBLEM_MASK_DIGITS digits replaced by '*'. A run may have
+ * separators between its digits (space, tab, . - _ / ~ , and backslash), so
+ * "123 456 782" and "/123/456/782" are runs; any non-ASCII character
+ * counts as a digit (Unicode has digits outside ASCII) and becomes one '*'.
+ * Shorter runs (array indices, organisation codes) stay. */
+void ingest_problem_mask_digits(const char *in, char *out, size_t len);
+
+/* A detail fit to send: a syntax error's quote of the input cut (line and
+ * column stay), BSNs masked. out has len bytes. */
+void ingest_problem_detail(const char *text, char *out, size_t len);
 
 const ingest_problem_info *ingest_problem_info_of(ingest_problem_class c);
 

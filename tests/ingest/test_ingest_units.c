@@ -4,12 +4,15 @@
  * (what it accepts and refuses, key lookup, permissions, the token bucket,
  * reload), UUIDs, and the problem catalogue being documented.
  */
+#include "http_check.h"
 #include "partners.h"
 #include "problem.h"
 #include "window.h"
 
 #include "kh_pseudo.h"
 #include "testlib.h"
+
+#include "http_check.h"
 
 #include <check.h>
 #include <stdio.h>
@@ -264,6 +267,77 @@ START_TEST(partners_file_mistakes_are_refused_with_a_reason) {
 }
 END_TEST
 
+/* ---- masking and the head checks -------------------------------------------------- */
+
+static void expect_masked(const char *in, const char *want) {
+    char out[128];
+    ingest_problem_mask_digits(in, out, sizeof out);
+    ck_assert_msg(strcmp(out, want) == 0, "%s -> %s, want %s", in, out, want);
+}
+
+START_TEST(digit_runs_that_may_hold_a_bsn_are_masked_in_pointers) {
+    expect_masked("/123456782", "/*********");
+    expect_masked("/123 456 782", "/*** *** ***");
+    expect_masked("/123.456.782/x", "/***.***.***/x");
+    expect_masked("/123-456-782", "/***-***-***");
+    expect_masked("/123/456/782", "/***/***/***");
+    expect_masked("/\xef\xbc\x91\xef\xbc\x92" "3456782", "/*********");
+    expect_masked("/12345678", "/********");
+    expect_masked("/leerlingen/12/bsn", "/leerlingen/12/bsn");
+    expect_masked("/bron/code/GM0599", "/bron/code/GM0599");
+    expect_masked("/1234567", "/1234567");
+    char out[64];
+    ingest_problem_detail("invalid escape near '\"123 456 782\\x' at line 1, column 30", out, sizeof out);
+    ck_assert_str_eq(out, "invalid escape at line 1, column 30");
+}
+END_TEST
+
+static int head_check(const char *version, const ingest_http_field *f, size_t n, ingest_http_verdict *v) {
+    ingest_http_head h = {"POST", version, 8, 0, f, n};
+    return ingest_http_check(&h, v);
+}
+
+#define F(name, value) {name, value, sizeof name - 1, sizeof value - 1}
+
+START_TEST(http_heads_are_checked_strictly) {
+    ingest_http_verdict v;
+    const ingest_http_field good[] = {F("Host", "127.0.0.1:8080"), F("Content-Length", "12"),
+                                      F("Content-Encoding", "identity")};
+    ck_assert_int_eq(head_check("HTTP/1.1", good, 3, &v), 0);
+    ck_assert_int_eq(head_check("HTTP/1.0", good + 1, 1, &v), 0);
+    const ingest_http_field two_lengths[] = {F("Host", "x"), F("Content-Length", "1"), F("content-length", "1")};
+    ck_assert_int_eq(head_check("HTTP/1.1", two_lengths, 3, &v), -1);
+    ck_assert_int_eq(v.cls, INGEST_PROBLEM_BAD_REQUEST);
+    const ingest_http_field coding[] = {F("Host", "x"), F("Transfer-Encoding", "gzip, chunked")};
+    ck_assert_int_eq(head_check("HTTP/1.1", coding, 2, &v), -1);
+    ck_assert_int_eq(v.cls, INGEST_PROBLEM_NOT_IMPLEMENTED);
+    const ingest_http_field spaced[] = {F("Host", "x"), F("Transfer-Encoding ", "chunked")};
+    ck_assert_int_eq(head_check("HTTP/1.1", spaced, 2, &v), -1);
+    const ingest_http_field no_host[] = {F("Content-Length", "1")};
+    ck_assert_int_eq(head_check("HTTP/1.1", no_host, 1, &v), -1);
+    const ingest_http_field bad_host[] = {F("Host", "a b")};
+    ck_assert_int_eq(head_check("HTTP/1.1", bad_host, 1, &v), -1);
+    const ingest_http_field gzip[] = {F("Host", "x"), F("Content-Encoding", "gzip")};
+    ck_assert_int_eq(head_check("HTTP/1.1", gzip, 2, &v), -1);
+    ck_assert_int_eq(v.cls, INGEST_PROBLEM_MEDIA_TYPE);
+    ck_assert_int_eq(v.accept_encoding, 1);
+    /* "POST" SP <8> SP "HTTP/1.1" CRLF, "Host: x" CRLF, CRLF: 24 + 9 + 2 = 35
+     * bytes; a NUL and 4 bytes after it ("x\0junk") make 40. */
+    const ingest_http_field host[] = {F("Host", "x")};
+    ingest_http_head h = {"POST", "HTTP/1.1", 8, 35, host, 1};
+    ck_assert_int_eq(ingest_http_check(&h, &v), 0);
+    h.head_size = 40;
+    ck_assert_int_eq(ingest_http_check(&h, &v), -1);
+    ck_assert_int_eq(ingest_http_target_bad("/v1/tlvs%00x"), 1);
+    ck_assert_int_eq(ingest_http_target_bad("/v1/tlvs?a=%20"), 0);
+    ck_assert_str_eq(ingest_http_origin_path("http://127.0.0.1:8080/v1/tlvs"), "/v1/tlvs");
+    ck_assert_str_eq(ingest_http_origin_path("HTTPS://h"), "/");
+    ck_assert_str_eq(ingest_http_origin_path("/healthz"), "/healthz");
+    ck_assert_int_eq(ingest_http_method_known("PATCH"), 1);
+    ck_assert_int_eq(ingest_http_method_known("FOO"), 0);
+}
+END_TEST
+
 /* ---- the catalogue ---------------------------------------------------------- */
 
 static char *slurp(const char *rel) {
@@ -313,6 +387,8 @@ int main(void) {
     TCase *tc = tcase_create("ingest_units");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, window_new_done_and_replayed);
+    tcase_add_test(tc, digit_runs_that_may_hold_a_bsn_are_masked_in_pointers);
+    tcase_add_test(tc, http_heads_are_checked_strictly);
     tcase_add_test(tc, window_an_id_with_another_digest_is_a_conflict);
     tcase_add_test(tc, window_waiters_get_the_first_outcome);
     tcase_add_test(tc, window_a_failed_write_is_forgotten_and_fails_its_waiters);
