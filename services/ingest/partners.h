@@ -46,7 +46,10 @@ typedef struct partners partners;
 typedef struct partners_store partners_store;
 
 /* Loads path. default_rate and default_burst apply to partners that name
- * none. Returns NULL with a message in err (file, partner, member). */
+ * none. Returns NULL with every problem of the file in err, as
+ * "FILE: <json-pointer>: <what>; <json-pointer>: <what>..." (the format of
+ * push's subscriptions file), or "FILE: line L column C: <what>" when it is
+ * not JSON. */
 partners_store *ingest_partners_open(const char *path, double default_rate, double default_burst,
                               char *err, size_t errlen);
 void ingest_partners_close(partners_store *s);

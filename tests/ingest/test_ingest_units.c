@@ -232,7 +232,7 @@ START_TEST(partners_file_mistakes_are_refused_with_a_reason) {
         {"s", "SCHOOL", "GM0599", "[\"aanmelding\"]", "", "not a SCHOOL code"},
         {"s", "OUDERS", "12AB00", "[\"aanmelding\"]", "", "organisatie"},
         {"s s", "SCHOOL", "12AB00", "[\"aanmelding\"]", "", "name"},
-        {"s", "SCHOOL", "12AB00", "[\"aanmelding\"]", ", \"api_key\": \"x\"", "unknown member 'api_key'"},
+        {"s", "SCHOOL", "12AB00", "[\"aanmelding\"]", ", \"api_key\": \"x\"", "/partners/0: unknown member \"api_key\""},
         {"s", "SCHOOL", "12AB00", "[\"aanmelding\"]", ", \"rate_per_second\": -1", "rate_per_second"},
         {"s", "SCHOOL", "12AB00", "[\"aanmelding\"]", ", \"rate_per_second\": 5, \"burst\": 0", "burst"},
     };
@@ -256,6 +256,22 @@ START_TEST(partners_file_mistakes_are_refused_with_a_reason) {
     write_file(text);
     ck_assert_ptr_null(ingest_partners_open(path, 1, 1, err, sizeof err));
     ck_assert_ptr_nonnull(strstr(err, "used twice"));
+    /* Every mistake of a file at once, each with its pointer. */
+    char *bad1 = entry("x y", "SCHOOL", "GM0599", "k1", "[\"aanmelding\"]", ", \"colour\": 1");
+    char *bad2 = entry("z", "SCHOOL", "12AB00", "k2", "[\"beschikking\", \"brief\"]", "");
+    snprintf(text, sizeof text, "{\"partners\": [%s, %s]}", bad1, bad2);
+    write_file(text);
+    char all[2048];
+    ck_assert_ptr_null(ingest_partners_open(path, 1, 1, all, sizeof all));
+    const char *each[] = {"/partners/0: unknown member \"colour\"", "/partners/0: \"name\"",
+                          "/partners/0: \"organisatie\" code is not a SCHOOL code",
+                          "/partners/1: a SCHOOL does not issue beschikking",
+                          "/partners/1: \"event_types\" item 1 is not an event type"};
+    for (size_t i = 0; i < sizeof each / sizeof each[0]; i++)
+        ck_assert_msg(strstr(all, each[i]) != NULL, "missing '%s' in: %s", each[i], all);
+    ck_assert_int_eq(strncmp(all, path, strlen(path)), 0);
+    free(bad1);
+    free(bad2);
     write_file("{\"partners\": [}");
     ck_assert_ptr_null(ingest_partners_open(path, 1, 1, err, sizeof err));
     ck_assert_ptr_nonnull(strstr(err, "line 1"));
