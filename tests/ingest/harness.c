@@ -202,7 +202,7 @@ void ih_start(ih_ingest *in, const char *bootstrap, const char *const *sets, int
     snprintf(args[n++], 512, "topic.prefix=%s", in->prefix);
     snprintf(args[n++], 512, "kafka.bootstrap.servers=%s", bootstrap);
     if (tls) {
-        char cert[256], key[256];
+        char cert[sizeof in->ca], key[sizeof in->ca];
         make_certificate(in, cert, key, sizeof cert);
         snprintf(args[n++], 512, "http.tls.cert=%s", cert);
         snprintf(args[n++], 512, "http.tls.key=%s", key);
