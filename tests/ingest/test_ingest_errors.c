@@ -437,12 +437,15 @@ END_TEST
 /* Problem details never hold input that can hold a BSN: an unknown member
  * named after one comes back with its digits masked in every form, and a
  * syntax error gives line and column, never the text near the fault. */
+/* "\"１２３" in UTF-8: fullwidth digits one, two, three after a quote. */
+#define FULLWIDTH_123 "\"\xef\xbc\x91\xef\xbc\x92\xef\xbc\x93"
+
 START_TEST(no_bsn_in_an_answer_in_any_form) {
     ih_ingest in;
     ih_start(&in, bootstrap, NULL, 0);
     char *tlv = ih_example("tlv/valid/01-afgegeven-so-capelle.json", NULL);
     const char *members[] = {"\"123456782\"", "\"123 456 782\"", "\"123.456.782\"", "\"123-456-782\"",
-                             "\"\\u0031\\u0032\\u0033456782\"", "\"\xef\xbc\x91\xef\xbc\x92\xef\xbc\x93" "456782\"",
+                             "\"\\u0031\\u0032\\u0033456782\"", FULLWIDTH_123 "456782\"",
                              "\"12345678\""};
     for (size_t i = 0; i < sizeof members / sizeof members[0]; i++) {
         char body[16384];
