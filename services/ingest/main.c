@@ -62,9 +62,6 @@
 /* The loop's tick: how quickly a signal is noticed. */
 #define TICK_MS 50
 
-/* Room for the event types of kh_event. */
-#define MAX_TYPES 8
-
 typedef struct hub {
     kh_service svc;
     settings cfg;
@@ -113,11 +110,11 @@ static int open_data(hub *h) {
 static int ops_ready(void *ud, char *why, size_t len) { return ingest_api_ready(ud, why, len); }
 
 static int start(hub *h) {
-    char err[512], names[MAX_TYPES][256];
-    const char *topics[MAX_TYPES];
+    char err[512], names[INGEST_MAX_TYPES][256];
+    const char *topics[INGEST_MAX_TYPES];
     size_t n = kh_event_type_count();
-    if (n > MAX_TYPES)
-        return fail("cannot start", "more event types than MAX_TYPES in main.c");
+    if (n > INGEST_MAX_TYPES)
+        return fail("cannot start", "kh_event has more event types than INGEST_MAX_TYPES (event.h)");
     for (size_t i = 0; i < n; i++) {
         const kh_schema *s = kh_schemas_by_name(h->schemas, kh_event_type_at(i)->name);
         topics[i] = kh_service_topic(&h->svc, kh_schema_topic(s), names[i], sizeof names[i]);

@@ -5,7 +5,6 @@
 #include "partners.h"
 
 #include "kh_alloc.h"
-
 #include "kh_code.h"
 #include "kh_file.h"
 #include "kh_orgid.h"

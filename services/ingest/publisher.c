@@ -3,8 +3,8 @@
  */
 #include "publisher.h"
 
+#include "event.h"
 #include "kh_alloc.h"
-
 #include "kh_kafka.h"
 #include "kh_log.h"
 
@@ -14,12 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_TOPICS 8
 
 struct publisher {
     rd_kafka_t *rk;
-    rd_kafka_topic_t *rkt[MAX_TOPICS];
-    char *topics[MAX_TOPICS];
+    rd_kafka_topic_t *rkt[INGEST_MAX_TYPES];
+    char *topics[INGEST_MAX_TYPES];
     size_t ntopics;
     publisher_done_fn done;
     void *ud;
@@ -98,7 +97,7 @@ static void *poll_loop(void *arg) {
 
 publisher *ingest_publisher_new(const kh_config *c, const char *const *topics, size_t ntopics,
                          publisher_done_fn done, void *ud, char *err, size_t errlen) {
-    if (ntopics > MAX_TOPICS) {
+    if (ntopics > INGEST_MAX_TYPES) {
         snprintf(err, errlen, "too many topics");
         return NULL;
     }

@@ -16,11 +16,10 @@
 #include "conns.h"
 #include "problem.h"
 
-#define API_MAX_TYPES 8
 
 struct ingest_api {
     ingest_api_deps d;
-    char event_paths[API_MAX_TYPES][40]; /* "/v1/<plural>": routes and metric labels */
+    char event_paths[INGEST_MAX_TYPES][40]; /* "/v1/<plural>": routes and metric labels */
     publisher *pub;
     struct MHD_Daemon *daemon;
     ingest_conns *conns;

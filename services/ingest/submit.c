@@ -9,7 +9,6 @@
 #include "answer.h"
 
 #include "kh_alloc.h"
-
 #include "kh_codec.h"
 #include "kh_log.h"
 #include "kh_time.h"
