@@ -410,6 +410,18 @@ ingest_api *ingest_api_new(const ingest_api_deps *deps) {
     return a;
 }
 
+/* The certificate and key as PEM text, kept while the daemon runs. */
+static int load_tls(ingest_api *a, char *err, size_t errlen) {
+    if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+        snprintf(err, errlen, "this libmicrohttpd has no TLS support");
+        return -1;
+    }
+    if (!(a->tls_cert = kh_file_read(a->d.cfg->tls_cert, 1 << 20, NULL, err, errlen)) ||
+        !(a->tls_key = kh_file_read(a->d.cfg->tls_key, 1 << 20, NULL, err, errlen)))
+        return -1;
+    return 0;
+}
+
 int ingest_api_start(ingest_api *a, publisher *pub, char *err, size_t errlen) {
     const settings *cfg = a->d.cfg;
     struct sockaddr_in addr;
@@ -427,16 +439,10 @@ int ingest_api_start(ingest_api *a, publisher *pub, char *err, size_t errlen) {
         return -1;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
                      MHD_USE_ERROR_LOG;
-    if (cfg->tls_cert) {
-        if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
-            snprintf(err, errlen, "this libmicrohttpd has no TLS support");
-            return -1;
-        }
-        if (!(a->tls_cert = kh_file_read(cfg->tls_cert, 1 << 20, NULL, err, errlen)) ||
-            !(a->tls_key = kh_file_read(cfg->tls_key, 1 << 20, NULL, err, errlen)))
-            return -1;
+    if (cfg->tls_cert && load_tls(a, err, errlen))
+        return -1;
+    if (cfg->tls_cert)
         flags |= MHD_USE_TLS;
-    }
     struct MHD_OptionItem tls[] = {
         {MHD_OPTION_HTTPS_MEM_CERT, 0, a->tls_cert},
         {MHD_OPTION_HTTPS_MEM_KEY, 0, a->tls_key},

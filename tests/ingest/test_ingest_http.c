@@ -113,6 +113,8 @@ START_TEST(ambiguous_framing_and_bad_fields_are_rejected_at_once) {
            415, "unsupported-media-type");
     /* NUL bytes: in a value, in the target, encoded in the target. */
     REJECT(&in, "POST /v1/tlvs HTTP/1.1\r\nHost: x\r\nX-Trace: a\0junk\r\n%sContent-Length: 5\r\n\r\n", 400, "bad-request");
+    REJECT(&in, "POST /v1/tlvs HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer key-PO2801\0junk\r\n"
+                "Content-Type: application/json\r\nContent-Length: 5\r\n\r\n", 400, "bad-request");
     REJECT(&in, "POST /v1/tlvs\0junk HTTP/1.1\r\nHost: x\r\n%sContent-Length: 5\r\n\r\n", 400, "bad-request");
     REJECT(&in, "POST /v1/tlvs%00junk HTTP/1.1\r\nHost: x\r\n%sContent-Length: 5\r\n\r\n", 400, "bad-request");
     REJECT(&in, "GET /openapi.json%00/../metrics HTTP/1.1\r\nHost: x\r\n\r\n", 400, "bad-request");
