@@ -66,7 +66,10 @@ static void cut_quote(char *text) {
     char *near = strstr(text, " near '");
     if (!near)
         return;
-    char *at = strstr(near, "' at line ");
+    /* The last one: the quoted input may hold the same words. */
+    char *at = NULL;
+    for (char *p = strstr(near, "' at line "); p; p = strstr(p + 1, "' at line "))
+        at = p;
     memmove(near, at ? at + 1 : "", strlen(at ? at + 1 : "") + 1);
 }
 

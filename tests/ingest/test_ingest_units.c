@@ -305,6 +305,8 @@ START_TEST(digit_runs_that_may_hold_a_bsn_are_masked_in_pointers) {
     char out[64];
     ingest_problem_detail("invalid escape near '\"123 456 782\\x' at line 1, column 30", out, sizeof out);
     ck_assert_str_eq(out, "invalid escape at line 1, column 30");
+    ingest_problem_detail("invalid token near '\"123456782' at line 5\"x' at line 1, column 9", out, sizeof out);
+    ck_assert_str_eq(out, "invalid token at line 1, column 9");
 }
 END_TEST
 
