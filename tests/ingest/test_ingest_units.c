@@ -302,7 +302,7 @@ START_TEST(digit_runs_that_may_hold_a_bsn_are_masked_in_pointers) {
     expect_masked("/leerlingen/12/bsn", "/leerlingen/12/bsn");
     expect_masked("/bron/code/GM0599", "/bron/code/GM0599");
     expect_masked("/1234567", "/1234567");
-    char out[64];
+    char out[128];
     ingest_problem_detail("invalid escape near '\"123 456 782\\x' at line 1, column 30", out, sizeof out);
     ck_assert_str_eq(out, "invalid escape at line 1, column 30");
     ingest_problem_detail("invalid token near '\"123456782' at line 5\"x' at line 1, column 9", out, sizeof out);
