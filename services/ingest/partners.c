@@ -30,8 +30,6 @@ struct partners_store {
     char *path;
     double default_rate, default_burst;
     partners *current;
-    char (*names)[64]; /* every name ever loaded; the index is the uid */
-    size_t nnames;
 };
 
 /* Where problems are collected while a file is read: every one of them is
@@ -231,21 +229,10 @@ static partners *table_load(const partners_store *s, char *err, size_t errlen) {
     return t;
 }
 
-/* Called with the store's lock held. */
-static uint32_t uid_of(partners_store *s, const char *name) {
-    for (size_t i = 0; i < s->nnames; i++)
-        if (strcmp(s->names[i], name) == 0)
-            return (uint32_t)i;
-    s->names = kh_realloc(s->names, (s->nnames + 1) * sizeof *s->names);
-    snprintf(s->names[s->nnames], sizeof s->names[0], "%s", name);
-    return (uint32_t)s->nnames++;
-}
-
-/* Called with the store's lock held: ids and buckets carry over by name. */
+/* Called with the store's lock held: buckets carry over by name. */
 static void adopt(partners_store *s, partners *fresh) {
     for (size_t i = 0; i < fresh->count; i++) {
         partner *p = &fresh->items[i];
-        p->uid = uid_of(s, p->name);
         for (size_t j = 0; s->current && j < s->current->count; j++) {
             partner *old = &s->current->items[j];
             if (strcmp(old->name, p->name) != 0)
@@ -298,7 +285,6 @@ void ingest_partners_close(partners_store *s) {
     if (s->current)
         drop_ref(s->current);
     pthread_mutex_destroy(&s->lock);
-    free(s->names);
     free(s->path);
     free(s);
 }

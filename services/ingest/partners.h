@@ -14,8 +14,7 @@
  *
  * A loaded table is a snapshot: requests acquire it, a reload (SIGHUP) swaps
  * in a new one, and the old one is freed when its last request releases it.
- * A partner keeps its stable id and its rate-limit tokens across reloads by
- * name. All functions are thread-safe.
+ * A partner keeps its rate-limit tokens across reloads by name. All functions are thread-safe.
  */
 #ifndef INGEST_PARTNERS_H
 #define INGEST_PARTNERS_H
@@ -28,7 +27,6 @@
 
 typedef struct partner {
     char name[64];       /* safe as a metric label and in logs */
-    uint32_t uid;        /* stable for the process's life, per name */
     char org_type[12];   /* GEMEENTE | SWV | SCHOOL | AANBIEDER */
     char org_code[12];
     char bron[24];       /* "TYPE:CODE", the bron header of its events */
