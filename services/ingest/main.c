@@ -36,7 +36,7 @@
     "  http.max_batch_lines   most events in one batch [1000]\n"                                \
     "  http.idle_timeout      seconds an idle keep-alive connection stays open [60]\n"          \
     "  http.connection_limit  most connections at once [1000]; /readyz says saturated at 90%\n" \
-    "  http.per_address_limit most connections from one IP address [64]\n"                    \
+    "  http.per_address_limit most connections from one IP address [256]\n"                   \
     "  http.header_timeout    seconds a connection has for a complete request head [10]\n"    \
     "  http.retry_after       Retry-After seconds of a 503 [5]\n"                               \
     "  partners.file          the partners file (JSON; README.md) [partners.json]\n"            \
