@@ -4,9 +4,15 @@
  */
 #include "request.h"
 
+#include "answer.h"
+#include "http_check.h"
+#include "submit.h"
+
+#include "kh_alloc.h"
+#include "kh_file.h"
 #include "kh_log.h"
 #include "kh_ops.h"
-#include "uuid.h"
+#include "kh_uuid.h"
 
 #include <arpa/inet.h>
 #include <sys/socket.h>
@@ -18,115 +24,48 @@
 #include <time.h>
 #include <unistd.h>
 
-static int64_t now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-const char *api_partner_name(const request *r) { return r->partner ? r->partner->name : "-"; }
-
-/* ---- answers -------------------------------------------------------------- */
-
-enum MHD_Result api_respond(request *r, unsigned status, const char *content_type, char *body,
-                            size_t len, const char *const *headers) {
-    struct MHD_Response *resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
-    if (!resp) {
-        free(body);
-        return MHD_NO;
-    }
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    for (size_t i = 0; headers && headers[i]; i += 2)
-        MHD_add_response_header(resp, headers[i], headers[i + 1]);
-    if (atomic_load(&r->api->draining))
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
-    enum MHD_Result rc = MHD_queue_response(r->conn, status, resp);
-    MHD_destroy_response(resp);
-    telemetry_request(r->api->d.telemetry, r->label, status, api_partner_name(r),
-                      (double)(now_ns() - r->started_ns) / 1e9);
-    return rc;
+/* The connection record of conn (conns.h). */
+static ingest_conn *conn_of(struct MHD_Connection *conn) {
+    const union MHD_ConnectionInfo *i = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return i ? i->socket_context : NULL;
 }
 
 static enum MHD_Result respond_text(request *r, unsigned status, const char *type, const char *text) {
-    return api_respond(r, status, type, strdup(text), strlen(text), NULL);
+    return ingest_answer_respond(r, status, type, kh_strdup(text), strlen(text), NULL);
 }
 
-/* The rejection in the log: who, what, which fields; never a value. */
-static void log_rejection(const request *r, const problem_info *info, const char *instance,
-                          size_t line, const kh_problems *fields) {
-    json_t *f = json_pack("{s:s, s:s, s:i, s:s, s:s}", "route", r->label, "partner",
-                          api_partner_name(r), "status", (int)info->status, "problem", info->slug,
-                          "instance", instance);
-    if (line)
-        json_object_set_new(f, "line", json_integer((json_int_t)line));
-    if (fields && fields->count) {
-        json_t *list = json_array();
-        for (size_t i = 0; i < fields->count; i++)
-            json_array_append_new(list, json_pack("{s:s, s:s}", "pointer", fields->items[i].pointer,
-                                                  "reason", kh_reason_name(fields->items[i].reason)));
-        json_object_set_new(f, "errors", list);
-    }
-    kh_log_info(line ? "batch line rejected" : "request rejected", f);
-}
-
-json_t *api_line_problem(request *r, size_t line, problem_class c, const char *detail,
-                         const kh_problems *fields) {
-    char id[37];
-    uuid_v4(id);
-    const problem_info *info = problem_info_of(c);
-    log_rejection(r, info, id, line, fields);
-    telemetry_rejection(r->api->d.telemetry, info->slug, api_partner_name(r));
-    return problem_new(c, detail, id, fields);
-}
-
-enum MHD_Result api_problem(request *r, problem_class c, const char *detail,
-                            const kh_problems *fields, const char *const *headers) {
-    char id[37];
-    uuid_v4(id);
-    const problem_info *info = problem_info_of(c);
-    log_rejection(r, info, id, 0, fields);
-    telemetry_rejection(r->api->d.telemetry, info->slug, api_partner_name(r));
-    json_t *body = problem_new(c, detail, id, fields);
-    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-    json_decref(body);
-    if (!text)
-        return MHD_NO;
-    return api_respond(r, info->status, "application/problem+json", text, strlen(text), headers);
-}
-
-static enum MHD_Result problemf(request *r, problem_class c, const char *const *headers,
+static enum MHD_Result problemf(request *r, ingest_problem_class c, const char *const *headers,
                                 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-static enum MHD_Result problemf(request *r, problem_class c, const char *const *headers,
+static enum MHD_Result problemf(request *r, ingest_problem_class c, const char *const *headers,
                                 const char *fmt, ...) {
     char detail[512];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(detail, sizeof detail, fmt, ap);
     va_end(ap);
-    return api_problem(r, c, detail, NULL, headers);
+    return ingest_answer_problem(r, c, detail, NULL, headers);
 }
 
 /* ---- routing -------------------------------------------------------------- */
 
-static void route(request *r, const char *url) {
-    static const struct { const char *path; route_id id; } fixed[] = {
-        {"/v1/batch", ROUTE_BATCH},     {"/openapi.json", ROUTE_OPENAPI},
-        {"/healthz", ROUTE_HEALTHZ},    {"/readyz", ROUTE_READYZ},
-        {"/metrics", ROUTE_METRICS},
+static void find_endpoint(request *r, const char *url) {
+    static const struct { const char *path; ingest_endpoint id; } fixed[] = {
+        {"/v1/batch", ENDPOINT_BATCH},     {"/openapi.json", ENDPOINT_OPENAPI},
+        {"/healthz", ENDPOINT_HEALTHZ},    {"/readyz", ENDPOINT_READYZ},
+        {"/metrics", ENDPOINT_METRICS},
     };
-    r->route = ROUTE_UNKNOWN;
+    r->endpoint = ENDPOINT_UNKNOWN;
     r->label = "unknown";
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         if (strcmp(url, fixed[i].path) == 0) {
-            r->route = fixed[i].id;
+            r->endpoint = fixed[i].id;
             r->label = fixed[i].path;
             return;
         }
-    for (size_t i = 0; i < kh_event_type_count() && i < API_MAX_TYPES; i++)
+    for (size_t i = 0; i < kh_event_type_count() && i < INGEST_MAX_TYPES; i++)
         if (strcmp(url, r->api->event_paths[i]) == 0) {
-            r->route = ROUTE_EVENT;
+            r->endpoint = ENDPOINT_EVENT;
             r->type = kh_event_type_at(i);
             r->label = r->api->event_paths[i];
             return;
@@ -135,18 +74,30 @@ static void route(request *r, const char *url) {
 
 /* ---- the ops endpoints ------------------------------------------------------ */
 
+int ingest_api_ready(ingest_api *a, char *why, size_t len) {
+    size_t open = a->conns ? ingest_conns_open(a->conns) : 0;
+    size_t limit = (size_t)a->d.cfg->connection_limit;
+    if (atomic_load(&a->draining)) {
+        snprintf(why, len, "shutting down");
+        return 0;
+    }
+    if (open * 10 >= limit * 9) {
+        snprintf(why, len, "saturated: %zu of at most %zu connections open", open, limit);
+        return 0;
+    }
+    return ingest_publisher_ready(a->pub, why, len);
+}
+
 static enum MHD_Result serve_get(request *r) {
-    api *a = r->api;
+    ingest_api *a = r->api;
     char why[256];
-    switch (r->route) {
-    case ROUTE_OPENAPI:
+    switch (r->endpoint) {
+    case ENDPOINT_OPENAPI:
         return respond_text(r, 200, "application/json", a->d.openapi);
-    case ROUTE_HEALTHZ:
+    case ENDPOINT_HEALTHZ:
         return respond_text(r, 200, "text/plain", "ok\n");
-    case ROUTE_READYZ:
-        if (atomic_load(&a->draining))
-            return respond_text(r, 503, "text/plain", "shutting down\n");
-        if (!publisher_ready(a->pub, why, sizeof why - 1)) {
+    case ENDPOINT_READYZ:
+        if (!ingest_api_ready(a, why, sizeof why - 1)) {
             strcat(why, "\n");
             return respond_text(r, 503, "text/plain", why);
         }
@@ -154,11 +105,12 @@ static enum MHD_Result serve_get(request *r) {
     default: {
         telemetry *t = a->d.telemetry;
         kh_metric_set(t->requests_in_flight, NULL, (double)atomic_load(&a->in_flight));
-        kh_metric_set(t->records_in_flight, NULL, (double)publisher_in_flight(a->pub));
-        kh_metric_set(t->broker_ready, NULL, publisher_ready(a->pub, why, sizeof why));
-        kh_metric_set(t->window_ids, NULL, (double)window_size(a->d.window));
+        kh_metric_set(t->records_in_flight, NULL, (double)ingest_publisher_in_flight(a->pub));
+        kh_metric_set(t->broker_ready, NULL, ingest_publisher_ready(a->pub, why, sizeof why));
+        kh_metric_set(t->window_ids, NULL, (double)ingest_window_size(a->d.window));
+        kh_metric_set(t->connections_open, NULL, (double)ingest_conns_open(a->conns));
         char *text = kh_metrics_render(a->d.metrics);
-        return text ? api_respond(r, 200, "text/plain; version=0.0.4", text, strlen(text), NULL)
+        return text ? ingest_answer_respond(r, 200, "text/plain; version=0.0.4", text, strlen(text), NULL)
                     : MHD_NO;
     }
     }
@@ -191,7 +143,7 @@ static int media_type_is(const char *value, const char *want) {
 
 static enum MHD_Result unauthorized(request *r, const char *detail, const char *challenge) {
     const char *const headers[] = {MHD_HTTP_HEADER_WWW_AUTHENTICATE, challenge, NULL};
-    return api_problem(r, PROBLEM_UNAUTHORIZED, detail, NULL, headers);
+    return ingest_answer_problem(r, INGEST_PROBLEM_UNAUTHORIZED, detail, NULL, headers);
 }
 
 /* Who is calling: Authorization: Bearer <key>. */
@@ -206,8 +158,8 @@ static enum MHD_Result authenticate(request *r) {
     size_t len = strlen(key);
     while (len && key[len - 1] == ' ')
         len--;
-    r->table = partners_acquire(r->api->d.partners);
-    r->partner = len ? partners_find_key(r->table, key, len) : NULL;
+    r->table = ingest_partners_acquire(r->api->d.partners);
+    r->partner = len ? ingest_partners_find_key(r->table, key, len) : NULL;
     if (!r->partner)
         return unauthorized(r, "the API key is not known",
                             "Bearer realm=\"ketenhub\", error=\"invalid_token\"");
@@ -217,10 +169,10 @@ static enum MHD_Result authenticate(request *r) {
 static enum MHD_Result forbidden_type(request *r) {
     char allowed[128] = "";
     for (size_t i = 0; i < kh_event_type_count(); i++)
-        if (partner_may_send(r->partner, kh_event_type_at(i)))
+        if (ingest_partner_may_send(r->partner, kh_event_type_at(i)))
             snprintf(allowed + strlen(allowed), sizeof allowed - strlen(allowed), "%s%s",
                      allowed[0] ? ", " : "", kh_event_type_at(i)->name);
-    return problemf(r, PROBLEM_FORBIDDEN_TYPE, NULL,
+    return problemf(r, INGEST_PROBLEM_FORBIDDEN_TYPE, NULL,
                     "partner %s (%s) may not send %s events; it may send: %s", r->partner->name,
                     r->partner->org_type, r->type->name, allowed);
 }
@@ -229,52 +181,98 @@ static enum MHD_Result forbidden_type(request *r) {
  * answer queued when the body is wanted; an answer queued now means the body
  * is never read (libmicrohttpd then closes the connection after answering). */
 static enum MHD_Result admit_post(request *r) {
-    api *a = r->api;
+    ingest_api *a = r->api;
     char why[256], retry[16];
     snprintf(retry, sizeof retry, "%lld", a->d.cfg->retry_after_s);
     if (atomic_load(&a->draining)) {
         const char *const h[] = {MHD_HTTP_HEADER_RETRY_AFTER, retry, NULL};
-        return problemf(r, PROBLEM_SHUTTING_DOWN, h, "this instance is stopping; send again (to another instance)");
+        return problemf(r, INGEST_PROBLEM_SHUTTING_DOWN, h, "this instance is stopping; send again (to another instance)");
     }
     enum MHD_Result rc = authenticate(r);
     if (!r->partner)
         return rc; /* the 401 */
-    if (r->route == ROUTE_EVENT && !partner_may_send(r->partner, r->type))
+    if (r->endpoint == ENDPOINT_EVENT && !ingest_partner_may_send(r->partner, r->type))
         return forbidden_type(r);
     int wait_s;
-    if (partner_take_token(r->partner, now_ns() / 1000000, &wait_s)) {
+    if (ingest_partner_take_token(r->partner, ingest_answer_now_ns() / 1000000, &wait_s)) {
         char after[16];
         snprintf(after, sizeof after, "%d", wait_s);
         const char *const h[] = {MHD_HTTP_HEADER_RETRY_AFTER, after, NULL};
-        return problemf(r, PROBLEM_RATE_LIMITED, h, "partner %s may send %.0f requests per second (burst %.0f)",
+        return problemf(r, INGEST_PROBLEM_RATE_LIMITED, h, "partner %s may send %.0f requests per second (burst %.0f)",
                         r->partner->name, r->partner->rate, r->partner->burst);
     }
-    const char *want = r->route == ROUTE_BATCH ? "application/x-ndjson" : "application/json";
+    const char *want = r->endpoint == ENDPOINT_BATCH ? "application/x-ndjson" : "application/json";
     if (!media_type_is(header(r, MHD_HTTP_HEADER_CONTENT_TYPE), want))
-        return problemf(r, PROBLEM_MEDIA_TYPE, NULL, "send Content-Type: %s", want);
-    r->limit = (size_t)(r->route == ROUTE_BATCH ? a->d.cfg->max_batch_body : a->d.cfg->max_body);
+        return problemf(r, INGEST_PROBLEM_MEDIA_TYPE, NULL, "send Content-Type: %s", want);
+    r->limit = (size_t)(r->endpoint == ENDPOINT_BATCH ? a->d.cfg->max_batch_body : a->d.cfg->max_body);
     const char *length = header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (length && strtoull(length, NULL, 10) > r->limit)
-        return problemf(r, PROBLEM_TOO_LARGE, NULL, "the body may be at most %zu bytes", r->limit);
-    if (!publisher_ready(a->pub, why, sizeof why)) {
+        return problemf(r, INGEST_PROBLEM_TOO_LARGE, NULL, "the body may be at most %zu bytes", r->limit);
+    if (!ingest_publisher_ready(a->pub, why, sizeof why)) {
         const char *const h[] = {MHD_HTTP_HEADER_RETRY_AFTER, retry, NULL};
-        return problemf(r, PROBLEM_UNAVAILABLE, h, "the broker is not reachable (%s); nothing was stored, send again later", why);
+        return problemf(r, INGEST_PROBLEM_UNAVAILABLE, h, "the broker is not reachable (%s); nothing was stored, send again later", why);
     }
     return MHD_YES;
 }
 
+typedef struct fields {
+    ingest_http_field *items;
+    size_t count, cap;
+} fields;
+
+static enum MHD_Result keep_field(void *cls, enum MHD_ValueKind kind, const char *name,
+                                  size_t name_len, const char *value, size_t value_len) {
+    (void)kind;
+    fields *f = cls;
+    if (f->count == f->cap)
+        f->items = kh_realloc(f->items, (f->cap = f->cap ? f->cap * 2 : 32) * sizeof *f->items);
+    f->items[f->count++] = (ingest_http_field){name, value ? value : "", name_len, value ? value_len : 0};
+    return MHD_YES;
+}
+
+/* The head as libmicrohttpd parsed it, every field line of it, checked by
+ * http_check. Returns 0 when it holds, or -1 with the rejection queued and
+ * its result in *answered. */
+static int check_head(request *r, const char *method, const char *version,
+                      enum MHD_Result *answered) {
+    ingest_conn *k = conn_of(r->conn);
+    if (k && k->target_bad)
+        return *answered = problemf(r, INGEST_PROBLEM_BAD_REQUEST, NULL,
+                        "the request-target holds an encoded NUL (%%00), a control character, a "
+                        "space or a byte that is not ASCII"), -1;
+    fields f = {0};
+    MHD_get_connection_values_n(r->conn, MHD_HEADER_KIND, keep_field, &f);
+    const union MHD_ConnectionInfo *size = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+    ingest_http_head head = {method, version, k ? k->target_len : 0,
+                             size && k ? size->header_size : 0, f.items, f.count};
+    ingest_http_verdict v;
+    int rc = ingest_http_check(&head, &v);
+    free(f.items);
+    if (rc == 0)
+        return 0;
+    const char *const identity[] = {MHD_HTTP_HEADER_ACCEPT_ENCODING, "identity", NULL};
+    *answered = problemf(r, v.cls, v.accept_encoding ? identity : NULL, "%s", v.detail);
+    return -1;
+}
+
 /* First call: headers only. */
-static enum MHD_Result start(request *r, const char *url, const char *method) {
-    route(r, url);
+static enum MHD_Result start(request *r, const char *url, const char *method, const char *version) {
+    enum MHD_Result answered;
+    if (check_head(r, method, version, &answered))
+        return answered;
+    find_endpoint(r, ingest_http_origin_path(url));
+    if (!ingest_http_method_known(method))
+        return problemf(r, INGEST_PROBLEM_NOT_IMPLEMENTED, NULL,
+                        "ingest knows no such method; the API uses GET, HEAD and POST");
     int is_post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
     int is_get = strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
-    if (r->route == ROUTE_UNKNOWN)
-        return problemf(r, PROBLEM_NOT_FOUND, NULL,
+    if (r->endpoint == ENDPOINT_UNKNOWN)
+        return problemf(r, INGEST_PROBLEM_NOT_FOUND, NULL,
                         "no such resource; the API is described at /openapi.json");
-    int api_route = r->route == ROUTE_EVENT || r->route == ROUTE_BATCH;
+    int api_route = r->endpoint == ENDPOINT_EVENT || r->endpoint == ENDPOINT_BATCH;
     if (api_route ? !is_post : !is_get) {
         const char *const h[] = {MHD_HTTP_HEADER_ALLOW, api_route ? "POST" : "GET, HEAD", NULL};
-        return problemf(r, PROBLEM_METHOD, h, "%s is not allowed here; use %s", method,
+        return problemf(r, INGEST_PROBLEM_METHOD, h, "%s is not allowed here; use %s", method,
                         api_route ? "POST" : "GET");
     }
     /* A GET is answered on the next call: an answer queued with the headers
@@ -293,7 +291,7 @@ static void receive(request *r, const char *data, size_t size) {
             cap *= 2;
         if (cap > r->limit)
             cap = r->limit;
-        r->body = realloc(r->body, cap + 1);
+        r->body = kh_realloc(r->body, cap + 1);
         r->cap = cap;
     }
     memcpy(r->body + r->len, data, size);
@@ -303,45 +301,47 @@ static void receive(request *r, const char *data, size_t size) {
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
                               const char *method, const char *version, const char *upload,
                               size_t *upload_size, void **state) {
-    (void)version;
     request *r = *state;
     if (!r) {
-        api *a = cls;
-        r = calloc(1, sizeof *r);
-        if (!r)
-            return MHD_NO;
+        ingest_api *a = cls;
+        r = kh_calloc(1, sizeof *r);
         r->api = a;
         r->conn = conn;
-        r->started_ns = now_ns();
+        r->started_ns = ingest_answer_now_ns();
         atomic_init(&r->pending, 1);
         atomic_fetch_add(&a->in_flight, 1);
         *state = r;
-        return start(r, url, method);
+        ingest_conn *k = conn_of(conn);
+        if (k)
+            ingest_conns_head_received(a->conns, k);
+        return start(r, url, method, version);
     }
     if (*upload_size) {
         receive(r, upload, *upload_size);
         *upload_size = 0;
         return MHD_YES;
     }
-    if (r->route != ROUTE_EVENT && r->route != ROUTE_BATCH)
+    if (r->endpoint != ENDPOINT_EVENT && r->endpoint != ENDPOINT_BATCH)
         return serve_get(r);
     if (r->phase == PHASE_WAITING)
-        return submit_answer(r);
+        return ingest_submit_answer(r);
     if (r->over_limit)
-        return problemf(r, PROBLEM_TOO_LARGE, NULL, "the body may be at most %zu bytes", r->limit);
-    return submit_process(r);
+        return problemf(r, INGEST_PROBLEM_TOO_LARGE, NULL, "the body may be at most %zu bytes", r->limit);
+    return ingest_submit_process(r);
 }
 
 static void completed(void *cls, struct MHD_Connection *conn, void **state,
                       enum MHD_RequestTerminationCode why) {
-    (void)conn;
     (void)why;
-    api *a = cls;
+    ingest_api *a = cls;
     request *r = *state;
+    ingest_conn *k = conn_of(conn);
+    if (k)
+        ingest_conns_request_done(a->conns, k);
     if (!r)
         return;
-    submit_free(r);
-    partners_release(a->d.partners, r->table);
+    ingest_submit_free(r);
+    ingest_partners_release(a->d.partners, r->table);
     free(r->body);
     free(r);
     *state = NULL;
@@ -352,74 +352,114 @@ static void completed(void *cls, struct MHD_Connection *conn, void **state,
 
 static void mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
+/* libmicrohttpd answers some bad requests itself, before the access
+ * handler sees them (a bad Content-Length or chunk, 413 for a chunk size,
+ * 414, 431, 505), with a fixed HTML page ingest cannot replace in 0.9.75.
+ * Its log line is the one place that learns of them: each is logged and
+ * counted here like ingest's own rejections. */
 static void mhd_log(void *cls, const char *fmt, va_list ap) {
-    (void)cls;
+    ingest_api *a = cls;
     char text[512];
     vsnprintf(text, sizeof text, fmt, ap);
     text[strcspn(text, "\n")] = '\0';
-    kh_log_warn("libmicrohttpd", json_pack("{s:s}", "message", text));
+    const char *code = strstr(text, "HTTP response code is ");
+    unsigned status = code ? (unsigned)strtoul(code + 22, NULL, 10) : 0;
+    if (status < 400 || status > 599) {
+        kh_log_warn("libmicrohttpd", json_pack("{s:s}", "message", text));
+        return;
+    }
+    char *title = strstr(text, "<title>"), *end = title ? strstr(title, "</title>") : NULL;
+    if (end)
+        *end = '\0';
+    ingest_telemetry_request(a->d.telemetry, "library", status, "-", 0);
+    ingest_telemetry_rejection(a->d.telemetry, "http-library", "-");
+    kh_log_info("request rejected by libmicrohttpd",
+                json_pack("{s:s, s:s, s:i, s:s, s:s}", "route", "library", "partner", "-", "status",
+                          (int)status, "problem", "http-library", "reason", title ? title + 7 : text));
 }
 
-static char *slurp(const char *path, char *err, size_t errlen) {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "cannot read %s", path);
-        return NULL;
+/* socket_context of every connection: its record in conns. */
+static void notify(void *cls, struct MHD_Connection *conn, void **socket_context,
+                   enum MHD_ConnectionNotificationCode code) {
+    ingest_api *a = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *fd = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        *socket_context = fd ? ingest_conns_opened(a->conns, fd->connect_fd) : NULL;
+    } else {
+        ingest_conns_closed(a->conns, *socket_context);
+        *socket_context = NULL;
     }
-    size_t cap = 8192, len = 0, n;
-    char *text = malloc(cap);
-    while ((n = fread(text + len, 1, cap - len - 1, f)) > 0) {
-        len += n;
-        if (cap - len < 2)
-            text = realloc(text, cap *= 2);
-    }
-    fclose(f);
-    text[len] = '\0';
-    return text;
 }
 
-api *api_new(const api_deps *deps) {
-    api *a = calloc(1, sizeof *a);
-    if (!a)
-        return NULL;
+/* Sees each request-target as received, before libmicrohttpd decodes it
+ * (and cuts it at an encoded NUL). Returns the request state: none yet. */
+static void *target_seen(void *cls, const char *uri, struct MHD_Connection *conn) {
+    ingest_api *a = cls;
+    ingest_conn *k = conn_of(conn);
+    if (k)
+        ingest_conns_target(a->conns, k, uri);
+    return NULL;
+}
+
+ingest_api *ingest_api_new(const ingest_api_deps *deps) {
+    ingest_api *a = kh_calloc(1, sizeof *a);
     a->d = *deps;
     a->quiesced = MHD_INVALID_SOCKET;
-    for (size_t i = 0; i < kh_event_type_count() && i < API_MAX_TYPES; i++)
+    for (size_t i = 0; i < kh_event_type_count() && i < INGEST_MAX_TYPES; i++)
         snprintf(a->event_paths[i], sizeof a->event_paths[i], "/v1/%s", kh_event_type_at(i)->plural);
     return a;
 }
 
-int api_start(api *a, publisher *pub, char *err, size_t errlen) {
+/* The certificate and key as PEM text, kept while the daemon runs. */
+static int load_tls(ingest_api *a, char *err, size_t errlen) {
+    if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+        snprintf(err, errlen, "this libmicrohttpd has no TLS support");
+        return -1;
+    }
+    if (!(a->tls_cert = kh_file_read(a->d.cfg->tls_cert, 1 << 20, NULL, err, errlen)) ||
+        !(a->tls_key = kh_file_read(a->d.cfg->tls_key, 1 << 20, NULL, err, errlen)))
+        return -1;
+    return 0;
+}
+
+int ingest_api_start(ingest_api *a, publisher *pub, char *err, size_t errlen) {
     const settings *cfg = a->d.cfg;
     struct sockaddr_in addr;
     if (kh_ops_parse_listen(cfg->listen, &addr)) {
         snprintf(err, errlen, "http.listen '%s' is not host:port (e.g. 127.0.0.1:8080)", cfg->listen);
         return -1;
     }
-    a->pub = pub;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
-    if (cfg->tls_cert) {
-        if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
-            snprintf(err, errlen, "this libmicrohttpd has no TLS support");
-            return -1;
-        }
-        if (!(a->tls_cert = slurp(cfg->tls_cert, err, errlen)) ||
-            !(a->tls_key = slurp(cfg->tls_key, err, errlen)))
-            return -1;
-        flags |= MHD_USE_TLS;
+    if (kh_event_type_count() > INGEST_MAX_TYPES) {
+        snprintf(err, errlen, "kh_event has %zu event types; ingest has room for %d (INGEST_MAX_TYPES)",
+                 kh_event_type_count(), INGEST_MAX_TYPES);
+        return -1;
     }
+    a->pub = pub;
+    if (!(a->conns = ingest_conns_new(cfg->header_timeout_s, cfg->idle_timeout_s, a->d.telemetry, err, errlen)))
+        return -1;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+                     MHD_USE_ERROR_LOG;
+    if (cfg->tls_cert && load_tls(a, err, errlen))
+        return -1;
+    if (cfg->tls_cert)
+        flags |= MHD_USE_TLS;
     struct MHD_OptionItem tls[] = {
         {MHD_OPTION_HTTPS_MEM_CERT, 0, a->tls_cert},
         {MHD_OPTION_HTTPS_MEM_KEY, 0, a->tls_key},
         {MHD_OPTION_END, 0, NULL},
     };
+    /* The logger first, so it sees every message; strictness 0, so a
+     * missing Host reaches ingest's own check (libmicrohttpd's strict mode
+     * answers it with a doubled status line); the rest is http_check. */
     a->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, handle, a, MHD_OPTION_SOCK_ADDR, &addr,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads,
+        flags, 0, NULL, NULL, handle, a, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, a,
+        MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->idle_timeout_s,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->connection_limit,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->per_address_limit,
+        MHD_OPTION_STRICT_FOR_CLIENT, 0, MHD_OPTION_NOTIFY_CONNECTION, notify, a,
+        MHD_OPTION_URI_LOG_CALLBACK, target_seen, a,
         MHD_OPTION_NOTIFY_COMPLETED, completed, a, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
-        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, a,
         MHD_OPTION_ARRAY, a->tls_cert ? tls : tls + 2, MHD_OPTION_END);
     if (!a->daemon) {
         snprintf(err, errlen, "cannot listen on %s (in use, not a local address, or a bad TLS certificate/key?)",
@@ -431,9 +471,9 @@ int api_start(api *a, publisher *pub, char *err, size_t errlen) {
     return 0;
 }
 
-int api_port(const api *a) { return a->port; }
+int ingest_api_port(const ingest_api *a) { return a->port; }
 
-void api_quiesce(api *a) {
+void ingest_api_quiesce(ingest_api *a) {
     atomic_store(&a->draining, 1);
     if (a->daemon && a->quiesced == MHD_INVALID_SOCKET) {
         a->quiesced = MHD_quiesce_daemon(a->daemon);
@@ -445,15 +485,16 @@ void api_quiesce(api *a) {
     }
 }
 
-int64_t api_in_flight(const api *a) { return atomic_load(&a->in_flight); }
+int64_t ingest_api_in_flight(const ingest_api *a) { return atomic_load(&a->in_flight); }
 
-void api_free(api *a) {
+void ingest_api_free(ingest_api *a) {
     if (!a)
         return;
     if (a->daemon)
         MHD_stop_daemon(a->daemon);
     if (a->quiesced != MHD_INVALID_SOCKET)
         close(a->quiesced);
+    ingest_conns_free(a->conns);
     free(a->tls_cert);
     free(a->tls_key);
     free(a);

@@ -23,39 +23,40 @@
 #include "telemetry.h"
 #include "window.h"
 
-typedef struct api api;
+typedef struct ingest_api ingest_api;
 
-typedef struct api_deps {
+typedef struct ingest_api_deps {
     const settings *cfg;
-    const event_ctx *events;
+    const ingest_event_ctx *events;
     partners_store *partners;
     window *window;
     telemetry *telemetry;
     kh_metrics *metrics;
     const char *openapi; /* the OpenAPI document served at /openapi.json */
-} api_deps;
+} ingest_api_deps;
 
 /* An API that is not listening yet. The deps must outlive it. */
-api *api_new(const api_deps *deps);
-
-/* The delivery callback to give the publisher, with the api as ud. */
-void api_delivered(void *opaque, const publisher_report *report, void *ud);
+ingest_api *ingest_api_new(const ingest_api_deps *deps);
 
 /* Listens on cfg->listen (TLS when configured) and serves. Returns 0, or
  * -1 with a message in err. */
-int api_start(api *a, publisher *pub, char *err, size_t errlen);
+int ingest_api_start(ingest_api *a, publisher *pub, char *err, size_t errlen);
 
 /* The port actually bound. */
-int api_port(const api *a);
+int ingest_api_port(const ingest_api *a);
 
 /* Stops accepting connections; requests arriving on open connections get
  * 503 shutting-down, requests in progress go on. */
-void api_quiesce(api *a);
+void ingest_api_quiesce(ingest_api *a);
+
+/* 1 when the API takes events; else 0 with why (shutting down; saturated:
+ * 90% of http.connection_limit connections open; the broker's state). */
+int ingest_api_ready(ingest_api *a, char *why, size_t len);
 
 /* Requests received and not yet answered. */
-int64_t api_in_flight(const api *a);
+int64_t ingest_api_in_flight(const ingest_api *a);
 
 /* Stops the daemon (after the in-flight requests are answered) and frees. */
-void api_free(api *a);
+void ingest_api_free(ingest_api *a);
 
 #endif

@@ -5,12 +5,15 @@
  * file describes the API, the error catalogue and the configuration.
  */
 #include "api.h"
+#include "submit.h"
+#include "kh_alloc.h"
 #include "kh_log.h"
 #include "kh_schema.h"
 #include "kh_service.h"
 #include "kh_time.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -32,7 +35,9 @@
     "  http.max_batch_body    largest body of a batch, bytes [1048576]\n"                       \
     "  http.max_batch_lines   most events in one batch [1000]\n"                                \
     "  http.idle_timeout      seconds an idle keep-alive connection stays open [60]\n"          \
-    "  http.connection_limit  most connections at once [1000]\n"                                \
+    "  http.connection_limit  most connections at once [1000]; /readyz says saturated at 90%\n" \
+    "  http.per_address_limit most connections from one IP address [256]\n"                   \
+    "  http.header_timeout    seconds a connection has for a complete request head [10]\n"    \
     "  http.retry_after       Retry-After seconds of a 503 [5]\n"                               \
     "  partners.file          the partners file (JSON; README.md) [partners.json]\n"            \
     "  reference.dir          reference data directory [" KH_DEFAULT_REFERENCE_DIR "]\n"        \
@@ -57,9 +62,6 @@
 /* The loop's tick: how quickly a signal is noticed. */
 #define TICK_MS 50
 
-/* Room for the event types of kh_event. */
-#define MAX_TYPES 8
-
 typedef struct hub {
     kh_service svc;
     settings cfg;
@@ -68,8 +70,8 @@ typedef struct hub {
     partners_store *partners;
     window *window;
     telemetry tm;
-    event_ctx events;
-    api *api;
+    ingest_event_ctx events;
+    ingest_api *api;
     publisher *pub;
 } hub;
 
@@ -95,45 +97,45 @@ static int open_data(hub *h) {
         return fail("cannot compile the schemas", err);
     if (!(h->refs = kh_refstore_open(h->cfg.reference_dir, err, sizeof err)))
         return fail("cannot load the reference data", err);
-    if (!(h->partners = partners_open(h->cfg.partners_file, (double)h->cfg.rate,
+    if (!(h->partners = ingest_partners_open(h->cfg.partners_file, (double)h->cfg.rate,
                                       (double)h->cfg.burst, err, sizeof err)))
         return fail("cannot load the partners file", err);
-    if (!(h->window = window_new((size_t)h->cfg.window)))
+    if (!(h->window = ingest_window_new((size_t)h->cfg.window)))
         return fail("cannot allocate the idempotency window", "out of memory");
-    h->events = (event_ctx){h->schemas, h->refs, (const unsigned char *)h->cfg.secret,
+    h->events = (ingest_event_ctx){h->schemas, h->refs, (const unsigned char *)h->cfg.secret,
                             strlen(h->cfg.secret)};
     return 0;
 }
 
-static int ops_ready(void *ud, char *why, size_t len) { return publisher_ready(ud, why, len); }
+static int ops_ready(void *ud, char *why, size_t len) { return ingest_api_ready(ud, why, len); }
 
 static int start(hub *h) {
-    char err[512], names[MAX_TYPES][256];
-    const char *topics[MAX_TYPES];
+    char err[512], names[INGEST_MAX_TYPES][256];
+    const char *topics[INGEST_MAX_TYPES];
     size_t n = kh_event_type_count();
-    if (n > MAX_TYPES)
-        return fail("cannot start", "more event types than MAX_TYPES in main.c");
+    if (n > INGEST_MAX_TYPES)
+        return fail("cannot start", "kh_event has more event types than INGEST_MAX_TYPES (event.h)");
     for (size_t i = 0; i < n; i++) {
         const kh_schema *s = kh_schemas_by_name(h->schemas, kh_event_type_at(i)->name);
         topics[i] = kh_service_topic(&h->svc, kh_schema_topic(s), names[i], sizeof names[i]);
     }
-    telemetry_init(&h->tm, h->svc.metrics);
-    api_deps deps = {&h->cfg, &h->events, h->partners, h->window, &h->tm, h->svc.metrics,
+    ingest_telemetry_init(&h->tm, h->svc.metrics);
+    ingest_api_deps deps = {&h->cfg, &h->events, h->partners, h->window, &h->tm, h->svc.metrics,
                      kh_schemas_file("openapi.json")};
-    h->api = api_new(&deps);
-    h->pub = publisher_new(h->svc.config, topics, n, api_delivered, h->api, err, sizeof err);
+    h->api = ingest_api_new(&deps);
+    h->pub = ingest_publisher_new(h->svc.config, topics, n, ingest_submit_delivered, h->api, err, sizeof err);
     if (!h->pub)
         return fail("cannot create the Kafka producer", err);
-    publisher_probe(h->pub, (int)h->cfg.probe_ms);
-    if (api_start(h->api, h->pub, err, sizeof err))
+    ingest_publisher_probe(h->pub, (int)h->cfg.probe_ms);
+    if (ingest_api_start(h->api, h->pub, err, sizeof err))
         return fail("cannot start the API", err);
     if (kh_config_get(h->svc.config, "ops.listen", NULL) &&
-        kh_service_start_ops(&h->svc, NULL, ops_ready, h->pub))
+        kh_service_start_ops(&h->svc, NULL, ops_ready, h->api))
         return -1;
     kh_log_info("ingest listening",
                 json_pack("{s:s, s:i, s:b, s:I, s:I, s:s}", "listen", h->cfg.listen, "port",
-                          api_port(h->api), "tls", h->cfg.tls_cert != NULL, "partners",
-                          (json_int_t)partners_count_current(h->partners), "idempotency_window",
+                          ingest_api_port(h->api), "tls", h->cfg.tls_cert != NULL, "partners",
+                          (json_int_t)ingest_partners_count_current(h->partners), "idempotency_window",
                           (json_int_t)h->cfg.window, "topic_aanmelding", topics[0]));
     return 0;
 }
@@ -147,13 +149,13 @@ static void reload(hub *h) {
         kh_log_error("reference data not reloaded; the old data stays", json_pack("{s:s}", "error", err));
     else
         kh_log_info("reference data reloaded", NULL);
-    rc = partners_reload(h->partners, err, sizeof err);
+    rc = ingest_partners_reload(h->partners, err, sizeof err);
     kh_metric_add(h->tm.reloads, (const char *[]){"partners", rc ? "failed" : "ok"}, 1);
     if (rc)
         kh_log_error("partners file not reloaded; the old table stays", json_pack("{s:s}", "error", err));
     else
         kh_log_info("partners file reloaded",
-                    json_pack("{s:I}", "partners", (json_int_t)partners_count_current(h->partners)));
+                    json_pack("{s:I}", "partners", (json_int_t)ingest_partners_count_current(h->partners)));
 }
 
 /* Until SIGTERM, or a producer that can no longer write (exit 1). */
@@ -165,12 +167,12 @@ static int serve(hub *h) {
             kh_service_reload = 0;
             reload(h);
         }
-        if (publisher_failed(h->pub, why, sizeof why)) {
+        if (ingest_publisher_failed(h->pub, why, sizeof why)) {
             kh_log_error("stopping: the Kafka producer failed", json_pack("{s:s}", "error", why));
             return 1;
         }
         if (mono_ms() >= next_probe) {
-            publisher_probe(h->pub, (int)h->cfg.probe_ms);
+            ingest_publisher_probe(h->pub, (int)h->cfg.probe_ms);
             next_probe = mono_ms() + h->cfg.probe_ms;
         }
         sleep_ms(TICK_MS);
@@ -180,38 +182,41 @@ static int serve(hub *h) {
 
 static int wait_answered(hub *h, int64_t ms) {
     int64_t deadline = mono_ms() + ms;
-    while (api_in_flight(h->api) > 0 && mono_ms() < deadline)
+    while (ingest_api_in_flight(h->api) > 0 && mono_ms() < deadline)
         sleep_ms(TICK_MS / 5);
-    return api_in_flight(h->api) == 0;
+    return ingest_api_in_flight(h->api) == 0;
 }
 
 /* Stop accepting, answer what is in flight, flush. */
 static void drain(hub *h) {
     kh_log_info("stopping: no new connections, answering requests in flight",
-                json_pack("{s:I}", "in_flight", (json_int_t)api_in_flight(h->api)));
-    api_quiesce(h->api);
+                json_pack("{s:I}", "in_flight", (json_int_t)ingest_api_in_flight(h->api)));
+    ingest_api_quiesce(h->api);
     if (!wait_answered(h, h->cfg.grace_ms)) {
         kh_log_error("requests still in flight after shutdown.grace_ms; failing their records",
-                     json_pack("{s:I}", "in_flight", (json_int_t)api_in_flight(h->api)));
-        publisher_purge(h->pub);
+                     json_pack("{s:I}", "in_flight", (json_int_t)ingest_api_in_flight(h->api)));
+        ingest_publisher_purge(h->pub);
         wait_answered(h, 5000);
     }
 }
 
 int main(int argc, char **argv) {
     hub h = {0};
+    /* One out-of-memory policy: jansson allocates through kh_alloc too, so
+     * no json_* call returns NULL for want of memory (kh_alloc.h). */
+    json_set_alloc_funcs(kh_malloc, free);
     int rc = kh_service_init(&h.svc, "ingest", USAGE, argc, argv);
     if (rc)
         return rc < 0 ? 2 : 0;
     int status = 1;
-    if (settings_load(&h.svc, &h.cfg) == 0 && open_data(&h) == 0 && start(&h) == 0) {
+    if (ingest_settings_load(&h.svc, &h.cfg) == 0 && open_data(&h) == 0 && start(&h) == 0) {
         status = serve(&h);
         drain(&h);
     }
-    api_free(h.api);
-    publisher_close(h.pub, 10000);
-    window_free(h.window);
-    partners_close(h.partners);
+    ingest_api_free(h.api);
+    ingest_publisher_close(h.pub, 10000);
+    ingest_window_free(h.window);
+    ingest_partners_close(h.partners);
     kh_refstore_close(h.refs);
     kh_schemas_free(h.schemas);
     kh_log_info("stopped", json_pack("{s:i}", "exit_status", status));

@@ -14,8 +14,7 @@
  *
  * A loaded table is a snapshot: requests acquire it, a reload (SIGHUP) swaps
  * in a new one, and the old one is freed when its last request releases it.
- * A partner keeps its stable id and its rate-limit tokens across reloads by
- * name. All functions are thread-safe.
+ * A partner keeps its rate-limit tokens across reloads by name. All functions are thread-safe.
  */
 #ifndef INGEST_PARTNERS_H
 #define INGEST_PARTNERS_H
@@ -28,7 +27,6 @@
 
 typedef struct partner {
     char name[64];       /* safe as a metric label and in logs */
-    uint32_t uid;        /* stable for the process's life, per name */
     char org_type[12];   /* GEMEENTE | SWV | SCHOOL | AANBIEDER */
     char org_code[12];
     char bron[24];       /* "TYPE:CODE", the bron header of its events */
@@ -46,34 +44,37 @@ typedef struct partners partners;
 typedef struct partners_store partners_store;
 
 /* Loads path. default_rate and default_burst apply to partners that name
- * none. Returns NULL with a message in err (file, partner, member). */
-partners_store *partners_open(const char *path, double default_rate, double default_burst,
+ * none. Returns NULL with every problem of the file in err, as
+ * "FILE: <json-pointer>: <what>; <json-pointer>: <what>..." (the format of
+ * push's subscriptions file), or "FILE: line L column C: <what>" when it is
+ * not JSON. */
+partners_store *ingest_partners_open(const char *path, double default_rate, double default_burst,
                               char *err, size_t errlen);
-void partners_close(partners_store *s);
+void ingest_partners_close(partners_store *s);
 
 /* Loads the file again and swaps it in; on failure the old table stays. */
-int partners_reload(partners_store *s, char *err, size_t errlen);
+int ingest_partners_reload(partners_store *s, char *err, size_t errlen);
 
 /* The current table, held until partners_release. */
-partners *partners_acquire(partners_store *s);
-void partners_release(partners_store *s, partners *p);
-size_t partners_count(const partners *p);
+partners *ingest_partners_acquire(partners_store *s);
+void ingest_partners_release(partners_store *s, partners *p);
+size_t ingest_partners_count(const partners *p);
 
 /* The number of partners in the current table. */
-size_t partners_count_current(partners_store *s);
+size_t ingest_partners_count_current(partners_store *s);
 
 /* The partner whose key is key[0..len), or NULL. Compares the key's SHA-256
  * with every partner's in constant time, so timing tells nothing about
  * which or how much of a key matched. The pointer lives as long as p. */
-partner *partners_find_key(partners *p, const char *key, size_t len);
+partner *ingest_partners_find_key(partners *p, const char *key, size_t len);
 
 /* 1 when the partner may send events of type t (its organisation type
  * issues them and its own list has them). */
-int partner_may_send(const partner *p, const kh_event_type *t);
+int ingest_partner_may_send(const partner *p, const kh_event_type *t);
 
 /* Takes one token of the partner's bucket at now_ms (a monotonic clock).
  * Returns 0, or -1 when empty with *retry_after_s the whole seconds until a
  * token is there (at least 1). */
-int partner_take_token(partner *p, int64_t now_ms, int *retry_after_s);
+int ingest_partner_take_token(partner *p, int64_t now_ms, int *retry_after_s);
 
 #endif

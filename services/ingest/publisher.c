@@ -3,6 +3,8 @@
  */
 #include "publisher.h"
 
+#include "event.h"
+#include "kh_alloc.h"
 #include "kh_kafka.h"
 #include "kh_log.h"
 
@@ -12,12 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_TOPICS 8
 
 struct publisher {
     rd_kafka_t *rk;
-    rd_kafka_topic_t *rkt[MAX_TOPICS];
-    char *topics[MAX_TOPICS];
+    rd_kafka_topic_t *rkt[INGEST_MAX_TYPES];
+    char *topics[INGEST_MAX_TYPES];
     size_t ntopics;
     publisher_done_fn done;
     void *ud;
@@ -94,13 +95,13 @@ static void *poll_loop(void *arg) {
     return NULL;
 }
 
-publisher *publisher_new(const kh_config *c, const char *const *topics, size_t ntopics,
+publisher *ingest_publisher_new(const kh_config *c, const char *const *topics, size_t ntopics,
                          publisher_done_fn done, void *ud, char *err, size_t errlen) {
-    if (ntopics > MAX_TOPICS) {
+    if (ntopics > INGEST_MAX_TYPES) {
         snprintf(err, errlen, "too many topics");
         return NULL;
     }
-    publisher *p = calloc(1, sizeof *p);
+    publisher *p = kh_calloc(1, sizeof *p);
     p->done = done;
     p->ud = ud;
     pthread_mutex_init(&p->why_lock, NULL);
@@ -112,7 +113,7 @@ publisher *publisher_new(const kh_config *c, const char *const *topics, size_t n
         return NULL;
     }
     for (size_t i = 0; i < ntopics; i++) {
-        p->topics[i] = strdup(topics[i]);
+        p->topics[i] = kh_strdup(topics[i]);
         p->rkt[i] = rd_kafka_topic_new(p->rk, topics[i], NULL);
     }
     p->ntopics = ntopics;
@@ -120,9 +121,9 @@ publisher *publisher_new(const kh_config *c, const char *const *topics, size_t n
     return p;
 }
 
-const char *publisher_topic(const publisher *p, size_t i) { return p->topics[i]; }
+const char *ingest_publisher_topic(const publisher *p, size_t i) { return p->topics[i]; }
 
-rd_kafka_resp_err_t publisher_produce(publisher *p, size_t topic, const char *key, char *value,
+rd_kafka_resp_err_t ingest_publisher_produce(publisher *p, size_t topic, const char *key, char *value,
                                       size_t len, const char *event_type, const char *event_id,
                                       const char *bron, void *opaque) {
     rd_kafka_headers_t *h = rd_kafka_headers_new(3);
@@ -141,7 +142,7 @@ rd_kafka_resp_err_t publisher_produce(publisher *p, size_t topic, const char *ke
     return e;
 }
 
-int publisher_ready(publisher *p, char *why, size_t whylen) {
+int ingest_publisher_ready(publisher *p, char *why, size_t whylen) {
     if (atomic_load(&p->ready))
         return 1;
     pthread_mutex_lock(&p->why_lock);
@@ -150,7 +151,7 @@ int publisher_ready(publisher *p, char *why, size_t whylen) {
     return 0;
 }
 
-void publisher_probe(publisher *p, int timeout_ms) {
+void ingest_publisher_probe(publisher *p, int timeout_ms) {
     if (atomic_load(&p->fatal))
         return;
     const struct rd_kafka_metadata *md = NULL;
@@ -165,7 +166,7 @@ void publisher_probe(publisher *p, int timeout_ms) {
     set_ready(p, 0, why);
 }
 
-int publisher_failed(publisher *p, char *why, size_t whylen) {
+int ingest_publisher_failed(publisher *p, char *why, size_t whylen) {
     if (!atomic_load(&p->fatal))
         return 0;
     pthread_mutex_lock(&p->why_lock);
@@ -174,13 +175,13 @@ int publisher_failed(publisher *p, char *why, size_t whylen) {
     return 1;
 }
 
-int64_t publisher_in_flight(publisher *p) { return atomic_load(&p->in_flight); }
+int64_t ingest_publisher_in_flight(publisher *p) { return atomic_load(&p->in_flight); }
 
-void publisher_purge(publisher *p) {
+void ingest_publisher_purge(publisher *p) {
     rd_kafka_purge(p->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
 }
 
-void publisher_close(publisher *p, int timeout_ms) {
+void ingest_publisher_close(publisher *p, int timeout_ms) {
     if (!p)
         return;
     atomic_store(&p->stopping, 1);

@@ -1,7 +1,9 @@
 /*
- * request — the state of one HTTP request, shared by api.c (connection,
- * routing, answers) and submit.c (events to the broker). Internal to the
- * ingest service.
+ * request — the types shared by api.c (connection, routing, header checks),
+ * answer.c (responses and problems) and submit.c (events to the broker):
+ * the api itself and the state of one HTTP request. Types only, so the
+ * three modules depend on it and never on each other in a circle
+ * (api.c -> submit.c -> answer.c). Internal to the ingest service.
  */
 #ifndef INGEST_REQUEST_H
 #define INGEST_REQUEST_H
@@ -11,15 +13,16 @@
 #include <stdatomic.h>
 
 #include "api.h"
+#include "conns.h"
 #include "problem.h"
 
-#define API_MAX_TYPES 8
 
-struct api {
-    api_deps d;
-    char event_paths[API_MAX_TYPES][40]; /* "/v1/<plural>": routes and metric labels */
+struct ingest_api {
+    ingest_api_deps d;
+    char event_paths[INGEST_MAX_TYPES][40]; /* "/v1/<plural>": routes and metric labels */
     publisher *pub;
     struct MHD_Daemon *daemon;
+    ingest_conns *conns;
     MHD_socket quiesced; /* the listening socket after api_quiesce, to close */
     atomic_int draining;
     atomic_llong in_flight;
@@ -27,9 +30,9 @@ struct api {
     char *tls_cert, *tls_key; /* PEM text, kept while the daemon runs */
 };
 
-typedef enum route_id {
-    ROUTE_EVENT, ROUTE_BATCH, ROUTE_OPENAPI, ROUTE_HEALTHZ, ROUTE_READYZ, ROUTE_METRICS, ROUTE_UNKNOWN
-} route_id;
+typedef enum ingest_endpoint {
+    ENDPOINT_EVENT, ENDPOINT_BATCH, ENDPOINT_OPENAPI, ENDPOINT_HEALTHZ, ENDPOINT_READYZ, ENDPOINT_METRICS, ENDPOINT_UNKNOWN
+} ingest_endpoint;
 
 typedef enum item_state {
     ITEM_REJECTED, /* problem says why; nothing produced */
@@ -55,10 +58,10 @@ typedef struct item {
 typedef enum phase { PHASE_RECEIVING, PHASE_WAITING } phase;
 
 typedef struct request {
-    api *api;
+    ingest_api *api;
     struct MHD_Connection *conn;
-    route_id route;
-    const kh_event_type *type; /* ROUTE_EVENT */
+    ingest_endpoint endpoint;
+    const kh_event_type *type; /* ENDPOINT_EVENT */
     const char *label;         /* route label for metrics and logs */
     phase phase;
     partners *table;
@@ -74,31 +77,5 @@ typedef struct request {
     item *items;
     size_t nitems;
 } request;
-
-/* api.c: answers. body is malloc'd and taken over. headers: NULL or
- * name/value pairs ending in NULL. */
-enum MHD_Result api_respond(request *r, unsigned status, const char *content_type, char *body,
-                            size_t len, const char *const *headers);
-
-/* api.c: a problem answer for the whole request, logged and counted. */
-enum MHD_Result api_problem(request *r, problem_class c, const char *detail,
-                            const kh_problems *fields, const char *const *headers);
-
-/* api.c: a problem object for one batch line, logged and counted. */
-json_t *api_line_problem(request *r, size_t line, problem_class c, const char *detail,
-                         const kh_problems *fields);
-
-/* api.c: the partner's name, or "-" before authentication. */
-const char *api_partner_name(const request *r);
-
-/* submit.c: the body is complete; checks, produces and suspends, or
- * answers at once. */
-enum MHD_Result submit_process(request *r);
-
-/* submit.c: every item is finished; the answer. */
-enum MHD_Result submit_answer(request *r);
-
-/* submit.c */
-void submit_free(request *r);
 
 #endif

@@ -34,7 +34,7 @@ static int bad(const char *key, const char *why) {
     return -1;
 }
 
-int settings_load(kh_service *svc, settings *s) {
+int ingest_settings_load(kh_service *svc, settings *s) {
     kh_config *c = svc->config;
     memset(s, 0, sizeof *s);
     for (size_t i = 0; kafka_defaults[i]; i += 2)
@@ -47,6 +47,8 @@ int settings_load(kh_service *svc, settings *s) {
         {"http.max_batch_lines", 1000, 1, 100000, &s->max_batch_lines},
         {"http.idle_timeout", 60, 1, 3600, &s->idle_timeout_s},
         {"http.connection_limit", 1000, 1, 100000, &s->connection_limit},
+        {"http.per_address_limit", 256, 1, 100000, &s->per_address_limit},
+        {"http.header_timeout", 10, 1, 3600, &s->header_timeout_s},
         {"http.retry_after", 5, 1, 3600, &s->retry_after_s},
         {"idempotency.window", 100000, 1, 1 << 24, &s->window},
         {"rate.per_second", 100, 0, 1000000, &s->rate},

@@ -17,6 +17,8 @@ typedef struct settings {
     long long max_batch_lines; /* http.max_batch_lines */
     long long idle_timeout_s;  /* http.idle_timeout */
     long long connection_limit; /* http.connection_limit */
+    long long per_address_limit; /* http.per_address_limit: connections from one IP address */
+    long long header_timeout_s; /* http.header_timeout: seconds for a complete request head */
     long long retry_after_s;   /* http.retry_after: Retry-After of a 503 */
     const char *partners_file; /* partners.file */
     const char *reference_dir; /* reference.dir */
@@ -31,6 +33,6 @@ typedef struct settings {
 /* Fills s from svc's configuration (the strings belong to the config) and
  * sets ingest's defaults for kafka.* keys the configuration leaves unset.
  * Logs what is wrong and returns -1 on a bad value. */
-int settings_load(kh_service *svc, settings *s);
+int ingest_settings_load(kh_service *svc, settings *s);
 
 #endif

@@ -4,8 +4,11 @@
  * acknowledged, the answer: 202 for one event, one result per line for a
  * batch.
  */
-#include "request.h"
+#include "submit.h"
 
+#include "answer.h"
+
+#include "kh_alloc.h"
 #include "kh_codec.h"
 #include "kh_log.h"
 #include "kh_time.h"
@@ -31,75 +34,92 @@ static void finish_waiters(window_ticket *t) {
     }
 }
 
-void api_delivered(void *opaque, const publisher_report *report, void *ud) {
-    api *a = ud;
+void ingest_submit_delivered(void *opaque, const publisher_report *report, void *ud) {
+    ingest_api *a = ud;
     item *it = opaque;
     it->err = report->err;
     it->possibly_persisted = report->possibly_persisted;
     if (report->err)
-        telemetry_produce_error(a->d.telemetry, rd_kafka_err2name(report->err));
-    window_result res = {publisher_topic(a->pub, type_index(it->type)), report->partition,
+        ingest_telemetry_produce_error(a->d.telemetry, rd_kafka_err2name(report->err));
+    window_result res = {ingest_publisher_topic(a->pub, type_index(it->type)), report->partition,
                          report->offset};
-    finish_waiters(window_finish(a->d.window, &it->ticket, report->err == 0, &res));
+    finish_waiters(ingest_window_finish(a->d.window, &it->ticket, report->err == 0, &res));
     item_done(it);
 }
 
 /* ---- one event ---------------------------------------------------------------- */
 
 typedef struct rejection {
-    problem_class cls;
+    ingest_problem_class cls;
     char detail[256];
     kh_problems fields;
 } rejection;
+
+/* The item's id in the idempotency window, keyed by bron and event_id. */
+static window_claim claim_id(request *r, item *it, const ingest_event_record *rec) {
+    window_key key = {0};
+    memcpy(key.id, rec->id, sizeof key.id);
+    snprintf(key.bron, sizeof key.bron, "%s", r->partner->bron);
+    memcpy(key.digest, rec->digest, sizeof key.digest);
+    atomic_fetch_add(&r->pending, 1); /* before the claim: a waiter may be finished at once */
+    window_claim claim = ingest_window_claim_id(r->api->d.window, &key, &it->ticket);
+    if (claim == WINDOW_NEW)
+        return claim;
+    if (claim != WINDOW_PENDING)
+        atomic_fetch_sub(&r->pending, 1);
+    it->state = claim == WINDOW_DONE ? ITEM_REPLAYED : claim == WINDOW_PENDING ? ITEM_WAITING : it->state;
+    return claim;
+}
 
 /* Checks ev as its type for the request's partner and sends it on: a
  * record produced, a wait for an in-flight first submission, or the first
  * result replayed. Returns 0, or -1 with why in *rej (nothing produced). */
 static int publish(request *r, item *it, json_t *ev, rejection *rej) {
-    api *a = r->api;
-    event_record rec;
-    event_verdict v = event_prepare(a->d.events, it->type, ev, r->partner, kh_now_millis(), &rec,
+    ingest_api *a = r->api;
+    ingest_event_record rec;
+    ingest_event_verdict v = ingest_event_prepare(a->d.events, it->type, ev, r->partner, kh_now_millis(), &rec,
                                     &rej->fields);
-    if (v == EVENT_INVALID) {
-        rej->cls = PROBLEM_VALIDATION;
+    if (v == INGEST_EVENT_INVALID) {
+        rej->cls = INGEST_PROBLEM_VALIDATION;
         snprintf(rej->detail, sizeof rej->detail, "%zu field problem(s)%s; see errors",
                  rej->fields.count + rej->fields.dropped,
                  rej->fields.dropped ? ", the first of them listed" : "");
         return -1;
     }
-    if (v == EVENT_INTERNAL) {
-        rej->cls = PROBLEM_INTERNAL;
+    if (v == INGEST_EVENT_INTERNAL) {
+        rej->cls = INGEST_PROBLEM_INTERNAL;
         snprintf(rej->detail, sizeof rej->detail, "the hub could not compute the record key; nothing was stored");
         return -1;
     }
-    if (v == EVENT_NOT_OWN_BRON) {
-        rej->cls = PROBLEM_FORBIDDEN_BRON;
+    if (v == INGEST_EVENT_NOT_OWN_BRON) {
+        rej->cls = INGEST_PROBLEM_FORBIDDEN_BRON;
         snprintf(rej->detail, sizeof rej->detail,
                  "envelope.bron must be this partner's own organisation, %s", r->partner->bron);
         return -1;
     }
     memcpy(it->event_id, rec.event_id, sizeof it->event_id);
     memcpy(it->key, rec.key, sizeof it->key);
-    window_key key = {.partner = r->partner->uid};
-    memcpy(key.id, rec.id, sizeof key.id);
-    atomic_fetch_add(&r->pending, 1); /* before the claim: a waiter may be finished at once */
-    window_claim claim = window_claim_id(a->d.window, &key, &it->ticket);
+    window_claim claim = claim_id(r, it, &rec);
     if (claim != WINDOW_NEW) {
         free(rec.wire);
-        it->state = claim == WINDOW_DONE ? ITEM_REPLAYED : ITEM_WAITING;
-        if (claim == WINDOW_DONE)
-            atomic_fetch_sub(&r->pending, 1);
-        return 0;
+        if (claim != WINDOW_CONFLICT)
+            return 0;
+        rej->cls = INGEST_PROBLEM_EVENT_ID_CONFLICT;
+        snprintf(rej->detail, sizeof rej->detail,
+                 "event_id %s of %s was already used for a different event; nothing was stored. "
+                 "A new event needs a new event_id; a resubmission must be the same event",
+                 it->event_id, r->partner->bron);
+        return -1;
     }
     it->state = ITEM_SENT;
-    rd_kafka_resp_err_t e = publisher_produce(a->pub, type_index(it->type), rec.key, rec.wire,
+    rd_kafka_resp_err_t e = ingest_publisher_produce(a->pub, type_index(it->type), rec.key, rec.wire,
                                               rec.wire_len, it->type->name, rec.event_id,
                                               r->partner->bron, it);
     if (e) {
         free(rec.wire);
         it->err = e;
-        telemetry_produce_error(a->d.telemetry, rd_kafka_err2name(e));
-        finish_waiters(window_finish(a->d.window, &it->ticket, 0, NULL));
+        ingest_telemetry_produce_error(a->d.telemetry, rd_kafka_err2name(e));
+        finish_waiters(ingest_window_finish(a->d.window, &it->ticket, 0, NULL));
         atomic_fetch_sub(&r->pending, 1); /* never the last: the handler holds one */
     }
     return 0;
@@ -110,7 +130,7 @@ static int publish(request *r, item *it, json_t *ev, rejection *rej) {
 static enum MHD_Result wait_or_answer(request *r) {
     if (atomic_load(&r->pending) == 1) {
         atomic_store(&r->pending, 0);
-        return submit_answer(r);
+        return ingest_submit_answer(r);
     }
     r->phase = PHASE_WAITING;
     MHD_suspend_connection(r->conn);
@@ -124,10 +144,10 @@ static enum MHD_Result process_single(request *r) {
     kh_problems_init(&rej.fields);
     json_t *ev = kh_codec_parse(r->body ? r->body : "", r->len, &rej.fields);
     if (!ev) {
-        telemetry_event(r->api->d.telemetry, r->type->name, api_partner_name(r), "rejected");
-        return api_problem(r, PROBLEM_SYNTAX, rej.fields.items[0].detail, &rej.fields, NULL);
+        ingest_telemetry_event(r->api->d.telemetry, r->type->name, ingest_answer_partner_name(r), "rejected");
+        return ingest_answer_problem(r, INGEST_PROBLEM_SYNTAX, rej.fields.items[0].detail, &rej.fields, NULL);
     }
-    r->items = calloc(1, sizeof *r->items);
+    r->items = kh_calloc(1, sizeof *r->items);
     r->nitems = 1;
     item *it = &r->items[0];
     it->req = r;
@@ -136,8 +156,8 @@ static enum MHD_Result process_single(request *r) {
     json_decref(ev);
     if (rc) {
         it->state = ITEM_REJECTED;
-        telemetry_event(r->api->d.telemetry, r->type->name, api_partner_name(r), "rejected");
-        return api_problem(r, rej.cls, rej.detail, &rej.fields, NULL);
+        ingest_telemetry_event(r->api->d.telemetry, r->type->name, ingest_answer_partner_name(r), "rejected");
+        return ingest_answer_problem(r, rej.cls, rej.detail, &rej.fields, NULL);
     }
     return wait_or_answer(r);
 }
@@ -155,7 +175,7 @@ static int blank(const char *s, size_t len) {
 static json_t *line_event(const json_t *doc, item *it, rejection *rej) {
     const char *type = json_string_value(json_object_get(doc, "type"));
     json_t *ev = json_object_get(doc, "event");
-    rej->cls = PROBLEM_BAD_BATCH;
+    rej->cls = INGEST_PROBLEM_BAD_BATCH;
     if (!json_is_object(doc) || json_object_size(doc) != 2 || !type || !json_is_object(ev)) {
         snprintf(rej->detail, sizeof rej->detail,
                  "a line must be {\"type\": \"<event type>\", \"event\": {...}} and nothing else");
@@ -167,8 +187,8 @@ static json_t *line_event(const json_t *doc, item *it, rejection *rej) {
                  "type must be aanmelding, tlv, beschikking or verwijzing");
         return NULL;
     }
-    if (!partner_may_send(it->req->partner, it->type)) {
-        rej->cls = PROBLEM_FORBIDDEN_TYPE;
+    if (!ingest_partner_may_send(it->req->partner, it->type)) {
+        rej->cls = INGEST_PROBLEM_FORBIDDEN_TYPE;
         snprintf(rej->detail, sizeof rej->detail, "partner %s (%s) may not send %s events",
                  it->req->partner->name, it->req->partner->org_type, it->type->name);
         return NULL;
@@ -182,14 +202,14 @@ static void batch_line(request *r, item *it, const char *text, size_t len) {
     json_t *doc = kh_codec_parse(text, len, &rej.fields);
     json_t *ev = NULL;
     if (!doc) {
-        rej.cls = PROBLEM_SYNTAX;
+        rej.cls = INGEST_PROBLEM_SYNTAX;
         snprintf(rej.detail, sizeof rej.detail, "%s (within the line)", rej.fields.items[0].detail);
     } else {
         ev = line_event(doc, it, &rej);
     }
     if (!ev || publish(r, it, ev, &rej)) {
         it->state = ITEM_REJECTED;
-        it->problem = api_line_problem(r, it->line, rej.cls, rej.detail,
+        it->problem = ingest_answer_line_problem(r, it->line, rej.cls, rej.detail,
                                        rej.fields.count ? &rej.fields : NULL);
     }
     json_decref(doc);
@@ -205,15 +225,15 @@ static enum MHD_Result process_batch(request *r) {
         lines += !blank(body + at, end - at);
     }
     if (lines == 0)
-        return api_problem(r, PROBLEM_BAD_BATCH, "the batch is empty: send one JSON object per line",
+        return ingest_answer_problem(r, INGEST_PROBLEM_BAD_BATCH, "the batch is empty: send one JSON object per line",
                            NULL, NULL);
     if ((long long)lines > r->api->d.cfg->max_batch_lines) {
         char detail[128];
         snprintf(detail, sizeof detail, "a batch may have at most %lld lines",
                  r->api->d.cfg->max_batch_lines);
-        return api_problem(r, PROBLEM_TOO_LARGE, detail, NULL, NULL);
+        return ingest_answer_problem(r, INGEST_PROBLEM_TOO_LARGE, detail, NULL, NULL);
     }
-    r->items = calloc(lines, sizeof *r->items);
+    r->items = kh_calloc(lines, sizeof *r->items);
     size_t number = 0;
     for (size_t at = 0, end; at < r->len; at = end + 1) {
         end = at;
@@ -230,8 +250,8 @@ static enum MHD_Result process_batch(request *r) {
     return wait_or_answer(r);
 }
 
-enum MHD_Result submit_process(request *r) {
-    return r->route == ROUTE_BATCH ? process_batch(r) : process_single(r);
+enum MHD_Result ingest_submit_process(request *r) {
+    return r->endpoint == ENDPOINT_BATCH ? process_batch(r) : process_single(r);
 }
 
 /* ---- the answer ------------------------------------------------------------------ */
@@ -263,10 +283,10 @@ static void failure_detail(const item *it, char *buf, size_t len) {
 
 static void record_item(request *r, const item *it) {
     const char *what = outcome(it);
-    telemetry_event(r->api->d.telemetry, it->type ? it->type->name : "unknown", api_partner_name(r), what);
+    ingest_telemetry_event(r->api->d.telemetry, it->type ? it->type->name : "unknown", ingest_answer_partner_name(r), what);
     if (it->ticket.ok && kh_log_enabled(KH_LOG_DEBUG))
         kh_log_debug("event accepted",
-                     json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:I, s:s}", "partner", api_partner_name(r),
+                     json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:I, s:s}", "partner", ingest_answer_partner_name(r),
                                "event_type", it->type->name, "event_id", it->event_id, "outcome", what,
                                "topic", it->ticket.result.topic, "partition",
                                (int)it->ticket.result.partition, "offset",
@@ -281,13 +301,13 @@ static enum MHD_Result answer_single(request *r) {
         failure_detail(it, detail, sizeof detail);
         snprintf(retry, sizeof retry, "%lld", r->api->d.cfg->retry_after_s);
         const char *const h[] = {MHD_HTTP_HEADER_RETRY_AFTER, retry, NULL};
-        return api_problem(r, PROBLEM_UNAVAILABLE, detail, NULL, h);
+        return ingest_answer_problem(r, INGEST_PROBLEM_UNAVAILABLE, detail, NULL, h);
     }
     json_t *body = accepted_json(it);
     char *text = json_dumps(body, JSON_COMPACT);
     json_decref(body);
     const char *const replayed[] = {"Idempotent-Replayed", "true", NULL};
-    return api_respond(r, 202, "application/json", text, strlen(text),
+    return ingest_answer_respond(r, 202, "application/json", text, strlen(text),
                        it->state == ITEM_SENT ? NULL : replayed);
 }
 
@@ -303,7 +323,7 @@ static enum MHD_Result answer_batch(request *r) {
         } else if (!it->ticket.ok) {
             char detail[256];
             failure_detail(it, detail, sizeof detail);
-            res = api_line_problem(r, it->line, PROBLEM_UNAVAILABLE, detail, NULL);
+            res = ingest_answer_line_problem(r, it->line, INGEST_PROBLEM_UNAVAILABLE, detail, NULL);
             failed++;
         } else {
             res = accepted_json(it);
@@ -322,15 +342,15 @@ static enum MHD_Result answer_batch(request *r) {
     char retry[16];
     snprintf(retry, sizeof retry, "%lld", r->api->d.cfg->retry_after_s);
     const char *const h[] = {MHD_HTTP_HEADER_RETRY_AFTER, retry, NULL};
-    return api_respond(r, accepted == r->nitems ? 200 : 207, "application/json", text, strlen(text),
+    return ingest_answer_respond(r, accepted == r->nitems ? 200 : 207, "application/json", text, strlen(text),
                        failed ? h : NULL);
 }
 
-enum MHD_Result submit_answer(request *r) {
-    return r->route == ROUTE_BATCH ? answer_batch(r) : answer_single(r);
+enum MHD_Result ingest_submit_answer(request *r) {
+    return r->endpoint == ENDPOINT_BATCH ? answer_batch(r) : answer_single(r);
 }
 
-void submit_free(request *r) {
+void ingest_submit_free(request *r) {
     for (size_t i = 0; i < r->nitems; i++)
         json_decref(r->items[i].problem);
     free(r->items);

@@ -5,7 +5,7 @@
 
 #include <stdio.h>
 
-void telemetry_init(telemetry *t, kh_metrics *m) {
+void ingest_telemetry_init(telemetry *t, kh_metrics *m) {
     static const double bounds[] = {0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
     t->requests = kh_metrics_counter(m, "ketenhub_ingest_requests_total",
                                      "HTTP requests answered, by route, status and partner.",
@@ -33,9 +33,15 @@ void telemetry_init(telemetry *t, kh_metrics *m) {
     t->reloads = kh_metrics_counter(m, "ketenhub_ingest_reloads_total",
                                     "Reloads on SIGHUP, by what (reference, partners) and result.",
                                     "what,result");
+    t->connections_open = kh_metrics_gauge(m, "ketenhub_ingest_connections_open",
+                                           "TCP connections open on the API port (see /readyz).", NULL);
+    t->connections_closed = kh_metrics_counter(m, "ketenhub_ingest_connections_closed_total",
+                                               "Connections ingest closed itself, by reason "
+                                               "(header-deadline: no complete request head in time).",
+                                               "reason");
 }
 
-void telemetry_request(telemetry *t, const char *route, unsigned status, const char *partner,
+void ingest_telemetry_request(telemetry *t, const char *route, unsigned status, const char *partner,
                        double seconds) {
     char code[8];
     snprintf(code, sizeof code, "%u", status);
@@ -43,14 +49,14 @@ void telemetry_request(telemetry *t, const char *route, unsigned status, const c
     kh_metric_observe(t->duration, (const char *[]){route}, seconds);
 }
 
-void telemetry_rejection(telemetry *t, const char *slug, const char *partner) {
+void ingest_telemetry_rejection(telemetry *t, const char *slug, const char *partner) {
     kh_metric_add(t->rejections, (const char *[]){slug, partner}, 1);
 }
 
-void telemetry_event(telemetry *t, const char *type, const char *partner, const char *outcome) {
+void ingest_telemetry_event(telemetry *t, const char *type, const char *partner, const char *outcome) {
     kh_metric_add(t->events, (const char *[]){type, partner, outcome}, 1);
 }
 
-void telemetry_produce_error(telemetry *t, const char *error) {
+void ingest_telemetry_produce_error(telemetry *t, const char *error) {
     kh_metric_add(t->produce_errors, (const char *[]){error}, 1);
 }

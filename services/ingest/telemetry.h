@@ -21,21 +21,23 @@ typedef struct telemetry {
     kh_family *broker_ready;
     kh_family *window_ids;
     kh_family *reloads;     /* what, result */
+    kh_family *connections_open;
+    kh_family *connections_closed; /* reason: header-deadline */
 } telemetry;
 
 /* Registers the families in m. */
-void telemetry_init(telemetry *t, kh_metrics *m);
+void ingest_telemetry_init(telemetry *t, kh_metrics *m);
 
 /* One answered request. partner is "-" before authentication. */
-void telemetry_request(telemetry *t, const char *route, unsigned status, const char *partner,
+void ingest_telemetry_request(telemetry *t, const char *route, unsigned status, const char *partner,
                        double seconds);
 
 /* One rejection (a whole request, or one batch line) of problem class slug. */
-void telemetry_rejection(telemetry *t, const char *slug, const char *partner);
+void ingest_telemetry_rejection(telemetry *t, const char *slug, const char *partner);
 
 /* One event outcome: accepted, duplicate or rejected. */
-void telemetry_event(telemetry *t, const char *type, const char *partner, const char *outcome);
+void ingest_telemetry_event(telemetry *t, const char *type, const char *partner, const char *outcome);
 
-void telemetry_produce_error(telemetry *t, const char *error);
+void ingest_telemetry_produce_error(telemetry *t, const char *error);
 
 #endif

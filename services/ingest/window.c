@@ -5,6 +5,8 @@
  */
 #include "window.h"
 
+#include "kh_alloc.h"
+
 #include <openssl/rand.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -31,20 +33,18 @@ struct window {
     uint64_t seed; /* random, so a partner cannot choose ids that collide */
 };
 
-window *window_new(size_t capacity) {
+window *ingest_window_new(size_t capacity) {
     if (capacity < 1 || capacity > (1u << 30))
         return NULL;
-    window *w = calloc(1, sizeof *w);
-    if (!w)
-        return NULL;
+    window *w = kh_calloc(1, sizeof *w);
     pthread_mutex_init(&w->lock, NULL);
     uint32_t nb = 1;
     while (nb < capacity * 2)
         nb <<= 1;
-    w->slots = calloc(capacity, sizeof *w->slots);
-    w->buckets = malloc(nb * sizeof *w->buckets);
-    if (!w->slots || !w->buckets || RAND_bytes((unsigned char *)&w->seed, sizeof w->seed) != 1) {
-        window_free(w);
+    w->slots = kh_calloc(capacity, sizeof *w->slots);
+    w->buckets = kh_malloc(nb * sizeof *w->buckets);
+    if (RAND_bytes((unsigned char *)&w->seed, sizeof w->seed) != 1) {
+        ingest_window_free(w);
         return NULL;
     }
     memset(w->buckets, 0xff, nb * sizeof *w->buckets);
@@ -53,7 +53,7 @@ window *window_new(size_t capacity) {
     return w;
 }
 
-void window_free(window *w) {
+void ingest_window_free(window *w) {
     if (!w)
         return;
     pthread_mutex_destroy(&w->lock);
@@ -62,19 +62,24 @@ void window_free(window *w) {
     free(w);
 }
 
-/* A seeded multiply-xorshift mix of the key's 20 bytes. */
+/* A seeded multiply-xorshift mix of the id's 16 bytes and the bron's 32. */
 static uint32_t bucket_of(const window *w, const window_key *k) {
-    uint64_t a, b, h = w->seed ^ k->partner;
-    memcpy(&a, k->id, 8);
-    memcpy(&b, k->id + 8, 8);
-    h = (h ^ a) * 0x9e3779b97f4a7c15ull;
-    h = (h ^ (h >> 29) ^ b) * 0xbf58476d1ce4e5b9ull;
-    h ^= h >> 32;
+    uint64_t h = w->seed, part;
+    for (size_t i = 0; i < sizeof k->id; i += 8) {
+        memcpy(&part, k->id + i, 8);
+        h = (h ^ part) * 0x9e3779b97f4a7c15ull;
+        h ^= h >> 29;
+    }
+    for (size_t i = 0; i < sizeof k->bron; i += 8) {
+        memcpy(&part, k->bron + i, 8);
+        h = (h ^ part) * 0xbf58476d1ce4e5b9ull;
+        h ^= h >> 32;
+    }
     return (uint32_t)h & w->mask;
 }
 
 static int same_key(const window_key *a, const window_key *b) {
-    return a->partner == b->partner && memcmp(a->id, b->id, sizeof a->id) == 0;
+    return memcmp(a->id, b->id, sizeof a->id) == 0 && memcmp(a->bron, b->bron, sizeof a->bron) == 0;
 }
 
 static uint32_t lookup(const window *w, const window_key *k) {
@@ -110,7 +115,7 @@ static uint32_t take_slot(window *w, const window_key *k) {
     return i;
 }
 
-window_claim window_claim_id(window *w, const window_key *key, window_ticket *t) {
+window_claim ingest_window_claim_id(window *w, const window_key *key, window_ticket *t) {
     memset(t, 0, sizeof *t);
     pthread_mutex_lock(&w->lock);
     window_claim claim;
@@ -121,6 +126,8 @@ window_claim window_claim_id(window *w, const window_key *key, window_ticket *t)
         w->slots[i].owner = t;
         t->slot = i;
         claim = WINDOW_NEW;
+    } else if (memcmp(w->slots[i].key.digest, key->digest, sizeof key->digest) != 0) {
+        claim = WINDOW_CONFLICT;
     } else if (w->slots[i].state == DONE) {
         t->ok = 1;
         t->result = w->slots[i].result;
@@ -135,7 +142,7 @@ window_claim window_claim_id(window *w, const window_key *key, window_ticket *t)
     return claim;
 }
 
-window_ticket *window_finish(window *w, window_ticket *owner, int ok, const window_result *result) {
+window_ticket *ingest_window_finish(window *w, window_ticket *owner, int ok, const window_result *result) {
     pthread_mutex_lock(&w->lock);
     slot *s = &w->slots[owner->slot];
     if (s->state == PENDING && s->owner == owner) {
@@ -161,7 +168,7 @@ window_ticket *window_finish(window *w, window_ticket *owner, int ok, const wind
     return waiters;
 }
 
-size_t window_size(window *w) {
+size_t ingest_window_size(window *w) {
     pthread_mutex_lock(&w->lock);
     size_t n = w->used;
     pthread_mutex_unlock(&w->lock);

@@ -1,7 +1,12 @@
 /*
  * window — the idempotency window: the most recent event ids accepted per
- * partner, so a resubmission is answered with the first result and produces
- * nothing.
+ * bron, so a resubmission is answered with the first result and produces
+ * nothing, and an id reused for a different event is refused.
+ *
+ * An event's identity is its bron plus its event_id (DESIGN.md): two
+ * partners may use the same event_id. With each id the window keeps the
+ * SHA-256 of the canonical event (event.h); the same id with another digest
+ * is a conflict, while the first submission is pending as well as after.
  *
  * Bounded: it holds at most `capacity` ids and forgets the oldest first
  * (FIFO), so an id resubmitted after `capacity` newer ones is produced again.
@@ -25,8 +30,9 @@
 typedef struct window window;
 
 typedef struct window_key {
-    unsigned char id[16]; /* the event_id's 16 bytes */
-    uint32_t partner;     /* the partner's stable id: ids are per partner */
+    unsigned char id[16];     /* the event_id's 16 bytes */
+    char bron[32];            /* "TYPE:CODE" of the sender, NUL-padded: ids are per bron */
+    unsigned char digest[32]; /* of the event: not part of the key; compared on a match */
 } window_key;
 
 typedef struct window_result {
@@ -48,22 +54,23 @@ typedef struct window_ticket {
 typedef enum window_claim {
     WINDOW_NEW,     /* the id is new: the caller produces and calls window_finish */
     WINDOW_PENDING, /* a first submission is in flight: t is its waiter, finished with it */
-    WINDOW_DONE     /* already stored: t->result holds the first result, t->ok is 1 */
+    WINDOW_DONE,    /* already stored: t->result holds the first result, t->ok is 1 */
+    WINDOW_CONFLICT /* the id is known with another digest: nothing to produce, t unused */
 } window_claim;
 
 /* A window of capacity ids (at least 1). NULL when memory runs out. */
-window *window_new(size_t capacity);
-void window_free(window *w);
+window *ingest_window_new(size_t capacity);
+void ingest_window_free(window *w);
 
-window_claim window_claim_id(window *w, const window_key *key, window_ticket *t);
+window_claim ingest_window_claim_id(window *w, const window_key *key, window_ticket *t);
 
 /* Ends the write of an owner ticket (one that got WINDOW_NEW): ok with the
  * broker's result, or failed. Fills the outcome into the owner and every
  * waiter, and returns the waiters as a list (linked by next) for the caller
  * to complete; the window keeps no pointer to any of them afterwards. */
-window_ticket *window_finish(window *w, window_ticket *owner, int ok, const window_result *result);
+window_ticket *ingest_window_finish(window *w, window_ticket *owner, int ok, const window_result *result);
 
 /* The number of ids held (pending or done). */
-size_t window_size(window *w);
+size_t ingest_window_size(window *w);
 
 #endif

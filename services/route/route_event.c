@@ -31,7 +31,7 @@ const char *route_kind_symbol(route_kind kind) { return kind_symbols[kind]; }
 enum field {
     F_EVENT_ID, F_OCCURRED_AT, F_RECEIVED_AT, F_BSN, F_GEBOORTEDATUM, F_WOONPLAATS, F_DATE,
     F_STATUS, F_SOORT, F_BIJ_TYPE, F_BIJ_CODE, F_ONDERWIJSSOORT, F_SWV, F_GEMEENTE, F_AANBIEDER,
-    F_ZORG, F_SCHOOL, F_NAAR_TYPE, F_NAAR_CODE, F_COUNT
+    F_ZORG, F_SCHOOL, F_NAAR_TYPE, F_NAAR_CODE, F_BRON_TYPE, F_BRON_CODE, F_COUNT
 };
 _Static_assert(F_COUNT <= ROUTE_FIELDS, "route_event_reader has no room for every field");
 
@@ -42,6 +42,7 @@ static const char *const common_paths[F_COUNT] = {
     [F_RECEIVED_AT] = "envelope.received_at", [F_BSN] = "jeugdige.bsn",
     [F_GEBOORTEDATUM] = "jeugdige.geboortedatum",
     [F_WOONPLAATS] = "jeugdige.woonplaatsgemeente",
+    [F_BRON_TYPE] = "envelope.bron.type", [F_BRON_CODE] = "envelope.bron.code",
 };
 
 static const char *const kind_paths[ROUTE_KINDS][F_COUNT] = {
@@ -189,6 +190,8 @@ static void read_envelope(reading *r, route_event *ev) {
     avro_value_t v;
     int64_t occurred_at = long_at(r, F_OCCURRED_AT);
     ev->event_id = str(r, F_EVENT_ID);
+    ev->bron_type = symbol(r, F_BRON_TYPE);
+    ev->bron_code = str(r, F_BRON_CODE);
     ev->aangemaakt_op = occurred_at;
     if (present(r, F_RECEIVED_AT, &v) == 1)
         avro_value_get_long(&v, &ev->aangemaakt_op);

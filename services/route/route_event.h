@@ -26,6 +26,7 @@ typedef enum route_kind {
 typedef struct route_event {
     route_kind kind;
     const char *event_id;
+    const char *bron_type, *bron_code; /* envelope.bron: with event_id, the event's identity */
     int64_t aangemaakt_op;  /* envelope.received_at, else occurred_at */
     int32_t peildatum;      /* the event's own date (kh_event_type date_field) */
     const char *bsn;

@@ -9,6 +9,7 @@
 #include "route_text.h"
 
 #include "kh_code.h"
+#include "kh_orgid.h"
 
 #include <string.h>
 
@@ -108,6 +109,7 @@ static int already(const route_result *out, size_t first, route_slot ontvanger) 
 static int add_meldingen(const route_event *ev, size_t r, route_result *out) {
     const route_rule *rule = &rules[r];
     size_t first = out->n;
+    char bron[KH_ORGID_LEN];
     for (size_t i = 0; i < ROUTE_MAX_RECIPIENTS && rule->ontvangers[i] != ROUTE_NONE; i++) {
         route_slot to = rule->ontvangers[i];
         if (!out->party[to].known || already(out, first, to))
@@ -118,7 +120,9 @@ static int add_meldingen(const route_event *ev, size_t r, route_result *out) {
         m->rule = (int)r;
         m->ontvanger = to;
         const char *type = route_slot_describe(to)->type;
-        if (route_melding_id(ev->event_id, rule->regel, type, out->party[to].code, m->melding_id))
+        if (kh_orgid_join(ev->bron_type, ev->bron_code, bron, sizeof bron) ||
+            route_melding_id(bron, ev->event_id, rule->regel, type, out->party[to].code,
+                             m->melding_id))
             return -1;
         /* One text per rule: every recipient reads the same toelichting. */
         if (out->n == first)

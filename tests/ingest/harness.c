@@ -19,6 +19,11 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
 
 void ih_sleep_ms(int ms) {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
@@ -197,7 +202,7 @@ void ih_start(ih_ingest *in, const char *bootstrap, const char *const *sets, int
     snprintf(args[n++], 512, "topic.prefix=%s", in->prefix);
     snprintf(args[n++], 512, "kafka.bootstrap.servers=%s", bootstrap);
     if (tls) {
-        char cert[256], key[256];
+        char cert[sizeof in->ca], key[sizeof in->ca];
         make_certificate(in, cert, key, sizeof cert);
         snprintf(args[n++], 512, "http.tls.cert=%s", cert);
         snprintf(args[n++], 512, "http.tls.key=%s", key);
@@ -476,4 +481,100 @@ size_t ih_count_all(const ih_ingest *in) {
     }
     rd_kafka_destroy(rk);
     return total;
+}
+
+/* ---- raw bytes ---------------------------------------------------------------------- */
+
+int ih_raw_connect(const ih_ingest *in, const char *src) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_ge(fd, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    if (src) {
+        ck_assert_int_eq(inet_pton(AF_INET, src, &a.sin_addr), 1);
+        ck_assert_msg(bind(fd, (struct sockaddr *)&a, sizeof a) == 0, "bind %s: %s", src, strerror(errno));
+    }
+    a.sin_port = htons((uint16_t)in->port);
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    ck_assert_msg(connect(fd, (struct sockaddr *)&a, sizeof a) == 0, "connect: %s", strerror(errno));
+    return fd;
+}
+
+void ih_raw_send(int fd, const void *data, size_t len) {
+    const char *p = data;
+    while (len) {
+        ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return; /* the server closed early: what it answered is read next */
+        p += n;
+        len -= (size_t)n;
+    }
+}
+
+static void raw_header(const char *head, const char *name, char *out, size_t len) {
+    size_t n = strlen(name);
+    for (const char *line = strstr(head, "\r\n"); line && line[2] != '\r'; line = strstr(line + 2, "\r\n"))
+        if (strncasecmp(line + 2, name, n) == 0 && line[2 + n] == ':') {
+            const char *v = line + 3 + n;
+            while (*v == ' ')
+                v++;
+            snprintf(out, len, "%.*s", (int)strcspn(v, "\r"), v);
+            return;
+        }
+}
+
+static void raw_parse(ih_raw *r) {
+    if (sscanf(r->data, "HTTP/1.%*d %ld", &r->status) != 1)
+        r->status = 0;
+    r->status_lines = strncmp(r->data, "HTTP/1.", 7) == 0;
+    for (const char *p = strstr(r->data, "\nHTTP/1."); p; p = strstr(p + 1, "\nHTTP/1."))
+        r->status_lines++;
+    char *end = strstr(r->data, "\r\n\r\n");
+    if (!end)
+        return;
+    *end = '\0';
+    raw_header(r->data, "Content-Type", r->content_type, sizeof r->content_type);
+    raw_header(r->data, "Connection", r->connection, sizeof r->connection);
+    raw_header(r->data, "Accept-Encoding", r->accept_encoding, sizeof r->accept_encoding);
+    char length[32] = "";
+    raw_header(r->data, "Content-Length", length, sizeof length);
+    *end = '\r';
+    size_t n = strtoul(length, NULL, 10), at = (size_t)(end + 4 - r->data);
+    if (n && at + n <= r->len)
+        r->json = json_loadb(r->data + at, n, 0, NULL);
+}
+
+void ih_raw_read(int fd, int wait_ms, ih_raw *out) {
+    memset(out, 0, sizeof *out);
+    out->data = calloc(1, 1);
+    for (;;) {
+        struct pollfd p = {fd, POLLIN, 0};
+        if (poll(&p, 1, wait_ms) <= 0)
+            break;
+        char buf[4096];
+        ssize_t n = recv(fd, buf, sizeof buf, 0);
+        if (n <= 0) {
+            out->closed = 1;
+            break;
+        }
+        out->data = realloc(out->data, out->len + (size_t)n + 1);
+        memcpy(out->data + out->len, buf, (size_t)n);
+        out->len += (size_t)n;
+        out->data[out->len] = '\0';
+    }
+    raw_parse(out);
+}
+
+void ih_raw_exchange(const ih_ingest *in, const void *request, size_t len, ih_raw *out) {
+    int fd = ih_raw_connect(in, NULL);
+    ih_raw_send(fd, request, len);
+    ih_raw_read(fd, 10000, out);
+    close(fd);
+}
+
+void ih_raw_free(ih_raw *r) {
+    free(r->data);
+    json_decref(r->json);
+    memset(r, 0, sizeof *r);
 }

@@ -127,4 +127,36 @@ double ih_metric(const ih_ingest *in, const char *series);
 
 void ih_sleep_ms(int ms);
 
+/* ---- raw bytes over TCP: for what no HTTP client would send ---------------- */
+
+/* What came back on a raw connection. */
+typedef struct ih_raw {
+    char *data;              /* every byte received, NUL-terminated, malloc'd */
+    size_t len;
+    int closed;              /* 1: the server closed the connection */
+    long status;             /* of the first status line; 0 when none */
+    int status_lines;        /* lines starting "HTTP/1." (2 means a doubled answer) */
+    char content_type[128];  /* of the first answer */
+    char connection[32];
+    char accept_encoding[64];
+    json_t *json;            /* the first answer's body, parsed, or NULL */
+} ih_raw;
+
+/* A TCP connection to ingest from the loopback address src ("127.0.0.2";
+ * NULL: the kernel's choice). Fails the test when it cannot connect. */
+int ih_raw_connect(const ih_ingest *in, const char *src);
+
+/* Writes all len bytes (NULs included). */
+void ih_raw_send(int fd, const void *data, size_t len);
+
+/* Reads until the server closes or wait_ms pass without a byte, then
+ * parses the first answer. */
+void ih_raw_read(int fd, int wait_ms, ih_raw *out);
+
+/* Connects from 127.0.0.1, sends len bytes, reads (10 s at most) and
+ * closes. */
+void ih_raw_exchange(const ih_ingest *in, const void *request, size_t len, ih_raw *out);
+
+void ih_raw_free(ih_raw *r);
+
 #endif

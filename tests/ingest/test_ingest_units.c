@@ -4,13 +4,15 @@
  * (what it accepts and refuses, key lookup, permissions, the token bucket,
  * reload), UUIDs, and the problem catalogue being documented.
  */
+#include "http_check.h"
 #include "partners.h"
 #include "problem.h"
-#include "uuid.h"
 #include "window.h"
 
 #include "kh_pseudo.h"
 #include "testlib.h"
+
+#include "http_check.h"
 
 #include <check.h>
 #include <stdio.h>
@@ -19,40 +21,61 @@
 #include <unistd.h>
 
 static window_key key_of(unsigned char b, uint32_t who) {
-    window_key k = {.partner = who};
+    window_key k = {0};
+    snprintf(k.bron, sizeof k.bron, "SWV:PO%04u", (unsigned)who);
     memset(k.id, b, sizeof k.id);
     return k;
 }
 
 static const window_result stored = {"ketenhub.tlv.v1", 2, 41};
 
+/* The same id with another digest: a conflict while pending and after,
+ * and the window holds on to the first. Another bron is another key. */
+START_TEST(window_an_id_with_another_digest_is_a_conflict) {
+    window *w = ingest_window_new(10);
+    window_ticket a, b;
+    window_key k = key_of(5, 7), changed = k;
+    changed.digest[0] ^= 1;
+    ck_assert_int_eq(ingest_window_claim_id(w, &k, &a), WINDOW_NEW);
+    ck_assert_int_eq(ingest_window_claim_id(w, &changed, &b), WINDOW_CONFLICT);
+    ck_assert_ptr_null(ingest_window_finish(w, &a, 1, &stored));
+    ck_assert_int_eq(ingest_window_claim_id(w, &changed, &b), WINDOW_CONFLICT);
+    ck_assert_int_eq(ingest_window_claim_id(w, &k, &b), WINDOW_DONE);
+    window_key elsewhere = key_of(5, 8);
+    elsewhere.digest[0] ^= 1;
+    ck_assert_int_eq(ingest_window_claim_id(w, &elsewhere, &b), WINDOW_NEW);
+    ck_assert_uint_eq(ingest_window_size(w), 2);
+    ingest_window_free(w);
+}
+END_TEST
+
 START_TEST(window_new_done_and_replayed) {
-    window *w = window_new(10);
+    window *w = ingest_window_new(10);
     window_ticket a, b;
     window_key k = key_of(1, 7);
-    ck_assert_int_eq(window_claim_id(w, &k, &a), WINDOW_NEW);
-    ck_assert_ptr_null(window_finish(w, &a, 1, &stored));
+    ck_assert_int_eq(ingest_window_claim_id(w, &k, &a), WINDOW_NEW);
+    ck_assert_ptr_null(ingest_window_finish(w, &a, 1, &stored));
     ck_assert_int_eq(a.ok, 1);
-    ck_assert_int_eq(window_claim_id(w, &k, &b), WINDOW_DONE);
+    ck_assert_int_eq(ingest_window_claim_id(w, &k, &b), WINDOW_DONE);
     ck_assert_int_eq(b.ok, 1);
     ck_assert_str_eq(b.result.topic, "ketenhub.tlv.v1");
     ck_assert_int_eq(b.result.partition, 2);
     ck_assert_int_eq(b.result.offset, 41);
     window_key other_partner = key_of(1, 8);
-    ck_assert_int_eq(window_claim_id(w, &other_partner, &b), WINDOW_NEW);
-    ck_assert_uint_eq(window_size(w), 2);
-    window_free(w);
+    ck_assert_int_eq(ingest_window_claim_id(w, &other_partner, &b), WINDOW_NEW);
+    ck_assert_uint_eq(ingest_window_size(w), 2);
+    ingest_window_free(w);
 }
 END_TEST
 
 START_TEST(window_waiters_get_the_first_outcome) {
-    window *w = window_new(10);
+    window *w = ingest_window_new(10);
     window_ticket owner, w1, w2, later;
     window_key k = key_of(2, 1);
-    ck_assert_int_eq(window_claim_id(w, &k, &owner), WINDOW_NEW);
-    ck_assert_int_eq(window_claim_id(w, &k, &w1), WINDOW_PENDING);
-    ck_assert_int_eq(window_claim_id(w, &k, &w2), WINDOW_PENDING);
-    window_ticket *list = window_finish(w, &owner, 1, &stored);
+    ck_assert_int_eq(ingest_window_claim_id(w, &k, &owner), WINDOW_NEW);
+    ck_assert_int_eq(ingest_window_claim_id(w, &k, &w1), WINDOW_PENDING);
+    ck_assert_int_eq(ingest_window_claim_id(w, &k, &w2), WINDOW_PENDING);
+    window_ticket *list = ingest_window_finish(w, &owner, 1, &stored);
     int n = 0;
     for (window_ticket *t = list; t; t = t->next, n++) {
         ck_assert(t == &w1 || t == &w2);
@@ -60,57 +83,57 @@ START_TEST(window_waiters_get_the_first_outcome) {
         ck_assert_int_eq(t->result.offset, 41);
     }
     ck_assert_int_eq(n, 2);
-    ck_assert_int_eq(window_claim_id(w, &k, &later), WINDOW_DONE);
-    window_free(w);
+    ck_assert_int_eq(ingest_window_claim_id(w, &k, &later), WINDOW_DONE);
+    ingest_window_free(w);
 }
 END_TEST
 
 START_TEST(window_a_failed_write_is_forgotten_and_fails_its_waiters) {
-    window *w = window_new(10);
+    window *w = ingest_window_new(10);
     window_ticket owner, waiter, retry;
     window_key k = key_of(3, 1);
-    ck_assert_int_eq(window_claim_id(w, &k, &owner), WINDOW_NEW);
-    ck_assert_int_eq(window_claim_id(w, &k, &waiter), WINDOW_PENDING);
-    ck_assert_ptr_eq(window_finish(w, &owner, 0, NULL), &waiter);
+    ck_assert_int_eq(ingest_window_claim_id(w, &k, &owner), WINDOW_NEW);
+    ck_assert_int_eq(ingest_window_claim_id(w, &k, &waiter), WINDOW_PENDING);
+    ck_assert_ptr_eq(ingest_window_finish(w, &owner, 0, NULL), &waiter);
     ck_assert_int_eq(waiter.ok, 0);
     ck_assert_int_eq(owner.ok, 0);
-    ck_assert_uint_eq(window_size(w), 0);
-    ck_assert_int_eq(window_claim_id(w, &k, &retry), WINDOW_NEW);
-    window_free(w);
+    ck_assert_uint_eq(ingest_window_size(w), 0);
+    ck_assert_int_eq(ingest_window_claim_id(w, &k, &retry), WINDOW_NEW);
+    ingest_window_free(w);
 }
 END_TEST
 
 START_TEST(window_forgets_the_oldest_first) {
-    window *w = window_new(3);
+    window *w = ingest_window_new(3);
     window_ticket t[8];
     for (unsigned char i = 0; i < 4; i++) {
         window_key k = key_of(i, 1);
-        ck_assert_int_eq(window_claim_id(w, &k, &t[i]), WINDOW_NEW);
-        window_finish(w, &t[i], 1, &stored);
+        ck_assert_int_eq(ingest_window_claim_id(w, &k, &t[i]), WINDOW_NEW);
+        ingest_window_finish(w, &t[i], 1, &stored);
     }
-    ck_assert_uint_eq(window_size(w), 3);
+    ck_assert_uint_eq(ingest_window_size(w), 3);
     window_key k0 = key_of(0, 1), k3 = key_of(3, 1), k1 = key_of(1, 1);
-    ck_assert_int_eq(window_claim_id(w, &k3, &t[4]), WINDOW_DONE);
-    ck_assert_int_eq(window_claim_id(w, &k1, &t[5]), WINDOW_DONE);
-    ck_assert_int_eq(window_claim_id(w, &k0, &t[6]), WINDOW_NEW); /* evicted: new again, evicts 1 */
-    window_finish(w, &t[6], 1, &stored);
-    ck_assert_int_eq(window_claim_id(w, &k1, &t[7]), WINDOW_NEW);
-    window_free(w);
+    ck_assert_int_eq(ingest_window_claim_id(w, &k3, &t[4]), WINDOW_DONE);
+    ck_assert_int_eq(ingest_window_claim_id(w, &k1, &t[5]), WINDOW_DONE);
+    ck_assert_int_eq(ingest_window_claim_id(w, &k0, &t[6]), WINDOW_NEW); /* evicted: new again, evicts 1 */
+    ingest_window_finish(w, &t[6], 1, &stored);
+    ck_assert_int_eq(ingest_window_claim_id(w, &k1, &t[7]), WINDOW_NEW);
+    ingest_window_free(w);
 }
 END_TEST
 
 START_TEST(window_an_evicted_pending_owner_keeps_its_waiters) {
-    window *w = window_new(1);
+    window *w = ingest_window_new(1);
     window_ticket owner, waiter, other;
     window_key k = key_of(5, 1), k2 = key_of(6, 1);
-    ck_assert_int_eq(window_claim_id(w, &k, &owner), WINDOW_NEW);
-    ck_assert_int_eq(window_claim_id(w, &k, &waiter), WINDOW_PENDING);
-    ck_assert_int_eq(window_claim_id(w, &k2, &other), WINDOW_NEW); /* takes the only slot */
-    ck_assert_ptr_eq(window_finish(w, &owner, 1, &stored), &waiter);
+    ck_assert_int_eq(ingest_window_claim_id(w, &k, &owner), WINDOW_NEW);
+    ck_assert_int_eq(ingest_window_claim_id(w, &k, &waiter), WINDOW_PENDING);
+    ck_assert_int_eq(ingest_window_claim_id(w, &k2, &other), WINDOW_NEW); /* takes the only slot */
+    ck_assert_ptr_eq(ingest_window_finish(w, &owner, 1, &stored), &waiter);
     ck_assert_int_eq(waiter.ok, 1);
-    ck_assert_uint_eq(window_size(w), 1);
-    ck_assert_ptr_null(window_finish(w, &other, 1, &stored));
-    window_free(w);
+    ck_assert_uint_eq(ingest_window_size(w), 1);
+    ck_assert_ptr_null(ingest_window_finish(w, &other, 1, &stored));
+    ingest_window_free(w);
 }
 END_TEST
 
@@ -149,7 +172,7 @@ static partners_store *open_one(const char *e, char *err, size_t errlen) {
     char text[2048];
     snprintf(text, sizeof text, "{\"partners\": [%s]}", e);
     write_file(text);
-    return partners_open(path, 10, 20, err, errlen);
+    return ingest_partners_open(path, 10, 20, err, errlen);
 }
 
 START_TEST(partners_keys_permissions_and_buckets) {
@@ -159,43 +182,41 @@ START_TEST(partners_keys_permissions_and_buckets) {
     char text[4096], err[256];
     snprintf(text, sizeof text, "{\"partners\": [%s, %s]}", a, b);
     write_file(text);
-    partners_store *s = partners_open(path, 10, 20, err, sizeof err);
+    partners_store *s = ingest_partners_open(path, 10, 20, err, sizeof err);
     ck_assert_msg(s != NULL, "%s", err);
-    partners *t = partners_acquire(s);
-    ck_assert_uint_eq(partners_count(t), 2);
-    partner *pa = partners_find_key(t, "secret-a", 8), *pb = partners_find_key(t, "secret-b", 8);
+    partners *t = ingest_partners_acquire(s);
+    ck_assert_uint_eq(ingest_partners_count(t), 2);
+    partner *pa = ingest_partners_find_key(t, "secret-a", 8), *pb = ingest_partners_find_key(t, "secret-b", 8);
     ck_assert_ptr_nonnull(pa);
     ck_assert_ptr_nonnull(pb);
-    ck_assert_ptr_null(partners_find_key(t, "secret-", 7));
-    ck_assert_ptr_null(partners_find_key(t, "secret-a ", 9));
+    ck_assert_ptr_null(ingest_partners_find_key(t, "secret-", 7));
+    ck_assert_ptr_null(ingest_partners_find_key(t, "secret-a ", 9));
     ck_assert_str_eq(pa->bron, "SCHOOL:12AB00");
-    ck_assert(partner_may_send(pa, kh_event_type_by_name("aanmelding")));
-    ck_assert(!partner_may_send(pa, kh_event_type_by_name("verwijzing"))); /* not in its own list */
-    ck_assert(!partner_may_send(pa, kh_event_type_by_name("tlv")));
-    ck_assert(partner_may_send(pb, kh_event_type_by_name("verwijzing")));
+    ck_assert(ingest_partner_may_send(pa, kh_event_type_by_name("aanmelding")));
+    ck_assert(!ingest_partner_may_send(pa, kh_event_type_by_name("verwijzing"))); /* not in its own list */
+    ck_assert(!ingest_partner_may_send(pa, kh_event_type_by_name("tlv")));
+    ck_assert(ingest_partner_may_send(pb, kh_event_type_by_name("verwijzing")));
     ck_assert_double_eq(pa->rate, 10); /* the defaults */
     ck_assert_double_eq(pa->burst, 20);
     int wait = 0;
-    ck_assert_int_eq(partner_take_token(pb, 1000, &wait), 0);
-    ck_assert_int_eq(partner_take_token(pb, 1000, &wait), 0);
-    ck_assert_int_eq(partner_take_token(pb, 1000, &wait), -1);
+    ck_assert_int_eq(ingest_partner_take_token(pb, 1000, &wait), 0);
+    ck_assert_int_eq(ingest_partner_take_token(pb, 1000, &wait), 0);
+    ck_assert_int_eq(ingest_partner_take_token(pb, 1000, &wait), -1);
     ck_assert_int_eq(wait, 1);
-    ck_assert_int_eq(partner_take_token(pb, 1500, &wait), -1);
-    ck_assert_int_eq(partner_take_token(pb, 2001, &wait), 0);
-    uint32_t uid = pb->uid;
-    /* A reload keeps the uid and the bucket by name. */
+    ck_assert_int_eq(ingest_partner_take_token(pb, 1500, &wait), -1);
+    ck_assert_int_eq(ingest_partner_take_token(pb, 2001, &wait), 0);
+    /* A reload keeps the bucket by name. */
     snprintf(text, sizeof text, "{\"partners\": [%s]}", b);
     write_file(text);
-    ck_assert_int_eq(partners_reload(s, err, sizeof err), 0);
-    partners *t2 = partners_acquire(s);
-    partner *pb2 = partners_find_key(t2, "secret-b", 8);
-    ck_assert_uint_eq(pb2->uid, uid);
-    ck_assert_int_eq(partner_take_token(pb2, 2001, &wait), -1);
-    ck_assert_ptr_null(partners_find_key(t2, "secret-a", 8));
-    ck_assert_ptr_nonnull(partners_find_key(t, "secret-a", 8)); /* the old table lives while held */
-    partners_release(s, t);
-    partners_release(s, t2);
-    partners_close(s);
+    ck_assert_int_eq(ingest_partners_reload(s, err, sizeof err), 0);
+    partners *t2 = ingest_partners_acquire(s);
+    partner *pb2 = ingest_partners_find_key(t2, "secret-b", 8);
+    ck_assert_int_eq(ingest_partner_take_token(pb2, 2001, &wait), -1);
+    ck_assert_ptr_null(ingest_partners_find_key(t2, "secret-a", 8));
+    ck_assert_ptr_nonnull(ingest_partners_find_key(t, "secret-a", 8)); /* the old table lives while held */
+    ingest_partners_release(s, t);
+    ingest_partners_release(s, t2);
+    ingest_partners_close(s);
     free(a);
     free(b);
 }
@@ -209,7 +230,7 @@ START_TEST(partners_file_mistakes_are_refused_with_a_reason) {
         {"s", "SCHOOL", "GM0599", "[\"aanmelding\"]", "", "not a SCHOOL code"},
         {"s", "OUDERS", "12AB00", "[\"aanmelding\"]", "", "organisatie"},
         {"s s", "SCHOOL", "12AB00", "[\"aanmelding\"]", "", "name"},
-        {"s", "SCHOOL", "12AB00", "[\"aanmelding\"]", ", \"api_key\": \"x\"", "unknown member 'api_key'"},
+        {"s", "SCHOOL", "12AB00", "[\"aanmelding\"]", ", \"api_key\": \"x\"", "/partners/0: unknown member \"api_key\""},
         {"s", "SCHOOL", "12AB00", "[\"aanmelding\"]", ", \"rate_per_second\": -1", "rate_per_second"},
         {"s", "SCHOOL", "12AB00", "[\"aanmelding\"]", ", \"rate_per_second\": 5, \"burst\": 0", "burst"},
     };
@@ -227,45 +248,113 @@ START_TEST(partners_file_mistakes_are_refused_with_a_reason) {
     char text[4096];
     snprintf(text, sizeof text, "{\"partners\": [%s, %s]}", a, b);
     write_file(text);
-    ck_assert_ptr_null(partners_open(path, 1, 1, err, sizeof err));
+    ck_assert_ptr_null(ingest_partners_open(path, 1, 1, err, sizeof err));
     ck_assert_ptr_nonnull(strstr(err, "same API key"));
     snprintf(text, sizeof text, "{\"partners\": [%s, %s]}", a, c);
     write_file(text);
-    ck_assert_ptr_null(partners_open(path, 1, 1, err, sizeof err));
+    ck_assert_ptr_null(ingest_partners_open(path, 1, 1, err, sizeof err));
     ck_assert_ptr_nonnull(strstr(err, "used twice"));
+    /* Every mistake of a file at once, each with its pointer. */
+    char *bad1 = entry("x y", "SCHOOL", "GM0599", "k1", "[\"aanmelding\"]", ", \"colour\": 1");
+    char *bad2 = entry("z", "SCHOOL", "12AB00", "k2", "[\"beschikking\", \"brief\"]", "");
+    snprintf(text, sizeof text, "{\"partners\": [%s, %s]}", bad1, bad2);
+    write_file(text);
+    char all[2048];
+    ck_assert_ptr_null(ingest_partners_open(path, 1, 1, all, sizeof all));
+    const char *each[] = {"/partners/0: unknown member \"colour\"", "/partners/0: \"name\"",
+                          "/partners/0: \"organisatie\" code is not a SCHOOL code",
+                          "/partners/1: a SCHOOL does not issue beschikking",
+                          "/partners/1: \"event_types\" item 1 is not an event type"};
+    for (size_t i = 0; i < sizeof each / sizeof each[0]; i++)
+        ck_assert_msg(strstr(all, each[i]) != NULL, "missing '%s' in: %s", each[i], all);
+    ck_assert_int_eq(strncmp(all, path, strlen(path)), 0);
+    free(bad1);
+    free(bad2);
     write_file("{\"partners\": [}");
-    ck_assert_ptr_null(partners_open(path, 1, 1, err, sizeof err));
+    ck_assert_ptr_null(ingest_partners_open(path, 1, 1, err, sizeof err));
     ck_assert_ptr_nonnull(strstr(err, "line 1"));
     write_file("{\"partners\": [], \"x\": 1}");
-    ck_assert_ptr_null(partners_open(path, 1, 1, err, sizeof err));
+    ck_assert_ptr_null(ingest_partners_open(path, 1, 1, err, sizeof err));
     free(a);
     free(b);
     free(c);
 }
 END_TEST
 
-/* ---- uuid and the catalogue ---------------------------------------------------- */
+/* ---- masking and the head checks -------------------------------------------------- */
 
-START_TEST(uuids) {
-    char id[37];
-    unsigned char b[16];
-    ck_assert_int_eq(uuid_v4(id), 0);
-    ck_assert_uint_eq(strlen(id), 36);
-    ck_assert_int_eq(id[14], '4');
-    ck_assert(strchr("89ab", id[19]) != NULL);
-    ck_assert_int_eq(uuid_parse(id, b), 0);
-    ck_assert_int_eq(uuid_parse("3F1C2B7E-8D4A-4E6B-9C1D-2A5E7F8B9C01", b), 0);
-    ck_assert_int_eq(b[0], 0x3f);
-    ck_assert_int_eq(b[15], 0x01);
-    ck_assert_int_eq(uuid_parse("3f1c2b7e-8d4a-4e6b-9c1d-2a5e7f8b9c0", b), -1);
-    ck_assert_int_eq(uuid_parse("3f1c2b7e-8d4a-4e6b-9c1d-2a5e7f8b9c011", b), -1);
-    ck_assert_int_eq(uuid_parse("3f1c2b7e+8d4a-4e6b-9c1d-2a5e7f8b9c01", b), -1);
-    ck_assert_int_eq(uuid_parse("3f1c2b7e-8d4a-4e6b-9c1d-2a5e7f8b9g01", b), -1);
-    char other[37];
-    uuid_v4(other);
-    ck_assert_str_ne(id, other);
+static void expect_masked(const char *in, const char *want) {
+    char out[128];
+    ingest_problem_mask_digits(in, out, sizeof out);
+    ck_assert_msg(strcmp(out, want) == 0, "%s -> %s, want %s", in, out, want);
+}
+
+START_TEST(digit_runs_that_may_hold_a_bsn_are_masked_in_pointers) {
+    expect_masked("/123456782", "/*********");
+    expect_masked("/123 456 782", "/*** *** ***");
+    expect_masked("/123.456.782/x", "/***.***.***/x");
+    expect_masked("/123-456-782", "/***-***-***");
+    expect_masked("/123/456/782", "/***/***/***");
+    expect_masked("/\xef\xbc\x91\xef\xbc\x92" "3456782", "/*********");
+    expect_masked("/12345678", "/********");
+    expect_masked("/leerlingen/12/bsn", "/leerlingen/12/bsn");
+    expect_masked("/bron/code/GM0599", "/bron/code/GM0599");
+    expect_masked("/1234567", "/1234567");
+    char out[128];
+    ingest_problem_detail("invalid escape near '\"123 456 782\\x' at line 1, column 30", out, sizeof out);
+    ck_assert_str_eq(out, "invalid escape at line 1, column 30");
+    ingest_problem_detail("invalid token near '\"123456782' at line 5\"x' at line 1, column 9", out, sizeof out);
+    ck_assert_str_eq(out, "invalid token at line 1, column 9");
 }
 END_TEST
+
+static int head_check(const char *version, const ingest_http_field *f, size_t n, ingest_http_verdict *v) {
+    ingest_http_head h = {"POST", version, 8, 0, f, n};
+    return ingest_http_check(&h, v);
+}
+
+#define F(name, value) {name, value, sizeof name - 1, sizeof value - 1}
+
+START_TEST(http_heads_are_checked_strictly) {
+    ingest_http_verdict v;
+    const ingest_http_field good[] = {F("Host", "127.0.0.1:8080"), F("Content-Length", "12"),
+                                      F("Content-Encoding", "identity")};
+    ck_assert_int_eq(head_check("HTTP/1.1", good, 3, &v), 0);
+    ck_assert_int_eq(head_check("HTTP/1.0", good + 1, 1, &v), 0);
+    const ingest_http_field two_lengths[] = {F("Host", "x"), F("Content-Length", "1"), F("content-length", "1")};
+    ck_assert_int_eq(head_check("HTTP/1.1", two_lengths, 3, &v), -1);
+    ck_assert_int_eq(v.cls, INGEST_PROBLEM_BAD_REQUEST);
+    const ingest_http_field coding[] = {F("Host", "x"), F("Transfer-Encoding", "gzip, chunked")};
+    ck_assert_int_eq(head_check("HTTP/1.1", coding, 2, &v), -1);
+    ck_assert_int_eq(v.cls, INGEST_PROBLEM_NOT_IMPLEMENTED);
+    const ingest_http_field spaced[] = {F("Host", "x"), F("Transfer-Encoding ", "chunked")};
+    ck_assert_int_eq(head_check("HTTP/1.1", spaced, 2, &v), -1);
+    const ingest_http_field no_host[] = {F("Content-Length", "1")};
+    ck_assert_int_eq(head_check("HTTP/1.1", no_host, 1, &v), -1);
+    const ingest_http_field bad_host[] = {F("Host", "a b")};
+    ck_assert_int_eq(head_check("HTTP/1.1", bad_host, 1, &v), -1);
+    const ingest_http_field gzip[] = {F("Host", "x"), F("Content-Encoding", "gzip")};
+    ck_assert_int_eq(head_check("HTTP/1.1", gzip, 2, &v), -1);
+    ck_assert_int_eq(v.cls, INGEST_PROBLEM_MEDIA_TYPE);
+    ck_assert_int_eq(v.accept_encoding, 1);
+    /* "POST" SP <8> SP "HTTP/1.1" CRLF, "Host: x" CRLF, CRLF: 24 + 9 + 2 = 35
+     * bytes; a NUL and 4 bytes after it ("x\0junk") make 40. */
+    const ingest_http_field host[] = {F("Host", "x")};
+    ingest_http_head h = {"POST", "HTTP/1.1", 8, 35, host, 1};
+    ck_assert_int_eq(ingest_http_check(&h, &v), 0);
+    h.head_size = 40;
+    ck_assert_int_eq(ingest_http_check(&h, &v), -1);
+    ck_assert_int_eq(ingest_http_target_bad("/v1/tlvs%00x"), 1);
+    ck_assert_int_eq(ingest_http_target_bad("/v1/tlvs?a=%20"), 0);
+    ck_assert_str_eq(ingest_http_origin_path("http://127.0.0.1:8080/v1/tlvs"), "/v1/tlvs");
+    ck_assert_str_eq(ingest_http_origin_path("HTTPS://h"), "/");
+    ck_assert_str_eq(ingest_http_origin_path("/healthz"), "/healthz");
+    ck_assert_int_eq(ingest_http_method_known("PATCH"), 1);
+    ck_assert_int_eq(ingest_http_method_known("FOO"), 0);
+}
+END_TEST
+
+/* ---- the catalogue ---------------------------------------------------------- */
 
 static char *slurp(const char *rel) {
     char file[1024];
@@ -283,20 +372,20 @@ static char *slurp(const char *rel) {
 
 START_TEST(every_problem_type_is_documented) {
     char *readme = slurp("services/ingest/README.md"), *openapi = slurp("schemas/openapi.json");
-    for (int c = 0; c < PROBLEM_COUNT; c++) {
-        const problem_info *info = problem_info_of((problem_class)c);
+    for (int c = 0; c < INGEST_PROBLEM_COUNT; c++) {
+        const ingest_problem_info *info = ingest_problem_info_of((ingest_problem_class)c);
         char uri[128];
         snprintf(uri, sizeof uri, "https://ketenhub.nl/problems/%s", info->slug);
         ck_assert_msg(strstr(readme, uri), "README.md does not document %s", uri);
         ck_assert_msg(strstr(openapi, uri), "openapi.json does not list %s", uri);
         ck_assert_uint_ge(info->status, 400);
         for (int d = 0; d < c; d++)
-            ck_assert_str_ne(problem_info_of((problem_class)d)->slug, info->slug);
+            ck_assert_str_ne(ingest_problem_info_of((ingest_problem_class)d)->slug, info->slug);
     }
     kh_problems fields;
     kh_problems_init(&fields);
     kh_problems_add(&fields, "/jeugdige/bsn", KH_R_ELFPROEF, "BSN fails the elfproef");
-    json_t *p = problem_new(PROBLEM_VALIDATION, "1 field", "0b6f6c1e-6d3e-4c1a-9a53-2f1f0d3c9b7e", &fields);
+    json_t *p = ingest_problem_new(INGEST_PROBLEM_VALIDATION, "1 field", "0b6f6c1e-6d3e-4c1a-9a53-2f1f0d3c9b7e", &fields);
     ck_assert_str_eq(json_string_value(json_object_get(p, "type")), "https://ketenhub.nl/problems/validation");
     ck_assert_int_eq(json_integer_value(json_object_get(p, "status")), 422);
     ck_assert_str_eq(json_string_value(json_object_get(p, "instance")), "urn:uuid:0b6f6c1e-6d3e-4c1a-9a53-2f1f0d3c9b7e");
@@ -314,13 +403,15 @@ int main(void) {
     TCase *tc = tcase_create("ingest_units");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, window_new_done_and_replayed);
+    tcase_add_test(tc, digit_runs_that_may_hold_a_bsn_are_masked_in_pointers);
+    tcase_add_test(tc, http_heads_are_checked_strictly);
+    tcase_add_test(tc, window_an_id_with_another_digest_is_a_conflict);
     tcase_add_test(tc, window_waiters_get_the_first_outcome);
     tcase_add_test(tc, window_a_failed_write_is_forgotten_and_fails_its_waiters);
     tcase_add_test(tc, window_forgets_the_oldest_first);
     tcase_add_test(tc, window_an_evicted_pending_owner_keeps_its_waiters);
     tcase_add_test(tc, partners_keys_permissions_and_buckets);
     tcase_add_test(tc, partners_file_mistakes_are_refused_with_a_reason);
-    tcase_add_test(tc, uuids);
     tcase_add_test(tc, every_problem_type_is_documented);
     suite_add_tcase(s, tc);
     return kh_test_run(s);

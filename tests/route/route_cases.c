@@ -299,10 +299,19 @@ static json_t *verwijzing(const route_case *c, json_t *env) {
                      aanbieder ? "JEUGDHULP" : "ONDERWIJSONDERSTEUNING", "datum", c->datum);
 }
 
+static const char *bron_type_of(const route_case *c) {
+    return strcmp(c->event, "tlv") == 0          ? "SWV"
+           : strcmp(c->event, "aanmelding") == 0 ? "SCHOOL"
+                                                 : "GEMEENTE";
+}
+
+const char *route_case_bron(const route_case *c, char out[32]) {
+    snprintf(out, 32, "%s:%s", bron_type_of(c), c->org);
+    return out;
+}
+
 json_t *route_case_event(const route_case *c, const char *event_id, const char *bsn) {
-    const char *bron_type = strcmp(c->event, "tlv") == 0 ? "SWV"
-                            : strcmp(c->event, "aanmelding") == 0 ? "SCHOOL"
-                                                                  : "GEMEENTE";
+    const char *bron_type = bron_type_of(c);
     json_t *env = envelope(bron_type, c->org, c->datum, event_id);
     json_t *ev = strcmp(c->event, "aanmelding") == 0    ? aanmelding(c, env)
                  : strcmp(c->event, "tlv") == 0         ? tlv(c, env)
@@ -314,14 +323,14 @@ json_t *route_case_event(const route_case *c, const char *event_id, const char *
     return ev;
 }
 
-void route_case_melding_id(const char *event_id, const char *regel, const char *ontvanger,
-                           char out[37]) {
+void route_case_melding_id(const char *bron, const char *event_id, const char *regel,
+                           const char *ontvanger, char out[37]) {
     /* 8f9a67de-b482-5b01-9179-0ec6b22c0228, the ketenhub melding namespace */
     static const unsigned char ns[16] = {0x8f, 0x9a, 0x67, 0xde, 0xb4, 0x82, 0x5b, 0x01,
                                          0x91, 0x79, 0x0e, 0xc6, 0xb2, 0x2c, 0x02, 0x28};
     unsigned char buf[300], md[SHA_DIGEST_LENGTH];
     memcpy(buf, ns, 16);
-    int n = snprintf((char *)buf + 16, sizeof buf - 16, "%s|%s|%s", event_id, regel, ontvanger);
+    int n = snprintf((char *)buf + 16, sizeof buf - 16, "%s|%s|%s|%s", bron, event_id, regel, ontvanger);
     SHA1(buf, 16 + (size_t)n, md);
     md[6] = (unsigned char)(0x50 | (md[6] & 0x0F));
     md[8] = (unsigned char)(0x80 | (md[8] & 0x3F));

@@ -56,10 +56,13 @@ void route_case_event_id(uint64_t n, char out[37]);
 /* How many meldingen case c gives. */
 size_t route_case_want_count(const route_case *c);
 
-/* The melding_id the router must give: version-5 UUID of event_id |
+/* The bron ("TYPE:CODE") of case c's events. */
+const char *route_case_bron(const route_case *c, char out[32]);
+
+/* The melding_id the router must give: version-5 UUID of bron | event_id |
  * regel | ontvanger in the ketenhub namespace, computed here with OpenSSL's
  * SHA1() independently of services/route/route_id.c. */
-void route_case_melding_id(const char *event_id, const char *regel, const char *ontvanger,
-                           char out[37]);
+void route_case_melding_id(const char *bron, const char *event_id, const char *regel,
+                           const char *ontvanger, char out[37]);
 
 #endif

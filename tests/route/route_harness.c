@@ -177,7 +177,7 @@ size_t rh_produce_cases(rd_kafka_t *p, const char *prefix, uint64_t first, size_
         json_decref(ev);
         poison += c->poison != NULL;
         for (size_t w = 0; want && w < route_case_want_count(c); w++) {
-            route_case_melding_id(event_id, c->want[w].regel, c->want[w].ontvanger, mid);
+            route_case_melding_id(bron, event_id, c->want[w].regel, c->want[w].ontvanger, mid);
             rh_ids_add(want, mid);
         }
     }

@@ -175,7 +175,7 @@ static void check_melding_value(const route_case *c, const route_event *ev, cons
 }
 
 static void check_case(const route_case *c, uint64_t n) {
-    char event_id[37], want_id[37];
+    char event_id[37], want_id[37], bron[32];
     size_t len;
     route_case_event_id(n, event_id);
     char *wire = case_wire(c, event_id, &len);
@@ -196,7 +196,7 @@ static void check_case(const route_case *c, uint64_t n) {
             const route_expect *w = &c->want[i];
             const route_melding *m = find(&r, w->regel, w->ontvanger);
             ck_assert_msg(m != NULL, "%s: no %s for %s", c->name, w->regel, w->ontvanger);
-            route_case_melding_id(event_id, w->regel, w->ontvanger, want_id);
+            route_case_melding_id(route_case_bron(c, bron), event_id, w->regel, w->ontvanger, want_id);
             ck_assert_str_eq(m->melding_id, want_id);
             ck_assert_msg(strchr(m->toelichting, '{') == NULL, "%s: unfilled placeholder: %s",
                           c->name, m->toelichting);
@@ -299,17 +299,41 @@ END_TEST
  * uuid.uuid5 with the same namespace and name). */
 START_TEST(melding_id_reference_value) {
     char id[ROUTE_ID_LEN], other[37];
-    ck_assert_int_eq(route_melding_id("3f1c2b7e-8d4a-4e6b-9c1d-2a5e7f8b9c01",
+    ck_assert_int_eq(route_melding_id("SCHOOL:12AB00", "3f1c2b7e-8d4a-4e6b-9c1d-2a5e7f8b9c01",
                                       "ONDERWIJS_BUITEN_WOONGEMEENTE", "GEMEENTE", "GM0502", id),
                      0);
-    ck_assert_str_eq(id, "06620f85-4696-5adf-a48f-dc0fc762192b");
-    route_case_melding_id("3f1c2b7e-8d4a-4e6b-9c1d-2a5e7f8b9c01", "ONDERWIJS_BUITEN_WOONGEMEENTE",
-                          "GEMEENTE:GM0502", other);
+    ck_assert_str_eq(id, "a49f1e1d-26d5-5aa9-944a-efd7abed8473");
+    route_case_melding_id("SCHOOL:12AB00", "3f1c2b7e-8d4a-4e6b-9c1d-2a5e7f8b9c01",
+                          "ONDERWIJS_BUITEN_WOONGEMEENTE", "GEMEENTE:GM0502", other);
     ck_assert_str_eq(id, other);
-    ck_assert_int_eq(route_melding_id("3f1c2b7e-8d4a-4e6b-9c1d-2a5e7f8b9c01",
+    ck_assert_int_eq(route_melding_id("SCHOOL:12AB00", "3f1c2b7e-8d4a-4e6b-9c1d-2a5e7f8b9c01",
                                       "ONDERWIJS_BUITEN_WOONGEMEENTE", "GEMEENTE", "GM0599", other),
                      0);
     ck_assert_str_ne(id, other);
+}
+END_TEST
+
+/* An event's identity is its bron plus its event_id: two partners that use
+ * one event_id get meldingen with different ids for the same rule and
+ * recipient. */
+START_TEST(two_partners_with_one_event_id_get_distinct_melding_ids) {
+    static route_result first, second;
+    const char *id = "3f1c2b7e-8d4a-4e6b-9c1d-2a5e7f8b9c01";
+    route_event one = {.kind = ROUTE_TLV, .event_id = id, .bron_type = "SWV", .bron_code = "PO2801",
+                       .peildatum = kh_date_from_ymd(2026, 3, 1), .bsn = "111222333",
+                       .woonplaatsgemeente = "GM0502", .status = "AFGEGEVEN", .swv = "PO2801",
+                       .tlv_soort = "SBO"};
+    /* The second partner's event differs only in its bron, so the rules
+     * give it the same meldingen, for the same recipients. */
+    route_event two = one;
+    two.bron_code = "PO2803";
+    ck_assert_int_eq(route_rules_apply(&one, ref, &first), 0);
+    ck_assert_int_eq(route_rules_apply(&two, ref, &second), 0);
+    ck_assert_uint_gt(first.n, 0);
+    ck_assert_uint_eq(first.n, second.n);
+    for (size_t i = 0; i < first.n; i++)
+        for (size_t j = 0; j < second.n; j++)
+            ck_assert_str_ne(first.m[i].melding_id, second.m[j].melding_id);
 }
 END_TEST
 
@@ -460,7 +484,8 @@ START_TEST(poison_classes) {
     ck_assert(memcmp(p.out[0].key, "GM0502", 6) == 0);
     ck_assert_str_eq(header(p.out[0].headers, "event-type"), "melding");
     ck_assert_str_eq(header(p.out[0].headers, "ontvanger"), "GEMEENTE:GM0502");
-    ck_assert_str_eq(header(p.out[0].headers, "melding-id"), "06620f85-4696-5adf-a48f-dc0fc762192b");
+    /* melding_id_reference_value's id: route_cases[0] is SCHOOL:12AB00's. */
+    ck_assert_str_eq(header(p.out[0].headers, "melding-id"), "a49f1e1d-26d5-5aa9-944a-efd7abed8473");
     free(wire);
     route_processor_free(&p);
 }
@@ -474,6 +499,7 @@ static Suite *suite(void) {
     tcase_add_test(t, every_rule_positive_and_negative);
     tcase_add_test(t, table_matches_the_schema);
     tcase_add_test(t, melding_id_reference_value);
+    tcase_add_test(t, two_partners_with_one_event_id_get_distinct_melding_ids);
     tcase_add_test(t, contradictory_events_are_invalid);
     tcase_add_test(t, toelichting_is_limited);
     suite_add_tcase(s, t);

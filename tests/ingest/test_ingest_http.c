@@ -1,0 +1,346 @@
+/*
+ * test_ingest_http — the front door against hostile HTTP, in raw bytes over
+ * TCP: ambiguous framing and request smuggling, malformed and duplicated
+ * fields, NUL bytes, content codings, absolute-form targets, unknown
+ * methods, the answers libmicrohttpd gives itself, a flood of idle
+ * connections from one address, and the deadline for a request head.
+ * Every rejection is checked for its status line, problem+json, a closed
+ * connection, and that nothing was published.
+ */
+#define _GNU_SOURCE /* memmem */
+
+#include "harness.h"
+#include "testlib.h"
+
+#include <check.h>
+#include <curl/curl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static pid_t broker;
+static char bootstrap[512];
+
+static void broker_up(void) { broker = kh_test_devbroker(bootstrap, sizeof bootstrap); }
+static void broker_down(void) { kh_test_stop(broker, SIGTERM, 5000); }
+
+#define TLV "tlv/valid/02-afgegeven-sbo-rotterdam-woont-capelle.json"
+
+/* A fresh TLV event and its partner's Authorization line. */
+static char *event_body(char *auth, size_t len) {
+    char *text = ih_example(TLV, NULL), key[64];
+    char *body = ih_with_event_id(text, NULL, NULL);
+    snprintf(auth, len, "Authorization: Bearer %s\r\nContent-Type: application/json\r\n",
+             ih_key_for(text, key, sizeof key));
+    free(text);
+    return body;
+}
+
+/* head (printf format, %s: the auth lines) + body, sent raw; expects a
+ * problem of status and slug, answered once, the connection closed. */
+static void expect_rejected(const ih_ingest *in, const char *what, const char *head, size_t headlen,
+                            long status, const char *slug) {
+    char auth[256];
+    char *body = event_body(auth, sizeof auth);
+    size_t cap = headlen + strlen(auth) + strlen(body) + 64;
+    char *req = malloc(cap);
+    /* head may hold NULs: it is copied by length around the auth lines. */
+    const char *mark = memmem(head, headlen, "%s", 2);
+    size_t n = 0;
+    size_t before = mark ? (size_t)(mark - head) : headlen;
+    memcpy(req, head, before);
+    n = before;
+    if (mark) {
+        memcpy(req + n, auth, strlen(auth));
+        n += strlen(auth);
+        memcpy(req + n, mark + 2, headlen - before - 2);
+        n += headlen - before - 2;
+    }
+    memcpy(req + n, body, strlen(body));
+    n += strlen(body);
+    ih_raw r;
+    ih_raw_exchange(in, req, n, &r);
+    ck_assert_msg(r.status == status, "%s: expected %ld, got %ld:\n%s", what, status, r.status, r.data);
+    ck_assert_msg(r.status_lines == 1, "%s: %d status lines:\n%s", what, r.status_lines, r.data);
+    ck_assert_msg(strcmp(r.content_type, "application/problem+json") == 0, "%s: content type '%s'", what,
+                  r.content_type);
+    ck_assert_ptr_nonnull(r.json);
+    char uri[128];
+    snprintf(uri, sizeof uri, "https://ketenhub.nl/problems/%s", slug);
+    ck_assert_msg(strcmp(json_string_value(json_object_get(r.json, "type")), uri) == 0, "%s: %s", what,
+                  r.data);
+    ck_assert_msg(strcmp(r.connection, "close") == 0 && r.closed, "%s: connection not closed", what);
+    if (status == 415)
+        ck_assert_str_eq(r.accept_encoding, "identity");
+    ih_raw_free(&r);
+    free(req);
+    free(body);
+}
+
+#define REJECT(in, head, status, slug) expect_rejected(in, head, head, sizeof head - 1, status, slug)
+
+START_TEST(ambiguous_framing_and_bad_fields_are_rejected_at_once) {
+    ih_ingest in;
+    ih_start(&in, bootstrap, NULL, 0);
+    /* RFC 9112 §6.3: two lengths, or a length and a coding. */
+    REJECT(&in, "POST /v1/tlvs HTTP/1.1\r\nHost: x\r\n%sContent-Length: 1500\r\nContent-Length: 5\r\n\r\n",
+           400, "bad-request");
+    REJECT(&in, "POST /v1/tlvs HTTP/1.1\r\nHost: x\r\n%sContent-Length: 9\r\nContent-Length: 9\r\n\r\n",
+           400, "bad-request");
+    REJECT(&in, "POST /v1/tlvs HTTP/1.1\r\nHost: x\r\n%sContent-Length: 4000\r\nTransfer-Encoding: chunked\r\n\r\n",
+           400, "bad-request");
+    /* Whitespace before the colon (RFC 9112 §5.1). */
+    REJECT(&in, "POST /v1/tlvs HTTP/1.1\r\nHost: x\r\n%sTransfer-Encoding : chunked\r\n\r\n", 400, "bad-request");
+    REJECT(&in, "POST /v1/tlvs HTTP/1.1\r\nHost : x\r\n%sContent-Length: 5\r\n\r\n", 400, "bad-request");
+    /* Transfer codings ingest does not decode, answered at once. */
+    REJECT(&in, "POST /v1/tlvs HTTP/1.1\r\nHost: x\r\n%sTransfer-Encoding: xchunked\r\n\r\n", 501, "not-implemented");
+    REJECT(&in, "POST /v1/tlvs HTTP/1.1\r\nHost: x\r\n%sTransfer-Encoding: gzip, chunked\r\n\r\n", 501, "not-implemented");
+    REJECT(&in, "POST /v1/tlvs HTTP/1.1\r\nHost: x\r\n%sTransfer-Encoding: chunked, identity\r\n\r\n", 501, "not-implemented");
+    REJECT(&in, "POST /v1/tlvs HTTP/1.1\r\nHost: x\r\n%sTransfer-Encoding: chunked, chunked\r\n\r\n", 400, "bad-request");
+    REJECT(&in, "POST /v1/tlvs HTTP/1.0\r\n%sTransfer-Encoding: chunked\r\n\r\n", 400, "bad-request");
+    /* Host: missing, twice, not a host. */
+    REJECT(&in, "POST /v1/tlvs HTTP/1.1\r\n%sContent-Length: 5\r\n\r\n", 400, "bad-request");
+    REJECT(&in, "POST /v1/tlvs HTTP/1.1\r\nHost: x\r\nHost: y\r\n%sContent-Length: 5\r\n\r\n", 400, "bad-request");
+    REJECT(&in, "POST /v1/tlvs HTTP/1.1\r\nHost: a b\r\n%sContent-Length: 5\r\n\r\n", 400, "bad-request");
+    REJECT(&in, "GET /healthz HTTP/1.1\r\nHost: x\r\nHost: x\r\n\r\n", 400, "bad-request");
+    /* Two Authorization fields, even when both are valid keys. */
+    REJECT(&in, "POST /v1/tlvs HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer key-PO2801\r\n%sContent-Length: 5\r\n\r\n",
+           400, "bad-request");
+    /* A content coding: 415 with Accept-Encoding: identity. */
+    REJECT(&in, "POST /v1/tlvs HTTP/1.1\r\nHost: x\r\n%sContent-Encoding: gzip\r\nContent-Length: 5\r\n\r\n",
+           415, "unsupported-media-type");
+    /* NUL bytes: in a value, in the target, encoded in the target. */
+    REJECT(&in, "POST /v1/tlvs HTTP/1.1\r\nHost: x\r\nX-Trace: a\0junk\r\n%sContent-Length: 5\r\n\r\n", 400, "bad-request");
+    REJECT(&in, "POST /v1/tlvs HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer key-PO2801\0junk\r\n"
+                "Content-Type: application/json\r\nContent-Length: 5\r\n\r\n", 400, "bad-request");
+    REJECT(&in, "POST /v1/tlvs\0junk HTTP/1.1\r\nHost: x\r\n%sContent-Length: 5\r\n\r\n", 400, "bad-request");
+    REJECT(&in, "POST /v1/tlvs%00junk HTTP/1.1\r\nHost: x\r\n%sContent-Length: 5\r\n\r\n", 400, "bad-request");
+    REJECT(&in, "GET /openapi.json%00/../metrics HTTP/1.1\r\nHost: x\r\n\r\n", 400, "bad-request");
+    REJECT(&in, "GET /a\x01 HTTP/1.1\r\nHost: x\r\n\r\n", 400, "bad-request");
+    /* An obsolete line folding. */
+    REJECT(&in, "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Folded: a\r\n b\r\n\r\n", 400, "bad-request");
+    /* Methods: unknown 501, not a token 400, known but not here 405. */
+    REJECT(&in, "FOO /v1/tlvs HTTP/1.1\r\nHost: x\r\n\r\n", 501, "not-implemented");
+    REJECT(&in, "G@T /healthz HTTP/1.1\r\nHost: x\r\n\r\n", 400, "bad-request");
+    REJECT(&in, "PUT /v1/tlvs HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n", 405, "method-not-allowed");
+    ck_assert_uint_eq(ih_count_all(&in), 0);
+    ck_assert_int_eq(ih_stop(&in, SIGTERM), 0);
+    ih_cleanup(&in);
+}
+END_TEST
+
+/* The request smuggled after a chunked body with a Content-Length is
+ * never answered: one answer, and the connection is closed. */
+START_TEST(a_request_smuggled_behind_a_body_is_never_read) {
+    ih_ingest in;
+    ih_start(&in, bootstrap, NULL, 0);
+    char auth[256], req[8192];
+    char *body = event_body(auth, sizeof auth);
+    int n = snprintf(req, sizeof req,
+                     "POST /v1/tlvs HTTP/1.1\r\nHost: x\r\n%sContent-Length: %zu\r\nTransfer-Encoding: "
+                     "chunked\r\n\r\n%zx\r\n%s\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n",
+                     auth, strlen(body) + 60, strlen(body), body);
+    ih_raw r;
+    ih_raw_exchange(&in, req, (size_t)n, &r);
+    ck_assert_int_eq(r.status, 400);
+    ck_assert_int_eq(r.status_lines, 1);
+    ck_assert_int_eq(r.closed, 1);
+    ck_assert_ptr_null(strstr(r.data, "404"));
+    ih_raw_free(&r);
+    free(body);
+    ck_assert_uint_eq(ih_count_all(&in), 0);
+    ck_assert_int_eq(ih_stop(&in, SIGTERM), 0);
+    ih_cleanup(&in);
+}
+END_TEST
+
+START_TEST(an_absolute_form_target_is_accepted) {
+    ih_ingest in;
+    ih_start(&in, bootstrap, NULL, 0);
+    char auth[256], req[8192];
+    char *body = event_body(auth, sizeof auth);
+    int n = snprintf(req, sizeof req,
+                     "POST http://127.0.0.1:%d/v1/tlvs HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n%s"
+                     "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+                     in.port, in.port, auth, strlen(body), body);
+    ih_raw r;
+    ih_raw_exchange(&in, req, (size_t)n, &r);
+    ck_assert_msg(r.status == 202, "%s", r.data);
+    ck_assert_str_eq(r.content_type, "application/json");
+    ih_raw_free(&r);
+    free(body);
+    ck_assert_uint_eq(ih_count_all(&in), 1);
+    ck_assert_int_eq(ih_stop(&in, SIGTERM), 0);
+    ih_cleanup(&in);
+}
+END_TEST
+
+/* One bad request to the library's own checks: answered once (or, for a
+ * bad Content-Length, see the README), closed, logged and counted. */
+static void library_rejects(const ih_ingest *in, const char *req, size_t len, long status, int status_lines) {
+    ih_raw r;
+    ih_raw_exchange(in, req, len, &r);
+    ck_assert_msg(r.status == status, "expected %ld, got %ld:\n%.300s", status, r.status, r.data);
+    ck_assert_int_eq(r.status_lines, status_lines);
+    ck_assert_int_eq(r.closed, 1);
+    ih_raw_free(&r);
+}
+
+START_TEST(the_librarys_own_answers_are_counted_and_logged) {
+    ih_ingest in;
+    ih_start(&in, bootstrap, NULL, 0);
+    const char *series = "ketenhub_ingest_rejections_total{class=\"http-library\",partner=\"-\"}";
+    char big[40000];
+    const char *bad_length = "POST /v1/tlvs HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\nabc";
+    /* libmicrohttpd 0.9.75 writes this one's status line and headers twice (README). */
+    library_rejects(&in, bad_length, strlen(bad_length), 400, 2);
+    const char *bad_chunk = "POST /v1/tlvs HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer key-PO2801\r\n"
+                            "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n";
+    library_rejects(&in, bad_chunk, strlen(bad_chunk), 400, 1);
+    const char *huge_chunk = "POST /v1/tlvs HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer key-PO2801\r\n"
+                             "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+                             "ffffffffffffffffff\r\nabc\r\n0\r\n\r\n";
+    library_rejects(&in, huge_chunk, strlen(huge_chunk), 413, 1);
+    const char *version = "GET /healthz HTTP/3.0\r\nHost: x\r\n\r\n";
+    library_rejects(&in, version, strlen(version), 505, 1);
+    int n = snprintf(big, sizeof big, "GET /%s HTTP/1.1\r\nHost: x\r\n\r\n", "");
+    memset(big + 5, 'a', 36000);
+    n = 5 + 36000 + snprintf(big + 5 + 36000, sizeof big - 5 - 36000, " HTTP/1.1\r\nHost: x\r\n\r\n");
+    library_rejects(&in, big, (size_t)n, 414, 1);
+    n = snprintf(big, sizeof big, "GET /healthz HTTP/1.1\r\nHost: x\r\n");
+    while (n < 36000)
+        n += snprintf(big + n, sizeof big - (size_t)n, "X-Many-%d: value\r\n", n);
+    n += snprintf(big + n, sizeof big - (size_t)n, "\r\n");
+    library_rejects(&in, big, (size_t)n, 431, 1);
+    const char *garbled = "GET / HTTP/1.1 junk\r\nHost: x\r\n\r\n";
+    library_rejects(&in, garbled, strlen(garbled), 400, 1);
+    ck_assert_int_ge((long)ih_metric(&in, series), 7);
+    /* A request line without a target: libmicrohttpd closes without an
+     * answer (README); nothing is read after it either. */
+    ih_raw r;
+    ih_raw_exchange(&in, "garbage\r\n\r\n", 11, &r);
+    ck_assert_int_eq(r.closed, 1);
+    ck_assert_int_eq(r.status_lines, 0);
+    ih_raw_free(&r);
+    ck_assert_uint_eq(ih_count_all(&in), 0);
+    ck_assert_int_eq(ih_stop(&in, SIGTERM), 0);
+    FILE *f = fopen(in.log, "r");
+    ck_assert_ptr_nonnull(f);
+    char line[4096];
+    int logged = 0;
+    while (fgets(line, sizeof line, f))
+        logged += strstr(line, "request rejected by libmicrohttpd") != NULL;
+    fclose(f);
+    ck_assert_int_ge(logged, 7);
+    ih_cleanup(&in);
+}
+END_TEST
+
+/* A GET /readyz from address src: its status and first line of body. */
+static long readyz_from(const ih_ingest *in, const char *src, char *body, size_t len) {
+    int fd = ih_raw_connect(in, src);
+    const char *req = "GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    ih_raw_send(fd, req, strlen(req));
+    ih_raw r;
+    ih_raw_read(fd, 10000, &r);
+    close(fd);
+    const char *b = strstr(r.data, "\r\n\r\n");
+    snprintf(body, len, "%.*s", b ? (int)strcspn(b + 4, "\n") : 0, b ? b + 4 : "");
+    long status = r.status;
+    ih_raw_free(&r);
+    return status;
+}
+
+START_TEST(an_idle_flood_from_one_address_locks_no_one_else_out) {
+    const char *sets[] = {"http.connection_limit=20", "http.per_address_limit=18",
+                          "http.header_timeout=120", NULL};
+    ih_ingest in;
+    ih_start(&in, bootstrap, sets, 0);
+    int flood[19];
+    for (int i = 0; i < 18; i++)
+        flood[i] = ih_raw_connect(&in, "127.0.0.1");
+    char why[256] = "";
+    long status = 0;
+    for (int i = 0; i < 100 && status != 503; i++, ih_sleep_ms(50))
+        status = readyz_from(&in, "127.0.0.2", why, sizeof why);
+    ck_assert_int_eq(status, 503);
+    ck_assert_msg(strncmp(why, "saturated", 9) == 0, "%s", why);
+    /* The 19th connection from the flooding address is closed unanswered. */
+    flood[18] = ih_raw_connect(&in, "127.0.0.1");
+    ih_raw r;
+    ih_raw_read(flood[18], 10000, &r);
+    ck_assert_int_eq(r.closed, 1);
+    ck_assert_uint_eq(r.len, 0);
+    ih_raw_free(&r);
+    /* Another partner, from another address, is served. */
+    char auth[256], req[8192];
+    char *body = event_body(auth, sizeof auth);
+    int n = snprintf(req, sizeof req, "POST /v1/tlvs HTTP/1.1\r\nHost: x\r\n%sContent-Length: %zu\r\n"
+                     "Connection: close\r\n\r\n%s", auth, strlen(body), body);
+    int fd = ih_raw_connect(&in, "127.0.0.2");
+    ih_raw_send(fd, req, (size_t)n);
+    ih_raw_read(fd, 10000, &r);
+    close(fd);
+    ck_assert_msg(r.status == 202, "%s", r.data);
+    ih_raw_free(&r);
+    free(body);
+    for (int i = 0; i < 19; i++)
+        close(flood[i]);
+    status = 0;
+    for (int i = 0; i < 100 && status != 200; i++, ih_sleep_ms(50))
+        status = readyz_from(&in, "127.0.0.2", why, sizeof why);
+    ck_assert_int_eq(status, 200);
+    ck_assert_uint_eq(ih_count_all(&in), 1);
+    ck_assert_int_eq(ih_stop(&in, SIGTERM), 0);
+    ih_cleanup(&in);
+}
+END_TEST
+
+/* A head trickled one byte at a time never completes: the deadline closes
+ * the connection though bytes keep coming (an idle timeout would not). */
+START_TEST(a_head_that_never_completes_is_cut_at_the_deadline) {
+    const char *sets[] = {"http.header_timeout=1", NULL};
+    ih_ingest in;
+    ih_start(&in, bootstrap, sets, 0);
+    int idle = ih_raw_connect(&in, NULL), slow = ih_raw_connect(&in, NULL);
+    ih_raw_send(slow, "POST /v1/tlvs HTTP/1.1\r\n", 24);
+    int closed = 0;
+    for (int i = 0; i < 200 && !closed; i++) {
+        ih_raw_send(slow, "X", 1);
+        ih_raw r;
+        ih_raw_read(slow, 100, &r);
+        closed = r.closed;
+        ih_raw_free(&r);
+    }
+    ck_assert_msg(closed, "the trickled head was not cut within 20 s");
+    ih_raw r;
+    ih_raw_read(idle, 20000, &r);
+    ck_assert_int_eq(r.closed, 1);
+    ih_raw_free(&r);
+    close(idle);
+    close(slow);
+    ck_assert_int_ge((long)ih_metric(&in, "ketenhub_ingest_connections_closed_total{reason=\"header-deadline\"}"), 2);
+    ck_assert_int_eq(ih_stop(&in, SIGTERM), 0);
+    ih_cleanup(&in);
+}
+END_TEST
+
+int main(void) {
+    curl_global_init(CURL_GLOBAL_ALL);
+    Suite *s = suite_create("ingest_http");
+    TCase *tc = tcase_create("raw");
+    tcase_set_timeout(tc, 240);
+    tcase_add_unchecked_fixture(tc, broker_up, broker_down);
+    tcase_add_test(tc, ambiguous_framing_and_bad_fields_are_rejected_at_once);
+    tcase_add_test(tc, a_request_smuggled_behind_a_body_is_never_read);
+    tcase_add_test(tc, an_absolute_form_target_is_accepted);
+    tcase_add_test(tc, the_librarys_own_answers_are_counted_and_logged);
+    tcase_add_test(tc, an_idle_flood_from_one_address_locks_no_one_else_out);
+    tcase_add_test(tc, a_head_that_never_completes_is_cut_at_the_deadline);
+    suite_add_tcase(s, tc);
+    int rc = kh_test_run(s);
+    curl_global_cleanup();
+    return rc;
+}
