@@ -281,7 +281,7 @@ void pt_push_start(pt_env *e, const char *const *sets, const char *const *env) {
     } while (0)
     SET("kafka.bootstrap.servers=%s", e->bootstrap);
     SET("topic.prefix=%s", e->prefix);
-    SET("consumer.group=%spush", e->prefix);
+    SET("group.id=%spush", e->prefix);
     SET("subscriptions.file=%s/subscriptions.json", e->dir);
     SET("ops.listen=127.0.0.1:%d", e->ops_port);
     SET("commit.interval.ms=200");
