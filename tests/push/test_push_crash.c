@@ -10,6 +10,7 @@
  *     melding once, with the eager (range, roundrobin) and the
  *     cooperative-sticky assignor.
  */
+#include "kh_orgid.h"
 #include "pushlib.h"
 #include "testlib.h"
 
@@ -113,7 +114,7 @@ START_TEST(kill9_loses_nothing) {
         for (int p = 0; p < PARTNERS; p++) {
             size_t len;
             char *v = pt_melding(&e, pt_uuid(90 + p, k, id), partner[p], REGEL, &len);
-            pt_produce(&e, MELDING_TOPIC, strchr(partner[p], ':') + 1, v, len, -1, id, partner[p]);
+            pt_produce(&e, MELDING_TOPIC, kh_orgid_code(partner[p]), v, len, -1, id, partner[p]);
             free(v);
         }
     pt_flush(&e);
