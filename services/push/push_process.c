@@ -11,6 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+static void poison(push_decision *d, kh_dl_reason reason, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 static void poison(push_decision *d, kh_dl_reason reason, const char *fmt, ...) {
     va_list ap;
     d->poison = 1;
