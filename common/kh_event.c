@@ -13,7 +13,8 @@ static const kh_event_type event_types[] = {
     {"tlv", "tlvs", "ingangsdatum", KH_ORG_SWV,
      {{"swv", "SWV"}, {"aanvragende_school", "SCHOOL"}}},
     {"beschikking", "beschikkingen", "ingangsdatum", KH_ORG_GEMEENTE,
-     {{"gemeente", "GEMEENTE"}, {"aanbieder", "AANBIEDER"}, {"school", "SCHOOL"}}}, /* school: when zorg in onderwijstijd */
+     /* school: present when the zorg is in onderwijstijd */
+     {{"gemeente", "GEMEENTE"}, {"aanbieder", "AANBIEDER"}, {"school", "SCHOOL"}}},
     {"verwijzing", "verwijzingen", "datum", KH_ORG_GEMEENTE | KH_ORG_SCHOOL | KH_ORG_SWV,
      {{"naar", NULL}}},                                 /* the aanbieder or SWV */
 };

@@ -55,7 +55,8 @@ static int dead_letter_for(push_outcomes *o, push_job *job, kh_dl_reason reason,
     int named = ontvanger && kh_orgid_split(ontvanger, type, code) == 0;
     kh_deadletter dl = {.reason_code = kh_dl_reason_name(reason), .reason = why,
                         .service = "push", .origin = &origin,
-                        .ontvanger_type = named ? type : NULL, .ontvanger_code = named ? code : NULL};
+                        .ontvanger_type = named ? type : NULL,
+                        .ontvanger_code = named ? code : NULL};
     char *value = NULL;
     size_t len = 0;
     rd_kafka_headers_t *h = NULL;

@@ -215,7 +215,8 @@ int64_t push_partner_oldest(const push_partner *p) {
     return oldest_in(p->flying, oldest);
 }
 
-int push_partner_failed(push_partner *p, int64_t due_ms, int retry_after, long long breaker_failures) {
+int push_partner_failed(push_partner *p, int64_t due_ms, int retry_after,
+                        long long breaker_failures) {
     p->failures++;
     if (!retry_after && p->failures < breaker_failures)
         return 0;

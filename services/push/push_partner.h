@@ -114,7 +114,8 @@ void push_partner_land(push_partner *p, push_job *j);
  * backing off with this failure (for a log line), else 0;
  * push_partner_ok (an answer that is not a retryable failure) returns 1
  * when the partner was backing off, else 0. */
-int push_partner_failed(push_partner *p, int64_t due_ms, int retry_after, long long breaker_failures);
+int push_partner_failed(push_partner *p, int64_t due_ms, int retry_after,
+                        long long breaker_failures);
 int push_partner_ok(push_partner *p);
 
 /* since_ms of the oldest job the partner holds in any list; 0 when none. */

@@ -57,7 +57,8 @@ static const char *member(const json_t *j, const char *a, const char *b) {
 /* id, what and is_event of the record j of schema s. */
 static void identify(const kh_schema *s, const json_t *j, push_decision *d) {
     d->is_event = !is_melding(s);
-    const char *id = d->is_event ? member(j, "envelope", "event_id") : member(j, "melding_id", NULL);
+    const char *id = d->is_event ? member(j, "envelope", "event_id")
+                                 : member(j, "melding_id", NULL);
     const char *what = d->is_event ? kh_schema_name(s) : member(j, "regel", NULL);
     snprintf(d->id, sizeof d->id, "%s", id ? id : "");
     snprintf(d->what, sizeof d->what, "%s", what ? what : "");
