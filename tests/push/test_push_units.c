@@ -230,6 +230,27 @@ START_TEST(raw_events_name_their_addressees) {
 }
 END_TEST
 
+/* Every event type names its addressees (kh_event's column), each a field
+ * its schema has: a new type without them would reach only its bron. */
+START_TEST(every_event_type_has_addressees_in_its_schema) {
+    for (size_t t = 0; t < kh_event_type_count(); t++) {
+        const kh_event_type *et = kh_event_type_at(t);
+        const kh_node *root = kh_schema_root(kh_schemas_by_name(schemas, et->name));
+        ck_assert_ptr_nonnull(root);
+        ck_assert_msg(et->addressees[0].field != NULL, "%s has no addressees", et->name);
+        for (size_t i = 0; i < KH_EVENT_ADDRESSEES && et->addressees[i].field; i++) {
+            size_t f = 0;
+            while (f < root->nfields && strcmp(root->fields[f].name, et->addressees[i].field) != 0)
+                f++;
+            ck_assert_msg(f < root->nfields, "%s: addressee %s is not a field of its schema",
+                          et->name, et->addressees[i].field);
+            ck_assert_msg(!et->addressees[i].type || kh_org_bit(et->addressees[i].type),
+                          "%s: %s", et->name, et->addressees[i].type);
+        }
+    }
+}
+END_TEST
+
 /* ---- who receives a record (push_process) ---------------------------------- */
 
 static char *wire_of(const char *name, json_t *j, size_t *len) {
@@ -531,6 +552,7 @@ int main(void) {
     tcase_add_test(tc, subscriptions_parse_and_look_up);
     tcase_add_test(tc, subscription_errors_name_each_field);
     tcase_add_test(tc, raw_events_name_their_addressees);
+    tcase_add_test(tc, every_event_type_has_addressees_in_its_schema);
     tcase_add_loop_test(tc, records_go_to_whom_they_are_addressed, 0,
                         sizeof process_cases / sizeof process_cases[0]);
     tcase_add_test(tc, offsets_advance_only_past_finished_records);
