@@ -35,6 +35,8 @@ typedef struct parse_ctx {
     const kh_schemas *schemas;
 } parse_ctx;
 
+static void problem(parse_ctx *c, const char *pointer, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static void problem(parse_ctx *c, const char *pointer, const char *fmt, ...) {
     char what[256];
     va_list ap;
