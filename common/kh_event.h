@@ -18,6 +18,11 @@
 #define KH_ORG_SCHOOL 4u
 #define KH_ORG_AANBIEDER 8u
 
+/* The most event types there may be: users size per-type arrays with it
+ * (ingest's topics and paths, push's topics). kh_event.c fails to compile
+ * when its table has more rows. */
+#define KH_EVENT_TYPES_MAX 8
+
 typedef struct kh_event_type {
     const char *name;       /* schema name and event-type header: "aanmelding" */
     const char *plural;     /* the ingest path segment: POST /v1/aanmeldingen */
