@@ -42,11 +42,9 @@
     "(restart it: nothing committed is lost, nothing uncommitted is visible); 2 on bad\n"      \
     "configuration.\n"
 
-static atomic_int ready;
-
+/* ud: the loop's readiness flag, main's `ready`. */
 static int ready_fn(void *ud, char *why, size_t whylen) {
-    (void)ud;
-    if (atomic_load(&ready))
+    if (atomic_load((atomic_int *)ud))
         return 1;
     snprintf(why, whylen, "not consuming (starting, or shutting down)");
     return 0;
@@ -117,6 +115,7 @@ int main(int argc, char **argv) {
     route_loop_config cfg;
     names n;
     char err[512];
+    atomic_int ready = 0; /* set by the loop while it consumes; read by /readyz */
     int rc = kh_service_init(&svc, "route", USAGE, argc, argv);
     if (rc)
         return rc < 0 ? 2 : 0;
@@ -135,7 +134,7 @@ int main(int argc, char **argv) {
     rc = 1;
     if (!(store = kh_refstore_open(cfg.reference_dir, err, sizeof err)))
         kh_log_error("cannot start", json_pack("{s:s}", "error", err));
-    else if (kh_service_start_ops(&svc, "127.0.0.1:9102", ready_fn, NULL) == 0)
+    else if (kh_service_start_ops(&svc, "127.0.0.1:9102", ready_fn, &ready) == 0)
         rc = route_loop_run(&svc, &cfg, store, schemas, &ready);
     kh_log_info("stopped", json_pack("{s:i}", "exit", rc));
     kh_refstore_close(store);
