@@ -84,8 +84,10 @@ static int load_topics(topic_list *t) {
     }
     size_t n = kh_schemas_count(t->schemas);
     if (n + 1 > MAX_TOPICS) {
-        fprintf(stderr, "ketenhub-devbroker: schemas/ids.tsv names %zu topics; MAX_TOPICS in "
-                        "devbroker/main.c has room for %d\n", n, MAX_TOPICS - 1);
+        fprintf(stderr,
+                "ketenhub-devbroker: schemas/ids.tsv names %zu topics; MAX_TOPICS in "
+                "devbroker/main.c has room for %d\n",
+                n, MAX_TOPICS - 1);
         kh_schemas_free(t->schemas);
         return -1;
     }
@@ -271,8 +273,8 @@ static int create_topics(rd_kafka_mock_cluster_t *mc, const topic_list *topics, 
         pace();
         rd_kafka_resp_err_t err = rd_kafka_mock_topic_create(mc, name, partitions, replication);
         if (err) {
-            kh_log_error("cannot create topic", json_pack("{s:s,s:s}", "topic", name, "error",
-                                                          rd_kafka_err2str(err)));
+            kh_log_error("cannot create topic",
+                         json_pack("{s:s,s:s}", "topic", name, "error", rd_kafka_err2str(err)));
             return -1;
         }
     }
@@ -333,9 +335,8 @@ static void announce(const char *bootstrap, const struct options *o, const topic
     fflush(stdout);
     kh_log_info("devbroker started",
                 json_pack("{s:s,s:i,s:i,s:i,s:s?}", "bootstrap", bootstrap, "brokers", o->brokers,
-                          "partitions", o->partitions, "topics",
-                          (int)topics->count, "bootstrap_file",
-                          o->bootstrap_file));
+                          "partitions", o->partitions, "topics", (int)topics->count,
+                          "bootstrap_file", o->bootstrap_file));
 }
 
 static void warn_in_memory(void) {

@@ -59,13 +59,13 @@ typedef struct names {
 
 /* The full name of the topic the manifest (schemas/ids.tsv) gives schema
  * `name`, or NULL (logged) when the manifest does not name it. */
-static const char *topic_of(kh_service *svc, const kh_schemas *schemas, const char *name,
-                            char *buf, size_t len) {
+static const char *topic_of(kh_service *svc, const kh_schemas *schemas, const char *name, char *buf,
+                            size_t len) {
     const kh_schema *s = kh_schemas_by_name(schemas, name);
     if (!s) {
-        kh_log_error("cannot start", json_pack("{s:s,s:s}", "error",
-                                               "schemas/ids.tsv names no topic for this schema",
-                                               "schema", name));
+        kh_log_error("cannot start",
+                     json_pack("{s:s,s:s}", "error",
+                               "schemas/ids.tsv names no topic for this schema", "schema", name));
         return NULL;
     }
     return kh_service_topic(svc, kh_schema_topic(s), buf, len);
@@ -78,12 +78,12 @@ static int configure_topics(kh_service *svc, const kh_schemas *schemas, route_lo
                                         sizeof n->topics[k])))
             return -1;
     cfg->melding_topic = topic_of(svc, schemas, "melding", n->melding, sizeof n->melding);
-    cfg->deadletter_topic = topic_of(svc, schemas, "deadletter", n->deadletter, sizeof n->deadletter);
+    cfg->deadletter_topic = topic_of(svc, schemas, "deadletter", n->deadletter,
+                                     sizeof n->deadletter);
     return cfg->melding_topic && cfg->deadletter_topic ? 0 : -1;
 }
 
-static int configure(kh_service *svc, const kh_schemas *schemas, route_loop_config *cfg,
-                     names *n) {
+static int configure(kh_service *svc, const kh_schemas *schemas, route_loop_config *cfg, names *n) {
     const kh_config *c = svc->config;
     int txn;
     memset(cfg, 0, sizeof *cfg);
