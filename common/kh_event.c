@@ -20,6 +20,8 @@ static const kh_event_type event_types[] = {
 };
 
 #define EVENT_TYPE_COUNT (sizeof event_types / sizeof event_types[0])
+_Static_assert(EVENT_TYPE_COUNT <= KH_EVENT_TYPES_MAX,
+               "more event types than KH_EVENT_TYPES_MAX in kh_event.h: raise it");
 
 const kh_event_type *kh_event_type_by_name(const char *name) {
     for (size_t i = 0; i < EVENT_TYPE_COUNT; i++)

@@ -21,6 +21,11 @@
 #define KH_ORG_SCHOOL 4u
 #define KH_ORG_AANBIEDER 8u
 
+/* The most event types there may be: users size per-type arrays with it
+ * (ingest's topics and paths, push's topics). kh_event.c fails to compile
+ * when its table has more rows. */
+#define KH_EVENT_TYPES_MAX 8
+
 /* One organisation an event names as the other party: a member of the
  * event that is either an organisatie ({"type", "code"}; type NULL here) or
  * a bare code of organisation type `type`. */

@@ -25,8 +25,10 @@
 #include "kh_metrics.h"
 #include "kh_ops.h"
 
-/* Set by the signal handlers, read by service loops; the only mutable
- * globals of ketenhub. */
+/* Set by the signal handlers, read by service loops. With kh_log's settings
+ * (written once, by kh_log_setup) and ketenhub-devbroker's own two signal
+ * flags, the only mutable globals of ketenhub's programs; everything else
+ * lives in structs the programs pass around. */
 extern volatile sig_atomic_t kh_service_stop;   /* SIGTERM or SIGINT: finish and exit */
 extern volatile sig_atomic_t kh_service_reload; /* SIGHUP: reload data files; the loop clears it */
 

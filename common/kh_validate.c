@@ -191,8 +191,9 @@ static void check_tlv(check *c) {
     if (check_code(c, "/swv", "SWV", swv, 0) == 0 && soort) {
         const char *sector = strcmp(soort, "VSO") == 0 ? "VO" : "PO";
         if (strncmp(swv, sector, 2) != 0)
-            kh_problems_add(c->p, "/swv", KH_R_INCONSISTENT, "TLV %s is issued by an SWV of sector %s",
-                            soort, sector);
+            kh_problems_add(c->p, "/swv", KH_R_INCONSISTENT,
+                            "a TLV %s must be issued by an SWV %s; %s is an SWV %.2s", soort,
+                            sector, swv, swv);
     }
     check_same_as_bron(c, "/swv", swv);
     const json_t *cat = json_object_get(c->ev, "bekostigingscategorie");

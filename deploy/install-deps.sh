@@ -16,6 +16,7 @@ packages=(
   curl                                  # the demo instructions and benchmark scripts
   check libsubunit-dev                  # unit tests
   clang libclang-rt-14-dev              # libFuzzer for the fuzz target
+  clang-format                          # the house layout (.clang-format, tests/check-format.sh)
   wrk                                   # load generator for the benchmarks
 )
 # Java and Maven only run Apache Kafka in tests; a JDK installed outside

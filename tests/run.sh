@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, as `make test` runs it on a built sanitizer tree:
-#   1. the libFuzzer target, briefly (tests/fuzz/run.sh);
-#   2. every Check program under ctest, with a real Apache Kafka broker on
+#   1. the other build configurations, default, Release and clang, each
+#      without a warning (tests/build-configs.sh, into <build-dir>/cfg-*);
+#   2. the libFuzzer target, briefly (tests/fuzz/run.sh);
+#   3. every Check program under ctest, with a real Apache Kafka broker on
 #      loopback (tests/with-kafka.sh) for the tests that need one.
 # Kafka that cannot be fetched or started fails the run; nothing is skipped.
 #   tests/run.sh <build-dir>
@@ -9,6 +11,7 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=$(cd "${1:-$root/build}" && pwd)
 
+"$root/tests/build-configs.sh" "$build"
 "$root/tests/fuzz/run.sh" "$build"
 
 # ASan's allocator returns NULL for absurd sizes instead of aborting, as

@@ -9,6 +9,7 @@
 #   kafka.sh stop        stop it and remove its data dir (idempotent)
 #   kafka.sh bootstrap   print the running broker's bootstrap address
 #   kafka.sh status      exit 0 if a broker is running
+#   kafka.sh cluster-id [N]  print N fresh cluster ids (default 1), for tests
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -94,18 +95,61 @@ port_in_use() {
     (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
-# A random unprivileged port nobody listens on. Racy in theory; the broker
-# fails loudly on a bind error, so a lost race is visible, not silent.
+# The ports free_port picks from, "low high": below Linux's ephemeral range
+# (net.ipv4.ip_local_port_range), where the kernel hands out the source ports
+# of outgoing connections; a port picked inside it can be taken by any client
+# between our check and the broker's bind. Above the range when there is no
+# room below.
+port_range() {
+    local lo=32768 hi=60999
+    if [[ -r /proc/sys/net/ipv4/ip_local_port_range ]]; then
+        read -r lo hi </proc/sys/net/ipv4/ip_local_port_range
+    fi
+    if ((lo - 10000 >= 1000)); then
+        echo "10000 $((lo - 1))"
+    elif ((65535 - hi >= 1000)); then
+        echo "$((hi + 1)) 65535"
+    else
+        die "the ephemeral port range $lo-$hi leaves no room for the broker's ports; set KH_KAFKA_PORT and KH_KAFKA_CONTROLLER_PORT"
+    fi
+}
+
+# A random port in port_range nobody listens on, other than $1. Another
+# server can still bind it before the broker does: cmd_start retries then.
 free_port() {
-    local port i
+    local port i lo hi
+    read -r lo hi <<<"$(port_range)"
     for ((i = 0; i < 100; i++)); do
-        port=$((20000 + RANDOM % 30000))
+        port=$((lo + (RANDOM * 32768 + RANDOM) % (hi - lo + 1)))
         if ! port_in_use "$port" && [[ $port != "${1:-}" ]]; then
             echo "$port"
             return 0
         fi
     done
-    die "no free port found on 127.0.0.1"
+    die "no free port found on 127.0.0.1 in $lo-$hi"
+}
+
+# A KRaft cluster id: a random 16-byte UUID in unpadded base64url (22
+# characters), made here to save one JVM start (kafka-storage random-uuid).
+# As Kafka's own Uuid.randomUuid() does, it is drawn again while it starts
+# with '-' (the storage tool would take it for an option: 1 draw in 64) or is
+# one of the ids Kafka reserves (all zero; 1, the metadata topic's).
+new_cluster_id() {
+    local id
+    while :; do
+        id=$(head -c 16 /dev/urandom | basenc --base64url)
+        id=${id%%=*}
+        [[ $id == -* || $id == AAAAAAAAAAAAAAAAAAAAAA || $id == AAAAAAAAAAAAAAAAAAAAAQ ]] || break
+    done
+    echo "$id"
+}
+
+cmd_cluster_id() {
+    local n=${1:-1} i
+    [[ $n =~ ^[0-9]+$ ]] || die "cluster-id: expected a count, not '$n'"
+    for ((i = 0; i < n; i++)); do
+        new_cluster_id
+    done
 }
 
 # Sends a Metadata v4 request (all topics) and succeeds only if the broker
@@ -173,21 +217,47 @@ cmd_start() {
     pid=$(running_pid)
     [[ -z $pid ]] || die "a broker is already running (pid $pid, bootstrap $(cat "$state/bootstrap")); run '$0 stop' first"
     cmd_fetch
+    # Ports of our own choosing were free when picked; when another server
+    # binds one first, a new pair is picked (at most 3 tries). Ports set in
+    # the environment are never changed.
+    local attempt bootstrap rc
+    for ((attempt = 1; ; attempt++)); do
+        rc=0
+        bootstrap=$(start_once) || rc=$?
+        if ((rc == 0)); then
+            echo "$bootstrap"
+            return 0
+        fi
+        ((rc == port_lost)) || exit 1
+        if ((attempt >= 3)) || [[ -n ${KH_KAFKA_PORT:-}${KH_KAFKA_CONTROLLER_PORT:-} ]]; then
+            start_failed "the broker could not bind its ports (attempt $attempt): $(grep -m 1 -o '[^]]*Address already in use' "$state/kafka.log")"
+        fi
+        log "a port was taken between check and bind (attempt $attempt); retrying on other ports"
+        cmd_stop >/dev/null 2>&1
+    done
+}
+
+# start_once's exit status when the broker lost a port to another process.
+port_lost=75
+
+# Formats a data dir and starts the broker on fresh ports; prints its
+# bootstrap address once it answers. Runs in a subshell, without errexit:
+# every step checks for itself. Exits port_lost when the broker lost a port
+# to another process (retryable), 1 on any other failure (said on stderr).
+start_once() {
     mkdir -p "$state"
     rm -f "$state/pid" "$state/datadir" "$state/bootstrap"
 
-    local port cport datadir cluster_id t0
-    port=${KH_KAFKA_PORT:-$(free_port)}
+    local port cport datadir cluster_id t0 pid
+    port=${KH_KAFKA_PORT:-$(free_port)} || exit 1
     port_in_use "$port" && die "port $port on 127.0.0.1 is already in use"
-    cport=${KH_KAFKA_CONTROLLER_PORT:-$(free_port "$port")}
-    datadir=$(mktemp -d "${TMPDIR:-/tmp}/kh-kafka.XXXXXX")
+    cport=${KH_KAFKA_CONTROLLER_PORT:-$(free_port "$port")} || exit 1
+    datadir=$(mktemp -d "${TMPDIR:-/tmp}/kh-kafka.XXXXXX") || exit 1
     echo "$datadir" >"$state/datadir"
-    write_config "$datadir" "$port" "$cport"
+    write_config "$datadir" "$port" "$cport" || exit 1
     t0=$(date +%s%N)
 
-    # A KRaft cluster id is a base64url-encoded 16-byte UUID; making it here
-    # saves one JVM start (kafka-storage random-uuid).
-    cluster_id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
+    cluster_id=$(new_cluster_id) || exit 1
     local jvm=(java -Djava.awt.headless=true
         -Dlog4j2.configurationFile="$datadir/log4j2.properties" -cp "$lib/*")
     if ! "${jvm[@]}" -Xmx256m -XX:TieredStopAtLevel=1 \
@@ -209,6 +279,9 @@ cmd_start() {
     local deadline=$((SECONDS + start_timeout))
     until metadata_ready "$port"; do
         if ! kill -0 "$pid" 2>/dev/null; then
+            if grep -q 'Address already in use' "$state/kafka.log"; then
+                exit "$port_lost"
+            fi
             start_failed "the broker exited during startup"
         fi
         if ((SECONDS >= deadline)); then
@@ -290,6 +363,8 @@ usage: $0 fetch|start|stop|bootstrap|status
   stop       stop the broker (SIGTERM, SIGKILL after 30s), remove its data dir
   bootstrap  print the running broker's bootstrap address
   status     say whether a broker is running (exit 1 if not)
+  cluster-id [N]  print N fresh KRaft cluster ids, one a line (default 1);
+             start uses one; tests/kafka_cluster_id.sh checks them
 
 environment:
   KH_KAFKA_VERSION          Kafka version (default 4.4.0)
@@ -297,8 +372,9 @@ environment:
                             (default $root/.cache/kafka)
   KH_KAFKA_STATE            state dir: pid, data dir, bootstrap, kafka.log
                             (default $root/.cache/kafka/run)
-  KH_KAFKA_PORT             broker port (default: a free one)
-  KH_KAFKA_CONTROLLER_PORT  KRaft controller port (default: a free one)
+  KH_KAFKA_PORT             broker port (default: a free one below the
+                            ephemeral port range)
+  KH_KAFKA_CONTROLLER_PORT  KRaft controller port (default: likewise)
   KH_KAFKA_HEAP             JVM heap (default 512m)
   KH_KAFKA_START_TIMEOUT    seconds to wait for readiness (default 90)
 EOF
@@ -319,6 +395,7 @@ case ${1:-} in
     stop) locked cmd_stop ;;
     bootstrap) cmd_bootstrap ;;
     status) cmd_status ;;
+    cluster-id) cmd_cluster_id "${2:-1}" ;;
     -h | --help | help) usage ;;
     *)
         usage >&2

@@ -20,6 +20,8 @@
  * SIGUSR2 brings them back: tests use this to simulate an unavailable cluster.
  */
 #include "kh_log.h"
+#include "kh_retry.h"
+#include "kh_schema.h"
 
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
@@ -38,11 +40,17 @@
 #define MAX_BROKERS 16
 #define MAX_PARTITIONS 1024
 
-static const char *const topics[] = {
-    "ketenhub.aanmelding.v1",   "ketenhub.tlv.v1",          "ketenhub.beschikking.v1",
-    "ketenhub.verwijzing.v1",   "ketenhub.grensverkeer.v1", "ketenhub.deadletter.v1",
-    "ketenhub.afleveringen.v1",
-};
+/* Room for every topic of schemas/ids.tsv plus push's retry topic. */
+#define MAX_TOPICS 16
+
+/* The ketenhub topics created at start: every topic the schema manifest
+ * (schemas/ids.tsv) names, and push's retry topic (kh_retry.h), which
+ * carries no schema of its own. The names live in schemas. */
+typedef struct topic_list {
+    kh_schemas *schemas;
+    const char *names[MAX_TOPICS];
+    size_t count;
+} topic_list;
 
 #define WARNING                                                                          \
     "ketenhub-devbroker is an in-memory demo/test broker (librdkafka mock cluster). "  \
@@ -66,7 +74,30 @@ struct options {
     const char *bootstrap_file;
 };
 
-static void usage(FILE *out) {
+/* Fills t from the compiled-in manifest. Returns 0, or -1 (said on stderr). */
+static int load_topics(topic_list *t) {
+    char err[512];
+    memset(t, 0, sizeof *t);
+    if (kh_schemas_open(&t->schemas, err, sizeof err)) {
+        fprintf(stderr, "ketenhub-devbroker: cannot read the schema manifest: %s\n", err);
+        return -1;
+    }
+    size_t n = kh_schemas_count(t->schemas);
+    if (n + 1 > MAX_TOPICS) {
+        fprintf(stderr,
+                "ketenhub-devbroker: schemas/ids.tsv names %zu topics; MAX_TOPICS in "
+                "devbroker/main.c has room for %d\n",
+                n, MAX_TOPICS - 1);
+        kh_schemas_free(t->schemas);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        t->names[t->count++] = kh_schema_topic(kh_schemas_at(t->schemas, i));
+    t->names[t->count++] = KH_RETRY_TOPIC;
+    return 0;
+}
+
+static void usage(FILE *out, const topic_list *topics) {
     fprintf(out,
             "Usage: ketenhub-devbroker [options]\n"
             "\n"
@@ -91,8 +122,8 @@ static void usage(FILE *out) {
             "\n"
             "Topics created at start (replication factor min(3, brokers)):\n",
             MAX_BROKERS, MAX_PARTITIONS);
-    for (size_t i = 0; i < sizeof(topics) / sizeof(topics[0]); i++)
-        fprintf(out, "  %s\n", topics[i]);
+    for (size_t i = 0; i < topics->count; i++)
+        fprintf(out, "  %s\n", topics->names[i]);
     fprintf(out,
             "\n"
             "Output: the first line on stdout is \"bootstrap=127.0.0.1:PORT,...\".\n"
@@ -122,7 +153,8 @@ static int parse_count(const char *name, const char *s, int min, int max, int *o
 
 /* Fills o from argv. Returns -1 when the program should exit at once with
  * *exit_status (after --help: 0; on a usage error: 2). */
-static int parse_options(int argc, char **argv, struct options *o, int *exit_status) {
+static int parse_options(int argc, char **argv, const topic_list *topics, struct options *o,
+                         int *exit_status) {
     static const struct option longopts[] = {
         {"brokers", required_argument, NULL, 'b'},
         {"partitions", required_argument, NULL, 'p'},
@@ -140,7 +172,7 @@ static int parse_options(int argc, char **argv, struct options *o, int *exit_sta
         else if (c == 'f')
             o->bootstrap_file = optarg;
         else if (c == 'h') {
-            usage(stdout);
+            usage(stdout, topics);
             *exit_status = 0;
             return -1;
         } else
@@ -233,14 +265,16 @@ static void stop_cluster(rd_kafka_mock_cluster_t *mc) {
     rd_kafka_destroy(rk);
 }
 
-static int create_topics(rd_kafka_mock_cluster_t *mc, int brokers, int partitions) {
+static int create_topics(rd_kafka_mock_cluster_t *mc, const topic_list *topics, int brokers,
+                         int partitions) {
     int replication = brokers < 3 ? brokers : 3;
-    for (size_t i = 0; i < sizeof(topics) / sizeof(topics[0]); i++) {
+    for (size_t i = 0; i < topics->count; i++) {
+        const char *name = topics->names[i];
         pace();
-        rd_kafka_resp_err_t err = rd_kafka_mock_topic_create(mc, topics[i], partitions, replication);
+        rd_kafka_resp_err_t err = rd_kafka_mock_topic_create(mc, name, partitions, replication);
         if (err) {
-            kh_log_error("cannot create topic", json_pack("{s:s,s:s}", "topic", topics[i], "error",
-                                                          rd_kafka_err2str(err)));
+            kh_log_error("cannot create topic",
+                         json_pack("{s:s,s:s}", "topic", name, "error", rd_kafka_err2str(err)));
             return -1;
         }
     }
@@ -296,14 +330,13 @@ static void run(rd_kafka_mock_cluster_t *mc, int brokers) {
     }
 }
 
-static void announce(const char *bootstrap, const struct options *o) {
+static void announce(const char *bootstrap, const struct options *o, const topic_list *topics) {
     printf("bootstrap=%s\n", bootstrap);
     fflush(stdout);
     kh_log_info("devbroker started",
                 json_pack("{s:s,s:i,s:i,s:i,s:s?}", "bootstrap", bootstrap, "brokers", o->brokers,
-                          "partitions", o->partitions, "topics",
-                          (int)(sizeof(topics) / sizeof(topics[0])), "bootstrap_file",
-                          o->bootstrap_file));
+                          "partitions", o->partitions, "topics", (int)topics->count,
+                          "bootstrap_file", o->bootstrap_file));
 }
 
 static void warn_in_memory(void) {
@@ -322,38 +355,46 @@ static void warn_in_memory(void) {
     kh_log_warn(WARNING, NULL);
 }
 
-int main(int argc, char **argv) {
-    struct options o = {.brokers = 3, .partitions = 4, .bootstrap_file = NULL};
-    int status = 0;
-    if (parse_options(argc, argv, &o, &status) != 0)
-        return status;
-
-    kh_log_setup("devbroker", KH_LOG_INFO, STDERR_FILENO);
-    warn_in_memory();
-    install_handlers();
-
-    rd_kafka_mock_cluster_t *mc = start_cluster(o.brokers);
+/* From the cluster's start to its stop; returns the exit status. */
+static int serve(const struct options *o, const topic_list *topics) {
+    rd_kafka_mock_cluster_t *mc = start_cluster(o->brokers);
     if (mc == NULL)
         return 1;
     const char *bootstrap = rd_kafka_mock_cluster_bootstraps(mc);
-    if (create_topics(mc, o.brokers, o.partitions) != 0) {
+    if (create_topics(mc, topics, o->brokers, o->partitions) != 0) {
         stop_cluster(mc);
         return 1;
     }
-    if (o.bootstrap_file && write_bootstrap_file(o.bootstrap_file, bootstrap) != 0) {
+    if (o->bootstrap_file && write_bootstrap_file(o->bootstrap_file, bootstrap) != 0) {
         kh_log_error("cannot write the bootstrap file",
-                     json_pack("{s:s,s:s}", "path", o.bootstrap_file, "error", strerror(errno)));
+                     json_pack("{s:s,s:s}", "path", o->bootstrap_file, "error", strerror(errno)));
         stop_cluster(mc);
         return 1;
     }
-    announce(bootstrap, &o);
+    announce(bootstrap, o, topics);
 
-    run(mc, o.brokers);
+    run(mc, o->brokers);
 
     kh_log_info("devbroker stopping", NULL);
-    if (o.bootstrap_file)
-        unlink(o.bootstrap_file);
+    if (o->bootstrap_file)
+        unlink(o->bootstrap_file);
     stop_cluster(mc);
     kh_log_info("devbroker stopped", NULL);
     return 0;
+}
+
+int main(int argc, char **argv) {
+    struct options o = {.brokers = 3, .partitions = 4, .bootstrap_file = NULL};
+    topic_list topics;
+    int status = 0;
+    if (load_topics(&topics) != 0)
+        return 1;
+    if (parse_options(argc, argv, &topics, &o, &status) == 0) {
+        kh_log_setup("devbroker", KH_LOG_INFO, STDERR_FILENO);
+        warn_in_memory();
+        install_handlers();
+        status = serve(&o, &topics);
+    }
+    kh_schemas_free(topics.schemas);
+    return status;
 }

@@ -63,7 +63,7 @@ static void find_endpoint(request *r, const char *url) {
             r->label = fixed[i].path;
             return;
         }
-    for (size_t i = 0; i < kh_event_type_count() && i < INGEST_MAX_TYPES; i++)
+    for (size_t i = 0; i < kh_event_type_count(); i++)
         if (strcmp(url, r->api->event_paths[i]) == 0) {
             r->endpoint = ENDPOINT_EVENT;
             r->type = kh_event_type_at(i);
@@ -405,7 +405,7 @@ ingest_api *ingest_api_new(const ingest_api_deps *deps) {
     ingest_api *a = kh_calloc(1, sizeof *a);
     a->d = *deps;
     a->quiesced = MHD_INVALID_SOCKET;
-    for (size_t i = 0; i < kh_event_type_count() && i < INGEST_MAX_TYPES; i++)
+    for (size_t i = 0; i < kh_event_type_count(); i++)
         snprintf(a->event_paths[i], sizeof a->event_paths[i], "/v1/%s", kh_event_type_at(i)->plural);
     return a;
 }
@@ -427,11 +427,6 @@ int ingest_api_start(ingest_api *a, publisher *pub, char *err, size_t errlen) {
     struct sockaddr_in addr;
     if (kh_ops_parse_listen(cfg->listen, &addr)) {
         snprintf(err, errlen, "http.listen '%s' is not host:port (e.g. 127.0.0.1:8080)", cfg->listen);
-        return -1;
-    }
-    if (kh_event_type_count() > INGEST_MAX_TYPES) {
-        snprintf(err, errlen, "kh_event has %zu event types; ingest has room for %d (INGEST_MAX_TYPES)",
-                 kh_event_type_count(), INGEST_MAX_TYPES);
         return -1;
     }
     a->pub = pub;

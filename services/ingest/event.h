@@ -16,11 +16,6 @@
 #include "kh_schema.h"
 #include "partners.h"
 
-/* Room for event types in ingest's fixed tables (routes, topics); ingest
- * refuses to start when kh_event has more, rather than drop any. The one
- * place ingest states it; kh_event may grow a common constant. */
-#define INGEST_MAX_TYPES 8
-
 /* What every event check needs; read-only, shared by all threads. */
 typedef struct ingest_event_ctx {
     const kh_schemas *schemas;

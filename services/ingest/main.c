@@ -7,6 +7,7 @@
 #include "api.h"
 #include "submit.h"
 #include "kh_alloc.h"
+#include "kh_event.h"
 #include "kh_log.h"
 #include "kh_schema.h"
 #include "kh_service.h"
@@ -110,11 +111,9 @@ static int open_data(hub *h) {
 static int ops_ready(void *ud, char *why, size_t len) { return ingest_api_ready(ud, why, len); }
 
 static int start(hub *h) {
-    char err[512], names[INGEST_MAX_TYPES][256];
-    const char *topics[INGEST_MAX_TYPES];
+    char err[512], names[KH_EVENT_TYPES_MAX][256];
+    const char *topics[KH_EVENT_TYPES_MAX];
     size_t n = kh_event_type_count();
-    if (n > INGEST_MAX_TYPES)
-        return fail("cannot start", "kh_event has more event types than INGEST_MAX_TYPES (event.h)");
     for (size_t i = 0; i < n; i++) {
         const kh_schema *s = kh_schemas_by_name(h->schemas, kh_event_type_at(i)->name);
         topics[i] = kh_service_topic(&h->svc, kh_schema_topic(s), names[i], sizeof names[i]);

@@ -17,8 +17,8 @@
 
 struct publisher {
     rd_kafka_t *rk;
-    rd_kafka_topic_t *rkt[INGEST_MAX_TYPES];
-    char *topics[INGEST_MAX_TYPES];
+    rd_kafka_topic_t *rkt[KH_EVENT_TYPES_MAX];
+    char *topics[KH_EVENT_TYPES_MAX];
     size_t ntopics;
     publisher_done_fn done;
     void *ud;
@@ -97,8 +97,8 @@ static void *poll_loop(void *arg) {
 
 publisher *ingest_publisher_new(const kh_config *c, const char *const *topics, size_t ntopics,
                          publisher_done_fn done, void *ud, char *err, size_t errlen) {
-    if (ntopics > INGEST_MAX_TYPES) {
-        snprintf(err, errlen, "too many topics");
+    if (ntopics > KH_EVENT_TYPES_MAX) {
+        snprintf(err, errlen, "%zu topics; at most KH_EVENT_TYPES_MAX (%d)", ntopics, KH_EVENT_TYPES_MAX);
         return NULL;
     }
     publisher *p = kh_calloc(1, sizeof *p);

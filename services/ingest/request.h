@@ -14,12 +14,13 @@
 
 #include "api.h"
 #include "conns.h"
+#include "kh_event.h"
 #include "problem.h"
 
 
 struct ingest_api {
     ingest_api_deps d;
-    char event_paths[INGEST_MAX_TYPES][40]; /* "/v1/<plural>": routes and metric labels */
+    char event_paths[KH_EVENT_TYPES_MAX][40]; /* "/v1/<plural>": routes and metric labels */
     publisher *pub;
     struct MHD_Daemon *daemon;
     ingest_conns *conns;

@@ -33,7 +33,6 @@
 
 #define BATCH 500          /* records read per turn of the loop */
 #define TOPIC_LEN 256
-#define NEVENTS 8
 
 typedef struct loop {
     kh_service *svc;
@@ -48,7 +47,7 @@ typedef struct loop {
     int wake[2];                  /* readable when Kafka has something for us */
     char t_melding[TOPIC_LEN], t_retry[TOPIC_LEN], t_aflevering[TOPIC_LEN],
         t_deadletter[TOPIC_LEN];
-    char t_events[NEVENTS][TOPIC_LEN]; /* by kh_event_type index */
+    char t_events[KH_EVENT_TYPES_MAX][TOPIC_LEN]; /* by kh_event_type index */
     unsigned subscribed_events;   /* the raw event types in the current subscription */
     int main_paused, retry_paused;
     int failed;                   /* a write could not even be queued: stop, commit nothing more */
@@ -95,7 +94,7 @@ static push_job *delivery_of(const rd_kafka_message_t *m, push_pending *pending,
 }
 
 static const kh_event_type *raw_topic(const loop *l, const char *topic) {
-    for (size_t i = 0; i < kh_event_type_count() && i < NEVENTS; i++)
+    for (size_t i = 0; i < kh_event_type_count(); i++)
         if (strcmp(l->t_events[i], topic) == 0)
             return kh_event_type_at(i);
     return NULL;
@@ -262,7 +261,7 @@ static int subscribe(loop *l) {
     rd_kafka_topic_partition_list_add(t, l->t_melding, RD_KAFKA_PARTITION_UA);
     rd_kafka_topic_partition_list_add(t, l->t_retry, RD_KAFKA_PARTITION_UA);
     l->subscribed_events = push_subs_events(l->subs);
-    for (size_t i = 0; i < kh_event_type_count() && i < NEVENTS; i++)
+    for (size_t i = 0; i < kh_event_type_count(); i++)
         if (l->subscribed_events & (1u << i))
             rd_kafka_topic_partition_list_add(t, l->t_events[i], RD_KAFKA_PARTITION_UA);
     rd_kafka_resp_err_t e = rd_kafka_subscribe(l->consumer, t);
@@ -317,7 +316,7 @@ static void topics(loop *l) {
     kh_service_topic(svc, KH_RETRY_TOPIC, l->t_retry, TOPIC_LEN);
     kh_service_topic(svc, PUSH_AFLEVERING_TOPIC, l->t_aflevering, TOPIC_LEN);
     kh_service_topic(svc, KH_DEADLETTER_TOPIC, l->t_deadletter, TOPIC_LEN);
-    for (size_t i = 0; i < kh_event_type_count() && i < NEVENTS; i++) {
+    for (size_t i = 0; i < kh_event_type_count(); i++) {
         const kh_schema *s = kh_schemas_by_name(l->schemas, kh_event_type_at(i)->name);
         kh_service_topic(svc, s ? kh_schema_topic(s) : "", l->t_events[i], TOPIC_LEN);
     }

@@ -5,8 +5,8 @@
  * ketenhub.grensverkeer.v1, exactly once (Kafka transactions). See
  * services/route/README.md.
  */
-#include "kh_deadletter.h"
 #include "kh_log.h"
+#include "kh_schema.h"
 #include "kh_service.h"
 #include "route_loop.h"
 
@@ -42,11 +42,9 @@
     "(restart it: nothing committed is lost, nothing uncommitted is visible); 2 on bad\n"      \
     "configuration.\n"
 
-static atomic_int ready;
-
+/* ud: the loop's readiness flag, main's `ready`. */
 static int ready_fn(void *ud, char *why, size_t whylen) {
-    (void)ud;
-    if (atomic_load(&ready))
+    if (atomic_load((atomic_int *)ud))
         return 1;
     snprintf(why, whylen, "not consuming (starting, or shutting down)");
     return 0;
@@ -59,10 +57,33 @@ typedef struct names {
     char instance[256], txn_id[300];
 } names;
 
-static int configure(kh_service *svc, route_loop_config *cfg, names *n) {
-    static const char *const events[ROUTE_KINDS] = {
-        "ketenhub.aanmelding.v1", "ketenhub.tlv.v1", "ketenhub.beschikking.v1",
-        "ketenhub.verwijzing.v1"};
+/* The full name of the topic the manifest (schemas/ids.tsv) gives schema
+ * `name`, or NULL (logged) when the manifest does not name it. */
+static const char *topic_of(kh_service *svc, const kh_schemas *schemas, const char *name, char *buf,
+                            size_t len) {
+    const kh_schema *s = kh_schemas_by_name(schemas, name);
+    if (!s) {
+        kh_log_error("cannot start",
+                     json_pack("{s:s,s:s}", "error",
+                               "schemas/ids.tsv names no topic for this schema", "schema", name));
+        return NULL;
+    }
+    return kh_service_topic(svc, kh_schema_topic(s), buf, len);
+}
+
+static int configure_topics(kh_service *svc, const kh_schemas *schemas, route_loop_config *cfg,
+                            names *n) {
+    for (int k = 0; k < ROUTE_KINDS; k++)
+        if (!(cfg->topics[k] = topic_of(svc, schemas, route_kind_name((route_kind)k), n->topics[k],
+                                        sizeof n->topics[k])))
+            return -1;
+    cfg->melding_topic = topic_of(svc, schemas, "melding", n->melding, sizeof n->melding);
+    cfg->deadletter_topic = topic_of(svc, schemas, "deadletter", n->deadletter,
+                                     sizeof n->deadletter);
+    return cfg->melding_topic && cfg->deadletter_topic ? 0 : -1;
+}
+
+static int configure(kh_service *svc, const kh_schemas *schemas, route_loop_config *cfg, names *n) {
     const kh_config *c = svc->config;
     int txn;
     memset(cfg, 0, sizeof *cfg);
@@ -86,13 +107,7 @@ static int configure(kh_service *svc, route_loop_config *cfg, names *n) {
     cfg->group_id = kh_config_get(c, "group.id", "ketenhub-route");
     cfg->transactional_id = txn ? kh_config_get(c, "transactional.id", n->txn_id) : NULL;
     cfg->reference_dir = kh_config_get(c, "reference.dir", KH_DEFAULT_REFERENCE_DIR);
-    for (int k = 0; k < ROUTE_KINDS; k++)
-        cfg->topics[k] = kh_service_topic(svc, events[k], n->topics[k], sizeof n->topics[k]);
-    cfg->melding_topic =
-        kh_service_topic(svc, "ketenhub.grensverkeer.v1", n->melding, sizeof n->melding);
-    cfg->deadletter_topic =
-        kh_service_topic(svc, KH_DEADLETTER_TOPIC, n->deadletter, sizeof n->deadletter);
-    return 0;
+    return configure_topics(svc, schemas, cfg, n);
 }
 
 int main(int argc, char **argv) {
@@ -100,20 +115,26 @@ int main(int argc, char **argv) {
     route_loop_config cfg;
     names n;
     char err[512];
+    atomic_int ready = 0; /* set by the loop while it consumes; read by /readyz */
     int rc = kh_service_init(&svc, "route", USAGE, argc, argv);
     if (rc)
         return rc < 0 ? 2 : 0;
-    if (configure(&svc, &cfg, &n)) {
+    kh_schemas *schemas = NULL;
+    if (kh_schemas_open(&schemas, err, sizeof err)) {
+        kh_log_error("cannot start", json_pack("{s:s}", "error", err));
+        kh_service_shutdown(&svc);
+        return 1;
+    }
+    if (configure(&svc, schemas, &cfg, &n)) {
+        kh_schemas_free(schemas);
         kh_service_shutdown(&svc);
         return 2;
     }
-    kh_schemas *schemas = NULL;
     kh_refstore *store = NULL;
     rc = 1;
-    if (kh_schemas_open(&schemas, err, sizeof err) ||
-        !(store = kh_refstore_open(cfg.reference_dir, err, sizeof err)))
+    if (!(store = kh_refstore_open(cfg.reference_dir, err, sizeof err)))
         kh_log_error("cannot start", json_pack("{s:s}", "error", err));
-    else if (kh_service_start_ops(&svc, "127.0.0.1:9102", ready_fn, NULL) == 0)
+    else if (kh_service_start_ops(&svc, "127.0.0.1:9102", ready_fn, &ready) == 0)
         rc = route_loop_run(&svc, &cfg, store, schemas, &ready);
     kh_log_info("stopped", json_pack("{s:i}", "exit", rc));
     kh_refstore_close(store);

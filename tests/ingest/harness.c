@@ -154,19 +154,20 @@ char *ih_with_event_id(const char *example_text, const char *id, char id_out[37]
 
 /* ---- the process ---------------------------------------------------------------- */
 
-static void make_certificate(ih_ingest *in, char *cert, char *key, size_t len) {
-    snprintf(cert, len, "%s/cert.pem", in->dir);
+/* Writes the certificate to in->ca (the client trusts it as its own CA) and
+ * the key to key. */
+static void make_certificate(ih_ingest *in, char *key, size_t len) {
+    snprintf(in->ca, sizeof in->ca, "%s/cert.pem", in->dir);
     snprintf(key, len, "%s/key.pem", in->dir);
     char cmd[1024];
     snprintf(cmd, sizeof cmd,
              "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
              "-keyout %s -out %s -days 2 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 "
              ">%s/openssl.log 2>&1",
-             key, cert, in->dir);
+             key, in->ca, in->dir);
     ck_assert_msg(system(cmd) == 0,
                   "the openssl CLI could not make a test certificate (see %s/openssl.log); "
                   "the TLS test needs it (Debian package openssl)", in->dir);
-    snprintf(in->ca, sizeof in->ca, "%s", cert);
 }
 
 static void wait_ready(const ih_ingest *in) {
@@ -202,9 +203,9 @@ void ih_start(ih_ingest *in, const char *bootstrap, const char *const *sets, int
     snprintf(args[n++], 512, "topic.prefix=%s", in->prefix);
     snprintf(args[n++], 512, "kafka.bootstrap.servers=%s", bootstrap);
     if (tls) {
-        char cert[sizeof in->ca], key[sizeof in->ca];
-        make_certificate(in, cert, key, sizeof cert);
-        snprintf(args[n++], 512, "http.tls.cert=%s", cert);
+        char key[sizeof in->ca];
+        make_certificate(in, key, sizeof key);
+        snprintf(args[n++], 512, "http.tls.cert=%s", in->ca);
         snprintf(args[n++], 512, "http.tls.key=%s", key);
     }
     for (size_t i = 0; sets && sets[i]; i++)

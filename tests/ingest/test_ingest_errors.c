@@ -6,6 +6,7 @@
  * the partners file.
  */
 #include "harness.h"
+#include "kh_alloc.h"
 #include "kh_event.h"
 #include "kh_pseudo.h"
 #include "testlib.h"
@@ -437,6 +438,19 @@ END_TEST
 /* Problem details never hold input that can hold a BSN: an unknown member
  * named after one comes back with its digits masked in every form, and a
  * syntax error gives line and column, never the text near the fault. */
+/* The answer with every `urn:uuid:` instance blanked: those are random and
+ * may hold any digits, so a check for input digits must not look at them.
+ * Caller frees. */
+static char *answer_without_instance(const ih_reply *r) {
+    char *text = kh_strdup(r->body);
+    for (char *p = text; (p = strstr(p, "urn:uuid:")) != NULL;) {
+        p += strlen("urn:uuid:");
+        for (int i = 0; i < 36 && *p; i++)
+            *p++ = 'x';
+    }
+    return text;
+}
+
 /* "\"１２３" in UTF-8: fullwidth digits one, two, three after a quote. */
 #define FULLWIDTH_123 "\"\xef\xbc\x91\xef\xbc\x92\xef\xbc\x93"
 
@@ -453,9 +467,11 @@ START_TEST(no_bsn_in_an_answer_in_any_form) {
         ih_reply r;
         ih_post(&in, "/v1/tlvs", "key-PO2803", "application/json", body, strlen(body), 0, &r);
         expect_problem(&r, 422, "validation");
-        ck_assert_msg(!strstr(r.body, "456") && !strstr(r.body, "782") && !strstr(r.body, "u0031") &&
-                          !strstr(r.body, "5678"),
-                      "member %s: %s", members[i], r.body);
+        char *seen = answer_without_instance(&r);
+        ck_assert_msg(!strstr(seen, "456") && !strstr(seen, "782") && !strstr(seen, "u0031") &&
+                          !strstr(seen, "5678"),
+                      "member %s: %s", members[i], seen);
+        free(seen);
         ck_assert_msg(strstr(r.body, "\"pointer\":\"/") != NULL, "%s", r.body);
         ih_reply_free(&r);
     }
@@ -475,16 +491,20 @@ START_TEST(no_bsn_in_an_answer_in_any_form) {
         post_expect(&in, "/v1/tlvs", "key-PO2803", "application/json", broken[i], 400, "syntax", &r);
         const char *detail = str_at(r.json, "detail");
         ck_assert_msg(strstr(detail, "line 1, column") != NULL, "%s", detail);
-        ck_assert_msg(!strstr(r.body, "456") && !strstr(r.body, "782") && !strstr(r.body, "u0031") &&
-                          !strstr(r.body, "near"),
-                      "%s: %s", broken[i], r.body);
+        char *seen = answer_without_instance(&r);
+        ck_assert_msg(!strstr(seen, "456") && !strstr(seen, "782") && !strstr(seen, "u0031") &&
+                          !strstr(seen, "near"),
+                      "%s: %s", broken[i], seen);
+        free(seen);
         ih_reply_free(&r);
     }
     /* The same inside a batch line. */
     const char *line = "{\"type\": \"tlv\", \"event\": {\"bsn\": \"123 456 782\\x\"}}\n";
     ih_post(&in, "/v1/batch", "key-PO2803", "application/x-ndjson", line, strlen(line), 0, &r);
     ck_assert_int_eq(r.status, 207);
-    ck_assert_msg(!strstr(r.body, "456") && !strstr(r.body, "782"), "%s", r.body);
+    char *seen = answer_without_instance(&r);
+    ck_assert_msg(!strstr(seen, "456") && !strstr(seen, "782"), "%s", seen);
+    free(seen);
     ih_reply_free(&r);
     ck_assert_uint_eq(ih_count_all(&in), 0);
     free(tlv);
