@@ -34,6 +34,9 @@
 #define LANGEDIJK_MERGED                                                                       \
     "Langedijk (GM0416) is per 1 januari 2022 opgegaan in Dijk en Waard (GM1980)"
 
+/* Most cases leave out the optional fields after `want`; they are zero. */
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
 const route_case route_cases[] = {
     /* ---- aanmelding: rules 1 and 2 ---------------------------------- */
     {"capelle-op-school-rotterdam-po", "aanmelding", "2026-03-02", "GM0502", "GEPLAATST",
@@ -275,28 +278,45 @@ static json_t *tlv(const route_case *c, json_t *env) {
                            "TLV-1", "swv", c->org, "soort", c->soort, "aanvragende_school",
                            c->org2, "ingangsdatum", c->datum, "einddatum", "2027-07-31",
                            "status", c->status);
-    if (strcmp(c->soort, "SBO") != 0)
+    if (strcmp(c->soort, "SO") == 0 || strcmp(c->soort, "VSO") == 0)
         json_object_set_new(ev, "bekostigingscategorie", json_string("LAAG"));
+    if (c->eerste)
+        json_object_set_new(ev, "eerste_inschrijving", json_boolean(c->eerste > 0));
     return ev;
+}
+
+static void verantwoordelijke(const route_case *c, json_t *ev) {
+    if (c->verantw)
+        json_object_set_new(ev, "verantwoordelijke_gemeente",
+                            json_pack("{s:s,s:s}", "gemeente", c->verantw, "reden",
+                                      c->reden ? c->reden : "BRP"));
 }
 
 static json_t *beschikking(const route_case *c, json_t *env) {
     json_t *ev = json_pack("{s:o,s:s,s:s,s:s,s:{s:s},s:{s:i,s:s,s:s},s:s,s:s,s:b}", "envelope",
                            env, "beschikking_id", "BS-1", "gemeente", c->org, "aanbieder", c->org2,
-                           "product", "categorie", "45", "omvang", "volume", 2, "eenheid", "UUR",
+                           "product", "categorie", c->categorie ? c->categorie : "45", "omvang",
+                           "volume", 2, "eenheid", "UUR",
                            "frequentie", "PER_WEEK", "ingangsdatum", c->datum, "status",
                            c->status, "zorg_in_onderwijstijd", c->school != NULL);
     if (c->school)
         json_object_set_new(ev, "school", json_string(c->school));
+    verantwoordelijke(c, ev);
     return ev;
 }
 
+/* A medical verwijzer or GI refers through the gemeente (the bron) and is
+ * named by an AGB code. */
 static json_t *verwijzing(const route_case *c, json_t *env) {
     int aanbieder = strcmp(c->soort, "AANBIEDER") == 0;
-    return json_pack("{s:o,s:s,s:{s:s,s:s},s:{s:s,s:s},s:s,s:s}", "envelope", env,
-                     "verwijzing_id", "VW-1", "verwijzer", "type", "GEMEENTE", "code", c->org,
-                     "naar", "type", c->soort, "code", c->org2, "domein",
-                     aanbieder ? "JEUGDHULP" : "ONDERWIJSONDERSTEUNING", "datum", c->datum);
+    json_t *ev = json_pack("{s:o,s:s,s:{s:s,s:s},s:{s:s,s:s},s:s,s:s}", "envelope", env,
+                           "verwijzing_id", "VW-1", "verwijzer", "type",
+                           c->verwijzer ? c->verwijzer : "GEMEENTE", "code",
+                           c->verwijzer ? "01012345" : c->org, "naar", "type", c->soort, "code",
+                           c->org2, "domein", aanbieder ? "JEUGDHULP" : "ONDERWIJSONDERSTEUNING",
+                           "datum", c->datum);
+    verantwoordelijke(c, ev);
+    return ev;
 }
 
 json_t *route_case_event(const route_case *c, const char *event_id, const char *bsn) {
@@ -310,7 +330,8 @@ json_t *route_case_event(const route_case *c, const char *event_id, const char *
                                                         : verwijzing(c, env);
     json_object_set_new(ev, "jeugdige",
                         json_pack("{s:s,s:s,s:s}", "bsn", bsn, "geboortedatum",
-                                  "2010-05-17", "woonplaatsgemeente", c->woon));
+                                  c->geboren ? c->geboren : "2010-05-17", "woonplaatsgemeente",
+                                  c->woon));
     return ev;
 }
 
