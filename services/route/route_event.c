@@ -224,6 +224,44 @@ static void read_envelope(reading *r, route_event *ev) {
     }
 }
 
+/* The fields of one event type. */
+static void read_kind(reading *r, route_kind kind, route_event *ev) {
+    avro_value_t b;
+    switch (kind) {
+    case ROUTE_AANMELDING:
+        ev->status = symbol(r, F_STATUS);
+        ev->soort = symbol(r, F_SOORT);
+        ev->bij_type = symbol(r, F_BIJ_TYPE);
+        ev->bij_code = str(r, F_BIJ_CODE);
+        ev->onderwijssoort = opt_symbol(r, F_ONDERWIJSSOORT);
+        break;
+    case ROUTE_TLV:
+        ev->status = symbol(r, F_STATUS);
+        ev->swv = str(r, F_SWV);
+        ev->tlv_soort = symbol(r, F_SOORT);
+        if (present(r, F_EERSTE, &b) == 1 && avro_value_get_boolean(&b, &ev->eerste_inschrijving))
+            fail(r, F_EERSTE);
+        break;
+    case ROUTE_BESCHIKKING:
+        ev->status = symbol(r, F_STATUS);
+        ev->gemeente = str(r, F_GEMEENTE);
+        ev->aanbieder = str(r, F_AANBIEDER);
+        if (at(r, F_ZORG, &b) == 0 && avro_value_get_boolean(&b, &ev->zorg_in_onderwijstijd))
+            fail(r, F_ZORG);
+        ev->school = opt_str(r, F_SCHOOL);
+        ev->categorie = str(r, F_CATEGORIE);
+        read_verantw(r, ev);
+        break;
+    default:
+        ev->naar_type = symbol(r, F_NAAR_TYPE);
+        ev->naar_code = str(r, F_NAAR_CODE);
+        ev->verwijzer_type = symbol(r, F_VERWIJZER_TYPE);
+        ev->domein = symbol(r, F_DOMEIN);
+        read_verantw(r, ev);
+        break;
+    }
+}
+
 int route_event_read(const route_event_reader *rd, route_kind kind, avro_value_t *v,
                      route_event *ev, char *err, size_t errlen) {
     if (kind >= ROUTE_KINDS) {
@@ -231,43 +269,10 @@ int route_event_read(const route_event_reader *rd, route_kind kind, avro_value_t
         return -1;
     }
     reading r = {rd->index[kind], v, -1};
-    avro_value_t b;
     memset(ev, 0, sizeof *ev);
     ev->kind = kind;
     read_envelope(&r, ev);
-    switch (kind) {
-    case ROUTE_AANMELDING:
-        ev->status = symbol(&r, F_STATUS);
-        ev->soort = symbol(&r, F_SOORT);
-        ev->bij_type = symbol(&r, F_BIJ_TYPE);
-        ev->bij_code = str(&r, F_BIJ_CODE);
-        ev->onderwijssoort = opt_symbol(&r, F_ONDERWIJSSOORT);
-        break;
-    case ROUTE_TLV:
-        ev->status = symbol(&r, F_STATUS);
-        ev->swv = str(&r, F_SWV);
-        ev->tlv_soort = symbol(&r, F_SOORT);
-        if (present(&r, F_EERSTE, &b) == 1 && avro_value_get_boolean(&b, &ev->eerste_inschrijving))
-            fail(&r, F_EERSTE);
-        break;
-    case ROUTE_BESCHIKKING:
-        ev->status = symbol(&r, F_STATUS);
-        ev->gemeente = str(&r, F_GEMEENTE);
-        ev->aanbieder = str(&r, F_AANBIEDER);
-        if (at(&r, F_ZORG, &b) == 0 && avro_value_get_boolean(&b, &ev->zorg_in_onderwijstijd))
-            fail(&r, F_ZORG);
-        ev->school = opt_str(&r, F_SCHOOL);
-        ev->categorie = str(&r, F_CATEGORIE);
-        read_verantw(&r, ev);
-        break;
-    default:
-        ev->naar_type = symbol(&r, F_NAAR_TYPE);
-        ev->naar_code = str(&r, F_NAAR_CODE);
-        ev->verwijzer_type = symbol(&r, F_VERWIJZER_TYPE);
-        ev->domein = symbol(&r, F_DOMEIN);
-        read_verantw(&r, ev);
-        break;
-    }
+    read_kind(&r, kind, ev);
     if (r.failed >= 0) {
         const char *path = common_paths[r.failed] ? common_paths[r.failed] : kind_paths[kind][r.failed];
         snprintf(err, errlen, "field %s missing or of the wrong type for %s", path ? path : "date",

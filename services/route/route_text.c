@@ -66,11 +66,21 @@ static void placeholder(text *t, const route_party party[ROUTE_SLOTS], const cha
     }
 }
 
+/* Did an earlier betrokkene of the rule already name this old code (the
+ * verantwoordelijke gemeente is often the woonplaatsgemeente)? */
+static int told(const route_rule *rule, const route_party party[ROUTE_SLOTS], size_t i) {
+    for (size_t j = 0; j < i; j++)
+        if (party[rule->betrokkenen[j]].known &&
+            strcmp(party[rule->betrokkenen[j]].old_code, party[rule->betrokkenen[i]].old_code) == 0)
+            return 1;
+    return 0;
+}
+
 static void herindelingen(text *t, const route_rule *rule, const route_party party[ROUTE_SLOTS]) {
     char day[32];
     for (size_t i = 0; i < ROUTE_MAX_BETROKKENEN && rule->betrokkenen[i] != ROUTE_NONE; i++) {
         const route_party *x = &party[rule->betrokkenen[i]];
-        if (!x->known || !x->old_code[0])
+        if (!x->known || !x->old_code[0] || told(rule, party, i))
             continue;
         adds(t, " ");
         adds(t, x->old_naam);

@@ -201,6 +201,13 @@ static void check_case(const route_case *c, uint64_t n) {
             ck_assert_msg(strchr(m->toelichting, '{') == NULL, "%s: unfilled placeholder: %s",
                           c->name, m->toelichting);
             ck_assert_uint_le(utf8_chars(m->toelichting), ROUTE_TOELICHTING_CHARS);
+            /* Issue 13: no text says whom to invoice or states one region's
+             * arrangement as law. */
+            static const char *const never[] = {"factureer", "betaalt aan", "declareren bij",
+                                                "voert de regie"};
+            for (size_t k = 0; k < sizeof never / sizeof never[0]; k++)
+                ck_assert_msg(strstr(m->toelichting, never[k]) == NULL, "%s %s: \"%s\" in %s",
+                              c->name, w->regel, never[k], m->toelichting);
             for (size_t t = 0; t < 5 && w->texts[t]; t++)
                 ck_assert_msg(strstr(m->toelichting, w->texts[t]) != NULL,
                               "%s %s %s: toelichting lacks \"%s\": %s", c->name, w->regel,
