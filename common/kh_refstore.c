@@ -10,10 +10,10 @@
 
 #include "kh_alloc.h"
 #include "kh_log.h"
-#include "kh_ref_csv.h"
 #include "kh_ref_internal.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 struct kh_refstore {
@@ -32,17 +32,13 @@ kh_refstore *kh_refstore_open(const char *dir, char *err, size_t errlen) {
     if (kh_ref_load(dir, &ref, err, errlen) < 0)
         return NULL;
     kh_refstore *s = kh_calloc(1, sizeof *s);
-    if (pthread_mutex_init(&s->lock, NULL) != 0) {
+    int locks = pthread_mutex_init(&s->lock, NULL) == 0;
+    if (!locks || pthread_mutex_init(&s->reload, NULL) != 0) {
+        if (locks)
+            pthread_mutex_destroy(&s->lock);
         free(s);
         kh_ref_free(ref);
-        kh_ref_fail(err, errlen, "cannot create a mutex for %s", dir);
-        return NULL;
-    }
-    if (pthread_mutex_init(&s->reload, NULL) != 0) {
-        pthread_mutex_destroy(&s->lock);
-        free(s);
-        kh_ref_free(ref);
-        kh_ref_fail(err, errlen, "cannot create a mutex for %s", dir);
+        snprintf(err, errlen, "cannot create a mutex for %s", dir);
         return NULL;
     }
     s->dir = kh_strdup(dir);
