@@ -116,7 +116,8 @@ static void quote(text *t, const kh_ref_afspraak *a, route_slot regio,
     adds(t, x->code);
     adds(t, ") afgesproken: \"");
     adds(t, a->tekst);
-    adds(t, "\"");
+    size_t n = strlen(a->tekst);
+    adds(t, n && a->tekst[n - 1] == '.' ? "\"" : "\".");
 }
 
 /* Cuts s to at most max characters, at a character boundary. */
