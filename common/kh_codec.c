@@ -600,6 +600,14 @@ static int read_scalar(reader *r, const kh_node *n, avro_value_t *v) {
     }
 }
 
+/* Are fields i.. of record n all optional (a union with null, default null)? */
+static int optional_from(const kh_node *n, size_t i) {
+    for (; i < n->nfields; i++)
+        if (n->fields[i].type->kind != KH_OPTIONAL || !n->fields[i].optional)
+            return 0;
+    return 1;
+}
+
 static int read_value(reader *r, const kh_node *n, avro_value_t *v) {
     int64_t idx;
     avro_value_t child;
@@ -630,6 +638,29 @@ static int read_value(reader *r, const kh_node *n, avro_value_t *v) {
     }
 }
 
+/* The top-level record. Schemas evolve under a fixed id only by appending
+ * optional fields (default null) at the end of the top-level record, so a
+ * record written before such a field was added ends exactly where the new
+ * fields begin: when the bytes run out there and every remaining field is
+ * optional, those fields are null, as Avro schema resolution would make
+ * them. Ending anywhere else is still a truncated record. */
+static int read_record(reader *r, const kh_node *n, avro_value_t *v) {
+    avro_value_t child, branch;
+    for (size_t i = 0; i < n->nfields; i++) {
+        if (avro_value_get_by_index(v, i, &child, NULL))
+            return -1;
+        if (r->p == r->end && i > 0 && optional_from(n, i)) {
+            if (avro_value_set_branch(&child, n->fields[i].type->null_branch, &branch) ||
+                avro_value_set_null(&branch))
+                return -1;
+            continue;
+        }
+        if (read_value(r, n->fields[i].type, &child))
+            return -1;
+    }
+    return 0;
+}
+
 kh_decode_status kh_codec_decode(const kh_schemas *all, const void *data, size_t len,
                                  const kh_schema **which, avro_value_t *out, char *err,
                                  size_t errlen) {
@@ -651,7 +682,7 @@ kh_decode_status kh_codec_decode(const kh_schemas *all, const void *data, size_t
     const unsigned char *b = data;
     char why[128] = "avro-c refused a value";
     reader r = {.p = b + KH_WIRE_HEADER, .end = b + len, .err = why, .errlen = sizeof why};
-    int rc = read_value(&r, kh_schema_root(s), out);
+    int rc = read_record(&r, kh_schema_root(s), out);
     if (rc == 0 && r.p != r.end)
         rc = bad(&r, "%zu trailing bytes", (size_t)(r.end - r.p));
     if (rc) {

@@ -13,6 +13,14 @@
  * then the Avro binary encoding. Decoding walks the compiled schema with
  * bounds checks on every length, so a poison record cannot make it allocate
  * more than the record's own size or read past its end.
+ *
+ * Schema evolution under a fixed id: a schema may grow only by appending
+ * optional fields (a union with null, "default": null) at the end of its
+ * top-level record. A record written with the older schema ends before
+ * those fields and decodes with them null; so a record may end before any
+ * trailing run of optional top-level fields. A record written with the newer
+ * schema is not readable by a program built with the older one (trailing
+ * bytes): deploy consumers before producers.
  */
 #ifndef KH_CODEC_H
 #define KH_CODEC_H

@@ -150,6 +150,21 @@ const kh_ref_swv *kh_ref_swv_at(const kh_ref *ref, const char *code, int32_t dat
     return table_at(&ref->swvs, code, date);
 }
 
+const kh_ref_rmc *kh_ref_rmc_at(const kh_ref *ref, const char *code, int32_t date) {
+    return table_at(&ref->rmcs, code, date);
+}
+
+const kh_ref_afspraak *kh_ref_afspraak_at(const kh_ref *ref, const char *regio,
+                                          const char *onderwerp, int32_t date) {
+    for (size_t i = 0; i < ref->nafspraken; i++) {
+        const kh_ref_afspraak *a = &ref->afspraken[i];
+        if (date >= a->valid_from && date < a->valid_to && strcmp(a->regio, regio) == 0 &&
+            strcmp(a->onderwerp, onderwerp) == 0)
+            return a;
+    }
+    return NULL;
+}
+
 size_t kh_ref_count_gemeenten(const kh_ref *ref) {
     return ref->gemeenten.n;
 }
@@ -221,6 +236,8 @@ kh_ref *kh_ref_new(const char *dir) {
                offsetof(kh_ref_school, valid_to));
     table_init(&ref->aanbieders, sizeof(kh_ref_aanbieder), offsetof(kh_ref_aanbieder, valid_from),
                offsetof(kh_ref_aanbieder, valid_to));
+    table_init(&ref->rmcs, sizeof(kh_ref_rmc), offsetof(kh_ref_rmc, valid_from),
+               offsetof(kh_ref_rmc, valid_to));
     table_init(&ref->swvs, sizeof(kh_ref_swv), offsetof(kh_ref_swv, valid_from),
                offsetof(kh_ref_swv, valid_to));
     return ref;
@@ -233,6 +250,8 @@ void kh_ref_free(kh_ref *ref) {
     table_free(&ref->scholen);
     table_free(&ref->aanbieders);
     table_free(&ref->swvs);
+    table_free(&ref->rmcs);
+    free(ref->afspraken);
     free(ref->her);
     free(ref->dir);
     free(ref);
@@ -248,6 +267,8 @@ void kh_ref_summarize(const kh_ref *ref, kh_ref_summary *out) {
         .aanbieders = ref->aanbieders.n,
         .swvs = ref->swvs.n,
         .herindelingen = ref->nher,
+        .rmcs = ref->rmcs.n,
+        .afspraken = ref->nafspraken,
     };
 }
 
@@ -257,9 +278,10 @@ json_t *kh_ref_summary_json(const kh_ref *ref) {
     char from[KH_DATE_LEN], years[32];
     kh_date_format(kh_date_from_ymd(s.first_year, 1, 1), from);
     snprintf(years, sizeof years, "%04d-%04d", s.first_year, s.last_year);
-    return json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I}", "reference_dir", s.dir,
+    return json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "reference_dir", s.dir,
                      "gebieden_from", from, "gebieden_years", years, "gemeenten",
                      (json_int_t)s.gemeenten, "scholen", (json_int_t)s.scholen, "aanbieders",
                      (json_int_t)s.aanbieders, "swvs", (json_int_t)s.swvs, "herindelingen",
-                     (json_int_t)s.herindelingen);
+                     (json_int_t)s.herindelingen, "rmcs", (json_int_t)s.rmcs, "afspraken",
+                     (json_int_t)s.afspraken);
 }

@@ -1,5 +1,6 @@
 /*
- * kh_ref — dated reference data: gemeenten, schools, aanbieders, SWV's.
+ * kh_ref — dated reference data: gemeenten, schools, aanbieders, SWV's,
+ * RMC contactgemeenten and the regions' own agreements (afspraken).
  *
  * Every fact has a validity period [valid_from, valid_to) in Avro day
  * numbers (see kh_time.h), so a herindeling on 1 January changes answers
@@ -42,6 +43,9 @@ typedef struct kh_ref_school {
     char naam[96];
     char gemeente[7];  /* the gemeente the location lies in */
     char soorten[32];  /* onderwijssoorten offered, comma-separated: "PO" or "VO,PRO" */
+    /* 1 or 2: an instelling for cluster 1 (visual) or cluster 2 (auditory,
+     * communicative), outside the samenwerkingsverbanden; 0 otherwise. */
+    int cluster;
     int32_t valid_from, valid_to;
 } kh_ref_school;
 
@@ -59,6 +63,28 @@ typedef struct kh_ref_swv {
     int32_t valid_from, valid_to;
 } kh_ref_swv;
 
+/* An RMC region's contactgemeente (regionale meld- en coördinatiefunctie
+ * voortijdig schoolverlaten), which coordinates reporting for the region. */
+typedef struct kh_ref_rmc {
+    char code[6];             /* RMC32 */
+    char naam[64];
+    char contactgemeente[7];  /* GM0599 */
+    int32_t valid_from, valid_to;
+} kh_ref_rmc;
+
+/* A region's own agreement on a subject, quoted from its source document.
+ * Not law: a toelichting quotes it only when status is "AFSPRAAK" (an
+ * "ADVIES" is registered so that it is known, and never quoted). */
+typedef struct kh_ref_afspraak {
+    char regio[7];        /* the region it holds for: JZ06, PO2801 / VO2801 or GM0599 */
+    char onderwerp[32];   /* HULP_OP_SCHOOL, WOONPLAATSBEGINSEL, THUISZITTER_AANBOD, ... */
+    char status[9];       /* AFSPRAAK or ADVIES */
+    char tekst[512];      /* the quote, verbatim */
+    char bron_titel[256]; /* the document it is quoted from */
+    char bron_datum[11];  /* YYYY-MM-DD, or "" when the document carries no date */
+    int32_t valid_from, valid_to;
+} kh_ref_afspraak;
+
 /* Loads every reference file in dir. Returns 0, or -1 with a message in err
  * naming the file, line and problem. The caller owns *out (kh_ref_free). */
 int kh_ref_load(const char *dir, kh_ref **out, char *err, size_t errlen);
@@ -69,6 +95,12 @@ const kh_ref_gemeente *kh_ref_gemeente_at(const kh_ref *ref, const char *code, i
 const kh_ref_school *kh_ref_school_at(const kh_ref *ref, const char *code, int32_t date);
 const kh_ref_aanbieder *kh_ref_aanbieder_at(const kh_ref *ref, const char *code, int32_t date);
 const kh_ref_swv *kh_ref_swv_at(const kh_ref *ref, const char *code, int32_t date);
+const kh_ref_rmc *kh_ref_rmc_at(const kh_ref *ref, const char *code, int32_t date);
+
+/* The agreement of region `regio` on `onderwerp` valid on `date`, or NULL.
+ * A linear search: there are a handful of agreements per region. */
+const kh_ref_afspraak *kh_ref_afspraak_at(const kh_ref *ref, const char *regio,
+                                          const char *onderwerp, int32_t date);
 
 /* Like kh_ref_gemeente_at, but a code that a herindeling dissolved before
  * `date` is followed to its successor (transitively). *merged_from is set to
@@ -89,14 +121,14 @@ size_t kh_ref_count_aanbieders(const kh_ref *ref);
 typedef struct kh_ref_summary {
     const char *dir; /* points into the kh_ref */
     int first_year, last_year;
-    size_t gemeenten, scholen, aanbieders, swvs, herindelingen;
+    size_t gemeenten, scholen, aanbieders, swvs, herindelingen, rmcs, afspraken;
 } kh_ref_summary;
 
 void kh_ref_summarize(const kh_ref *ref, kh_ref_summary *out);
 
 /* The summary as a JSON object for kh_log's fields: {"reference_dir",
  * "gebieden_from" (first_year-01-01), "gebieden_years" ("2021-2026"),
- * "gemeenten", "scholen", "aanbieders", "swvs", "herindelingen"}. The
+ * "gemeenten", "scholen", "aanbieders", "swvs", "herindelingen", "rmcs", "afspraken"}. The
  * caller owns the reference. */
 json_t *kh_ref_summary_json(const kh_ref *ref);
 

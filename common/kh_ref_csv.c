@@ -244,6 +244,8 @@ int kh_ref_csv_require(kh_ref_csv *c, const char *const *names) {
     return 0;
 }
 
+int kh_ref_csv_has(const kh_ref_csv *c, const char *name) { return csv_col(c, name) >= 0; }
+
 /* The value of a column that kh_ref_csv_require has checked. */
 const char *kh_ref_csv_val(const kh_ref_csv *c, const char *name) {
     return c->field[csv_col(c, name)];

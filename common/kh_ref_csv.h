@@ -55,6 +55,9 @@ int kh_ref_csv_require(kh_ref_csv *c, const char *const *names);
  * 0 at end of file, -1 on an error. */
 int kh_ref_csv_row(kh_ref_csv *c);
 
+/* Whether the header has an (optional) column. */
+int kh_ref_csv_has(const kh_ref_csv *c, const char *col);
+
 /* The value in the current record of a column kh_ref_csv_require checked. */
 const char *kh_ref_csv_val(const kh_ref_csv *c, const char *col);
 

@@ -36,7 +36,9 @@ typedef struct herindeling {
 } herindeling;
 
 struct kh_ref {
-    ref_table gemeenten, scholen, aanbieders, swvs;
+    ref_table gemeenten, scholen, aanbieders, swvs, rmcs;
+    kh_ref_afspraak *afspraken; /* in file order */
+    size_t nafspraken;
     herindeling *her; /* sorted by (oud, datum) */
     size_t nher;
     char *dir;      /* the directory loaded, for kh_ref_summarize */

@@ -1,8 +1,10 @@
 /*
  * kh_ref_load — fills a kh_ref snapshot from a directory of CSV files: CBS
  * "Gebieden in Nederland" per year, the CBS herindelingen, DUO
- * samenwerkingsverbanden, gemeenten per SWV and vestigingen, and an AGB
- * register extract (layouts in deploy/reference/README.md).
+ * samenwerkingsverbanden, gemeenten per SWV and vestigingen, an AGB
+ * register extract, and two optional files of our own: the RMC
+ * contactgemeenten and the regions' agreements (layouts in
+ * deploy/reference/README.md).
  *
  * Loading is strict on purpose: a malformed code, a date that does not parse,
  * a gemeente without an SWV, or a school in a gemeente that no longer exists
@@ -23,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static char *fmt_date(int32_t d, char *buf) {
     if (d == KH_REF_FOREVER)
@@ -528,6 +531,20 @@ static int check_gemeente_covers(const kh_ref *ref, kh_ref_csv *c, const char *c
     return 0;
 }
 
+/* The optional CLUSTER column: 1 or 2 for an instelling of cluster 1 or 2
+ * (outside the SWV's), empty otherwise. */
+static int school_cluster(kh_ref_csv *c, kh_ref_school *s) {
+    const char *v = kh_ref_csv_has(c, "CLUSTER") ? kh_ref_csv_val(c, "CLUSTER") : "";
+    if (!*v)
+        return 0;
+    if (strcmp(v, "1") != 0 && strcmp(v, "2") != 0)
+        return kh_ref_csv_fail(c, "CLUSTER '%s' is not 1, 2 or empty", v);
+    if (!strstr(s->soorten, "SO"))
+        return kh_ref_csv_fail(c, "CLUSTER %s for a location without SO or VSO", v);
+    s->cluster = v[0] - '0';
+    return 0;
+}
+
 static int school_row(loader *L, kh_ref_csv *c, void *arg) {
     (void)arg;
     kh_ref_school *s = kh_ref_table_add(&L->ref->scholen, c->line);
@@ -548,7 +565,8 @@ static int school_row(loader *L, kh_ref_csv *c, void *arg) {
     if (kh_ref_csv_text(c, "VESTIGINGSNAAM", s->naam, sizeof s->naam) < 0 ||
         kh_ref_csv_gemeente(c, "GEMEENTENUMMER", s->gemeente) < 0 ||
         kh_ref_csv_soorten(c, "ONDERWIJSSOORT", s->soorten, sizeof s->soorten) < 0 ||
-        kh_ref_csv_period(c, "DATUM INGANG", "DATUM EINDE", &s->valid_from, &s->valid_to) < 0)
+        kh_ref_csv_period(c, "DATUM INGANG", "DATUM EINDE", &s->valid_from, &s->valid_to) < 0 ||
+        school_cluster(c, s) < 0)
         return -1;
     return check_gemeente_covers(L->ref, c, "GEMEENTENUMMER", s->gemeente, s->valid_from,
                                  s->valid_to);
@@ -585,13 +603,122 @@ static int load_aanbieders(loader *L) {
     return finish_table(L, &L->ref->aanbieders, "aanbieders.csv");
 }
 
+/* A file of our own that a directory may lack (then its table is empty). */
+static int present(const loader *L, const char *name) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", L->dir, name);
+    return access(path, F_OK) == 0;
+}
+
+static int rmc_row(loader *L, kh_ref_csv *c, void *arg) {
+    (void)arg;
+    kh_ref_rmc *r = kh_ref_table_add(&L->ref->rmcs, c->line);
+    if (kh_ref_csv_code(c, "RMCregioCode", "RMCDD", "RMC + 2 digits", r->code, sizeof r->code) < 0 ||
+        kh_ref_csv_text(c, "RMCregioNaam", r->naam, sizeof r->naam) < 0 ||
+        kh_ref_csv_gemeente(c, "Contactgemeente", r->contactgemeente) < 0 ||
+        kh_ref_csv_period(c, "DATUM INGANG", "DATUM EINDE", &r->valid_from, &r->valid_to) < 0)
+        return -1;
+    return check_gemeente_covers(L->ref, c, "Contactgemeente", r->contactgemeente, r->valid_from,
+                                 r->valid_to);
+}
+
+/* rmc_regio.csv: the contactgemeente of each RMC region (optional). */
+static int load_rmcs(loader *L) {
+    static const char *const cols[] = {"RMCregioCode", "RMCregioNaam", "Contactgemeente",
+                                       "DATUM INGANG", "DATUM EINDE",  NULL};
+    if (!present(L, "rmc_regio.csv"))
+        return 0;
+    if (each_row(L, "rmc_regio.csv", cols, rmc_row, NULL) < 0)
+        return -1;
+    return finish_table(L, &L->ref->rmcs, "rmc_regio.csv");
+}
+
+/* REGIO: a jeugdregio, an SWV or a gemeente code. */
+static int afspraak_regio(kh_ref_csv *c, kh_ref_afspraak *a) {
+    const char *v = kh_ref_csv_val(c, "REGIO");
+    if (!kh_code_matches(v, "JZDD") && !kh_code_matches(v, "PODDDD") &&
+        !kh_code_matches(v, "VODDDD") && !kh_code_matches(v, "GMDDDD"))
+        return kh_ref_csv_fail(c, "REGIO '%s' is not a jeugdregio (JZ + 2 digits), SWV or GM code",
+                               v);
+    snprintf(a->regio, sizeof a->regio, "%s", v);
+    return 0;
+}
+
+static int one_of(kh_ref_csv *c, const char *col, const char *const *known, char *dst,
+                  size_t cap) {
+    if (kh_ref_csv_text(c, col, dst, cap) < 0)
+        return -1;
+    for (; *known; known++)
+        if (strcmp(*known, dst) == 0)
+            return 0;
+    return kh_ref_csv_fail(c, "%s '%s' is not one of the values in deploy/reference/README.md", col,
+                           dst);
+}
+
+/* An empty begin date: the document does not say since when. */
+static int afspraak_period(kh_ref_csv *c, kh_ref_afspraak *a) {
+    if (*kh_ref_csv_val(c, "DATUM INGANG"))
+        return kh_ref_csv_period(c, "DATUM INGANG", "DATUM EINDE", &a->valid_from, &a->valid_to);
+    a->valid_from = INT32_MIN;
+    a->valid_to = KH_REF_FOREVER;
+    int32_t last;
+    if (*kh_ref_csv_val(c, "DATUM EINDE")) {
+        if (kh_ref_csv_date(c, "DATUM EINDE", &last) < 0)
+            return -1;
+        a->valid_to = last + 1;
+    }
+    return 0;
+}
+
+static int afspraak_row(loader *L, kh_ref_csv *c, void *arg) {
+    static const char *const onderwerpen[] = {"HULP_OP_SCHOOL", "WOONPLAATSBEGINSEL",
+                                              "THUISZITTER_AANBOD", "THUISZITTER_REGISTRATIE",
+                                              "GRENSVERKEER_CONVENANT", NULL};
+    static const char *const statussen[] = {"AFSPRAAK", "ADVIES", NULL};
+    size_t *cap = arg;
+    L->ref->afspraken = kh_ref_grow(L->ref->afspraken, cap, L->ref->nafspraken + 1,
+                                    sizeof *L->ref->afspraken);
+    kh_ref_afspraak *a = &L->ref->afspraken[L->ref->nafspraken++];
+    memset(a, 0, sizeof *a);
+    int32_t d;
+    const char *datum = kh_ref_csv_val(c, "BRON DATUM");
+    if (afspraak_regio(c, a) < 0 ||
+        one_of(c, "ONDERWERP", onderwerpen, a->onderwerp, sizeof a->onderwerp) < 0 ||
+        one_of(c, "STATUS", statussen, a->status, sizeof a->status) < 0 ||
+        kh_ref_csv_text(c, "TEKST", a->tekst, sizeof a->tekst) < 0 ||
+        kh_ref_csv_text(c, "BRON TITEL", a->bron_titel, sizeof a->bron_titel) < 0 ||
+        (*datum && kh_ref_csv_date(c, "BRON DATUM", &d) < 0) || afspraak_period(c, a) < 0)
+        return -1;
+    snprintf(a->bron_datum, sizeof a->bron_datum, "%s", datum);
+    for (size_t i = 0; i + 1 < L->ref->nafspraken; i++) {
+        const kh_ref_afspraak *b = &L->ref->afspraken[i];
+        if (strcmp(a->regio, b->regio) == 0 && strcmp(a->onderwerp, b->onderwerp) == 0 &&
+            a->valid_from < b->valid_to && b->valid_from < a->valid_to)
+            return kh_ref_csv_fail(c, "%s already has an agreement on %s in this period", a->regio,
+                                   a->onderwerp);
+    }
+    return 0;
+}
+
+/* afspraken.csv: the regions' own agreements, with their source (optional). */
+static int load_afspraken(loader *L) {
+    static const char *const cols[] = {"REGIO",      "ONDERWERP",  "STATUS",       "TEKST",
+                                       "BRON TITEL", "BRON DATUM", "DATUM INGANG", "DATUM EINDE",
+                                       NULL};
+    size_t cap = 0;
+    if (!present(L, "afspraken.csv"))
+        return 0;
+    return each_row(L, "afspraken.csv", cols, afspraak_row, &cap);
+}
+
 /* The order matters: SWV's before the memberships that name them,
  * herindelingen before the gemeente facts they end, and those facts before
  * the herindelingen, schools and providers checked against them. */
 static int load_all(loader *L) {
     if (find_years(L) < 0 || load_swvs(L) < 0 || load_gebieden(L) < 0 || load_leden(L) < 0 ||
         load_herindelingen(L) < 0 || build_gemeenten(L) < 0 || check_herindelingen(L) < 0 ||
-        check_continuity(L) < 0 || load_scholen(L) < 0 || load_aanbieders(L) < 0)
+        check_continuity(L) < 0 || load_scholen(L) < 0 || load_aanbieders(L) < 0 ||
+        load_rmcs(L) < 0 || load_afspraken(L) < 0)
         return -1;
     return 0;
 }

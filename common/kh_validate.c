@@ -189,7 +189,7 @@ static void check_tlv(check *c) {
     const char *swv = str_at(c->ev, "swv", NULL);
     const char *soort = str_at(c->ev, "soort", NULL);
     if (check_code(c, "/swv", "SWV", swv, 0) == 0 && soort) {
-        const char *sector = strcmp(soort, "VSO") == 0 ? "VO" : "PO";
+        const char *sector = strcmp(soort, "VSO") == 0 || strcmp(soort, "PRO") == 0 ? "VO" : "PO";
         if (strncmp(swv, sector, 2) != 0)
             kh_problems_add(c->p, "/swv", KH_R_INCONSISTENT,
                             "a TLV %s must be issued by an SWV %s; %s is an SWV %.2s", soort,
@@ -198,12 +198,23 @@ static void check_tlv(check *c) {
     check_same_as_bron(c, "/swv", swv);
     const json_t *cat = json_object_get(c->ev, "bekostigingscategorie");
     int has_cat = cat && !json_is_null(cat);
-    if (soort && strcmp(soort, "SBO") == 0 && has_cat)
-        kh_problems_add(c->p, "/bekostigingscategorie", KH_R_INCONSISTENT, "not used for SBO");
-    if (soort && strcmp(soort, "SBO") != 0 && !has_cat)
+    int funded = soort && (strcmp(soort, "SO") == 0 || strcmp(soort, "VSO") == 0);
+    if (soort && !funded && has_cat)
+        kh_problems_add(c->p, "/bekostigingscategorie", KH_R_INCONSISTENT, "not used for %s", soort);
+    if (soort && funded && !has_cat)
         kh_problems_add(c->p, "/bekostigingscategorie", KH_R_REQUIRED, "required for SO and VSO");
     check_code(c, "/aanvragende_school", "SCHOOL", str_at(c->ev, "aanvragende_school", NULL), 0);
     check_period(c);
+}
+
+/* The optional verantwoordelijke_gemeente of a beschikking or verwijzing
+ * names a gemeente known at the event date (a code a herindeling dissolved
+ * is followed to its successor, as for the woonplaatsgemeente). */
+static void check_verantwoordelijke(check *c) {
+    const json_t *v = json_object_get(c->ev, "verantwoordelijke_gemeente");
+    if (!v || json_is_null(v))
+        return;
+    check_code(c, "/verantwoordelijke_gemeente/gemeente", "GEMEENTE", str_at(v, "gemeente", NULL), 1);
 }
 
 static int all_of(const char *s, size_t len, const char *set) {
@@ -234,6 +245,7 @@ static void check_beschikking(check *c) {
                         "only given when zorg_in_onderwijstijd is true");
     else if (school)
         check_code(c, "/school", "SCHOOL", school, 0);
+    check_verantwoordelijke(c);
     check_period(c);
 }
 
@@ -264,6 +276,7 @@ static void check_verwijzer(check *c) {
 
 static void check_verwijzing(check *c) {
     check_verwijzer(c);
+    check_verantwoordelijke(c);
     const char *naar_type = str_at(c->ev, "naar", "type");
     const char *domein = str_at(c->ev, "domein", NULL);
     if (!naar_type || !domein)

@@ -167,6 +167,45 @@ START_TEST(poison_records_are_classified) {
 }
 END_TEST
 
+/* A record written before verantwoordelijke_gemeente was appended to
+ * beschikking.avsc (same schema id) lacks its one union byte at the end: it
+ * decodes, with the field null. One byte less is a truncated record. */
+START_TEST(records_written_before_an_appended_optional_field_decode) {
+    const kh_schema *s = kh_schemas_by_name(schemas, "beschikking");
+    json_t *j = parse("{\"envelope\":{\"event_id\":\"3f1c2b7e-8d4a-4e6b-9c1d-2a5e7f8b9c01\","
+                      "\"occurred_at\":\"2026-02-01T09:00:00Z\",\"bron\":{\"type\":\"GEMEENTE\","
+                      "\"code\":\"GM0361\"}},\"jeugdige\":{\"bsn\":\"111222333\",\"geboortedatum\":"
+                      "\"2014-05-17\",\"woonplaatsgemeente\":\"GM0450\"},\"beschikking_id\":\"B-1\","
+                      "\"gemeente\":\"GM0361\",\"aanbieder\":\"98290429\",\"product\":{\"categorie\":"
+                      "\"45\"},\"omvang\":{\"volume\":2,\"eenheid\":\"UUR\",\"frequentie\":"
+                      "\"PER_WEEK\"},\"ingangsdatum\":\"2026-02-01\",\"status\":\"TOEGEKEND\","
+                      "\"zorg_in_onderwijstijd\":false}");
+    avro_value_t v, d;
+    kh_problems p;
+    kh_problems_init(&p);
+    char *wire, err[256];
+    size_t len;
+    const kh_schema *which;
+    kh_schema_new_value(s, &v);
+    ck_assert_int_eq(kh_codec_from_json(s, j, &v, &p), 0);
+    ck_assert_int_eq(kh_codec_encode(s, &v, &wire, &len, err, sizeof err), 0);
+    ck_assert_int_eq(wire[len - 1], 0); /* the null branch of the appended field */
+    ck_assert_int_eq(kh_codec_decode(schemas, wire, len - 1, &which, &d, err, sizeof err),
+                     KH_DECODE_OK);
+    json_t *out = kh_codec_to_json(which, &d, err, sizeof err);
+    ck_assert(json_equal(j, out));
+    ck_assert_ptr_null(json_object_get(out, "verantwoordelijke_gemeente"));
+    json_decref(out);
+    avro_value_decref(&d);
+    /* Ending inside the required fields stays undecodable. */
+    ck_assert_int_eq(kh_codec_decode(schemas, wire, len - 4, &which, &d, err, sizeof err),
+                     KH_DECODE_UNDECODABLE);
+    avro_value_decref(&v);
+    free(wire);
+    json_decref(j);
+}
+END_TEST
+
 START_TEST(huge_lengths_do_not_allocate) {
     /* Schema 1001, then an event_id string claiming 2^62 bytes. */
     const unsigned char poison[] = {0, 0, 0, 0x03, 0xE9, 0xFE, 0xFF, 0xFF, 0xFF, 0xFF,
@@ -227,6 +266,7 @@ int main(void) {
     TCase *tc = tcase_create("codec");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, manifest_ids_and_topics);
+    tcase_add_test(tc, records_written_before_an_appended_optional_field_decode);
     tcase_add_test(tc, wire_header_carries_the_schema_id);
     tcase_add_test(tc, output_is_canonical);
     tcase_add_test(tc, every_problem_in_one_pass);

@@ -375,6 +375,35 @@ START_TEST(test_aanbieder) {
 }
 END_TEST
 
+/* Cluster 1/2 schools, the RMC contactgemeente and the regions' agreements
+ * with their source; an ADVIES is loaded but marked as such. */
+START_TEST(test_cluster_rmc_afspraken) {
+    kh_ref *ref = load_ok(ref_dir());
+    int32_t d = day("2026-03-01");
+    ck_assert_int_eq(kh_ref_school_at(ref, "24RT00", d)->cluster, 2);
+    ck_assert_int_eq(kh_ref_school_at(ref, "21RT00", d)->cluster, 0);
+    const kh_ref_rmc *m = kh_ref_rmc_at(ref, "RMC32", d);
+    ck_assert_ptr_nonnull(m);
+    ck_assert_str_eq(m->contactgemeente, "GM0599");
+    ck_assert_ptr_null(kh_ref_rmc_at(ref, "RMC32", day("2020-12-31")));
+    const kh_ref_afspraak *a = kh_ref_afspraak_at(ref, "JZ06", "THUISZITTER_AANBOD", d);
+    ck_assert_ptr_nonnull(a);
+    ck_assert_str_eq(a->status, "AFSPRAAK");
+    ck_assert_str_eq(a->bron_datum, ""); /* the document carries no date */
+    ck_assert_ptr_nonnull(strstr(a->tekst, "binnen drie maanden beschikbaar"));
+    ck_assert_ptr_nonnull(strstr(a->bron_titel, "regio Alkmaar"));
+    a = kh_ref_afspraak_at(ref, "JZ29", "HULP_OP_SCHOOL", d);
+    ck_assert_ptr_nonnull(a);
+    ck_assert_str_eq(a->status, "ADVIES");
+    ck_assert_ptr_null(kh_ref_afspraak_at(ref, "JZ13", "HULP_OP_SCHOOL", d));
+    kh_ref_summary s;
+    kh_ref_summarize(ref, &s);
+    ck_assert_uint_eq(s.rmcs, 8);
+    ck_assert_uint_eq(s.afspraken, 5);
+    kh_ref_free(ref);
+}
+END_TEST
+
 START_TEST(test_unknown_codes) {
     kh_ref *ref = load_ok(ref_dir());
     int32_t d = day("2024-06-01");
@@ -524,6 +553,8 @@ START_TEST(test_summary) {
     ck_assert_uint_eq(s.aanbieders, 1);
     ck_assert_uint_eq(s.swvs, 3);
     ck_assert_uint_eq(s.herindelingen, 0);
+    ck_assert_uint_eq(s.rmcs, 0); /* rmc_regio.csv and afspraken.csv are optional */
+    ck_assert_uint_eq(s.afspraken, 0);
 
     json_t *j = kh_ref_summary_json(ref);
     ck_assert_ptr_nonnull(j);
@@ -627,8 +658,21 @@ static const bad_line bad_lines[] = {
      "unterminated quoted field"},
     {"herindelingen.csv", NULL, "2024-01-01;GM0599;Rotterdam\n", "3 fields, the header has 5"},
     {"vestigingen.csv", "OBS Het Noorderlicht;", "OBS H\xe9t Noorderlicht;", "not valid UTF-8"},
-    {"vestigingen.csv", NULL, "12AB;00;Dubbel;ROTTERDAM;0599;ROTTERDAM;BAO;PO;2020-08-01;\n",
+    {"vestigingen.csv", NULL, "12AB;00;Dubbel;ROTTERDAM;0599;ROTTERDAM;BAO;PO;2020-08-01;;\n",
      "12AB00 is already valid"},
+    /* Cluster 1 and 2 are (v)so instellingen; the column takes 1, 2 or nothing. */
+    {"vestigingen.csv", "SO/VSO;SO,VSO;1990-08-01;;2", "SO/VSO;SO,VSO;1990-08-01;;3",
+     "CLUSTER '3' is not 1, 2 or empty"},
+    {"vestigingen.csv", "BAO;PO;1968-08-01;;", "BAO;PO;1968-08-01;;1",
+     "CLUSTER 1 for a location without SO or VSO"},
+    {"rmc_regio.csv", "RMC32;Rijnmond;GM0599;", "RMC32;Rijnmond;GM0598;",
+     "Contactgemeente 'GM0598' is not a gemeente on 2021-01-01"},
+    {"afspraken.csv", "JZ06;THUISZITTER_AANBOD;AFSPRAAK;", "JZ6;THUISZITTER_AANBOD;AFSPRAAK;",
+     "REGIO 'JZ6' is not a jeugdregio"},
+    {"afspraken.csv", "JZ06;THUISZITTER_AANBOD;AFSPRAAK;", "JZ06;THUISZITTER_AANBOD;BELOFTE;",
+     "STATUS 'BELOFTE' is not one of the values"},
+    {"afspraken.csv", NULL, "JZ06;THUISZITTER_AANBOD;AFSPRAAK;Nog een.;Titel;;2024-01-01;;x\n",
+     "JZ06 already has an agreement on THUISZITTER_AANBOD in this period"},
     /* Keeping Brielle's schools open past the merger leaves them in a
      * gemeente that no longer exists. */
     {"vestigingen.csv", "0501;BRIELLE;BAO;PO;1974-08-01;2022-12-31",
@@ -848,6 +892,7 @@ static Suite *ref_suite(void) {
     tcase_add_test(data, test_capelle_rotterdam);
     tcase_add_test(data, test_school_dating);
     tcase_add_test(data, test_aanbieder);
+    tcase_add_test(data, test_cluster_rmc_afspraken);
     tcase_add_test(data, test_unknown_codes);
     tcase_add_test(data, test_referential_integrity);
     suite_add_tcase(s, data);

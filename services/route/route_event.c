@@ -31,7 +31,8 @@ const char *route_kind_symbol(route_kind kind) { return kind_symbols[kind]; }
 enum field {
     F_EVENT_ID, F_OCCURRED_AT, F_RECEIVED_AT, F_BSN, F_GEBOORTEDATUM, F_WOONPLAATS, F_DATE,
     F_STATUS, F_SOORT, F_BIJ_TYPE, F_BIJ_CODE, F_ONDERWIJSSOORT, F_SWV, F_GEMEENTE, F_AANBIEDER,
-    F_ZORG, F_SCHOOL, F_NAAR_TYPE, F_NAAR_CODE, F_BRON_TYPE, F_BRON_CODE, F_COUNT
+    F_ZORG, F_SCHOOL, F_NAAR_TYPE, F_NAAR_CODE, F_BRON_TYPE, F_BRON_CODE, F_EERSTE, F_CATEGORIE,
+    F_VERANTW, F_VERWIJZER_TYPE, F_DOMEIN, F_COUNT
 };
 _Static_assert(F_COUNT <= ROUTE_FIELDS, "route_event_reader has no room for every field");
 
@@ -48,11 +49,15 @@ static const char *const common_paths[F_COUNT] = {
 static const char *const kind_paths[ROUTE_KINDS][F_COUNT] = {
     [ROUTE_AANMELDING] = {[F_STATUS] = "status", [F_SOORT] = "soort", [F_BIJ_TYPE] = "bij.type",
                           [F_BIJ_CODE] = "bij.code", [F_ONDERWIJSSOORT] = "onderwijssoort"},
-    [ROUTE_TLV] = {[F_STATUS] = "status", [F_SWV] = "swv", [F_SOORT] = "soort"},
+    [ROUTE_TLV] = {[F_STATUS] = "status", [F_SWV] = "swv", [F_SOORT] = "soort",
+                   [F_EERSTE] = "eerste_inschrijving"},
     [ROUTE_BESCHIKKING] = {[F_STATUS] = "status", [F_GEMEENTE] = "gemeente",
                            [F_AANBIEDER] = "aanbieder", [F_ZORG] = "zorg_in_onderwijstijd",
-                           [F_SCHOOL] = "school"},
-    [ROUTE_VERWIJZING] = {[F_NAAR_TYPE] = "naar.type", [F_NAAR_CODE] = "naar.code"},
+                           [F_SCHOOL] = "school", [F_CATEGORIE] = "product.categorie",
+                           [F_VERANTW] = "verantwoordelijke_gemeente"},
+    [ROUTE_VERWIJZING] = {[F_NAAR_TYPE] = "naar.type", [F_NAAR_CODE] = "naar.code",
+                          [F_VERANTW] = "verantwoordelijke_gemeente",
+                          [F_VERWIJZER_TYPE] = "verwijzer.type", [F_DOMEIN] = "domein"},
 };
 
 static int resolve(avro_schema_t s, const char *path, int index[ROUTE_FIELD_DEPTH]) {
@@ -186,6 +191,21 @@ static int64_t long_at(reading *r, int f) {
     return l;
 }
 
+/* The optional verantwoordelijke_gemeente record: gemeente and reden. */
+static void read_verantw(reading *r, route_event *ev) {
+    avro_value_t rec, g, reden;
+    int has = present(r, F_VERANTW, &rec);
+    if (has != 1)
+        return;
+    if (avro_value_get_by_name(&rec, "gemeente", &g, NULL) ||
+        avro_value_get_by_name(&rec, "reden", &reden, NULL)) {
+        fail(r, F_VERANTW);
+        return;
+    }
+    ev->verantw_gemeente = string_of(r, F_VERANTW, &g);
+    ev->verantw_reden = symbol_of(r, F_VERANTW, &reden);
+}
+
 static void read_envelope(reading *r, route_event *ev) {
     avro_value_t v;
     int64_t occurred_at = long_at(r, F_OCCURRED_AT);
@@ -207,6 +227,44 @@ static void read_envelope(reading *r, route_event *ev) {
     }
 }
 
+/* The fields of one event type. */
+static void read_kind(reading *r, route_kind kind, route_event *ev) {
+    avro_value_t b;
+    switch (kind) {
+    case ROUTE_AANMELDING:
+        ev->status = symbol(r, F_STATUS);
+        ev->soort = symbol(r, F_SOORT);
+        ev->bij_type = symbol(r, F_BIJ_TYPE);
+        ev->bij_code = str(r, F_BIJ_CODE);
+        ev->onderwijssoort = opt_symbol(r, F_ONDERWIJSSOORT);
+        break;
+    case ROUTE_TLV:
+        ev->status = symbol(r, F_STATUS);
+        ev->swv = str(r, F_SWV);
+        ev->tlv_soort = symbol(r, F_SOORT);
+        if (present(r, F_EERSTE, &b) == 1 && avro_value_get_boolean(&b, &ev->eerste_inschrijving))
+            fail(r, F_EERSTE);
+        break;
+    case ROUTE_BESCHIKKING:
+        ev->status = symbol(r, F_STATUS);
+        ev->gemeente = str(r, F_GEMEENTE);
+        ev->aanbieder = str(r, F_AANBIEDER);
+        if (at(r, F_ZORG, &b) == 0 && avro_value_get_boolean(&b, &ev->zorg_in_onderwijstijd))
+            fail(r, F_ZORG);
+        ev->school = opt_str(r, F_SCHOOL);
+        ev->categorie = str(r, F_CATEGORIE);
+        read_verantw(r, ev);
+        break;
+    default:
+        ev->naar_type = symbol(r, F_NAAR_TYPE);
+        ev->naar_code = str(r, F_NAAR_CODE);
+        ev->verwijzer_type = symbol(r, F_VERWIJZER_TYPE);
+        ev->domein = symbol(r, F_DOMEIN);
+        read_verantw(r, ev);
+        break;
+    }
+}
+
 int route_event_read(const route_event_reader *rd, route_kind kind, avro_value_t *v,
                      route_event *ev, char *err, size_t errlen) {
     if (kind >= ROUTE_KINDS) {
@@ -217,34 +275,7 @@ int route_event_read(const route_event_reader *rd, route_kind kind, avro_value_t
     memset(ev, 0, sizeof *ev);
     ev->kind = kind;
     read_envelope(&r, ev);
-    switch (kind) {
-    case ROUTE_AANMELDING:
-        ev->status = symbol(&r, F_STATUS);
-        ev->soort = symbol(&r, F_SOORT);
-        ev->bij_type = symbol(&r, F_BIJ_TYPE);
-        ev->bij_code = str(&r, F_BIJ_CODE);
-        ev->onderwijssoort = opt_symbol(&r, F_ONDERWIJSSOORT);
-        break;
-    case ROUTE_TLV:
-        ev->status = symbol(&r, F_STATUS);
-        ev->swv = str(&r, F_SWV);
-        ev->tlv_soort = symbol(&r, F_SOORT);
-        break;
-    case ROUTE_BESCHIKKING: {
-        avro_value_t b;
-        ev->status = symbol(&r, F_STATUS);
-        ev->gemeente = str(&r, F_GEMEENTE);
-        ev->aanbieder = str(&r, F_AANBIEDER);
-        if (at(&r, F_ZORG, &b) == 0 && avro_value_get_boolean(&b, &ev->zorg_in_onderwijstijd))
-            fail(&r, F_ZORG);
-        ev->school = opt_str(&r, F_SCHOOL);
-        break;
-    }
-    default:
-        ev->naar_type = symbol(&r, F_NAAR_TYPE);
-        ev->naar_code = str(&r, F_NAAR_CODE);
-        break;
-    }
+    read_kind(&r, kind, ev);
     if (r.failed >= 0) {
         const char *path = common_paths[r.failed] ? common_paths[r.failed] : kind_paths[kind][r.failed];
         snprintf(err, errlen, "field %s missing or of the wrong type for %s", path ? path : "date",

@@ -38,12 +38,17 @@ typedef struct route_event {
     const char *onderwijssoort; /* NULL when absent */
     /* tlv */
     const char *swv, *tlv_soort;
+    int eerste_inschrijving; /* 1 when the tlv says true; 0 when false or absent */
     /* beschikking */
     const char *gemeente, *aanbieder;
+    const char *categorie;  /* product.categorie */
     int zorg_in_onderwijstijd;
     const char *school;     /* NULL when absent */
     /* verwijzing */
     const char *naar_type, *naar_code;
+    const char *verwijzer_type, *domein;
+    /* beschikking and verwijzing: verantwoordelijke_gemeente, NULL when absent */
+    const char *verantw_gemeente, *verantw_reden;
 } route_event;
 
 /* "aanmelding" -> ROUTE_AANMELDING; ROUTE_KINDS when it is none of ours. */

@@ -50,6 +50,7 @@ typedef struct route_melding {
 
 typedef struct route_result {
     route_party party[ROUTE_SLOTS];
+    unsigned facts;                   /* route_fact bits */
     size_t n;
     route_melding m[ROUTE_MAX_MELDINGEN];
     /* On poison: a DeadLetterReason symbol and a reason without payload. */

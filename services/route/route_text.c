@@ -66,11 +66,21 @@ static void placeholder(text *t, const route_party party[ROUTE_SLOTS], const cha
     }
 }
 
+/* Did an earlier betrokkene of the rule already name this old code (the
+ * verantwoordelijke gemeente is often the woonplaatsgemeente)? */
+static int told(const route_rule *rule, const route_party party[ROUTE_SLOTS], size_t i) {
+    for (size_t j = 0; j < i; j++)
+        if (party[rule->betrokkenen[j]].known &&
+            strcmp(party[rule->betrokkenen[j]].old_code, party[rule->betrokkenen[i]].old_code) == 0)
+            return 1;
+    return 0;
+}
+
 static void herindelingen(text *t, const route_rule *rule, const route_party party[ROUTE_SLOTS]) {
     char day[32];
     for (size_t i = 0; i < ROUTE_MAX_BETROKKENEN && rule->betrokkenen[i] != ROUTE_NONE; i++) {
         const route_party *x = &party[rule->betrokkenen[i]];
-        if (!x->known || !x->old_code[0])
+        if (!x->known || !x->old_code[0] || told(rule, party, i))
             continue;
         adds(t, " ");
         adds(t, x->old_naam);
@@ -88,6 +98,28 @@ static void herindelingen(text *t, const route_rule *rule, const route_party par
     }
 }
 
+/* The quoted agreement, with its source and the region it holds for. */
+static void quote(text *t, const kh_ref_afspraak *a, route_slot regio,
+                  const route_party party[ROUTE_SLOTS]) {
+    const route_party *x = &party[regio];
+    adds(t, " Volgens ");
+    adds(t, a->bron_titel);
+    adds(t, " (");
+    adds(t, a->bron_datum[0] ? a->bron_datum : "datum onbekend");
+    adds(t, ") is voor ");
+    if (regio == ROUTE_JZ_WOON)
+        adds(t, "jeugdregio ");
+    else if (regio == ROUTE_SWV_WOON)
+        adds(t, "samenwerkingsverband ");
+    adds(t, x->naam);
+    adds(t, " (");
+    adds(t, x->code);
+    adds(t, ") afgesproken: \"");
+    adds(t, a->tekst);
+    size_t n = strlen(a->tekst);
+    adds(t, n && a->tekst[n - 1] == '.' ? "\"" : "\".");
+}
+
 /* Cuts s to at most max characters, at a character boundary. */
 static void limit_chars(char *s, size_t max) {
     size_t chars = 0;
@@ -101,7 +133,8 @@ static void limit_chars(char *s, size_t max) {
     }
 }
 
-void route_text_render(const route_rule *rule, const route_party party[ROUTE_SLOTS], char *out,
+void route_text_render(const route_rule *rule, const route_party party[ROUTE_SLOTS],
+                       const kh_ref_afspraak *afspraak, route_slot regio, char *out,
                        size_t outlen) {
     text t = {out, outlen, 0};
     out[0] = '\0';
@@ -117,5 +150,7 @@ void route_text_render(const route_rule *rule, const route_party party[ROUTE_SLO
         p = close + 1;
     }
     herindelingen(&t, rule, party);
+    if (afspraak && regio != ROUTE_NONE)
+        quote(&t, afspraak, regio, party);
     limit_chars(out, ROUTE_TOELICHTING_CHARS);
 }

@@ -21,18 +21,32 @@
 #define R4 "BESCHIKKING_NIET_DOOR_WOONPLAATSGEMEENTE"
 #define R5 "ZORG_OP_SCHOOL_BUITEN_WOONGEMEENTE"
 #define R6 "VERWIJZING_BUITEN_JEUGDREGIO"
+#define R7 "TLV_EERSTE_INSCHRIJVING_BUITEN_SWV_WOONPLAATS"
+#define LP "LEERPLICHT_AFWIJZING"
+#define RMC "RMC_AFWIJZING"
+#define VB "VERBLIJF_BUITEN_WOONPLAATS"
+#define LV "LEERLINGENVERVOER"
+#define WV "WETTELIJKE_VERWIJZING"
+
+/* The woonplaatsbeginsel as the texts state it. */
+#define WPB "Volgens het woonplaatsbeginsel van de Jeugdwet is voor individuele jeugdhulp de gemeente " \
+            "van het woonadres in de BRP verantwoordelijk"
+#define LV_TEXT "Ouders kunnen bij de gemeente een vergoeding voor leerlingenvervoer aanvragen"
+#define RIJNMOND_CONVENANT                                                                     \
+    "is voor jeugdregio Rijnmond (JZ29) afgesproken: \"dat het woonplaatsbeginsel leidend is"
 
 /* The toelichting of rule 1 for Capelle / Rotterdam, both recipients. */
 #define CAPELLE_ROTTERDAM_TEXT                                                                \
-    {"Leerling woont in Capelle aan den IJssel (GM0502)", "OBS Het Noorderlicht (12AB00)",    \
-     "in Rotterdam (GM0599)",                                                                  \
-     "Volgens het woonplaatsbeginsel is Capelle aan den IJssel verantwoordelijk voor "        \
-     "individuele jeugdhulp",                                                                  \
-     "Rotterdam voert de regie op hulp op school"}
+    {"Leerling woont volgens de BRP in Capelle aan den IJssel (GM0502)",                      \
+     "OBS Het Noorderlicht (12AB00)", "in Rotterdam (GM0599)", WPB,                            \
+     "Hoe Capelle aan den IJssel en Rotterdam hulp op school afstemmen"}
 
 #define BRIELLE_MERGED "Brielle (GM0501) is per 1 januari 2023 opgegaan in Voorne aan Zee (GM1992)"
 #define LANGEDIJK_MERGED                                                                       \
     "Langedijk (GM0416) is per 1 januari 2022 opgegaan in Dijk en Waard (GM1980)"
+
+/* Most cases leave out the optional fields after `want`; they are zero. */
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 
 const route_case route_cases[] = {
     /* ---- aanmelding: rules 1 and 2 ---------------------------------- */
@@ -44,7 +58,7 @@ const route_case route_cases[] = {
       {R2, "SWV:PO2803", {"hoort bij Samenwerkingsverband PO Capelle aan den IJssel en Krimpen aan den IJssel (PO2803)",
                           "primair onderwijs",
                           "Samenwerkingsverband Passend Primair Onderwijs Rotterdam (PPO Rotterdam) (PO2801)",
-                          "Samenwerkingsverband PO2801 is verantwoordelijk voor de ondersteuning"},
+                          "De school valt onder samenwerkingsverband PO2801"},
        {"SWV_WOONPLAATS SWV PO2803", "SWV_SCHOOL SWV PO2801", "WOONPLAATSGEMEENTE GEMEENTE GM0502",
         "SCHOOLGEMEENTE GEMEENTE GM0599"}},
       {R2, "SWV:PO2801", {"PO2803", "PO2801"}, {NULL}}}},
@@ -59,9 +73,47 @@ const route_case route_cases[] = {
     {"capelle-rotterdam-in-behandeling", "aanmelding", "2026-03-02", "GM0502", "IN_BEHANDELING",
      "12AB00", "GM0599", "PO", NULL, NULL, {{0}}},
     {"capelle-rotterdam-afgewezen", "aanmelding", "2026-03-02", "GM0502", "AFGEWEZEN", "12AB00",
-     "GM0599", "PO", NULL, NULL, {{0}}},
+     "GM0599", "PO", NULL, NULL,
+     {{LP, "GEMEENTE:GM0502", {"De aanmelding van een leerplichtige leerling uit Capelle aan den IJssel (GM0502)",
+                               "bij OBS Het Noorderlicht (12AB00) in Rotterdam (GM0599) is op 2 maart 2026 afgewezen",
+                               "voor de leerplichtambtenaar van Capelle aan den IJssel"},
+       {"WOONPLAATSGEMEENTE GEMEENTE GM0502", "SCHOOLGEMEENTE GEMEENTE GM0599"}}}},
     {"capelle-rotterdam-ingetrokken", "aanmelding", "2026-03-02", "GM0502", "INGETROKKEN",
-     "12AB00", "GM0599", "PO", NULL, NULL, {{0}}},
+     "12AB00", "GM0599", "PO", NULL, NULL,
+     {{LP, "GEMEENTE:GM0502", {"is op 2 maart 2026 ingetrokken"}, {NULL}}}},
+    /* Leerplicht begins on the first day of the month after the 5th
+     * birthday: born 2021-02-28, five in February, leerplichtig from 1 March. */
+    {"leerplicht-vanaf-maand-na-vijfde-verjaardag", "aanmelding", "2026-03-02", "GM0502",
+     "AFGEWEZEN", "12OA00", "GM0502", "PO", NULL, NULL,
+     {{LP, "GEMEENTE:GM0502", {"leerplichtige leerling", "CBS De Wegwijzer (12OA00)"}, {NULL}}},
+     .geboren = "2021-02-28"},
+    /* Born 2021-03-01: five in March, leerplichtig only from 1 April. */
+    {"nog-niet-leerplichtig", "aanmelding", "2026-03-02", "GM0502", "AFGEWEZEN", "12OA00",
+     "GM0502", "PO", NULL, NULL, {{NULL}}, .geboren = "2021-03-01"},
+    /* Sixteen on 2025-06-10: kwalificatieplichtig from 1 August 2025. */
+    {"kwalificatieplichtig-afgewezen", "aanmelding", "2026-03-02", "GM0502", "AFGEWEZEN",
+     "20RT00", "GM0599", "VO", NULL, NULL,
+     {{LP, "GEMEENTE:GM0502", {"kwalificatieplichtige leerling", "Rotterdams Stedelijk Lyceum (20RT00)"},
+       {NULL}}},
+     .geboren = "2009-06-10"},
+    /* Eighteen on the event date: no longer leerplicht but the RMC's. */
+    {"achttien-afgewezen-rmc", "aanmelding", "2026-03-02", "GM0502", "AFGEWEZEN", "20RT00",
+     "GM0599", "VO", NULL, NULL,
+     {{RMC, "GEMEENTE:GM0599", {"jongere van 18 jaar uit Capelle aan den IJssel (GM0502)",
+                                "is op 2 maart 2026 afgewezen",
+                                "regionale meld- en coördinatiefunctie voortijdig schoolverlaten (RMC)",
+                                "Rotterdam (GM0599), contactgemeente van RMC-regio Rijnmond (RMC32)"},
+       {"RMC_CONTACTGEMEENTE GEMEENTE GM0599", "WOONPLAATSGEMEENTE GEMEENTE GM0502"}}},
+     .geboren = "2008-03-02"},
+    {"rmc-castricum-ingetrokken", "aanmelding", "2026-02-10", "GM0383", "INGETROKKEN", "30AK00",
+     "GM0361", "VO", NULL, NULL,
+     {{RMC, "GEMEENTE:GM0375", {"jongere van 20 jaar", "ingetrokken",
+                                "Beverwijk (GM0375), contactgemeente van RMC-regio Zuid-Kennemerland en IJmond (RMC27)"},
+       {NULL}}},
+     .geboren = "2005-07-01"},
+    /* Placed, not refused: neither leerplicht nor RMC. */
+    {"achttien-geplaatst", "aanmelding", "2026-03-02", "GM0599", "GEPLAATST", "20RT00", "GM0599",
+     "VO", NULL, NULL, {{NULL}}, .geboren = "2008-01-01"},
     {"castricum-op-school-alkmaar-vo", "aanmelding", "2026-02-10", "GM0383", "GEPLAATST",
      "30AK00", "GM0361", "VO", NULL, NULL,
      {{R1, "GEMEENTE:GM0383", {"Castricum (GM0383)", "Murmellius Gymnasium (30AK00)", "Alkmaar (GM0361)"}, {NULL}},
@@ -76,7 +128,17 @@ const route_case route_cases[] = {
       {R1, "GEMEENTE:GM0361", {"Uitgeest (GM0450)"}, {NULL}},
       {R2, "SWV:PO2711", {"Passend Onderwijs IJmond (PO2711)", "primair onderwijs",
                           "Passend Primair Onderwijs Noord-Kennemerland (PPO-NK) (PO2705)"}, {NULL}},
-      {R2, "SWV:PO2705", {"PO2711"}, {NULL}}}},
+      {R2, "SWV:PO2705", {"PO2711"}, {NULL}},
+      {LV, "GEMEENTE:GM0450", {"Leerling uit Uitgeest (GM0450) is geplaatst op SBO De Kleine Prins (31AK00) in Alkmaar (GM0361), voor het speciaal basisonderwijs",
+                               LV_TEXT, "volgens haar verordening leerlingenvervoer",
+                               "zegt niets over een recht op vervoer"},
+       {"WOONPLAATSGEMEENTE GEMEENTE GM0450", "SCHOOLGEMEENTE GEMEENTE GM0361"}}}},
+    /* Cluster 1 and 2 instellingen are outside the SWV's: no SWV rule. */
+    {"capelle-cluster-2-rotterdam", "aanmelding", "2026-03-02", "GM0502", "GEPLAATST", "24RT00",
+     "GM0599", "SO", NULL, NULL,
+     {{R1, "GEMEENTE:GM0502", {"De Klankkast, school voor SO en VSO cluster 2 (24RT00)"}, {NULL}},
+      {R1, "GEMEENTE:GM0599", {"Capelle aan den IJssel (GM0502)"}, {NULL}},
+      {LV, "GEMEENTE:GM0502", {"voor het speciaal onderwijs", LV_TEXT}, {NULL}}}},
     {"castricum-op-school-beverwijk-zelfde-swv", "aanmelding", "2026-02-10", "GM0383",
      "GEPLAATST", "33BV00", "GM0375", "VO", NULL, NULL,
      {{R1, "GEMEENTE:GM0383", {"Beverwijk (GM0375)"}, {NULL}},
@@ -98,8 +160,8 @@ const route_case route_cases[] = {
      "37HB00", "GM1992", "PO", NULL, NULL, {{0}}},
     {"brielle-op-school-rotterdam-2023", "aanmelding", "2023-03-01", "GM0501", "GEPLAATST",
      "12AB00", "GM0599", "PO", NULL, NULL,
-     {{R1, "GEMEENTE:GM1992", {"Leerling woont in Voorne aan Zee (GM1992)", BRIELLE_MERGED,
-                               "Volgens het woonplaatsbeginsel is Voorne aan Zee verantwoordelijk"},
+     {{R1, "GEMEENTE:GM1992", {"Leerling woont volgens de BRP in Voorne aan Zee (GM1992)", BRIELLE_MERGED,
+                               "Hoe Voorne aan Zee en Rotterdam hulp op school afstemmen"},
        {"WOONPLAATSGEMEENTE GEMEENTE GM1992<GM0501", "SCHOOLGEMEENTE GEMEENTE GM0599"}},
       {R1, "GEMEENTE:GM0599", {BRIELLE_MERGED}, {NULL}},
       {R2, "SWV:PO2806", {"Samenwerkingsverband PO Voorne-Putten (PO2806)", BRIELLE_MERGED},
@@ -121,11 +183,35 @@ const route_case route_cases[] = {
     /* ---- tlv: rule 3 ------------------------------------------------ */
     {"tlv-so-rotterdam-woont-capelle", "tlv", "2026-03-01", "GM0502", "AFGEGEVEN", "PO2801",
      "21RT00", "SO", NULL, NULL,
-     {{R3, "SWV:PO2801", {"Samenwerkingsverband Passend Primair Onderwijs Rotterdam (PPO Rotterdam) (PO2801) heeft",
+     {{R3, "SWV:PO2803", {"Ter informatie: Samenwerkingsverband Passend Primair Onderwijs Rotterdam (PPO Rotterdam) (PO2801) heeft",
                           "speciaal onderwijs (SO)", "Capelle aan den IJssel (GM0502)",
-                          "Samenwerkingsverband PO2801 heeft de TLV afgegeven en betaalt"},
+                          "Betaalt: het afgevende samenwerkingsverband PO2801",
+                          "Verlengt: samenwerkingsverband PO2801"},
        {"SWV_AFGEVER SWV PO2801", "SWV_WOONPLAATS SWV PO2803", "WOONPLAATSGEMEENTE GEMEENTE GM0502"}},
-      {R3, "SWV:PO2803", {"(PO2803)"}, {NULL}}}},
+      {LV, "GEMEENTE:GM0502", {"(PO2801) heeft een toelaatbaarheidsverklaring voor het speciaal onderwijs (SO) afgegeven voor een leerling uit Capelle aan den IJssel (GM0502)",
+                               LV_TEXT},
+       {"WOONPLAATSGEMEENTE GEMEENTE GM0502", "SWV_AFGEVER SWV PO2801"}}}},
+    /* A first enrolment: the SWV of the woonplaats issues; another is an anomaly. */
+    {"tlv-so-eerste-inschrijving-rotterdam-woont-capelle", "tlv", "2026-03-01", "GM0502",
+     "AFGEGEVEN", "PO2801", "21RT00", "SO", NULL, NULL,
+     {{R7, "SWV:PO2801", {"bij een eerste inschrijving van een leerling die woont in Capelle aan den IJssel (GM0502)",
+                          "hier Samenwerkingsverband PO Capelle aan den IJssel en Krimpen aan den IJssel (PO2803)",
+                          "Wilt u samen nagaan"},
+       {"SWV_AFGEVER SWV PO2801", "SWV_WOONPLAATS SWV PO2803"}},
+      {R7, "SWV:PO2803", {"eerste inschrijving"}, {NULL}},
+      {LV, "GEMEENTE:GM0502", {LV_TEXT}, {NULL}}},
+     .eerste = 1},
+    {"tlv-so-eerste-inschrijving-eigen-swv", "tlv", "2026-03-01", "GM0502", "AFGEGEVEN", "PO2803",
+     "12OA00", "SO", NULL, NULL, {{LV, "GEMEENTE:GM0502", {LV_TEXT}, {NULL}}}, .eerste = 1},
+    {"tlv-so-verwijzing-rotterdam-woont-capelle", "tlv", "2026-03-01", "GM0502", "AFGEGEVEN",
+     "PO2801", "21RT00", "SO", NULL, NULL,
+     {{R3, "SWV:PO2803", {"Ter informatie"}, {NULL}}, {LV, "GEMEENTE:GM0502", {LV_TEXT}, {NULL}}},
+     .eerste = -1},
+    /* Praktijkonderwijs: a TLV of the SWV VO. */
+    {"tlv-pro-alkmaar-woont-castricum", "tlv", "2026-03-01", "GM0383", "AFGEGEVEN", "VO2705",
+     "62AC00", "PRO", NULL, NULL,
+     {{R3, "SWV:VO2710", {"praktijkonderwijs (PRO)", "voortgezet onderwijs"}, {NULL}},
+      {LV, "GEMEENTE:GM0383", {"praktijkonderwijs (PRO)"}, {NULL}}}},
     {"tlv-aangevraagd", "tlv", "2026-03-01", "GM0502", "AANGEVRAAGD", "PO2801", "21RT00", "SO",
      NULL, NULL, {{0}}},
     {"tlv-afgewezen", "tlv", "2026-03-01", "GM0502", "AFGEWEZEN", "PO2801", "21RT00", "SO", NULL,
@@ -133,36 +219,99 @@ const route_case route_cases[] = {
     {"tlv-ingetrokken", "tlv", "2026-03-01", "GM0502", "INGETROKKEN", "PO2801", "21RT00", "SO",
      NULL, NULL, {{0}}},
     {"tlv-so-eigen-swv", "tlv", "2026-03-01", "GM0502", "AFGEGEVEN", "PO2803", "12OA00", "SO",
-     NULL, NULL, {{0}}},
+     NULL, NULL, {{LV, "GEMEENTE:GM0502", {LV_TEXT}, {NULL}}}},
     {"tlv-vso-koers-woont-capelle", "tlv", "2026-03-01", "GM0502", "AFGEGEVEN", "VO2801",
-     "21RT00", "VSO", NULL, NULL, {{0}}},
+     "21RT00", "VSO", NULL, NULL, {{LV, "GEMEENTE:GM0502", {"voortgezet speciaal onderwijs (VSO)"}, {NULL}}}},
     {"tlv-vso-alkmaar-woont-castricum", "tlv", "2025-08-01", "GM0383", "AFGEGEVEN", "VO2705",
      "30AK00", "VSO", NULL, NULL,
-     {{R3, "SWV:VO2705", {"voortgezet speciaal onderwijs (VSO)", "Castricum (GM0383)",
-                          "Samenwerkingsverband VO Midden-Kennemerland (VO2710)"}, {NULL}},
-      {R3, "SWV:VO2710", {"Samenwerkingsverband VO Regio Alkmaar (VO2705)"}, {NULL}}}},
+     {{R3, "SWV:VO2710", {"voortgezet speciaal onderwijs (VSO)", "Castricum (GM0383)",
+                          "Samenwerkingsverband VO Midden-Kennemerland (VO2710)",
+                          "Samenwerkingsverband VO Regio Alkmaar (VO2705)"}, {NULL}},
+      {LV, "GEMEENTE:GM0383", {LV_TEXT}, {NULL}}}},
     {"tlv-sbo-capelle-woont-rotterdam", "tlv", "2026-03-01", "GM0599", "AFGEGEVEN", "PO2803",
      "14CA00", "SBO", NULL, NULL,
-     {{R3, "SWV:PO2803", {"speciaal basisonderwijs (SBO)", "Rotterdam (GM0599)"}, {NULL}},
-      {R3, "SWV:PO2801", {"speciaal basisonderwijs (SBO)"}, {NULL}}}},
+     {{R3, "SWV:PO2801", {"speciaal basisonderwijs (SBO)", "Rotterdam (GM0599)"}, {NULL}},
+      {LV, "GEMEENTE:GM0599", {"speciaal basisonderwijs (SBO)"}, {NULL}}}},
     {"tlv-so-voorne-putten-woont-brielle-2023", "tlv", "2023-03-01", "GM0501", "AFGEGEVEN",
-     "PO2806", "35TA00", "SO", NULL, NULL, {{0}}},
+     "PO2806", "35TA00", "SO", NULL, NULL,
+     {{LV, "GEMEENTE:GM1992", {BRIELLE_MERGED}, {"WOONPLAATSGEMEENTE GEMEENTE GM1992<GM0501"}}}},
 
     /* ---- beschikking: rules 4 and 5 --------------------------------- */
     {"beschikking-alkmaar-woont-uitgeest", "beschikking", "2026-02-01", "GM0450", "TOEGEKEND",
      "GM0361", "98290429", NULL, NULL, NULL,
      {{R4, "GEMEENTE:GM0450", {"Alkmaar (GM0361) heeft jeugdhulp bij Praktijk voor Kind en Jeugd Alkmaar (98290429) toegekend",
-                               "woont in Uitgeest (GM0450)", "is Uitgeest verantwoordelijk",
-                               "factureert aan Uitgeest, niet aan Alkmaar"},
+                               "volgens de BRP woont in Uitgeest (GM0450)",
+                               "de gemeente van het woonadres verantwoordelijk, hier Uitgeest",
+                               "tenzij de jeugdige verblijft bij een jeugdhulpaanbieder",
+                               "De gemeenten stemmen onderling af welke gemeente de hulp toewijst"},
        {"WOONPLAATSGEMEENTE GEMEENTE GM0450", "BESCHIKKENDE_GEMEENTE GEMEENTE GM0361",
         "AANBIEDER AANBIEDER 98290429"}},
       {R4, "GEMEENTE:GM0361", {"Uitgeest (GM0450)"}, {NULL}},
-      {R4, "AANBIEDER:98290429", {"factureert aan Uitgeest"}, {NULL}}}},
+      {R4, "AANBIEDER:98290429", {"welke gemeente de hulp toewijst"}, {NULL}}},
+     .variant = 3},
     {"beschikking-alkmaar-woont-uitgeest-gewijzigd", "beschikking", "2026-02-01", "GM0450",
      "GEWIJZIGD", "GM0361", "98290429", NULL, NULL, NULL,
      {{R4, "GEMEENTE:GM0450", {"gewijzigd"}, {NULL}},
       {R4, "GEMEENTE:GM0361", {"gewijzigd"}, {NULL}},
-      {R4, "AANBIEDER:98290429", {"gewijzigd"}, {NULL}}}},
+      {R4, "AANBIEDER:98290429", {"gewijzigd"}, {NULL}}},
+     .variant = 3},
+    /* The verantwoordelijke gemeente stated: compared instead of the BRP. */
+    {"beschikking-alkmaar-verantwoordelijk-uitgeest", "beschikking", "2026-02-01", "GM0450",
+     "TOEGEKEND", "GM0361", "98290429", NULL, NULL, NULL,
+     {{R4, "GEMEENTE:GM0450", {"voor wie Uitgeest (GM0450) is opgegeven als verantwoordelijke gemeente (woonadres in de BRP)",
+                               "is Uitgeest verantwoordelijk voor deze jeugdhulp",
+                               "welke gemeente de hulp toewijst"},
+       {"VERANTWOORDELIJKE_GEMEENTE GEMEENTE GM0450", "WOONPLAATSGEMEENTE GEMEENTE GM0450",
+        "BESCHIKKENDE_GEMEENTE GEMEENTE GM0361"}},
+      {R4, "GEMEENTE:GM0361", {"Uitgeest"}, {NULL}},
+      {R4, "AANBIEDER:98290429", {"Uitgeest"}, {NULL}}},
+     .verantw = "GM0450", .variant = 1},
+    /* A child from Uitgeest in residential care in Rotterdam, registered
+     * there: Uitgeest (before the stay) decides; no false alarm, but the
+     * place of stay and its SWV's are told. */
+    {"verblijf-rotterdam-verantwoordelijk-uitgeest", "beschikking", "2026-02-01", "GM0599",
+     "TOEGEKEND", "GM0450", "98000017", NULL, NULL, NULL,
+     {{VB, "GEMEENTE:GM0599", {"Uitgeest (GM0450) heeft jeugdhulp met verblijf toegekend bij Jeugdhulp Rijnmond \"De Haven\" (98000017) in Rotterdam (GM0599)",
+                               "voor wie Uitgeest de verantwoordelijke gemeente is",
+                               "blijft Uitgeest tijdens het verblijf verantwoordelijk",
+                               "leerplicht en de samenwerkingsverbanden van Rotterdam"},
+       {"VERANTWOORDELIJKE_GEMEENTE GEMEENTE GM0450", "VERBLIJFGEMEENTE GEMEENTE GM0599",
+        "SWV_VERBLIJFGEMEENTE SWV PO2801", "SWV_VERBLIJFGEMEENTE SWV VO2801",
+        "AANBIEDER AANBIEDER 98000017"}},
+      {VB, "SWV:PO2801", {"Rotterdam"}, {NULL}},
+      {VB, "SWV:VO2801", {"Rotterdam"}, {NULL}},
+      {VB, "GEMEENTE:GM0450", {"Uitgeest"}, {NULL}}},
+     .categorie = "43", .verantw = "GM0450", .reden = "VOOR_VERBLIJF"},
+    /* Rotterdam decides on it instead: both rules. */
+    {"verblijf-rotterdam-beschikt-verantwoordelijk-uitgeest", "beschikking", "2026-02-01",
+     "GM0599", "TOEGEKEND", "GM0599", "98000017", NULL, NULL, NULL,
+     {{R4, "GEMEENTE:GM0450", {"(woonadres vlak vóór het verblijf bij een jeugdhulpaanbieder, pleegouder of in een instelling)",
+                               RIJNMOND_CONVENANT, "(datum onbekend)"},
+       {NULL}},
+      {R4, "GEMEENTE:GM0599", {"Uitgeest"}, {NULL}},
+      {R4, "AANBIEDER:98000017", {"Uitgeest"}, {NULL}},
+      {VB, "GEMEENTE:GM0599", {"blijft Uitgeest tijdens het verblijf verantwoordelijk"}, {NULL}},
+      {VB, "SWV:PO2801", {"Uitgeest"}, {NULL}},
+      {VB, "SWV:VO2801", {"Uitgeest"}, {NULL}},
+      {VB, "GEMEENTE:GM0450", {"Uitgeest"}, {NULL}}},
+     .categorie = "44", .verantw = "GM0450", .reden = "VOOR_VERBLIJF", .variant = 1},
+    /* Verblijf without a verantwoordelijke gemeente: ask, name no payer. */
+    {"verblijf-zonder-verantwoordelijke", "beschikking", "2026-02-01", "GM0599", "TOEGEKEND",
+     "GM0450", "98000017", NULL, NULL, NULL,
+     {{R4, "GEMEENTE:GM0599", {"jeugdhulp met verblijf bij Jeugdhulp Rijnmond \"De Haven\" (98000017) toegekend",
+                               "volgens de BRP woont in Rotterdam (GM0599)",
+                               "de gemeente van het woonadres vlak vóór dat verblijf verantwoordelijk",
+                               "dat kan een andere gemeente zijn dan Rotterdam",
+                               "Wilt u samen nagaan welke gemeente verantwoordelijk is?"},
+       {"WOONPLAATSGEMEENTE GEMEENTE GM0599", "BESCHIKKENDE_GEMEENTE GEMEENTE GM0450"}},
+      {R4, "GEMEENTE:GM0450", {"Wilt u samen nagaan"}, {NULL}},
+      {R4, "AANBIEDER:98000017", {"Wilt u samen nagaan"}, {NULL}}},
+     .categorie = "43", .variant = 2},
+    {"verblijf-zonder-verantwoordelijke-eigen-gemeente", "beschikking", "2026-02-01", "GM0599",
+     "TOEGEKEND", "GM0599", "98000017", NULL, NULL, NULL, {{NULL}}, .categorie = "35"},
+    {"verblijf-in-verantwoordelijke-gemeente", "beschikking", "2026-02-01", "GM0450",
+     "TOEGEKEND", "GM0450", "98730611", NULL, NULL, NULL, {{NULL}}, .categorie = "44",
+     .verantw = "GM0450", .reden = "VOOR_VERBLIJF"},
     {"beschikking-afgewezen", "beschikking", "2026-02-01", "GM0450", "AFGEWEZEN", "GM0361",
      "98290429", NULL, NULL, NULL, {{0}}},
     {"beschikking-ingetrokken", "beschikking", "2026-02-01", "GM0450", "INGETROKKEN", "GM0361",
@@ -173,20 +322,21 @@ const route_case route_cases[] = {
      "TOEGEKEND", "GM0599", "98000000", NULL, NULL, NULL, {{0}}},
     {"zorg-op-school-rotterdam-woont-capelle", "beschikking", "2026-03-16", "GM0502",
      "TOEGEKEND", "GM0502", "98370013", NULL, "12AB00", NULL,
-     {{R5, "GEMEENTE:GM0599", {"Jeugdige woont in Capelle aan den IJssel (GM0502)",
+     {{R5, "GEMEENTE:GM0599", {"Jeugdige woont volgens de BRP in Capelle aan den IJssel (GM0502)",
                                "Stichting Opgroeien Capelle aan den IJssel (98370013)",
-                               "OBS Het Noorderlicht (12AB00) in Rotterdam (GM0599)",
-                               "Rotterdam voert de regie op hulp op school"},
+                               "OBS Het Noorderlicht (12AB00) in Rotterdam (GM0599)", WPB},
        {"WOONPLAATSGEMEENTE GEMEENTE GM0502", "SCHOOLGEMEENTE GEMEENTE GM0599",
         "AANBIEDER AANBIEDER 98370013"}},
-      {R5, "GEMEENTE:GM0502", {"Capelle aan den IJssel is verantwoordelijk voor deze jeugdhulp"}, {NULL}}}},
+      {R5, "GEMEENTE:GM0502", {WPB, "Hoe de gemeenten hulp op school afstemmen"}, {NULL}}}},
     {"rotterdam-beschikt-zorg-op-school-rotterdam-woont-capelle", "beschikking", "2026-03-16",
      "GM0502", "TOEGEKEND", "GM0599", "98000000", NULL, "12AB00", NULL,
-     {{R4, "GEMEENTE:GM0502", {"Rotterdam (GM0599) heeft jeugdhulp bij Jeugdhulp Rotterdam (98000000)"}, {NULL}},
+     {{R4, "GEMEENTE:GM0502", {"Rotterdam (GM0599) heeft jeugdhulp bij Jeugdhulp Rotterdam (98000000)",
+                               RIJNMOND_CONVENANT}, {NULL}},
       {R4, "GEMEENTE:GM0599", {"Capelle aan den IJssel (GM0502)"}, {NULL}},
-      {R4, "AANBIEDER:98000000", {"factureert aan Capelle aan den IJssel"}, {NULL}},
+      {R4, "AANBIEDER:98000000", {"hier Capelle aan den IJssel"}, {NULL}},
       {R5, "GEMEENTE:GM0599", {"onder schooltijd"}, {NULL}},
-      {R5, "GEMEENTE:GM0502", {"onder schooltijd"}, {NULL}}}},
+      {R5, "GEMEENTE:GM0502", {"onder schooltijd"}, {NULL}}},
+     .variant = 3},
     {"zorg-op-school-eigen-gemeente", "beschikking", "2026-03-16", "GM0502", "TOEGEKEND",
      "GM0502", "98370013", NULL, "12OA00", NULL, {{0}}},
     {"zorg-op-school-beeindigd", "beschikking", "2026-03-16", "GM0502", "BEEINDIGD", "GM0502",
@@ -195,7 +345,8 @@ const route_case route_cases[] = {
      "TOEGEKEND", "GM0398", "98400507", NULL, NULL, NULL,
      {{R4, "GEMEENTE:GM0416", {"Heerhugowaard (GM0398)", "Langedijk (GM0416)"}, {NULL}},
       {R4, "GEMEENTE:GM0398", {"Langedijk"}, {NULL}},
-      {R4, "AANBIEDER:98400507", {"Jeugdhulp Heerhugowaard (98400507)"}, {NULL}}}},
+      {R4, "AANBIEDER:98400507", {"Jeugdhulp Heerhugowaard (98400507)"}, {NULL}}},
+     .variant = 3},
     {"beschikking-dijk-en-waard-woont-langedijk-2022", "beschikking", "2022-03-01", "GM0416",
      "TOEGEKEND", "GM1980", "98400507", NULL, NULL, NULL, {{0}}},
 
@@ -204,7 +355,8 @@ const route_case route_cases[] = {
      "98060845", "AANBIEDER", NULL, NULL,
      {{R6, "GEMEENTE:GM0502", {"Capelle aan den IJssel (GM0502), jeugdregio Rijnmond (JZ29)",
                                "Kinder- en Jeugdpsychiatrie Utrecht (98060845) in Utrecht (GM0344)",
-                               "jeugdregio Utrecht Stad (JZ22)", "voor jeugdregio Rijnmond is gecontracteerd"},
+                               "jeugdregio Utrecht Stad (JZ22)",
+                               "is Capelle aan den IJssel verantwoordelijk voor deze jeugdhulp, ook wanneer"},
        {"WOONPLAATSGEMEENTE GEMEENTE GM0502", "JEUGDREGIO_WOONPLAATS JEUGDREGIO JZ29",
         "AANBIEDER AANBIEDER 98060845", "JEUGDREGIO_AANBIEDER JEUGDREGIO JZ22"}}}},
     {"verwijzing-castricum-naar-alkmaar-zelfde-regio", "verwijzing", "2026-03-05", "GM0383",
@@ -214,7 +366,27 @@ const route_case route_cases[] = {
      {{R6, "GEMEENTE:GM0383", {"jeugdregio Alkmaar (JZ06)", "jeugdregio IJmond (JZ10)",
                                "Jeugd-GGZ Kennemerland; locatie Beverwijk (98000033)"}, {NULL}}}},
     {"verwijzing-naar-swv", "verwijzing", "2026-03-05", "GM0502", NULL, "GM0502", "PO2803",
-     "SWV", NULL, NULL, {{0}}},
+     "SWV", NULL, NULL, {{NULL}}},
+    /* Verwijzingen by law: the verantwoordelijke gemeente hears of it. */
+    {"huisarts-verwijst-capelle-naar-capelle", "verwijzing", "2026-03-05", "GM0502", NULL,
+     "GM0502", "98370013", "AANBIEDER", NULL, NULL,
+     {{WV, "GEMEENTE:GM0502", {"De huisarts heeft een jeugdige uit Capelle aan den IJssel (GM0502) verwezen naar Stichting Opgroeien Capelle aan den IJssel (98370013)",
+                               "de verantwoordelijke gemeente, Capelle aan den IJssel, om een toewijzing",
+                               "binnen vijf werkdagen", "binnen acht weken"},
+       {"VERANTWOORDELIJKE_GEMEENTE GEMEENTE GM0502", "AANBIEDER AANBIEDER 98370013"}}},
+     .verwijzer = "HUISARTS", .variant = 1},
+    {"gi-bepaalt-jeugdhulp-verantwoordelijk-rotterdam", "verwijzing", "2026-03-05", "GM0502",
+     NULL, "GM0599", "98000000", "AANBIEDER", NULL, NULL,
+     {{WV, "GEMEENTE:GM0599", {"De gecertificeerde instelling heeft voor een jeugdige uit Capelle aan den IJssel (GM0502) jeugdhulp bij Jeugdhulp Rotterdam (98000000) bepaald",
+                               "de verantwoordelijke gemeente, Rotterdam"},
+       {"VERANTWOORDELIJKE_GEMEENTE GEMEENTE GM0599", "WOONPLAATSGEMEENTE GEMEENTE GM0502"}}},
+     .verwijzer = "GECERTIFICEERDE_INSTELLING", .verantw = "GM0599", .reden = "MOEDER_BIJ_GEBOORTE",
+     .variant = 2},
+    {"jeugdarts-verwijst-capelle-naar-utrecht", "verwijzing", "2026-03-05", "GM0502", NULL,
+     "GM0502", "98060845", "AANBIEDER", NULL, NULL,
+     {{R6, "GEMEENTE:GM0502", {"jeugdregio Utrecht Stad (JZ22)"}, {NULL}},
+      {WV, "GEMEENTE:GM0502", {"De jeugdarts heeft"}, {NULL}}},
+     .verwijzer = "JEUGDARTS", .variant = 1},
     {"verwijzing-rotterdam-naar-rotterdam", "verwijzing", "2026-03-05", "GM0599", NULL,
      "GM0599", "98000000", "AANBIEDER", NULL, NULL, {{0}}},
     {"verwijzing-brielle-naar-utrecht-2023", "verwijzing", "2023-03-01", "GM0501", NULL, "GM1992",
@@ -275,28 +447,45 @@ static json_t *tlv(const route_case *c, json_t *env) {
                            "TLV-1", "swv", c->org, "soort", c->soort, "aanvragende_school",
                            c->org2, "ingangsdatum", c->datum, "einddatum", "2027-07-31",
                            "status", c->status);
-    if (strcmp(c->soort, "SBO") != 0)
+    if (strcmp(c->soort, "SO") == 0 || strcmp(c->soort, "VSO") == 0)
         json_object_set_new(ev, "bekostigingscategorie", json_string("LAAG"));
+    if (c->eerste)
+        json_object_set_new(ev, "eerste_inschrijving", json_boolean(c->eerste > 0));
     return ev;
+}
+
+static void verantwoordelijke(const route_case *c, json_t *ev) {
+    if (c->verantw)
+        json_object_set_new(ev, "verantwoordelijke_gemeente",
+                            json_pack("{s:s,s:s}", "gemeente", c->verantw, "reden",
+                                      c->reden ? c->reden : "BRP"));
 }
 
 static json_t *beschikking(const route_case *c, json_t *env) {
     json_t *ev = json_pack("{s:o,s:s,s:s,s:s,s:{s:s},s:{s:i,s:s,s:s},s:s,s:s,s:b}", "envelope",
                            env, "beschikking_id", "BS-1", "gemeente", c->org, "aanbieder", c->org2,
-                           "product", "categorie", "45", "omvang", "volume", 2, "eenheid", "UUR",
+                           "product", "categorie", c->categorie ? c->categorie : "45", "omvang",
+                           "volume", 2, "eenheid", "UUR",
                            "frequentie", "PER_WEEK", "ingangsdatum", c->datum, "status",
                            c->status, "zorg_in_onderwijstijd", c->school != NULL);
     if (c->school)
         json_object_set_new(ev, "school", json_string(c->school));
+    verantwoordelijke(c, ev);
     return ev;
 }
 
+/* A medical verwijzer or GI refers through the gemeente (the bron) and is
+ * named by an AGB code. */
 static json_t *verwijzing(const route_case *c, json_t *env) {
     int aanbieder = strcmp(c->soort, "AANBIEDER") == 0;
-    return json_pack("{s:o,s:s,s:{s:s,s:s},s:{s:s,s:s},s:s,s:s}", "envelope", env,
-                     "verwijzing_id", "VW-1", "verwijzer", "type", "GEMEENTE", "code", c->org,
-                     "naar", "type", c->soort, "code", c->org2, "domein",
-                     aanbieder ? "JEUGDHULP" : "ONDERWIJSONDERSTEUNING", "datum", c->datum);
+    json_t *ev = json_pack("{s:o,s:s,s:{s:s,s:s},s:{s:s,s:s},s:s,s:s}", "envelope", env,
+                           "verwijzing_id", "VW-1", "verwijzer", "type",
+                           c->verwijzer ? c->verwijzer : "GEMEENTE", "code",
+                           c->verwijzer ? "01012345" : c->org, "naar", "type", c->soort, "code",
+                           c->org2, "domein", aanbieder ? "JEUGDHULP" : "ONDERWIJSONDERSTEUNING",
+                           "datum", c->datum);
+    verantwoordelijke(c, ev);
+    return ev;
 }
 
 static const char *bron_type_of(const route_case *c) {
@@ -319,7 +508,8 @@ json_t *route_case_event(const route_case *c, const char *event_id, const char *
                                                         : verwijzing(c, env);
     json_object_set_new(ev, "jeugdige",
                         json_pack("{s:s,s:s,s:s}", "bsn", bsn, "geboortedatum",
-                                  "2010-05-17", "woonplaatsgemeente", c->woon));
+                                  c->geboren ? c->geboren : "2010-05-17", "woonplaatsgemeente",
+                                  c->woon));
     return ev;
 }
 

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define ROUTE_CASE_MAX_WANT 6
+#define ROUTE_CASE_MAX_WANT 8
 
 typedef struct route_expect {
     const char *regel;
@@ -40,6 +40,14 @@ typedef struct route_case {
     const char *school;  /* beschikking: zorg in onderwijstijd at this school */
     const char *poison;  /* expected dead-letter reason; NULL for a good event */
     route_expect want[ROUTE_CASE_MAX_WANT];
+    /* Optional, after want (designated initialisers): */
+    const char *geboren;   /* jeugdige.geboortedatum; NULL: 2010-05-17 */
+    const char *categorie; /* beschikking product.categorie; NULL: 45 */
+    const char *verantw;   /* verantwoordelijke_gemeente.gemeente; NULL: absent */
+    const char *reden;     /* its reden; NULL: BRP */
+    const char *verwijzer; /* verwijzing verwijzer.type; NULL: GEMEENTE */
+    int eerste;            /* tlv eerste_inschrijving: 1 true, -1 false, 0 absent */
+    int variant;           /* which row of a regel with several rows fires (1 = first) */
 } route_case;
 
 extern const route_case route_cases[];
