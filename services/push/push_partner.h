@@ -30,7 +30,7 @@ typedef struct push_job {
     struct push_job *next;          /* in one partner list at a time */
     push_partner *partner;          /* NULL for work without a recipient (poison) */
     push_pending *pending;          /* the consumed record this work belongs to */
-    char id[40];                    /* webhook-id: the melding_id or event_id */
+    char id[40];                    /* webhook-id: the melding_id, or a raw event's derived id */
     char what[48];                  /* a melding's regel, or a raw event's type */
     int is_event;                   /* a raw event rather than a melding */
     char *body;                     /* natural JSON, exactly as sent and signed */

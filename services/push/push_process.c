@@ -5,6 +5,8 @@
 
 #include "kh_alloc.h"
 #include "kh_codec.h"
+#include "kh_orgid.h"
+#include "kh_uuid.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -54,13 +56,29 @@ static const char *member(const json_t *j, const char *a, const char *b) {
     return json_string_value(b ? json_object_get(v, b) : v);
 }
 
+/* A raw event's webhook-id: its identity is its bron plus its event_id (two
+ * partners may use one event_id), so the id is derived from both. */
+static void event_webhook_id(const json_t *j, char out[KH_UUID_LEN]) {
+    const json_t *envelope = json_object_get(j, "envelope");
+    const char *event_id = json_string_value(json_object_get(envelope, "event_id"));
+    char bron[KH_ORGID_LEN], name[KH_ORGID_LEN + KH_UUID_LEN + 1];
+    out[0] = '\0';
+    if (!event_id || kh_orgid_from_json(json_object_get(envelope, "bron"), bron, sizeof bron))
+        return;
+    int n = snprintf(name, sizeof name, "%s|%s", bron, event_id);
+    if (n > 0 && (size_t)n < sizeof name)
+        kh_uuid_v5(PUSH_EVENT_ID_NAMESPACE, name, (size_t)n, out);
+}
+
 /* id, what and is_event of the record j of schema s. */
 static void identify(const kh_schema *s, const json_t *j, push_decision *d) {
     d->is_event = !is_melding(s);
-    const char *id = d->is_event ? member(j, "envelope", "event_id")
-                                 : member(j, "melding_id", NULL);
     const char *what = d->is_event ? kh_schema_name(s) : member(j, "regel", NULL);
-    snprintf(d->id, sizeof d->id, "%s", id ? id : "");
+    const char *melding_id = member(j, "melding_id", NULL);
+    if (d->is_event)
+        event_webhook_id(j, d->id);
+    else
+        snprintf(d->id, sizeof d->id, "%s", melding_id ? melding_id : "");
     snprintf(d->what, sizeof d->what, "%s", what ? what : "");
 }
 

@@ -42,11 +42,16 @@ typedef struct push_record {
     const rd_kafka_headers_t *headers; /* PUSH_FROM_RETRY: the record's headers, may be NULL */
 } push_record;
 
+/* The namespace of raw events' webhook-ids: UUID v5 of "TYPE:CODE|event_id"
+ * (bron and event_id) in it. Itself the v5 UUID of the URL
+ * https://ketenhub.nl/push/event in RFC 4122's URL namespace; fixed for ever. */
+#define PUSH_EVENT_ID_NAMESPACE "4fb15c45-d49b-58ff-af92-7f9ad9b9a5c3"
+
 typedef struct push_decision {
     int poison;                  /* nobody can be given the record: reason and why say why */
     kh_dl_reason reason;
     char why[256];               /* never payload content */
-    char id[40];                 /* webhook-id: the melding_id or event_id */
+    char id[40];                 /* webhook-id: the melding_id, or a raw event's derived id */
     char what[48];               /* a melding's regel, or a raw event's type */
     int is_event;
     char *body;                  /* natural JSON text, as sent and signed; owned */

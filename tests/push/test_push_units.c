@@ -391,6 +391,35 @@ START_TEST(records_go_to_whom_they_are_addressed) {
 }
 END_TEST
 
+/* A raw event's webhook-id is derived from its bron and event_id (values from
+ * Python's uuid5 in PUSH_EVENT_ID_NAMESPACE): two partners using one event_id
+ * never share it. */
+START_TEST(raw_event_webhook_id_is_bron_plus_event_id) {
+    const char *want[] = {"313e106d-e027-56f8-b346-be337bbb38a8",
+                          "7e1faeb6-99d0-5874-a5c5-0d91b19b0ea9"};
+    const char *bron[] = {"PO2801", "PO2806"};
+    char path[1024];
+    snprintf(path, sizeof path, "%s/schemas/examples/tlv/valid/02-afgegeven-sbo-rotterdam-woont-capelle.json",
+             kh_test_source_dir());
+    for (size_t i = 0; i < 2; i++) {
+        json_t *j = json_load_file(path, 0, NULL);
+        ck_assert_ptr_nonnull(j);
+        json_t *b = json_object_get(json_object_get(j, "envelope"), "bron");
+        json_object_set_new(b, "code", json_string(bron[i]));
+        size_t len;
+        char *wire = wire_of("tlv", j, &len);
+        push_record r = {.source = PUSH_FROM_EVENT, .payload = wire, .len = len,
+                         .event_type = kh_event_type_by_name("tlv")};
+        push_decision d;
+        push_process(schemas, NULL, &r, &d);
+        ck_assert_msg(!d.poison, "%s", d.why);
+        ck_assert_str_eq(d.id, want[i]);
+        push_decision_clear(&d);
+        free(wire);
+    }
+}
+END_TEST
+
 /* ---- offsets ------------------------------------------------------------------ */
 
 static int64_t committed(push_offsets *o, const char *topic, int32_t part) {
@@ -553,6 +582,7 @@ int main(void) {
     tcase_add_test(tc, subscription_errors_name_each_field);
     tcase_add_test(tc, raw_events_name_their_addressees);
     tcase_add_test(tc, every_event_type_has_addressees_in_its_schema);
+    tcase_add_test(tc, raw_event_webhook_id_is_bron_plus_event_id);
     tcase_add_loop_test(tc, records_go_to_whom_they_are_addressed, 0,
                         sizeof process_cases / sizeof process_cases[0]);
     tcase_add_test(tc, offsets_advance_only_past_finished_records);
