@@ -12,6 +12,7 @@
 #include "route_text.h"
 
 #include "kh_code.h"
+#include "kh_deadletter.h"
 #include "kh_time.h"
 
 #include <stdio.h>
@@ -40,14 +41,14 @@ static void put(route_party *p, const char *code, const char *naam) {
 
 static int unknown(resolving *r, const char *field, const char *code) {
     char day[KH_DATE_LEN];
-    r->out->reason_code = "UNKNOWN_REFERENCE_CODE";
+    r->out->reason_code = kh_dl_reason_name(KH_DL_UNKNOWN_REFERENCE_CODE);
     snprintf(r->out->reason, sizeof r->out->reason, "%s %s is not known on %s", field,
              code ? code : "(none)", kh_date_format(r->ev->peildatum, day));
     return -1;
 }
 
 static int invalid(resolving *r, const char *field, const char *why) {
-    r->out->reason_code = "INVALID_EVENT";
+    r->out->reason_code = kh_dl_reason_name(KH_DL_INVALID_EVENT);
     snprintf(r->out->reason, sizeof r->out->reason, "%s: %s", field, why);
     return -1;
 }
@@ -314,8 +315,12 @@ static int aanmelding(resolving *r, const kh_ref_gemeente *woon) {
 static int tlv(resolving *r, const kh_ref_gemeente *woon) {
     const route_event *ev = r->ev;
     const char *sector = kh_code_in_list("VSO,PRO", ev->tlv_soort) ? "VO" : "PO";
-    if (strncmp(ev->swv, sector, 2) != 0)
-        return invalid(r, "swv", "a TLV of this soort is issued by an SWV of the other sector");
+    if (strncmp(ev->swv, sector, 2) != 0) {
+        char why[96];
+        snprintf(why, sizeof why, "a TLV %s must be issued by an SWV %s; %s is an SWV %.2s",
+                 ev->tlv_soort, sector, ev->swv, ev->swv);
+        return invalid(r, "swv", why);
+    }
     if (ev->eerste_inschrijving)
         r->out->facts |= ROUTE_F_EERSTE;
     soort(r, ev->tlv_soort);

@@ -4,6 +4,7 @@
  */
 #include "route_loop.h"
 
+#include "kh_alloc.h"
 #include "kh_kafka.h"
 #include "kh_log.h"
 #include "route_process.h"
@@ -511,9 +512,7 @@ static void run(loop *L, atomic_int *ready) {
 int route_loop_run(kh_service *svc, const route_loop_config *cfg, kh_refstore *store,
                    const kh_schemas *schemas, atomic_int *ready) {
     char err[512];
-    loop *L = calloc(1, sizeof *L); /* the processor's buffers are large */
-    if (!L)
-        return 1;
+    loop *L = kh_calloc(1, sizeof *L); /* the processor's buffers are large */
     L->svc = svc;
     L->cfg = cfg;
     L->store = store;

@@ -11,6 +11,7 @@
 #include "route_text.h"
 
 #include "kh_code.h"
+#include "kh_deadletter.h"
 #include "kh_orgid.h"
 
 #include <string.h>
@@ -304,7 +305,7 @@ int route_rules_apply(const route_event *ev, const kh_ref *ref, route_result *ou
             continue;
         fired = rules[r].regel;
         if (add_meldingen(ev, ref, r, out)) {
-            out->reason_code = "INVALID_EVENT";
+            out->reason_code = kh_dl_reason_name(KH_DL_INVALID_EVENT);
             strcpy(out->reason, "cannot derive the melding ids (event id too long)");
             return -1;
         }
