@@ -141,23 +141,32 @@ static int write_keys(const sim_keys *k, const char *path) {
     return fclose(f);
 }
 
+/* One partner per line, so the file reads (and diffs) as a table. */
+static int write_partners_file(const sim_keys *k, const char *path) {
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    int rc = fputs("{\"partners\": [\n", f) < 0 ? -1 : 0;
+    for (size_t i = 0; rc == 0 && i < k->n; i++) {
+        json_t *p = partner(&k->keys[i]);
+        char *text = p ? json_dumps(p, JSON_COMPACT) : NULL;
+        rc = text && fprintf(f, "  %s%s\n", text, i + 1 < k->n ? "," : "") > 0 ? 0 : -1;
+        free(text);
+        json_decref(p);
+    }
+    if (rc == 0 && fputs("]}\n", f) < 0)
+        rc = -1;
+    return fclose(f) || rc ? -1 : 0;
+}
+
 long sim_keys_write_partners(sim_keys *k, const kh_ref *ref, const char *partners_path,
                              const char *keys_path, char *err, size_t errlen) {
     if (collect(k, ref) < 0) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    json_t *list = json_array();
-    for (size_t i = 0; list && i < k->n; i++)
-        if (json_array_append_new(list, partner(&k->keys[i])) < 0) {
-            json_decref(list);
-            list = NULL;
-        }
-    json_t *doc = list ? json_pack("{s:o}", "partners", list) : NULL;
-    int rc = doc ? json_dump_file(doc, partners_path, JSON_INDENT(2)) : -1;
-    json_decref(doc);
-    if (rc < 0) {
-        snprintf(err, errlen, "cannot write %s", partners_path);
+    if (write_partners_file(k, partners_path) < 0) {
+        snprintf(err, errlen, "cannot write %s: %s", partners_path, strerror(errno));
         return -1;
     }
     if (write_keys(k, keys_path) < 0) {

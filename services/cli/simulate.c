@@ -12,6 +12,7 @@
 #include "sim_keys.h"
 #include "sim_rules.h"
 #include "sim_send.h"
+#include "sim_subs.h"
 
 #include <curl/curl.h>
 #include <getopt.h>
@@ -28,7 +29,7 @@ typedef struct options {
     sim_gen_options gen;
     int32_t from;
     int days;
-    const char *refdir, *url, *keys, *out, *expect, *results, *partners;
+    const char *refdir, *url, *keys, *out, *expect, *results, *partners, *subs, *receiver;
     int connections, quiet;
     long retry_ms;
 } options;
@@ -55,7 +56,7 @@ static void on_signal(int sig) {
 
 const char *cli_simulate_usage(void) {
     return "  simulate [-r DIR] [options] (--url URL --keys FILE | --out FILE |\n"
-           "           --write-partners FILE --keys FILE)\n"
+           "           --write-partners FILE --keys FILE | --write-subscriptions FILE --receiver URL)\n"
            "      Realistic, reproducible traffic for the regions of the reference data: children\n"
            "      with valid BSNs, aanmeldingen through their statuses, TLVs, beschikkingen,\n"
            "      verwijzingen; optionally a share of invalid events of every error class. Sends\n"
@@ -80,6 +81,8 @@ const char *cli_simulate_usage(void) {
            "      --results FILE      with --url: one JSON line per event with its answer\n"
            "      --write-partners FILE  write an ingest partners file for every organisation\n"
            "                          of the reference data, completing the --keys file\n"
+           "      --write-subscriptions FILE --receiver URL  add a push subscription at\n"
+           "                          URL/<type>/<code> for every organisation not yet in FILE\n"
            "      --quiet             no summary\n";
 }
 
@@ -127,6 +130,8 @@ static int set_option(options *o, int opt, const char *arg) {
     case 'e': o->expect = arg; return 0;
     case 'F': o->results = arg; return 0;
     case 'P': o->partners = arg; return 0;
+    case 'S': o->subs = arg; return 0;
+    case 'V': o->receiver = arg; return 0;
     case 'q': o->quiet = 1; return 0;
     case 'r': o->refdir = arg; return 0;
     default: return -1;
@@ -139,7 +144,8 @@ static int parse(int argc, char **argv, const char *refdir, options *o) {
         {"invalid-share", 1, 0, 'i'}, {"mix", 1, 0, 'm'}, {"cross", 1, 0, 'x'}, {"from", 1, 0, 'f'},
         {"days", 1, 0, 'D'}, {"url", 1, 0, 'u'}, {"keys", 1, 0, 'k'}, {"connections", 1, 0, 'c'},
         {"retry-for", 1, 0, 'T'}, {"out", 1, 0, 'o'}, {"expect", 1, 0, 'e'}, {"results", 1, 0, 'F'},
-        {"write-partners", 1, 0, 'P'}, {"quiet", 0, 0, 'q'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+        {"write-partners", 1, 0, 'P'}, {"write-subscriptions", 1, 0, 'S'}, {"receiver", 1, 0, 'V'},
+        {"quiet", 0, 0, 'q'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     o->refdir = refdir;
     o->seed = 1;
@@ -159,12 +165,14 @@ static int parse(int argc, char **argv, const char *refdir, options *o) {
         if (opt == '?' || set_option(o, opt, optarg) < 0)
             return -1;
     }
-    int modes = !!o->url + !!o->out + !!o->partners;
+    int modes = !!o->url + !!o->out + !!(o->partners || o->subs);
     if (optind != argc || modes != 1 || ((o->url || o->partners) && !o->keys) ||
-        (o->results && !o->url) || (o->events == 0 && o->duration == 0 && o->out)) {
-        fprintf(stderr, "ketenhub simulate: give exactly one of --url (with --keys), --out or "
-                        "--write-partners (with --keys); --results only with --url; an endless run "
-                        "needs --url; see ketenhub --help\n");
+        (o->results && !o->url) || (o->events == 0 && o->duration == 0 && o->out) ||
+        (!o->subs != !o->receiver)) {
+        fprintf(stderr, "ketenhub simulate: give exactly one of --url (with --keys), --out, or "
+                        "--write-partners (with --keys) and/or --write-subscriptions (with "
+                        "--receiver); --results only with --url; an endless run needs --url; see "
+                        "ketenhub --help\n");
         return -1;
     }
     return 0;
@@ -434,9 +442,23 @@ static int write_expect(const run *r) {
     return rc;
 }
 
+static int write_subscriptions(const options *o, const kh_ref *ref) {
+    char err[512];
+    long n = sim_subs_write(ref, o->subs, o->receiver, err, sizeof err);
+    if (n < 0) {
+        fprintf(stderr, "ketenhub simulate: %s\n", err);
+        return 2;
+    }
+    if (!o->quiet)
+        printf("ketenhub simulate: %ld subscriptions in %s\n", n, o->subs);
+    return 0;
+}
+
 static int write_partners(const options *o, const kh_ref *ref) {
     sim_keys keys;
     char err[512];
+    if (!o->partners)
+        return write_subscriptions(o, ref);
     if (sim_keys_load(&keys, o->keys, 1, err, sizeof err) < 0) {
         fprintf(stderr, "ketenhub simulate: %s\n", err);
         return 2;
@@ -449,7 +471,7 @@ static int write_partners(const options *o, const kh_ref *ref) {
     }
     if (!o->quiet)
         printf("ketenhub simulate: %ld partners in %s, their keys in %s\n", n, o->partners, o->keys);
-    return 0;
+    return o->subs ? write_subscriptions(o, ref) : 0;
 }
 
 static FILE *open_out(const char *path) {
@@ -530,7 +552,7 @@ int cli_simulate_main(int argc, char **argv, const char *refdir) {
         return 2;
     }
     int rc;
-    if (o.partners) {
+    if (o.partners || o.subs) {
         rc = write_partners(&o, ref);
     } else {
         curl_global_init(CURL_GLOBAL_DEFAULT);
