@@ -266,8 +266,8 @@ static void record_result(run *r, const pending *p, long status, const json_t *a
         json_object_set_new(line, "pointer", json_string(p->pointer));
     }
     char *text = json_dumps(line, JSON_COMPACT);
-    if (text)
-        fprintf(r->results, "%s\n", text);
+    if (text) /* a line at a time, so a watcher sees the run's progress */
+        fprintf(r->results, "%s\n", text), fflush(r->results);
     free(text);
     json_decref(line);
 }
