@@ -35,7 +35,7 @@ void e2e_sleep_ms(int ms) {
 }
 
 const char *e2e_path(const e2e_hub *h, const char *name, int slot) {
-    static char buf[4][300];
+    static char buf[4][400];
     snprintf(buf[slot & 3], sizeof buf[0], "%s/%s", h->dir, name);
     return buf[slot & 3];
 }
@@ -119,36 +119,36 @@ void e2e_hub_init(e2e_hub *h) {
 }
 
 /* The settings of one service, beside the common ones. */
-static int service_sets(const e2e_hub *h, int service, char sets[][300]) {
+static int service_sets(const e2e_hub *h, int service, char sets[][512]) {
     int n = 0;
     if (service == E2E_INGEST) {
-        snprintf(sets[n++], 300, "http.listen=127.0.0.1:%d", h->port[service]);
-        snprintf(sets[n++], 300, "partners.file=%s", e2e_path(h, "partners.json", 0));
-        snprintf(sets[n++], 300, "pseudonym.secret=%s", SECRET);
-        snprintf(sets[n++], 300, "rate.per_second=0");
+        snprintf(sets[n++], 512, "http.listen=127.0.0.1:%d", h->port[service]);
+        snprintf(sets[n++], 512, "partners.file=%s/partners.json", h->dir);
+        snprintf(sets[n++], 512, "pseudonym.secret=%s", SECRET);
+        snprintf(sets[n++], 512, "rate.per_second=0");
     } else if (service == E2E_ROUTE) {
-        snprintf(sets[n++], 300, "ops.listen=127.0.0.1:%d", h->port[service]);
-        snprintf(sets[n++], 300, "group.id=%sroute", h->prefix);
-        snprintf(sets[n++], 300, "route.instance=%se2e", h->prefix);
-        snprintf(sets[n++], 300, "route.batch.ms=100");
+        snprintf(sets[n++], 512, "ops.listen=127.0.0.1:%d", h->port[service]);
+        snprintf(sets[n++], 512, "group.id=%sroute", h->prefix);
+        snprintf(sets[n++], 512, "route.instance=%se2e", h->prefix);
+        snprintf(sets[n++], 512, "route.batch.ms=100");
     } else {
-        snprintf(sets[n++], 300, "ops.listen=127.0.0.1:%d", h->port[service]);
-        snprintf(sets[n++], 300, "consumer.group=%spush", h->prefix);
-        snprintf(sets[n++], 300, "subscriptions.file=%s", e2e_path(h, "subscriptions.json", 0));
-        snprintf(sets[n++], 300, "retry.initial.ms=200");
-        snprintf(sets[n++], 300, "retry.max.ms=1000");
-        snprintf(sets[n++], 300, "commit.interval.ms=200");
+        snprintf(sets[n++], 512, "ops.listen=127.0.0.1:%d", h->port[service]);
+        snprintf(sets[n++], 512, "consumer.group=%spush", h->prefix);
+        snprintf(sets[n++], 512, "subscriptions.file=%s/subscriptions.json", h->dir);
+        snprintf(sets[n++], 512, "retry.initial.ms=200");
+        snprintf(sets[n++], 512, "retry.max.ms=1000");
+        snprintf(sets[n++], 512, "commit.interval.ms=200");
     }
-    snprintf(sets[n++], 300, "kafka.bootstrap.servers=%s", h->bootstrap);
-    snprintf(sets[n++], 300, "topic.prefix=%s", h->prefix);
-    snprintf(sets[n++], 300, "log.level=info");
+    snprintf(sets[n++], 512, "kafka.bootstrap.servers=%s", h->bootstrap);
+    snprintf(sets[n++], 512, "topic.prefix=%s", h->prefix);
+    snprintf(sets[n++], 512, "log.level=info");
     if (service != E2E_INGEST) /* a member killed with -9 leaves its group quickly */
-        snprintf(sets[n++], 300, "kafka.session.timeout.ms=6000");
+        snprintf(sets[n++], 512, "kafka.session.timeout.ms=6000");
     return n;
 }
 
 void e2e_start(e2e_hub *h, int service) {
-    char sets[16][300], log[64];
+    char sets[16][512], log[64];
     const char *argv[40];
     char program[32];
     snprintf(program, sizeof program, "ketenhub-%s", NAMES[service]);
