@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define SEED 2026
 #define EVENTS 20000
@@ -324,16 +325,33 @@ static void check_logs(const e2e_hub *h, json_t *bsns) {
 
 /* ---- the table -------------------------------------------------------------- */
 
-static tally table[4];
-static size_t rows;
+/* Each test runs in its own process (Check forks), so the rows go to a file
+ * that main prints once every scenario has run. */
+static char table_path[128];
+
+static void add_row(const tally *t) {
+    FILE *f = fopen(table_path, "a");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f, "%s\t%ld\t%ld\t%ld\t%ld\t%ld\t%ld\t%ld\n", t->scenario, t->sent, t->accepted, t->rejected,
+            t->expected, t->delivered, t->missing, t->duplicates);
+    fclose(f);
+}
 
 static void print_table(void) {
+    FILE *f = fopen(table_path, "r");
+    char line[512];
     fprintf(stderr, "\ntest_e2e: %-44s %7s %8s %8s %9s %9s %7s %10s\n", "scenario", "sent", "accepted",
             "rejected", "expected", "delivered", "missing", "duplicates");
-    for (size_t i = 0; i < rows; i++)
-        fprintf(stderr, "test_e2e: %-44s %7ld %8ld %8ld %9ld %9ld %7ld %10ld\n", table[i].scenario, table[i].sent,
-                table[i].accepted, table[i].rejected, table[i].expected, table[i].delivered, table[i].missing,
-                table[i].duplicates);
+    while (f && fgets(line, sizeof line, f)) {
+        char name[128];
+        long v[7];
+        if (sscanf(line, "%127[^\t]\t%ld\t%ld\t%ld\t%ld\t%ld\t%ld\t%ld", name, &v[0], &v[1], &v[2], &v[3], &v[4],
+                   &v[5], &v[6]) == 8)
+            fprintf(stderr, "test_e2e: %-44s %7ld %8ld %8ld %9ld %9ld %7ld %10ld\n", name, v[0], v[1], v[2], v[3],
+                    v[4], v[5], v[6]);
+    }
+    if (f)
+        fclose(f);
 }
 
 /* Everything a scenario ends with; crash: copies explained by a kill -9. */
@@ -352,7 +370,7 @@ static void check_run(const e2e_hub *h, tally *t, int crash, unsigned long seed,
     check_logs(h, bsns);
     json_decref(bsns);
     json_decref(want);
-    table[rows++] = *t;
+    add_row(t);
     if (crash)
         fprintf(stderr, "test_e2e: %ld events stored twice by the ingest crash\n", copies);
     ck_assert_msg(t->missing == 0, "%ld meldingen never delivered", t->missing);
@@ -479,9 +497,8 @@ START_TEST(steady_state) {
     fprintf(stderr, "test_e2e: %d events sent in %lld ms\n", EVENTS, e2e_now_ms() - t0);
     check_poison(&h, &poi);
     check_run(&h, &t, 0, SEED, EVENTS, &a);
-    table[rows++] = imp;
-    table[rows++] = poi;
-    print_table();
+    add_row(&imp);
+    add_row(&poi);
     fprintf(stderr, "test_e2e: steady state took %lld ms\n", e2e_now_ms() - t0);
     answers_free(&a);
     e2e_hub_done(&h, 0);
@@ -536,7 +553,6 @@ START_TEST(kill9_each_service_and_a_partner_down) {
     fprintf(stderr, "test_e2e: %s refused %ld requests while down\n", DOWN, refused);
     e2e_receiver_rule(&h, DOWN, "ok"); /* the partner is back: its backlog must arrive */
     check_run(&h, &t, 1, FAULT_SEED, FAULT_EVENTS, &a);
-    print_table();
     fprintf(stderr, "test_e2e: the fault scenario took %lld ms\n", e2e_now_ms() - t0);
     answers_free(&a);
     e2e_hub_done(&h, 0);
@@ -545,6 +561,9 @@ END_TEST
 
 int main(void) {
     curl_global_init(CURL_GLOBAL_DEFAULT);
+    snprintf(table_path, sizeof table_path, "%s/kh-e2e-table.%d", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp",
+             (int)getpid());
+    unlink(table_path);
     Suite *s = suite_create("e2e");
     TCase *tc = tcase_create("steady");
     tcase_set_timeout(tc, 1500);
@@ -555,6 +574,8 @@ int main(void) {
     tcase_add_test(tc, kill9_each_service_and_a_partner_down);
     suite_add_tcase(s, tc);
     int rc = kh_test_run(s);
+    print_table();
+    unlink(table_path);
     curl_global_cleanup();
     return rc;
 }
