@@ -64,8 +64,11 @@ static char *stream(uint64_t seed, size_t n) {
     for (size_t i = 0; i < n; i++) {
         ck_assert_int_eq(sim_gen_next(g, &ev), 0);
         size_t l = strlen(ev.body);
-        while (len + l + 2 > cap)
-            ck_assert_ptr_nonnull(all = realloc(all, cap *= 2));
+        while (len + l + 2 > cap) {
+            char *grown = realloc(all, cap *= 2);
+            ck_assert_ptr_nonnull(grown);
+            all = grown;
+        }
         memcpy(all + len, ev.body, l);
         len += l;
         all[len++] = '\n';
