@@ -282,9 +282,10 @@ static void on_answer(void *ud, void *tag, long status, const char *body) {
     r->as_expected += ok;
     r->unexpected += !ok;
     if (!ok && r->unexpected <= 10)
-        fprintf(stderr, "ketenhub simulate: event %lu (%s from %s): answered %ld, expected %d%s%s%s\n", p->n,
-                p->type, p->bron, status, p->expect_status, p->reason ? " with " : "",
-                p->reason ? p->reason : "", p->reason ? (p->pointer[0] ? " at pointer" : " at the document") : "");
+        fprintf(stderr, "ketenhub simulate: event %lu (%s from %s): %s %ld, expected %d%s%s%s%s\n", p->n, p->type,
+                p->bron, status ? "answered" : "no answer within --retry-for, last status", status,
+                p->expect_status, p->reason ? " with " : "", p->reason ? p->reason : "",
+                p->reason ? " at " : "", p->reason ? (p->pointer[0] ? p->pointer : "the document") : "");
     record_result(r, p, status, answer, ok);
     json_decref(answer);
     free(p);
