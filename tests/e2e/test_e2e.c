@@ -12,9 +12,10 @@
  *   - impersonation refused and nothing published; poison records on each
  *     event topic dead-lettered while the flow goes on;
  *   - no BSN of any generated child in any service's log.
- * A second scenario kills ingest, route and push in turn with -9 mid-run and
- * keeps one partner down for a while: nothing missing, duplicates only at
- * the partner and only with the same webhook-id.
+ * A second scenario kills ingest, route and push in turn with -9 mid-run,
+ * reloads all three with SIGHUP, and keeps one partner down until the end:
+ * nothing missing, duplicates only at the partner and only with the same
+ * webhook-id.
  * Prints one table: scenario, sent, accepted, rejected, meldingen expected,
  * delivered, missing, duplicates.
  */
@@ -527,13 +528,30 @@ static long refused_requests(const e2e_hub *h, const char *org) {
     return n;
 }
 
+/* Waits until a service's /metrics has series at 1 or more. */
+static void wait_metric(const e2e_hub *h, int service, const char *series) {
+    long long deadline = e2e_now_ms() + 20000;
+    for (;;) {
+        char *body = NULL;
+        const char *at = NULL;
+        if (kh_test_http(h->port[service], "GET", "/metrics", &body) == 200 && body)
+            at = strstr(body, series);
+        double v = at ? strtod(at + strlen(series), NULL) : 0;
+        free(body);
+        if (v >= 1)
+            return;
+        ck_assert_msg(e2e_now_ms() < deadline, "never got %s", series);
+        e2e_sleep_ms(200);
+    }
+}
+
 #define FAULT_SEED 2027
 #define FAULT_EVENTS 8000
 #define DOWN "GEMEENTE:GM0599"
 
 START_TEST(kill9_each_service_and_a_partner_down) {
     e2e_hub h;
-    tally t = {.scenario = "kill -9 ingest, route, push; 1 down"};
+    tally t = {.scenario = "kill -9 ingest, route, push; SIGHUP; 1 down"};
     answers a = answers_new();
     long long t0 = e2e_now_ms();
     start_hub(&h);
@@ -541,10 +559,17 @@ START_TEST(kill9_each_service_and_a_partner_down) {
     pid_t sim = e2e_simulate(&h, FAULT_SEED, FAULT_EVENTS);
     const int order[] = {E2E_INGEST, E2E_ROUTE, E2E_PUSH};
     for (int i = 0; i < 3; i++) {
-        wait_answers(&h, (size_t)FAULT_EVENTS * (size_t)(i + 1) / 4);
+        wait_answers(&h, (size_t)FAULT_EVENTS * (size_t)(i + 1) / 5);
         ck_assert_int_eq(e2e_stop(&h, order[i], SIGKILL), 128 + SIGKILL);
         e2e_start(&h, order[i]);
     }
+    /* Reference data (and partners, subscriptions) reloaded mid-stream. */
+    wait_answers(&h, (size_t)FAULT_EVENTS * 4 / 5);
+    for (int s = 0; s < E2E_SERVICES; s++)
+        ck_assert_int_eq(kill(h.pid[s], SIGHUP), 0);
+    wait_metric(&h, E2E_INGEST, "ketenhub_ingest_reloads_total{what=\"reference\",result=\"ok\"}");
+    wait_metric(&h, E2E_ROUTE, "ketenhub_route_reference_reloads_total{outcome=\"ok\"}");
+    wait_metric(&h, E2E_PUSH, "ketenhub_push_reloads_total{result=\"ok\"}");
     ck_assert_msg(e2e_wait_exit(sim, 20 * 60000) == 0, "ketenhub simulate: an answer was not the expected one; "
                                                         "see %s/simulate.log", h.dir);
     e2e_sleep_ms(3000);
