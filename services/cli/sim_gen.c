@@ -20,7 +20,9 @@
 typedef struct child {
     char bsn[10];
     int32_t geboren;
-    char woon[7];
+    char woon[7]; /* where the child lives: a gemeente of the world */
+    char brp[7];  /* the woonplaatsgemeente the events carry: woon, or a code a
+                   * herindeling dissolved into woon (the BRP not yet renamed) */
 } child;
 
 /* One story: a template event and the status and day of each step. */
@@ -119,6 +121,7 @@ static child new_child(sim_gen *g, const char *woon, int32_t day, int min, int m
     int age = (int)sim_rng_range(&g->rng, min, max);
     c.geboren = day - (int32_t)(age * 365.25) - (int32_t)sim_rng_range(&g->rng, 1, 360);
     snprintf(c.woon, sizeof c.woon, "%s", woon);
+    snprintf(c.brp, sizeof c.brp, "%s", sim_world_brp_code(g->w, &g->rng, woon, 0.2));
     g->ring[g->nring++ % RING] = c;
     return c;
 }
@@ -141,7 +144,7 @@ static child some_child(sim_gen *g, int32_t day, int max, double reuse) {
 static json_t *jeugdige(const child *c) {
     char born[KH_DATE_LEN];
     return json_pack("{s:s, s:s, s:s}", "bsn", c->bsn, "geboortedatum", kh_date_format(c->geboren, born),
-                     "woonplaatsgemeente", c->woon);
+                     "woonplaatsgemeente", c->brp);
 }
 
 static json_t *org(const char *type, const char *code) {

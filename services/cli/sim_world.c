@@ -50,13 +50,45 @@ static int collect(sim_world *w) {
     return rc;
 }
 
+static int add_herindeling(sim_world *w, const char *oud, const char *nieuw) {
+    for (size_t i = 0; i < w->nherindelingen; i++)
+        if (strcmp(w->oud[i], oud) == 0)
+            return 0;
+    sim_code *o = realloc(w->oud, (w->nherindelingen + 1) * sizeof *o);
+    if (!o)
+        return -1;
+    w->oud = o;
+    sim_code *n = realloc(w->nieuw, (w->nherindelingen + 1) * sizeof *n);
+    if (!n)
+        return -1;
+    w->nieuw = n;
+    snprintf(w->oud[w->nherindelingen], sizeof(sim_code), "%s", oud);
+    snprintf(w->nieuw[w->nherindelingen++], sizeof(sim_code), "%s", nieuw);
+    return 0;
+}
+
+/* Codes dissolved before the period whose successor lasts through it. */
+static int collect_herindelingen(sim_world *w) {
+    const kh_ref_gemeente *g, *to;
+    const char *merged;
+    for (size_t i = 0; (g = kh_ref_gemeente_nth(w->ref, i)); i++) {
+        if (kh_ref_gemeente_at(w->ref, g->code, w->from) ||
+            !(to = kh_ref_gemeente_resolve(w->ref, g->code, w->from, &merged)) ||
+            !VALID_THROUGH(gemeente, w, to->code))
+            continue;
+        if (add_herindeling(w, g->code, to->code) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 int sim_world_build(sim_world *w, const kh_ref *ref, int32_t from, int32_t to, char *err,
                     size_t errlen) {
     memset(w, 0, sizeof *w);
     w->ref = ref;
     w->from = from;
     w->to = to;
-    if (collect(w) < 0) {
+    if (collect(w) < 0 || collect_herindelingen(w) < 0) {
         snprintf(err, errlen, "out of memory");
         sim_world_free(w);
         return -1;
@@ -76,6 +108,8 @@ void sim_world_free(sim_world *w) {
     free(w->scholen);
     free(w->aanbieders);
     free(w->swvs);
+    free(w->oud);
+    free(w->nieuw);
     memset(w, 0, sizeof *w);
 }
 
@@ -111,6 +145,17 @@ const char *sim_world_school(const sim_world *w, sim_rng *r, const char *g, cons
             c[n++] = w->scholen[i];
     }
     return pick(r, c, n);
+}
+
+const char *sim_world_brp_code(const sim_world *w, sim_rng *r, const char *g, double p) {
+    const char *old[16];
+    size_t n = 0;
+    for (size_t i = 0; i < w->nherindelingen && n < 16; i++)
+        if (strcmp(w->nieuw[i], g) == 0)
+            old[n++] = w->oud[i];
+    if (!n || !sim_rng_chance(r, p))
+        return g;
+    return old[sim_rng_below(r, n)];
 }
 
 const char *sim_world_swv_of(const sim_world *w, const char *g, const char *sector, int32_t day) {

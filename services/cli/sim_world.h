@@ -24,6 +24,10 @@ typedef struct sim_world {
     int32_t from, to; /* every code in the lists is valid on [from, to] */
     sim_code *gemeenten, *scholen, *aanbieders, *swvs;
     size_t ngemeenten, nscholen, naanbieders, nswvs;
+    /* Gemeente codes a herindeling dissolved before the period, and the
+     * successor (in gemeenten) each stands for: oud[i] -> nieuw[i]. */
+    sim_code *oud, *nieuw;
+    size_t nherindelingen;
 } sim_world;
 
 /* Collects the codes valid on every day of [from, to]. Returns 0, or -1 with
@@ -54,6 +58,11 @@ const char *sim_world_aanbieder(const sim_world *w, sim_rng *r, const char *g, i
 /* An SWV of sector ("PO" or "VO") other than not_this; NULL when none. */
 const char *sim_world_other_swv(const sim_world *w, sim_rng *r, const char *sector,
                                 const char *not_this, int32_t day);
+
+/* The code the BRP gives for a child living in g: with probability p, when a
+ * herindeling merged some gemeente into g, that dissolved code (a BRP
+ * address not yet renamed); else g itself. */
+const char *sim_world_brp_code(const sim_world *w, sim_rng *r, const char *g, double p);
 
 /* The SWV of gemeente g for sector on day ("" when unknown). */
 const char *sim_world_swv_of(const sim_world *w, const char *g, const char *sector, int32_t day);

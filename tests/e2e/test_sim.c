@@ -6,7 +6,8 @@
  *     tagged reason at its tagged pointer, and every error class occurs;
  *   - the stream is what the issue asks for: every event type, every
  *     aanmelding status in order per aanmelding_id, every verwijzer type,
- *     beschikkingen by other gemeenten and with zorg in onderwijstijd;
+ *     beschikkingen by other gemeenten and with zorg in onderwijstijd,
+ *     children whose BRP still names a gemeente a herindeling dissolved;
  *   - sim_rules gives exactly the meldingen of route's hand-written case
  *     table (tests/route/route_cases.c), and its rule names are the Regel
  *     enum of melding.avsc in order.
@@ -113,6 +114,8 @@ static const char *get(const json_t *ev, const char *a, const char *b) {
 static void observe(seen *s, const sim_event *ev) {
     const json_t *e = ev->event;
     saw(s, "type", ev->type->name);
+    if (!kh_ref_gemeente_at(ref, get(e, "jeugdige", "woonplaatsgemeente"), kh_event_date(ev->type, e)))
+        saw(s, "woonplaatsgemeente dissolved by a herindeling", NULL);
     if (!strcmp(ev->type->name, "aanmelding")) {
         const char *id = get(e, "aanmelding_id", NULL), *status = get(e, "status", NULL);
         json_t *last = json_object_get(s->aanmelding, id);
@@ -185,7 +188,7 @@ START_TEST(valid_events_pass_invalid_fail_as_tagged) {
         "verwijzer GEMEENTE", "verwijzer HUISARTS", "verwijzer JEUGDARTS", "verwijzer MEDISCH_SPECIALIST",
         "verwijzer GECERTIFICEERDE_INSTELLING", "verwijzer SCHOOL", "verwijzer SWV", "domein JEUGDHULP",
         "domein ONDERWIJSONDERSTEUNING", "domein SPECIAAL_ONDERWIJS", "beschikking door andere gemeente",
-        "zorg in onderwijstijd", "class syntax", "class required", "class type", "class enum", "class format",
+        "zorg in onderwijstijd", "woonplaatsgemeente dissolved by a herindeling", "class syntax", "class required", "class type", "class enum", "class format",
         "class too_long", "class unknown_field", "class range", "class elfproef", "class unknown_code",
         "class date_order", "class future", "class age", "class inconsistent"};
     for (size_t i = 0; i < sizeof must / sizeof must[0]; i++)
