@@ -8,6 +8,7 @@
 
 #include <check.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
@@ -246,4 +247,80 @@ void e2e_receiver_rule(const e2e_hub *h, const char *org, const char *mode) {
     sim_subs_path(org, p, sizeof p);
     snprintf(url, sizeof url, "/_control/rule?path=%s&mode=%s", p, mode);
     ck_assert_int_eq(kh_test_http(h->recv_port[e2e_receiver_of(org)], "POST", url, NULL), 200);
+}
+
+/* ---- the broker down and up again ----------------------------------------- */
+
+static char *read_all(const char *path, size_t *len) {
+    FILE *f = fopen(path, "r");
+    ck_assert_msg(f != NULL, "cannot read %s", path);
+    char *buf = malloc(65536);
+    ck_assert_ptr_nonnull(buf);
+    *len = fread(buf, 1, 65535, f);
+    buf[*len] = 0;
+    fclose(f);
+    return buf;
+}
+
+/* The broker's argv from /proc (NUL-separated), into a NULL-ended array. */
+static char **broker_argv(pid_t pid, char **text) {
+    char path[64];
+    size_t len, n = 0;
+    snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
+    *text = read_all(path, &len);
+    char **argv = calloc(len + 1, sizeof *argv);
+    ck_assert_ptr_nonnull(argv);
+    for (size_t i = 0; i < len; i += strlen(*text + i) + 1)
+        argv[n++] = *text + i;
+    ck_assert_msg(n > 2 && strstr(argv[n - 2], "kafka.Kafka"), "pid %d is not the Kafka broker", (int)pid);
+    return argv;
+}
+
+static void broker_ready(const e2e_hub *h) {
+    long long deadline = e2e_now_ms() + 120000;
+    rd_kafka_t *p = kh_test_producer(h->bootstrap);
+    const rd_kafka_metadata_t *md = NULL;
+    while (rd_kafka_metadata(p, 0, NULL, &md, 2000) != RD_KAFKA_RESP_ERR_NO_ERROR || md->broker_cnt < 1) {
+        if (md)
+            rd_kafka_metadata_destroy(md);
+        md = NULL;
+        ck_assert_msg(e2e_now_ms() < deadline, "the restarted broker does not answer");
+        e2e_sleep_ms(500);
+    }
+    rd_kafka_metadata_destroy(md);
+    rd_kafka_destroy(p);
+}
+
+void e2e_broker_restart(const e2e_hub *h, int down_ms) {
+    const char *state = getenv("KH_KAFKA_STATE");
+    ck_assert_msg(state != NULL, "KH_KAFKA_STATE is not set: run under tests/with-kafka.sh");
+    char pidfile[300], logfile[300], *text, *cmd;
+    size_t len;
+    snprintf(pidfile, sizeof pidfile, "%s/pid", state);
+    snprintf(logfile, sizeof logfile, "%s/kafka.log", state);
+    text = read_all(pidfile, &len);
+    pid_t old = (pid_t)atoi(text);
+    free(text);
+    char **argv = broker_argv(old, &cmd);
+    ck_assert_int_eq(kill(old, SIGTERM), 0);
+    for (int i = 0; i < 600 && kill(old, 0) == 0; i++)
+        e2e_sleep_ms(100);
+    ck_assert_msg(kill(old, 0) != 0, "the broker did not stop");
+    e2e_sleep_ms(down_ms);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) { /* like kafka.sh: its own session, output to its log */
+        setsid();
+        int fd = open(logfile, O_WRONLY | O_APPEND | O_CREAT, 0644), in = open("/dev/null", O_RDONLY);
+        dup2(in, 0), dup2(fd, 1), dup2(fd, 2);
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    FILE *f = fopen(pidfile, "w");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f, "%d\n", (int)pid);
+    fclose(f);
+    free(argv);
+    free(cmd);
+    broker_ready(h);
 }

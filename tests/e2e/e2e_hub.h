@@ -63,6 +63,12 @@ int e2e_receiver_of(const char *org);
 /* Sets a receiver rule (path, mode) on the receiver of org. */
 void e2e_receiver_rule(const e2e_hub *h, const char *org, const char *mode);
 
+/* Stops the Apache Kafka broker of tests/with-kafka.sh (its pid and command
+ * line from $KH_KAFKA_STATE), keeps it down for down_ms, starts it again on
+ * the same data directory and port (recording the new pid where kafka.sh
+ * stop finds it) and waits until it answers metadata requests. */
+void e2e_broker_restart(const e2e_hub *h, int down_ms);
+
 long long e2e_now_ms(void);
 void e2e_sleep_ms(int ms);
 
