@@ -6,6 +6,7 @@
  *   ketenhub schema [<name>]
  *   ketenhub deadletters list [options]
  *   ketenhub deadletters replay (--all | --partner TYPE:CODE) [options]
+ *   ketenhub simulate [options]
  */
 #include "deadletters.h"
 #include "kh_codec.h"
@@ -15,6 +16,7 @@
 #include "kh_ref.h"
 #include "kh_schema.h"
 #include "kh_time.h"
+#include "simulate.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -40,11 +42,12 @@ static void usage(FILE *out) {
             "  schema [<name>]\n"
             "      Without a name: list the schemas with their fixed ids and topics.\n"
             "      With a name: print its resolved, self-contained Avro schema.\n"
-            "%s"
+            "%s%s"
             "\n"
-            "Exit status: 0 success, 1 the input was rejected (validate) or a dead letter could\n"
-            "not be replayed, 2 usage or setup error.\n",
-            KH_DEFAULT_REFERENCE_DIR, cli_deadletters_usage());
+            "Exit status: 0 success, 1 the input was rejected (validate), a dead letter could\n"
+            "not be replayed, or an answer to a simulated event was not the expected one\n"
+            "(simulate), 2 usage or setup error.\n",
+            KH_DEFAULT_REFERENCE_DIR, cli_deadletters_usage(), cli_simulate_usage());
 }
 
 static char *read_input(const char *path, size_t *len) {
@@ -132,6 +135,8 @@ int main(int argc, char **argv) {
     const char *refdir = getenv("KETENHUB_REFERENCE_DIR");
     if (!refdir)
         refdir = KH_DEFAULT_REFERENCE_DIR;
+    if (strcmp(command, "simulate") == 0)
+        return cli_simulate_main(argc - 1, argv + 1, refdir);
     int opt;
     optind = 2;
     while ((opt = getopt(argc, argv, "r:h")) != -1) {
