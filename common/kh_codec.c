@@ -614,8 +614,9 @@ static int read_scalar(reader *r, const kh_node *n, avro_value_t *v) {
     }
 }
 
-/* Reads past a value of a field the reader no longer has, as strictly as
- * read_value: a poison record stays poison whichever version reads it. */
+/* Reads past a value of a field the reader no longer has, with the bounds,
+ * union, enum and boolean checks of read_value, so a record truncated or
+ * corrupt inside a dropped field is still poison. */
 static int skip_value(reader *r, const kh_node *w) {
     int64_t l;
     size_t len;
