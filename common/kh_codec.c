@@ -518,7 +518,12 @@ static int read_length(reader *r, size_t *len) {
     return 0;
 }
 
-static int read_value(reader *r, const kh_node *n, avro_value_t *v);
+/* Reading walks the writer's schema (the record's id) and the reader's (the
+ * current version of that name) side by side: the same node when the record
+ * carries the current id, else the Avro resolution kh_schemas_open checked
+ * to be possible (kh_schema.h). */
+static int read_value(reader *r, const kh_node *w, const kh_node *n, avro_value_t *v);
+static int skip_value(reader *r, const kh_node *w);
 
 static int read_fixed(reader *r, void *out, size_t n) {
     if ((size_t)(r->end - r->p) < n)
@@ -528,26 +533,35 @@ static int read_fixed(reader *r, void *out, size_t n) {
     return 0;
 }
 
-static int read_array(reader *r, const kh_node *n, avro_value_t *v) {
+/* The item count of the next array block, 0 at the end of the array. */
+static int read_block(reader *r, int64_t *count) {
+    if (read_long(r, count))
+        return -1;
+    if (*count < 0) { /* a negative count is followed by the block's byte size */
+        int64_t bytes;
+        if (*count == INT64_MIN)
+            return bad(r, "array block count out of range");
+        if (read_long(r, &bytes))
+            return -1;
+        *count = -*count;
+    }
+    if (*count > r->end - r->p) /* every item takes at least one byte */
+        return bad(r, "array block of %lld items exceeds the record", (long long)*count);
+    return 0;
+}
+
+/* v is NULL when the array is skipped. */
+static int read_array(reader *r, const kh_node *w, const kh_node *n, avro_value_t *v) {
     for (;;) {
         int64_t count;
-        if (read_long(r, &count))
+        if (read_block(r, &count))
             return -1;
         if (count == 0)
             return 0;
-        if (count < 0) { /* a negative count is followed by the block's byte size */
-            int64_t bytes;
-            if (count == INT64_MIN)
-                return bad(r, "array block count out of range");
-            if (read_long(r, &bytes))
-                return -1;
-            count = -count;
-        }
-        if (count > r->end - r->p) /* every item takes at least one byte */
-            return bad(r, "array block of %lld items exceeds the record", (long long)count);
         for (int64_t i = 0; i < count; i++) {
             avro_value_t child;
-            if (avro_value_append(v, &child, NULL) || read_value(r, n->item, &child))
+            if (!v ? skip_value(r, w->item)
+                   : avro_value_append(v, &child, NULL) || read_value(r, w->item, n->item, &child))
                 return -1;
         }
     }
@@ -600,65 +614,110 @@ static int read_scalar(reader *r, const kh_node *n, avro_value_t *v) {
     }
 }
 
-/* Are fields i.. of record n all optional (a union with null, default null)? */
-static int optional_from(const kh_node *n, size_t i) {
-    for (; i < n->nfields; i++)
-        if (n->fields[i].type->kind != KH_OPTIONAL || !n->fields[i].optional)
-            return 0;
-    return 1;
-}
-
-static int read_value(reader *r, const kh_node *n, avro_value_t *v) {
-    int64_t idx;
-    avro_value_t child;
-    switch (n->kind) {
+/* Reads past a value of a field the reader no longer has, with the bounds,
+ * union, enum and boolean checks of read_value, so a record truncated or
+ * corrupt inside a dropped field is still poison. */
+static int skip_value(reader *r, const kh_node *w) {
+    int64_t l;
+    size_t len;
+    unsigned char scratch[8] = {0};
+    switch (w->kind) {
     case KH_RECORD:
-        for (size_t i = 0; i < n->nfields; i++)
-            if (avro_value_get_by_index(v, i, &child, NULL) || read_value(r, n->fields[i].type, &child))
+        for (size_t i = 0; i < w->nfields; i++)
+            if (skip_value(r, w->fields[i].type))
                 return -1;
         return 0;
+    case KH_ARRAY:
+        return read_array(r, w, NULL, NULL);
+    case KH_OPTIONAL:
+        if (read_long(r, &l))
+            return -1;
+        if (l != 0 && l != 1)
+            return bad(r, "union branch %lld out of range", (long long)l);
+        return l == w->null_branch ? 0 : skip_value(r, w->item);
+    case KH_ENUM:
+        if (read_long(r, &l))
+            return -1;
+        return l < 0 || (uint64_t)l >= w->nsymbols ? bad(r, "enum index out of range") : 0;
+    case KH_INT:
+    case KH_LONG:
+        return read_long(r, &l);
+    case KH_BOOLEAN:
+        if (read_fixed(r, scratch, 1))
+            return -1;
+        return scratch[0] > 1 ? bad(r, "bad boolean") : 0;
+    case KH_STRING:
+    case KH_BYTES:
+        if (read_length(r, &len))
+            return -1;
+        r->p += len;
+        return 0;
+    case KH_FLOAT:
+    case KH_DOUBLE:
+        return read_fixed(r, scratch, w->kind == KH_FLOAT ? 4 : 8);
+    case KH_NULL:
+        return 0;
+    }
+    return bad(r, "unsupported type");
+}
+
+/* A record field by field of the writer: into the reader's field of that
+ * name, or skipped when the reader has none; then the reader's fields the
+ * writer lacks, optional by kh_schemas_open's check, are null. */
+static int read_record(reader *r, const kh_node *w, const kh_node *n, avro_value_t *v) {
+    avro_value_t child, branch;
+    for (size_t i = 0; i < w->nfields; i++) {
+        const kh_field *wf = &w->fields[i];
+        const kh_field *nf = w == n ? wf : kh_node_field(n, wf->name);
+        if (!nf ? skip_value(r, wf->type)
+                : avro_value_get_by_index(v, (size_t)(nf - n->fields), &child, NULL) ||
+                      read_value(r, wf->type, nf->type, &child))
+            return -1;
+    }
+    for (size_t j = 0; j < n->nfields && w != n; j++) {
+        const kh_field *nf = &n->fields[j];
+        if (kh_node_field(w, nf->name))
+            continue;
+        if (nf->type->kind != KH_OPTIONAL)
+            return bad(r, "field %s has no default", nf->name);
+        if (avro_value_get_by_index(v, j, &child, NULL) ||
+            avro_value_set_branch(&child, nf->type->null_branch, &branch) ||
+            avro_value_set_null(&branch))
+            return -1;
+    }
+    return 0;
+}
+
+static int read_value(reader *r, const kh_node *w, const kh_node *n, avro_value_t *v) {
+    int64_t idx;
+    avro_value_t child;
+    if (w->kind != n->kind)
+        return bad(r, "writer and reader types differ");
+    switch (n->kind) {
+    case KH_RECORD:
+        return read_record(r, w, n, v);
     case KH_ENUM:
         if (read_long(r, &idx))
             return -1;
-        if (idx < 0 || (uint64_t)idx >= n->nsymbols)
-            return bad(r, "enum index %lld out of range for %s", (long long)idx, n->name);
+        if (idx < 0 || (uint64_t)idx >= w->nsymbols)
+            return bad(r, "enum index %lld out of range for %s", (long long)idx, w->name);
+        if (w != n && (idx = kh_node_symbol(n, w->symbols[idx])) < 0)
+            return bad(r, "enum symbol unknown to the reader");
         return avro_value_set_enum(v, (int)idx);
     case KH_OPTIONAL:
         if (read_long(r, &idx))
             return -1;
         if (idx != 0 && idx != 1)
             return bad(r, "union branch %lld out of range", (long long)idx);
-        if (avro_value_set_branch(v, (int)idx, &child))
-            return -1;
-        return idx == n->null_branch ? avro_value_set_null(&child) : read_value(r, n->item, &child);
+        if (idx == w->null_branch)
+            return avro_value_set_branch(v, n->null_branch, &child) || avro_value_set_null(&child);
+        return avro_value_set_branch(v, 1 - n->null_branch, &child) ||
+               read_value(r, w->item, n->item, &child);
     case KH_ARRAY:
-        return read_array(r, n, v);
+        return read_array(r, w, n, v);
     default:
         return read_scalar(r, n, v);
     }
-}
-
-/* The top-level record. Schemas evolve under a fixed id only by appending
- * optional fields (default null) at the end of the top-level record, so a
- * record written before such a field was added ends exactly where the new
- * fields begin: when the bytes run out there and every remaining field is
- * optional, those fields are null, as Avro schema resolution would make
- * them. Ending anywhere else is still a truncated record. */
-static int read_record(reader *r, const kh_node *n, avro_value_t *v) {
-    avro_value_t child, branch;
-    for (size_t i = 0; i < n->nfields; i++) {
-        if (avro_value_get_by_index(v, i, &child, NULL))
-            return -1;
-        if (r->p == r->end && i > 0 && optional_from(n, i)) {
-            if (avro_value_set_branch(&child, n->fields[i].type->null_branch, &branch) ||
-                avro_value_set_null(&branch))
-                return -1;
-            continue;
-        }
-        if (read_value(r, n->fields[i].type, &child))
-            return -1;
-    }
-    return 0;
 }
 
 kh_decode_status kh_codec_decode(const kh_schemas *all, const void *data, size_t len,
@@ -675,14 +734,15 @@ kh_decode_status kh_codec_decode(const kh_schemas *all, const void *data, size_t
         snprintf(err, errlen, "unknown schema id %lld", (long long)id);
         return KH_DECODE_UNKNOWN_ID;
     }
-    if (kh_schema_new_value(s, out)) {
+    const kh_schema *current = kh_schema_reader(s);
+    if (kh_schema_new_value(current, out)) {
         snprintf(err, errlen, "cannot allocate a value: %s", avro_strerror());
         return KH_DECODE_UNDECODABLE;
     }
     const unsigned char *b = data;
     char why[128] = "avro-c refused a value";
     reader r = {.p = b + KH_WIRE_HEADER, .end = b + len, .err = why, .errlen = sizeof why};
-    int rc = read_record(&r, kh_schema_root(s), out);
+    int rc = read_value(&r, kh_schema_root(s), kh_schema_root(current), out);
     if (rc == 0 && r.p != r.end)
         rc = bad(&r, "%zu trailing bytes", (size_t)(r.end - r.p));
     if (rc) {
@@ -691,6 +751,6 @@ kh_decode_status kh_codec_decode(const kh_schemas *all, const void *data, size_t
         avro_value_decref(out);
         return KH_DECODE_UNDECODABLE;
     }
-    *which = s;
+    *which = current;
     return KH_DECODE_OK;
 }

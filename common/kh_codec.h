@@ -14,13 +14,12 @@
  * bounds checks on every length, so a poison record cannot make it allocate
  * more than the record's own size or read past its end.
  *
- * Schema evolution under a fixed id: a schema may grow only by appending
- * optional fields (a union with null, "default": null) at the end of its
- * top-level record. A record written with the older schema ends before
- * those fields and decodes with them null; so a record may end before any
- * trailing run of optional top-level fields. A record written with the newer
- * schema is not readable by a program built with the older one (trailing
- * bytes): deploy consumers before producers.
+ * Schema versions: the id names the one schema the record was written with
+ * (kh_schema.h). A record of an older, read-only version is read with that
+ * writer schema and resolved to the current version of its name, so every
+ * caller sees values of the current schema whatever id a record carries.
+ * A record that ends early, or has bytes left over, is undecodable under
+ * every version.
  */
 #ifndef KH_CODEC_H
 #define KH_CODEC_H
@@ -61,9 +60,11 @@ typedef enum kh_decode_status {
     KH_DECODE_UNDECODABLE    /* the payload does not match the schema */
 } kh_decode_status;
 
-/* Decodes a wire-format record. On KH_DECODE_OK *which is its schema and
- * *out a new value the caller releases with avro_value_decref. Otherwise
- * err says what is wrong (never the payload). */
+/* Decodes a wire-format record. On KH_DECODE_OK *which is the current
+ * version of its schema's name and *out a new value of it, resolved from
+ * the record's own version; the caller releases it with avro_value_decref
+ * (kh_codec_schema_id gives the id the record carries). Otherwise err says
+ * what is wrong (never the payload). */
 kh_decode_status kh_codec_decode(const kh_schemas *all, const void *data, size_t len,
                                  const kh_schema **which, avro_value_t *out, char *err,
                                  size_t errlen);

@@ -1,6 +1,7 @@
 /*
  * kh_embedded — the files under schemas/ as compiled into the library by
- * common/embed.cmake. Internal to kh_schema.
+ * common/embed.cmake. The table is internal to kh_schema; the type is also
+ * how a test hands kh_schemas_open_files schemas of its own.
  */
 #ifndef KH_EMBEDDED_H
 #define KH_EMBEDDED_H

@@ -20,6 +20,8 @@ struct kh_schema {
     int32_t id;
     char *name;
     char *topic;
+    int current;               /* status `current` in the manifest */
+    const kh_schema *reader;   /* the current version of this name */
     char *json;
     avro_schema_t avro;
     avro_value_iface_t *iface;
@@ -30,8 +32,10 @@ struct kh_schema {
 };
 
 struct kh_schemas {
-    kh_schema *items;
+    kh_schema *items; /* every version, in manifest order */
     size_t count;
+    const kh_schema **current; /* the current version of each name */
+    size_t ncurrent;
 };
 
 /* What one compilation needs: the schema being built, its named types so
@@ -55,12 +59,14 @@ static int fail(char *err, size_t errlen, const char *fmt, ...) {
     return -1;
 }
 
-const char *kh_schemas_file(const char *path) {
-    for (const kh_embedded_file *f = kh_embedded_files; f->path; f++)
+static const char *file_in(const kh_embedded_file *files, const char *path) {
+    for (const kh_embedded_file *f = files; f->path; f++)
         if (strcmp(f->path, path) == 0)
             return f->text;
     return NULL;
 }
+
+const char *kh_schemas_file(const char *path) { return file_in(kh_embedded_files, path); }
 
 static void *track(kh_schema *s, void *p) {
     if (s->nallocs == s->capallocs) {
@@ -272,8 +278,8 @@ static const kh_node *compile_type(compile_ctx *c, json_t *type, const char *ns)
 
 /* ---- Loading ------------------------------------------------------------ */
 
-static json_t *load_shared(char *err, size_t errlen) {
-    const char *text = kh_schemas_file("avro/common.avsc");
+static json_t *load_shared(const kh_embedded_file *files, char *err, size_t errlen) {
+    const char *text = file_in(files, "avro/common.avsc");
     json_error_t jerr;
     json_t *list = text ? json_loads(text, 0, &jerr) : NULL;
     if (!json_is_array(list)) {
@@ -295,8 +301,8 @@ static json_t *load_shared(char *err, size_t errlen) {
     return shared;
 }
 
-static int compile_schema(kh_schema *s, const char *file, json_t *shared, char *err, size_t errlen) {
-    const char *text = kh_schemas_file(file);
+static int compile_schema(kh_schema *s, const char *text, const char *file, json_t *shared,
+                          char *err, size_t errlen) {
     json_error_t jerr;
     json_t *raw = text ? json_loads(text, 0, &jerr) : NULL;
     if (!raw)
@@ -322,14 +328,17 @@ static int compile_schema(kh_schema *s, const char *file, json_t *shared, char *
     return s->root ? 0 : -1;
 }
 
-/* Parses one manifest line "id<TAB>name<TAB>file<TAB>topic". */
+/* Parses one manifest line "id<TAB>name<TAB>file<TAB>topic<TAB>status". */
 static int parse_manifest_line(char *line, kh_schema *s, char *file, size_t filelen) {
     char *save = NULL;
     char *id = strtok_r(line, "\t", &save);
     char *name = strtok_r(NULL, "\t", &save);
     char *path = strtok_r(NULL, "\t", &save);
-    char *topic = strtok_r(NULL, "\t\r", &save);
-    if (!id || !name || !path || !topic)
+    char *topic = strtok_r(NULL, "\t", &save);
+    char *status = strtok_r(NULL, "\t\r", &save);
+    if (!id || !name || !path || !topic || !status || strtok_r(NULL, "\t\r", &save))
+        return -1;
+    if (strcmp(status, "current") != 0 && strcmp(status, "read-only") != 0)
         return -1;
     char *end;
     long v = strtol(id, &end, 10);
@@ -338,6 +347,7 @@ static int parse_manifest_line(char *line, kh_schema *s, char *file, size_t file
     s->id = (int32_t)v;
     s->name = kh_strdup(name);
     s->topic = kh_strdup(topic);
+    s->current = strcmp(status, "current") == 0;
     snprintf(file, filelen, "%s", path);
     return 0;
 }
@@ -362,11 +372,13 @@ void kh_schemas_free(kh_schemas *all) {
     for (size_t i = 0; i < all->count; i++)
         schema_free(&all->items[i]);
     free(all->items);
+    free(all->current);
     free(all);
 }
 
-static int load_manifest(kh_schemas *all, json_t *shared, char *err, size_t errlen) {
-    const char *text = kh_schemas_file("ids.tsv");
+static int load_manifest(kh_schemas *all, const kh_embedded_file *files, json_t *shared,
+                         char *err, size_t errlen) {
+    const char *text = file_in(files, "ids.tsv");
     if (!text)
         return fail(err, errlen, "ids.tsv: not embedded");
     char *copy = kh_strdup(text), *save = NULL;
@@ -381,22 +393,124 @@ static int load_manifest(kh_schemas *all, json_t *shared, char *err, size_t errl
         memset(s, 0, sizeof *s);
         char file[256];
         if (parse_manifest_line(line, s, file, sizeof file))
-            rc = fail(err, errlen, "ids.tsv:%d: expected id, name, file and topic", lineno);
+            rc = fail(err, errlen,
+                      "ids.tsv:%d: expected id, name, file, topic and status (current or read-only)",
+                      lineno);
         else
-            rc = compile_schema(s, file, shared, err, errlen);
+            rc = compile_schema(s, file_in(files, file), file, shared, err, errlen);
     }
     free(copy);
     return rc;
 }
 
-int kh_schemas_open(kh_schemas **out, char *err, size_t errlen) {
+/* ---- Versions ------------------------------------------------------------ */
+
+/* A dotted field path for messages ("verantwoordelijke_gemeente.reden"). */
+typedef struct path_buf {
+    char buf[160];
+    size_t len;
+} path_buf;
+
+static size_t path_buf_push(path_buf *p, const char *name) {
+    size_t saved = p->len;
+    int w = snprintf(p->buf + p->len, sizeof p->buf - p->len, "%s%s", p->len ? "." : "", name);
+    p->len = w < 0 ? p->len : strlen(p->buf);
+    return saved;
+}
+
+static void path_buf_pop(path_buf *p, size_t saved) {
+    p->len = saved;
+    p->buf[saved] = '\0';
+}
+
+/* Can a record written with w be read as r by the resolution kh_codec
+ * implements? Fields match by name; a field only r has must be optional
+ * (default null); enum symbols match by name; everything else must be the
+ * same type (no promotions). On -1, why names the place and the problem. */
+static int resolvable(const kh_node *w, const kh_node *r, path_buf *at, char *why, size_t len);
+
+static int resolvable_record(const kh_node *w, const kh_node *r, path_buf *at, char *why,
+                             size_t len) {
+    if (strcmp(w->name, r->name) != 0)
+        return fail(why, len, "%s: record %s is now %s", at->buf, w->name, r->name);
+    for (size_t j = 0; j < r->nfields; j++) {
+        const kh_field *wf = kh_node_field(w, r->fields[j].name);
+        size_t saved = path_buf_push(at, r->fields[j].name);
+        int rc = 0;
+        if (!wf && !r->fields[j].optional)
+            rc = fail(why, len, "%s: added without \"default\": null", at->buf);
+        else if (wf)
+            rc = resolvable(wf->type, r->fields[j].type, at, why, len);
+        path_buf_pop(at, saved);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static int resolvable(const kh_node *w, const kh_node *r, path_buf *at, char *why, size_t len) {
+    if (w->kind != r->kind || w->logical != r->logical)
+        return fail(why, len, "%s: the type changed", at->buf);
+    switch (w->kind) {
+    case KH_RECORD:
+        return resolvable_record(w, r, at, why, len);
+    case KH_ENUM:
+        for (size_t i = 0; i < w->nsymbols; i++)
+            if (kh_node_symbol(r, w->symbols[i]) < 0)
+                return fail(why, len, "%s: symbol %s was removed", at->buf, w->symbols[i]);
+        return 0;
+    case KH_OPTIONAL:
+    case KH_ARRAY:
+        return resolvable(w->item, r->item, at, why, len);
+    default:
+        return 0;
+    }
+}
+
+/* Checks the versions of the manifest: ids unique, one current version per
+ * name, one topic per name, every older version resolvable to the current
+ * one; links each version to its reader. */
+static int link_versions(kh_schemas *all, char *err, size_t errlen) {
+    for (size_t i = 0; i < all->count; i++) {
+        kh_schema *s = &all->items[i];
+        for (size_t k = 0; k < all->count; k++) {
+            const kh_schema *o = &all->items[k];
+            if (k < i && o->id == s->id)
+                return fail(err, errlen, "ids.tsv: id %d is listed twice", (int)s->id);
+            if (k != i && strcmp(o->name, s->name) == 0 && strcmp(o->topic, s->topic) != 0)
+                return fail(err, errlen, "ids.tsv: %s has ids on two topics", s->name);
+            if (o->current && strcmp(o->name, s->name) == 0) {
+                if (s->reader)
+                    return fail(err, errlen, "ids.tsv: %s has two current ids", s->name);
+                s->reader = o;
+            }
+        }
+        if (!s->reader)
+            return fail(err, errlen, "ids.tsv: %s has no current id", s->name);
+        path_buf at = {.buf = ""};
+        char why[192];
+        if (resolvable(s->root, s->reader->root, &at, why, sizeof why))
+            return fail(err, errlen, "ids.tsv: %s id %d cannot be read as id %d: %s", s->name,
+                        (int)s->id, (int)s->reader->id, why);
+        if (s->current) {
+            all->current = kh_realloc(all->current, (all->ncurrent + 1) * sizeof *all->current);
+            all->current[all->ncurrent++] = s;
+        }
+    }
+    return 0;
+}
+
+int kh_schemas_open_files(kh_schemas **out, const kh_embedded_file *files, char *err,
+                          size_t errlen) {
     *out = NULL;
-    json_t *shared = load_shared(err, errlen);
+    json_t *shared = load_shared(files, err, errlen);
     if (!shared)
         return -1;
     kh_schemas *all = kh_calloc(1, sizeof *all);
-    int rc = load_manifest(all, shared, err, errlen);
+    int rc = load_manifest(all, files, shared, err, errlen);
     json_decref(shared);
+    if (rc == 0)
+        rc = link_versions(all, err, errlen);
     if (rc) {
         kh_schemas_free(all);
         return -1;
@@ -405,10 +519,14 @@ int kh_schemas_open(kh_schemas **out, char *err, size_t errlen) {
     return 0;
 }
 
+int kh_schemas_open(kh_schemas **out, char *err, size_t errlen) {
+    return kh_schemas_open_files(out, kh_embedded_files, err, errlen);
+}
+
 const kh_schema *kh_schemas_by_name(const kh_schemas *all, const char *name) {
-    for (size_t i = 0; i < all->count; i++)
-        if (strcmp(all->items[i].name, name) == 0)
-            return &all->items[i];
+    for (size_t i = 0; i < all->ncurrent; i++)
+        if (strcmp(all->current[i]->name, name) == 0)
+            return all->current[i];
     return NULL;
 }
 
@@ -419,11 +537,29 @@ const kh_schema *kh_schemas_by_id(const kh_schemas *all, int32_t id) {
     return NULL;
 }
 
-size_t kh_schemas_count(const kh_schemas *all) { return all->count; }
-const kh_schema *kh_schemas_at(const kh_schemas *all, size_t i) { return &all->items[i]; }
+const kh_field *kh_node_field(const kh_node *record, const char *name) {
+    for (size_t i = 0; i < record->nfields; i++)
+        if (strcmp(record->fields[i].name, name) == 0)
+            return &record->fields[i];
+    return NULL;
+}
+
+int kh_node_symbol(const kh_node *e, const char *symbol) {
+    for (size_t i = 0; i < e->nsymbols; i++)
+        if (strcmp(e->symbols[i], symbol) == 0)
+            return (int)i;
+    return -1;
+}
+
+size_t kh_schemas_count(const kh_schemas *all) { return all->ncurrent; }
+const kh_schema *kh_schemas_at(const kh_schemas *all, size_t i) { return all->current[i]; }
+size_t kh_schemas_id_count(const kh_schemas *all) { return all->count; }
+const kh_schema *kh_schemas_id_at(const kh_schemas *all, size_t i) { return &all->items[i]; }
 int32_t kh_schema_id(const kh_schema *s) { return s->id; }
 const char *kh_schema_name(const kh_schema *s) { return s->name; }
 const char *kh_schema_topic(const kh_schema *s) { return s->topic; }
+int kh_schema_current(const kh_schema *s) { return s->current; }
+const kh_schema *kh_schema_reader(const kh_schema *s) { return s->reader; }
 const char *kh_schema_json(const kh_schema *s) { return s->json; }
 const kh_node *kh_schema_root(const kh_schema *s) { return s->root; }
 avro_schema_t kh_schema_avro(const kh_schema *s) { return s->avro; }

@@ -2,7 +2,9 @@
  * test_examples — the examples under schemas/examples/ are the contract:
  * every valid one passes the rules and round-trips JSON -> Avro -> wire ->
  * Avro -> JSON unchanged; every invalid one is rejected with the pointer and
- * reason its line in expected.tsv names, and produces no bytes.
+ * reason its line in expected.tsv names, and produces no bytes. Events are
+ * written with the current schema version; a valid example written with an
+ * older version (when it fits it) reads back the same through the current one.
  */
 #include "kh_codec.h"
 #include "kh_event.h"
@@ -66,7 +68,54 @@ static size_t list_json(const char *dir, char names[][256], size_t max) {
     return n;
 }
 
-static void check_valid(const kh_event_type *t, const char *path) {
+/* Writes the canonical JSON with every older version of t's schema it fits
+ * and reads it back as the current version; returns how many versions. */
+static int check_older_versions(const kh_event_type *t, const json_t *canon, const char *path) {
+    int tested = 0;
+    for (size_t i = 0; i < kh_schemas_id_count(schemas); i++) {
+        const kh_schema *old = kh_schemas_id_at(schemas, i), *which;
+        if (kh_schema_current(old) || strcmp(kh_schema_name(old), t->name) != 0)
+            continue;
+        avro_value_t v, d;
+        kh_problems p;
+        kh_problems_init(&p);
+        char *wire, err[256];
+        size_t len;
+        ck_assert_int_eq(kh_schema_new_value(old, &v), 0);
+        int fits = kh_codec_from_json(old, canon, &v, &p) == 0;
+        /* Only what the version lacks may keep an example out: a newer
+         * field or enum symbol. */
+        for (size_t k = 0; k < p.count; k++)
+            ck_assert_msg(p.items[k].reason == KH_R_UNKNOWN_FIELD || p.items[k].reason == KH_R_ENUM,
+                          "%s: id %d: %s %s", path, (int)kh_schema_id(old), p.items[k].pointer,
+                          p.items[k].detail);
+        if (fits) {
+            ck_assert_int_eq(kh_codec_encode(old, &v, &wire, &len, err, sizeof err), 0);
+            ck_assert_msg(kh_codec_decode(schemas, wire, len, &which, &d, err, sizeof err) ==
+                              KH_DECODE_OK, "%s: id %d: %s", path, (int)kh_schema_id(old), err);
+            json_t *out = kh_codec_to_json(which, &d, err, sizeof err);
+            ck_assert_msg(json_equal(canon, out), "%s: id %d reads differently", path,
+                          (int)kh_schema_id(old));
+            json_decref(out);
+            avro_value_decref(&d);
+            free(wire);
+            tested++;
+        }
+        avro_value_decref(&v);
+    }
+    return tested;
+}
+
+static int has_older_versions(const kh_event_type *t) {
+    for (size_t i = 0; i < kh_schemas_id_count(schemas); i++)
+        if (!kh_schema_current(kh_schemas_id_at(schemas, i)) &&
+            strcmp(kh_schema_name(kh_schemas_id_at(schemas, i)), t->name) == 0)
+            return 1;
+    return 0;
+}
+
+/* Returns how many older versions the example was also read back from. */
+static int check_valid(const kh_event_type *t, const char *path) {
     size_t len;
     char *text = slurp(path, &len);
     kh_problems p;
@@ -82,17 +131,22 @@ static void check_valid(const kh_event_type *t, const char *path) {
     ck_assert_int_eq(kh_codec_decode(schemas, wire, wire_len, &which, &value, err, sizeof err),
                      KH_DECODE_OK);
     ck_assert_str_eq(kh_schema_name(which), t->name);
+    /* Producers write the current version. */
+    ck_assert_int_eq(kh_schema_current(which), 1);
+    ck_assert_int_eq(kh_codec_schema_id(wire, wire_len), kh_schema_id(which));
     json_t *out = kh_codec_to_json(which, &value, err, sizeof err);
     ck_assert_msg(out != NULL, "%s: %s", path, err);
     char *a = json_dumps(in, JSON_SORT_KEYS), *b = json_dumps(out, JSON_SORT_KEYS);
     ck_assert_msg(json_equal(in, out), "%s does not round-trip:\n in: %s\nout: %s", path, a, b);
     free(a);
     free(b);
+    int older = check_older_versions(t, out, path);
     json_decref(out);
     avro_value_decref(&value);
     json_decref(in);
     free(wire);
     free(text);
+    return older;
 }
 
 static int has_problem(const kh_problems *p, const char *pointer, const char *reason) {
@@ -127,10 +181,13 @@ START_TEST(valid_examples_round_trip) {
     snprintf(dir, sizeof dir, "%s/%s/valid", examples, t->name);
     size_t n = list_json(dir, names, 64);
     ck_assert_msg(n >= 3, "%s: only %zu valid examples", dir, n);
+    int older = 0;
     for (size_t i = 0; i < n; i++) {
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-        check_valid(t, path);
+        older += check_valid(t, path);
     }
+    ck_assert_msg(!has_older_versions(t) || older >= 3,
+                  "%s: only %d examples fit an older version", t->name, older);
 }
 END_TEST
 

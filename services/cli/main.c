@@ -3,7 +3,7 @@
  * at the schemas the hub speaks, and list and replay dead letters.
  *
  *   ketenhub validate [-r DIR] <event> <file.json | ->
- *   ketenhub schema [<name>]
+ *   ketenhub schema [<name> | <id>]
  *   ketenhub deadletters list [options]
  *   ketenhub deadletters replay (--all | --partner TYPE:CODE) [options]
  *   ketenhub simulate [options]
@@ -39,9 +39,11 @@ static void usage(FILE *out) {
             "      <event> is one of: aanmelding, tlv, beschikking, verwijzing.\n"
             "      -r DIR   reference data directory (default: $KETENHUB_REFERENCE_DIR,\n"
             "               else %s)\n"
-            "  schema [<name>]\n"
-            "      Without a name: list the schemas with their fixed ids and topics.\n"
-            "      With a name: print its resolved, self-contained Avro schema.\n"
+            "  schema [<name> | <id>]\n"
+            "      Without a name: list every schema id with its name, topic and status\n"
+            "      (current: what producers write; read-only: an older version still read).\n"
+            "      With a name: print its current resolved, self-contained Avro schema;\n"
+            "      with an id: that version's.\n"
             "%s%s"
             "\n"
             "Exit status: 0 success, 1 the input was rejected (validate), a dead letter could\n"
@@ -100,15 +102,20 @@ static int validate(const kh_schemas *all, const char *refdir, const char *event
 
 static int schema(const kh_schemas *all, const char *name) {
     if (!name) {
-        for (size_t i = 0; i < kh_schemas_count(all); i++) {
-            const kh_schema *s = kh_schemas_at(all, i);
-            printf("%d\t%s\t%s\n", kh_schema_id(s), kh_schema_name(s), kh_schema_topic(s));
+        for (size_t i = 0; i < kh_schemas_id_count(all); i++) {
+            const kh_schema *s = kh_schemas_id_at(all, i);
+            printf("%d\t%s\t%s\t%s\n", kh_schema_id(s), kh_schema_name(s), kh_schema_topic(s),
+                   kh_schema_current(s) ? "current" : "read-only");
         }
         return 0;
     }
-    const kh_schema *s = kh_schemas_by_name(all, name);
+    char *end;
+    long id = strtol(name, &end, 10);
+    const kh_schema *s = *end == '\0' && id > 0 && id <= INT32_MAX
+                             ? kh_schemas_by_id(all, (int32_t)id)
+                             : kh_schemas_by_name(all, name);
     if (!s) {
-        fprintf(stderr, "ketenhub: no schema named '%s'; `ketenhub schema` lists them\n", name);
+        fprintf(stderr, "ketenhub: no schema named or numbered '%s'; `ketenhub schema` lists them\n", name);
         return 2;
     }
     puts(kh_schema_json(s));

@@ -94,7 +94,8 @@ int route_process(route_processor *p, const rd_kafka_message_t *m, route_kind ki
     int rc;
     if (route_kind_by_name(kh_schema_name(which)) != kind) {
         snprintf(p->reason, sizeof p->reason, "schema id %d (%s) is not the %s event of topic %s",
-                 (int)kh_schema_id(which), kh_schema_name(which), route_kind_name(kind),
+                 (int)kh_codec_schema_id(m->payload, m->len), kh_schema_name(which),
+                 route_kind_name(kind),
                  rd_kafka_topic_name(m->rkt));
         rc = deadletter(p, m, kh_dl_reason_name(KH_DL_UNKNOWN_SCHEMA_ID), err, errlen);
     } else if (route_event_read(&p->reader, kind, &v, &ev, p->reason, sizeof p->reason)) {
