@@ -58,7 +58,7 @@ START_TEST(series_rolls_over_and_keeps_24_hours_in_minutes) {
     watch_series_put(&s, later + 60000, 2, later);
     n = watch_series_points(&s, WATCH_COARSE_MS, later, pts, WATCH_COARSE_SLOTS);
     ck_assert_double_eq(pts[n - 1], 3);
-    int64_t day = T0 + 25LL * 3600 * 1000;
+    int64_t day = T0 + 24LL * 3600 * 1000 + 1800 * 1000;
     n = watch_series_points(&s, WATCH_COARSE_MS, day, pts, WATCH_COARSE_SLOTS);
     sum = 0;
     for (size_t i = 0; i < n; i++)
