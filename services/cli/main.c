@@ -6,8 +6,13 @@
  *   ketenhub schema [<name>]
  *   ketenhub deadletters list [options]
  *   ketenhub deadletters replay (--all | --partner TYPE:CODE) [options]
+ *   ketenhub topics | tail <topic> | lag | send <event> <file.json>  (see their files)
  */
 #include "deadletters.h"
+#include "lag.h"
+#include "send.h"
+#include "tail.h"
+#include "topics.h"
 #include "kh_codec.h"
 #include "kh_event.h"
 #include "kh_intake.h"
@@ -39,11 +44,13 @@ static void usage(FILE *out) {
             "  schema [<name>]\n"
             "      Without a name: list the schemas with their fixed ids and topics.\n"
             "      With a name: print its resolved, self-contained Avro schema.\n"
-            "%s"
+            "%s%s%s%s%s"
             "\n"
-            "Exit status: 0 success, 1 the input was rejected (validate) or a dead letter could\n"
-            "not be replayed, 2 usage or setup error.\n",
-            KH_DEFAULT_REFERENCE_DIR, cli_deadletters_usage());
+            "Exit status: 0 success, 1 the input was rejected (validate, send), a dead letter could\n"
+            "not be replayed, or a group is STALL or ERR (lag); 2 usage or setup error (also: Kafka\n"
+            "or ingest unreachable, unknown topic).\n",
+            KH_DEFAULT_REFERENCE_DIR, cli_deadletters_usage(), cli_topics_usage(), cli_tail_usage(),
+            cli_lag_usage(), cli_send_usage());
 }
 
 static char *read_input(const char *path, size_t *len) {
@@ -129,12 +136,17 @@ int main(int argc, char **argv) {
     const char *command = argv[1];
     char err[512];
     kh_schemas *all;
-    if (strcmp(command, "deadletters") == 0) {
+    if (strcmp(command, "send") == 0)
+        return cli_send_main(argc - 1, argv + 1);
+    int (*sub)(int, char **, const kh_schemas *) =
+        !strcmp(command, "deadletters") ? cli_deadletters_main : !strcmp(command, "topics") ? cli_topics_main
+        : !strcmp(command, "tail") ? cli_tail_main : !strcmp(command, "lag") ? cli_lag_main : NULL;
+    if (sub) {
         if (kh_schemas_open(&all, err, sizeof err)) {
             fprintf(stderr, "ketenhub: schemas: %s\n", err);
             return 2;
         }
-        int rc = cli_deadletters_main(argc - 1, argv + 1, all);
+        int rc = sub(argc - 1, argv + 1, all);
         kh_schemas_free(all);
         return rc;
     }
