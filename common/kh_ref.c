@@ -608,6 +608,31 @@ size_t kh_ref_count_aanbieders(const kh_ref *ref) {
     return ref->aanbieders.n;
 }
 
+size_t kh_ref_count_swvs(const kh_ref *ref) {
+    return ref->swvs.n;
+}
+
+/* The i-th fact of a table in load order, or NULL past its end. */
+static const void *table_nth(const ref_table *t, size_t i) {
+    return i < t->n ? table_row(t, i) : NULL;
+}
+
+const kh_ref_gemeente *kh_ref_gemeente_nth(const kh_ref *ref, size_t i) {
+    return table_nth(&ref->gemeenten, i);
+}
+
+const kh_ref_school *kh_ref_school_nth(const kh_ref *ref, size_t i) {
+    return table_nth(&ref->scholen, i);
+}
+
+const kh_ref_aanbieder *kh_ref_aanbieder_nth(const kh_ref *ref, size_t i) {
+    return table_nth(&ref->aanbieders, i);
+}
+
+const kh_ref_swv *kh_ref_swv_nth(const kh_ref *ref, size_t i) {
+    return table_nth(&ref->swvs, i);
+}
+
 /* The herindeling that dissolved code most recently on or before date, or
  * NULL. A gemeente split over several successors has no single answer, so
  * it resolves to none: the caller must then ask for an address. */

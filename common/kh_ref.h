@@ -79,6 +79,15 @@ const kh_ref_gemeente *kh_ref_gemeente_resolve(const kh_ref *ref, const char *co
 size_t kh_ref_count_gemeenten(const kh_ref *ref);
 size_t kh_ref_count_scholen(const kh_ref *ref);
 size_t kh_ref_count_aanbieders(const kh_ref *ref);
+size_t kh_ref_count_swvs(const kh_ref *ref);
+
+/* The i-th fact (0 <= i < its count) in load order, every period of every
+ * code, or NULL past the end: for tools that enumerate the data (the
+ * simulator); check valid_from/valid_to for the date you need. */
+const kh_ref_gemeente *kh_ref_gemeente_nth(const kh_ref *ref, size_t i);
+const kh_ref_school *kh_ref_school_nth(const kh_ref *ref, size_t i);
+const kh_ref_aanbieder *kh_ref_aanbieder_nth(const kh_ref *ref, size_t i);
+const kh_ref_swv *kh_ref_swv_nth(const kh_ref *ref, size_t i);
 
 /* A reloadable holder of the current snapshot. */
 typedef struct kh_refstore kh_refstore;

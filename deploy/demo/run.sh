@@ -49,6 +49,19 @@ for svc in ingest route push watch; do
   started+=("$svc")
 done
 
+# Traffic from the start: `ketenhub simulate` at a gentle rate (KH_DEMO_RATE
+# events/s, default 3; 0 turns it off) with every partner's own key
+# (deploy/demo/keys.txt), 5% of it invalid, until Ctrl-C.
+rate=${KH_DEMO_RATE:-3}
+if [ "$rate" != 0 ] && [[ " ${started[*]:-} " == *" ingest "* ]]; then
+  for _ in $(seq 100); do curl -sf http://127.0.0.1:8080/readyz >/dev/null && break; sleep 0.1; done
+  "$bin/ketenhub" simulate --url http://127.0.0.1:8080 --keys "$demo/keys.txt" --rate "$rate" \
+    --events 0 --seed "${KH_DEMO_SEED:-1}" --invalid-share 0.05 --connections 2 \
+    --results "$run/simulate.jsonl" >"$run/simulate.log" 2>&1 &
+  pids+=($!)
+  started+=("simulate at $rate events/s")
+fi
+
 cat <<MSG
 
 ketenhub demo is running.
@@ -56,6 +69,7 @@ ketenhub demo is running.
     (in memory, keeps only the newest ~5 MiB per partition: a demo, never a store)
   Services: ${started[*]:-none yet}; logs in $run/<service>.log
   Demo partner endpoint: http://127.0.0.1:8190, every delivery recorded in $run/partners.jsonl
+  Simulated traffic: every answer in $run/simulate.jsonl (KH_DEMO_RATE=0 make run: none)
   Check an event:   $bin/ketenhub validate aanmelding schemas/examples/aanmelding/valid/01-geplaatst-rotterdam.json
   Schemas and ids:  $bin/ketenhub schema
 $( [ -f "$demo/README.md" ] && sed -n '/^## Try it/,$p' "$demo/README.md" )

@@ -6,6 +6,7 @@
  *   ketenhub schema [<name>]
  *   ketenhub deadletters list [options]
  *   ketenhub deadletters replay (--all | --partner TYPE:CODE) [options]
+ *   ketenhub simulate [options]
  *   ketenhub topics | tail <topic> | lag | send <event> <file.json>  (see their files)
  */
 #include "deadletters.h"
@@ -19,6 +20,7 @@
 #include "kh_ref.h"
 #include "kh_schema.h"
 #include "kh_time.h"
+#include "simulate.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -44,13 +46,14 @@ static void usage(FILE *out) {
             "  schema [<name>]\n"
             "      Without a name: list the schemas with their fixed ids and topics.\n"
             "      With a name: print its resolved, self-contained Avro schema.\n"
-            "%s%s%s%s%s"
+            "%s%s%s%s%s%s"
             "\n"
             "Exit status: 0 success, 1 the input was rejected (validate, send), a dead letter could\n"
-            "not be replayed, or a group is STALL or ERR (lag); 2 usage or setup error (also: Kafka\n"
-            "or ingest unreachable, unknown topic).\n",
-            KH_DEFAULT_REFERENCE_DIR, cli_deadletters_usage(), cli_topics_usage(), cli_tail_usage(),
-            cli_lag_usage(), cli_send_usage());
+            "not be replayed, an answer to a simulated event was not the expected one (simulate),\n"
+            "or a group is STALL or ERR (lag); 2 usage or setup error (also: Kafka or ingest\n"
+            "unreachable, unknown topic).\n",
+            KH_DEFAULT_REFERENCE_DIR, cli_deadletters_usage(), cli_simulate_usage(), cli_topics_usage(),
+            cli_tail_usage(), cli_lag_usage(), cli_send_usage());
 }
 
 static char *read_input(const char *path, size_t *len) {
@@ -153,6 +156,8 @@ int main(int argc, char **argv) {
     const char *refdir = getenv("KETENHUB_REFERENCE_DIR");
     if (!refdir)
         refdir = KH_DEFAULT_REFERENCE_DIR;
+    if (strcmp(command, "simulate") == 0)
+        return cli_simulate_main(argc - 1, argv + 1, refdir);
     int opt;
     optind = 2;
     while ((opt = getopt(argc, argv, "r:h")) != -1) {

@@ -1,0 +1,560 @@
+/*
+ * test_e2e — the whole chain on Apache Kafka: `ketenhub simulate` sends
+ * 20,000 realistic events (5% invalid, every error class) through
+ * ketenhub-ingest, -route and -push to two real receiving HTTP servers, and
+ * everything is compared by id with what the simulator said in advance:
+ *   - every answer as expected: valid events 202, invalid ones 422/400 with
+ *     their reason and pointer;
+ *   - every accepted event on its topic exactly once, no rejected one anywhere;
+ *   - exactly the expected meldingen on ketenhub.grensverkeer.v1 (the
+ *     simulator's own rule table against route's), each delivered to exactly
+ *     its recipient's endpoint, webhook-id = melding_id;
+ *   - impersonation refused and nothing published; poison records on each
+ *     event topic dead-lettered while the flow goes on;
+ *   - no BSN of any generated child in any service's log.
+ * A second scenario kills ingest, route and push in turn with -9 mid-run and
+ * keeps one partner down for a while: nothing missing, duplicates only at
+ * the partner and only with the same webhook-id.
+ * Prints one table: scenario, sent, accepted, rejected, meldingen expected,
+ * delivered, missing, duplicates.
+ */
+#include "e2e_hub.h"
+#include "kh_bsn.h"
+#include "kh_ref.h"
+#include "kh_time.h"
+#include "sim_gen.h"
+#include "sim_subs.h"
+#include "testlib.h"
+
+#include <check.h>
+#include <curl/curl.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SEED 2026
+#define EVENTS 20000
+
+static const char *const EVENT_TOPICS[] = {"ketenhub.aanmelding.v1", "ketenhub.tlv.v1",
+                                           "ketenhub.beschikking.v1", "ketenhub.verwijzing.v1"};
+
+typedef struct tally {
+    const char *scenario;
+    long sent, accepted, rejected, expected, delivered, missing, duplicates, unexplained;
+} tally;
+
+/* ---- what the simulator was answered ----------------------------------------- */
+
+typedef struct answers {
+    json_t *accepted; /* event_id -> topic */
+    json_t *rejected; /* event_id -> true: must be on no topic */
+} answers;
+
+static answers answers_new(void) {
+    return (answers){json_object(), json_object()};
+}
+
+static void read_answers(const e2e_hub *h, tally *t, answers *a) {
+    FILE *f = fopen(e2e_path(h, "results.jsonl", 0), "r");
+    ck_assert_ptr_nonnull(f);
+    char line[4096];
+    long wrong = 0;
+    while (fgets(line, sizeof line, f)) {
+        json_t *r = json_loads(line, 0, NULL);
+        ck_assert_ptr_nonnull(r);
+        const char *id = json_string_value(json_object_get(r, "event_id"));
+        long status = (long)json_integer_value(json_object_get(r, "status"));
+        wrong += !json_is_true(json_object_get(r, "as_expected"));
+        t->sent++;
+        if (status == 202) {
+            t->accepted++;
+            json_object_set(a->accepted, id, json_object_get(r, "topic"));
+        } else {
+            t->rejected++;
+            json_object_set_new(a->rejected, id, json_true());
+        }
+        json_decref(r);
+    }
+    fclose(f);
+    ck_assert_msg(wrong == 0, "%ld answers were not the expected ones (see results.jsonl)", wrong);
+}
+
+static void answers_free(answers *a) {
+    json_decref(a->accepted);
+    json_decref(a->rejected);
+}
+
+/* ---- the event topics ------------------------------------------------------- */
+
+static const char *header(const rd_kafka_message_t *m, const char *name, char *buf, size_t len) {
+    rd_kafka_headers_t *hdrs;
+    const void *v;
+    size_t n;
+    buf[0] = 0;
+    if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+        rd_kafka_header_get_last(hdrs, name, &v, &n) == RD_KAFKA_RESP_ERR_NO_ERROR)
+        snprintf(buf, len, "%.*s", (int)n, (const char *)v);
+    return buf;
+}
+
+typedef struct on_topic {
+    const char *topic; /* full name */
+    json_t *seen;      /* event_id -> "topic" count object */
+} on_topic;
+
+static void count_event(const rd_kafka_message_t *m, void *ud) {
+    on_topic *o = ud;
+    char id[64];
+    header(m, "event-id", id, sizeof id);
+    json_t *per = json_object_get(o->seen, id);
+    if (!per) {
+        per = json_object();
+        json_object_set_new(o->seen, id, per);
+    }
+    json_t *n = json_object_get(per, o->topic);
+    json_object_set_new(per, o->topic, json_integer(n ? json_integer_value(n) + 1 : 1));
+}
+
+/* Every accepted event on its own topic once (at least once when copies are
+ * explained by a crash of ingest), no rejected event anywhere. */
+static void check_event_topics(const e2e_hub *h, const answers *a, int crash, long *copies) {
+    json_t *seen = json_object();
+    for (size_t i = 0; i < 4; i++) {
+        char full[200];
+        snprintf(full, sizeof full, "%s", e2e_topic(h, EVENT_TOPICS[i], 0));
+        size_t want = 0;
+        const char *key;
+        json_t *t;
+        json_object_foreach(a->accepted, key, t)
+            want += strcmp(json_string_value(t), full) == 0;
+        on_topic o = {full, seen};
+        size_t got = kh_test_read_topic_expect(h->bootstrap, full, want, 3000, 120000, count_event, &o);
+        ck_assert_msg(got >= want, "%s: %zu records, %zu accepted", full, got, want);
+    }
+    const char *id;
+    json_t *topic, *v;
+    json_object_foreach(a->accepted, id, topic) {
+        json_t *per = json_object_get(seen, id);
+        long n = (long)json_integer_value(json_object_get(per, json_string_value(topic)));
+        ck_assert_msg(n >= 1, "accepted event %s is not on %s", id, json_string_value(topic));
+        ck_assert_msg(json_object_size(per) == 1, "event %s is on more than one topic", id);
+        ck_assert_msg(n == 1 || crash, "event %s is %ld times on its topic", id, n);
+        *copies += n - 1;
+    }
+    json_object_foreach(a->rejected, id, v)
+        ck_assert_msg(!json_object_get(seen, id), "rejected event %s was published", id);
+    json_object_foreach(seen, id, v) /* "": the poison records written straight onto the topics */
+        ck_assert_msg(!id[0] || json_object_get(a->accepted, id), "event %s on a topic was never accepted", id);
+    json_decref(seen);
+}
+
+/* ---- meldingen: on the topic and at the partners ------------------------------ */
+
+/* "event_id|REGEL|TYPE:CODE" of every melding the simulator expects -> 0. */
+static json_t *expected_meldingen(const e2e_hub *h) {
+    json_t *doc = json_load_file(e2e_path(h, "expect.json", 0), 0, NULL), *m;
+    ck_assert_msg(doc != NULL, "no expect.json");
+    json_t *want = json_object();
+    size_t i;
+    json_array_foreach(json_object_get(doc, "meldingen"), i, m) {
+        char key[160];
+        snprintf(key, sizeof key, "%s|%s|%s", json_string_value(json_object_get(m, "event_id")),
+                 json_string_value(json_object_get(m, "regel")), json_string_value(json_object_get(m, "ontvanger")));
+        ck_assert_msg(!json_object_get(want, key), "the simulator expects %s twice", key);
+        json_object_set_new(want, key, json_integer(0));
+    }
+    ck_assert_uint_eq(json_object_size(want), (size_t)json_integer_value(json_object_get(doc, "meldingen_count")));
+    json_decref(doc);
+    return want;
+}
+
+static void count_melding(const rd_kafka_message_t *m, void *ud) {
+    char id[64];
+    json_t *ids = ud;
+    header(m, "melding-id", id, sizeof id);
+    json_t *n = json_object_get(ids, id);
+    json_object_set_new(ids, id, json_integer(n ? json_integer_value(n) + 1 : 1));
+}
+
+/* Route published one record per expected melding (read_committed), each id
+ * once, or, after an ingest crash stored events twice, copies of those. */
+static void check_grensverkeer(const e2e_hub *h, size_t want, int crash) {
+    json_t *ids = json_object();
+    size_t got = kh_test_read_topic_expect(h->bootstrap, e2e_topic(h, "ketenhub.grensverkeer.v1", 0), want, 3000,
+                                           180000, count_melding, ids);
+    ck_assert_msg(json_object_size(ids) == want, "%zu distinct meldingen on the topic, %zu expected",
+                  json_object_size(ids), want);
+    ck_assert_msg(got == want || crash, "%zu melding records for %zu meldingen", got, want);
+    json_decref(ids);
+}
+
+/* Waits until the receivers answered 2xx to at least n requests. */
+static void wait_delivered(const e2e_hub *h, long n, int ms) {
+    long long deadline = e2e_now_ms() + ms;
+    while (e2e_delivered(h) < n && e2e_now_ms() < deadline)
+        e2e_sleep_ms(500);
+    e2e_sleep_ms(2000); /* anything more (a duplicate) arrives now */
+}
+
+/* One delivered request: its melding must be expected, at its recipient's
+ * path and receiver, with webhook-id = melding_id. */
+static void delivered_one(json_t *rec, int receiver, json_t *want, json_t *webhook, tally *t) {
+    json_t *body = json_loads(json_string_value(json_object_get(rec, "body")), 0, NULL);
+    ck_assert_ptr_nonnull(body);
+    json_t *to = json_object_get(body, "ontvanger");
+    char org[32], key[160], path[64];
+    snprintf(org, sizeof org, "%s:%s", json_string_value(json_object_get(to, "type")),
+             json_string_value(json_object_get(to, "code")));
+    snprintf(key, sizeof key, "%s|%s|%s",
+             json_string_value(json_object_get(json_object_get(body, "oorzaak"), "event_id")),
+             json_string_value(json_object_get(body, "regel")), org);
+    sim_subs_path(org, path, sizeof path);
+    ck_assert_msg(strcmp(json_string_value(json_object_get(rec, "path")), path) == 0 &&
+                      receiver == e2e_receiver_of(org),
+                  "a melding for %s arrived at %s", org, json_string_value(json_object_get(rec, "path")));
+    const char *wid = json_string_value(json_object_get(rec, "webhook_id"));
+    ck_assert_str_eq(wid, json_string_value(json_object_get(body, "melding_id")));
+    json_t *n = json_object_get(want, key), *first = json_object_get(webhook, key);
+    if (!n || (first && strcmp(json_string_value(first), wid) != 0))
+        t->unexplained++; /* not expected, or a second id for one melding */
+    else
+        json_object_set_new(want, key, json_integer(json_integer_value(n) + 1));
+    if (!first)
+        json_object_set_new(webhook, key, json_string(wid));
+    json_decref(body);
+}
+
+static void check_deliveries(const e2e_hub *h, json_t *want, tally *t) {
+    json_t *webhook = json_object();
+    for (int r = 0; r < 2; r++) {
+        char name[32], line[65536];
+        snprintf(name, sizeof name, "receiver-%d.jsonl", r);
+        FILE *f = fopen(e2e_path(h, name, 0), "r");
+        while (f && fgets(line, sizeof line, f)) {
+            json_t *rec = json_loads(line, 0, NULL);
+            ck_assert_msg(rec != NULL, "%s: a line over %zu bytes or not JSON", name, sizeof line);
+            if (json_integer_value(json_object_get(rec, "status")) / 100 == 2)
+                delivered_one(rec, r, want, webhook, t);
+            json_decref(rec);
+        }
+        if (f)
+            fclose(f);
+    }
+    const char *key;
+    json_t *n;
+    json_object_foreach(want, key, n) {
+        long k = (long)json_integer_value(n);
+        t->delivered += k > 0;
+        t->missing += k == 0;
+        t->duplicates += k > 1 ? k - 1 : 0;
+        if (k == 0 && t->missing <= 5)
+            fprintf(stderr, "test_e2e: never delivered: %s\n", key);
+    }
+    json_decref(webhook);
+}
+
+/* ---- no BSN in any log ------------------------------------------------------ */
+
+/* Adds every 9-digit run passing the elfproef in text to set. */
+static void bsns_in(const char *text, json_t *set) {
+    for (const char *p = text; *p;) {
+        size_t n = strspn(p, "0123456789");
+        if (n == 9) {
+            char bsn[10];
+            memcpy(bsn, p, 9);
+            bsn[9] = 0;
+            if (kh_bsn_valid(bsn))
+                json_object_set_new(set, bsn, json_true());
+        }
+        p += n ? n : 1;
+    }
+}
+
+/* The BSNs of the generated children: the same stream again, in-process. */
+static json_t *children(unsigned long seed, unsigned long events) {
+    char err[512], dir[512];
+    kh_ref *ref;
+    sim_world w;
+    snprintf(dir, sizeof dir, "%s/deploy/reference", kh_test_source_dir());
+    ck_assert_msg(kh_ref_load(dir, &ref, err, sizeof err) == 0, "%s", err);
+    int32_t from = kh_date_from_ymd(2025, 1, 1);
+    ck_assert_int_eq(sim_world_build(&w, ref, from, from + 365 + SIM_STORY_SPAN, err, sizeof err), 0);
+    sim_gen_options o;
+    sim_gen_defaults(&o);
+    o.invalid_share = 0.05;
+    sim_gen *g = sim_gen_new(&w, seed, &o);
+    sim_event ev = {0};
+    json_t *set = json_object();
+    for (unsigned long i = 0; i < events; i++) {
+        ck_assert_int_eq(sim_gen_next(g, &ev), 0);
+        bsns_in(ev.body, set);
+    }
+    sim_event_clear(&ev);
+    sim_gen_free(g);
+    sim_world_free(&w);
+    kh_ref_free(ref);
+    return set;
+}
+
+static void check_logs(const e2e_hub *h, json_t *bsns) {
+    const char *names[] = {"ingest", "route", "push"};
+    for (int s = 0; s < E2E_SERVICES; s++)
+        for (int run = 1; run <= h->runs[s]; run++) {
+            char name[32], line[16384];
+            snprintf(name, sizeof name, "%s-%d.log", names[s], run);
+            FILE *f = fopen(e2e_path(h, name, 0), "r");
+            ck_assert_msg(f != NULL, "no log %s", name);
+            size_t lines = 0;
+            json_t *found = json_object();
+            while (fgets(line, sizeof line, f)) {
+                lines++;
+                bsns_in(line, found);
+            }
+            fclose(f);
+            const char *bsn;
+            json_t *v;
+            json_object_foreach(found, bsn, v)
+                ck_assert_msg(!json_object_get(bsns, bsn), "%s: a child's BSN in the log", name);
+            ck_assert_uint_gt(lines, 0);
+            json_decref(found);
+        }
+}
+
+/* ---- the table -------------------------------------------------------------- */
+
+static tally table[4];
+static size_t rows;
+
+static void print_table(void) {
+    fprintf(stderr, "\ntest_e2e: %-44s %7s %8s %8s %9s %9s %7s %10s\n", "scenario", "sent", "accepted",
+            "rejected", "expected", "delivered", "missing", "duplicates");
+    for (size_t i = 0; i < rows; i++)
+        fprintf(stderr, "test_e2e: %-44s %7ld %8ld %8ld %9ld %9ld %7ld %10ld\n", table[i].scenario, table[i].sent,
+                table[i].accepted, table[i].rejected, table[i].expected, table[i].delivered, table[i].missing,
+                table[i].duplicates);
+}
+
+/* Everything a scenario ends with; crash: copies explained by a kill -9. */
+static void check_run(const e2e_hub *h, tally *t, int crash, unsigned long seed, unsigned long events,
+                      answers *a) {
+    long copies = 0;
+    read_answers(h, t, a);
+    ck_assert_int_eq(t->sent, (long)events);
+    check_event_topics(h, a, crash, &copies);
+    json_t *want = expected_meldingen(h);
+    t->expected = (long)json_object_size(want);
+    check_grensverkeer(h, json_object_size(want), crash);
+    wait_delivered(h, t->expected, 300000);
+    check_deliveries(h, want, t);
+    json_t *bsns = children(seed, events);
+    check_logs(h, bsns);
+    json_decref(bsns);
+    json_decref(want);
+    table[rows++] = *t;
+    if (crash)
+        fprintf(stderr, "test_e2e: %ld events stored twice by the ingest crash\n", copies);
+    ck_assert_msg(t->missing == 0, "%ld meldingen never delivered", t->missing);
+    ck_assert_msg(t->unexplained == 0, "%ld deliveries not expected or with another webhook-id", t->unexplained);
+    ck_assert_msg(crash || t->duplicates == 0, "%ld duplicates without a crash", t->duplicates);
+}
+
+/* ---- impersonation and poison ------------------------------------------------ */
+
+static const char *key_of(const e2e_hub *h, const char *org, char *buf, size_t len) {
+    FILE *f = fopen(e2e_path(h, "keys.txt", 0), "r");
+    char line[256], o[64], k[128];
+    buf[0] = 0;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "%63s %127s", o, k) == 2 && strcmp(o, org) == 0)
+            snprintf(buf, len, "%s", k);
+    if (f)
+        fclose(f);
+    ck_assert_msg(buf[0], "no key for %s", org);
+    return buf;
+}
+
+static size_t sink(char *p, size_t s, size_t n, void *ud) {
+    (void)p, (void)ud;
+    return s * n;
+}
+
+static long post(const e2e_hub *h, const char *path, const char *key, const char *body) {
+    char url[128], auth[200];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", h->port[E2E_INGEST], path);
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s", key);
+    CURL *c = curl_easy_init();
+    struct curl_slist *hdrs = curl_slist_append(curl_slist_append(NULL, auth), "Content-Type: application/json");
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink);
+    long status = 0;
+    ck_assert_int_eq(curl_easy_perform(c), CURLE_OK);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    curl_slist_free_all(hdrs);
+    curl_easy_cleanup(c);
+    return status;
+}
+
+/* A valid beschikking of Capelle (GM0502) with a fresh event id. */
+static char *beschikking_of_capelle(const char *id) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/schemas/examples/beschikking/valid/02-toegekend-capelle-zorg-op-school-rotterdam.json",
+             kh_test_source_dir());
+    json_t *ev = json_load_file(path, 0, NULL);
+    ck_assert_ptr_nonnull(ev);
+    json_object_set_new(json_object_get(ev, "envelope"), "event_id", json_string(id));
+    char *text = json_dumps(ev, JSON_COMPACT);
+    json_decref(ev);
+    return text;
+}
+
+/* Rotterdam's key sending as Capelle, a school sending a beschikking: 403,
+ * and (checked with the run) never published. */
+static void impersonate(const e2e_hub *h, answers *a, tally *t) {
+    static const char *const ids[] = {"6a1f0c52-0d7e-4b8e-9a53-5f7b3f0e2a01", "6a1f0c52-0d7e-4b8e-9a53-5f7b3f0e2a02"};
+    char key[128];
+    char *as_capelle = beschikking_of_capelle(ids[0]), *by_school = beschikking_of_capelle(ids[1]);
+    ck_assert_int_eq(post(h, "/v1/beschikkingen", key_of(h, "GEMEENTE:GM0599", key, sizeof key), as_capelle), 403);
+    ck_assert_int_eq(post(h, "/v1/beschikkingen", key_of(h, "SCHOOL:12AB00", key, sizeof key), by_school), 403);
+    for (int i = 0; i < 2; i++)
+        json_object_set_new(a->rejected, ids[i], json_true());
+    *t = (tally){.scenario = "impersonation (A as B, school beschikking)", .sent = 2, .rejected = 2};
+    free(as_capelle), free(by_school);
+}
+
+/* A record that is no event at all on each event topic. */
+static void poison(const e2e_hub *h) {
+    rd_kafka_t *p = kh_test_producer(h->bootstrap);
+    for (size_t i = 0; i < 4; i++)
+        ck_assert_int_eq(rd_kafka_producev(p, RD_KAFKA_V_TOPIC(e2e_topic(h, EVENT_TOPICS[i], 0)),
+                                           RD_KAFKA_V_KEY("poison", 6), RD_KAFKA_V_VALUE("\x01not avro", 9),
+                                           RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END),
+                         RD_KAFKA_RESP_ERR_NO_ERROR);
+    ck_assert_int_eq(rd_kafka_flush(p, 30000), RD_KAFKA_RESP_ERR_NO_ERROR);
+    rd_kafka_destroy(p);
+}
+
+static void count_deadletter(const rd_kafka_message_t *m, void *ud) {
+    char service[32], origin[200];
+    header(m, "dlq-service", service, sizeof service);
+    header(m, "dlq-origin-topic", origin, sizeof origin);
+    if (strcmp(service, "route") == 0)
+        json_object_set_new(ud, origin, json_true());
+}
+
+static void check_poison(const e2e_hub *h, tally *t) {
+    json_t *origins = json_object();
+    kh_test_read_topic_expect(h->bootstrap, e2e_topic(h, "ketenhub.deadletter.v1", 0), 4, 3000, 60000,
+                              count_deadletter, origins);
+    for (size_t i = 0; i < 4; i++)
+        ck_assert_msg(json_object_get(origins, e2e_topic(h, EVENT_TOPICS[i], 0)),
+                      "the poison record on %s was not dead-lettered by route", EVENT_TOPICS[i]);
+    *t = (tally){.scenario = "poison records (dead-lettered)", .sent = 4, .rejected = (long)json_object_size(origins)};
+    json_decref(origins);
+}
+
+/* ---- scenarios ---------------------------------------------------------------- */
+
+static void start_hub(e2e_hub *h) {
+    e2e_hub_init(h);
+    e2e_start(h, E2E_INGEST);
+    e2e_start(h, E2E_ROUTE);
+    e2e_start(h, E2E_PUSH);
+}
+
+START_TEST(steady_state) {
+    e2e_hub h;
+    tally imp, poi, t = {.scenario = "steady state"};
+    answers a = answers_new();
+    long long t0 = e2e_now_ms();
+    start_hub(&h);
+    impersonate(&h, &a, &imp);
+    poison(&h);
+    pid_t sim = e2e_simulate(&h, SEED, EVENTS);
+    ck_assert_msg(e2e_wait_exit(sim, 20 * 60000) == 0, "ketenhub simulate: an answer was not the expected one; "
+                                                        "see %s/simulate.log", h.dir);
+    fprintf(stderr, "test_e2e: %d events sent in %lld ms\n", EVENTS, e2e_now_ms() - t0);
+    check_poison(&h, &poi);
+    check_run(&h, &t, 0, SEED, EVENTS, &a);
+    table[rows++] = imp;
+    table[rows++] = poi;
+    print_table();
+    fprintf(stderr, "test_e2e: steady state took %lld ms\n", e2e_now_ms() - t0);
+    answers_free(&a);
+    e2e_hub_done(&h, 0);
+}
+END_TEST
+
+/* Waits until the simulator has n answers. */
+static void wait_answers(const e2e_hub *h, size_t n) {
+    long long deadline = e2e_now_ms() + 600000;
+    while (e2e_lines(e2e_path(h, "results.jsonl", 0)) < n) {
+        ck_assert_msg(e2e_now_ms() < deadline, "the simulator did not get %zu answers", n);
+        e2e_sleep_ms(100);
+    }
+}
+
+/* Requests the receiver of org did not answer 2xx on its path. */
+static long refused_requests(const e2e_hub *h, const char *org) {
+    char path[64], *body = NULL;
+    sim_subs_path(org, path, sizeof path);
+    ck_assert_int_eq(kh_test_http(h->recv_port[e2e_receiver_of(org)], "GET", "/_control/stats", &body), 200);
+    json_t *stats = json_loads(body, 0, NULL);
+    json_t *p = json_object_get(json_object_get(stats, "paths"), path);
+    long n = (long)(json_integer_value(json_object_get(p, "requests")) - json_integer_value(json_object_get(p, "2xx")));
+    json_decref(stats);
+    free(body);
+    return n;
+}
+
+#define FAULT_SEED 2027
+#define FAULT_EVENTS 8000
+#define DOWN "GEMEENTE:GM0599"
+
+START_TEST(kill9_each_service_and_a_partner_down) {
+    e2e_hub h;
+    tally t = {.scenario = "kill -9 ingest, route, push; 1 down"};
+    answers a = answers_new();
+    long long t0 = e2e_now_ms();
+    start_hub(&h);
+    e2e_receiver_rule(&h, DOWN, "status:503");
+    pid_t sim = e2e_simulate(&h, FAULT_SEED, FAULT_EVENTS);
+    const int order[] = {E2E_INGEST, E2E_ROUTE, E2E_PUSH};
+    for (int i = 0; i < 3; i++) {
+        wait_answers(&h, (size_t)FAULT_EVENTS * (size_t)(i + 1) / 4);
+        ck_assert_int_eq(e2e_stop(&h, order[i], SIGKILL), 128 + SIGKILL);
+        e2e_start(&h, order[i]);
+    }
+    ck_assert_msg(e2e_wait_exit(sim, 20 * 60000) == 0, "ketenhub simulate: an answer was not the expected one; "
+                                                        "see %s/simulate.log", h.dir);
+    e2e_sleep_ms(3000);
+    long refused = refused_requests(&h, DOWN);
+    ck_assert_msg(refused > 0, "%s was down, but push never tried it", DOWN);
+    fprintf(stderr, "test_e2e: %s refused %ld requests while down\n", DOWN, refused);
+    e2e_receiver_rule(&h, DOWN, "ok"); /* the partner is back: its backlog must arrive */
+    check_run(&h, &t, 1, FAULT_SEED, FAULT_EVENTS, &a);
+    print_table();
+    fprintf(stderr, "test_e2e: the fault scenario took %lld ms\n", e2e_now_ms() - t0);
+    answers_free(&a);
+    e2e_hub_done(&h, 0);
+}
+END_TEST
+
+int main(void) {
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    Suite *s = suite_create("e2e");
+    TCase *tc = tcase_create("steady");
+    tcase_set_timeout(tc, 1500);
+    tcase_add_test(tc, steady_state);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("faults");
+    tcase_set_timeout(tc, 1500);
+    tcase_add_test(tc, kill9_each_service_and_a_partner_down);
+    suite_add_tcase(s, tc);
+    int rc = kh_test_run(s);
+    curl_global_cleanup();
+    return rc;
+}
