@@ -5,6 +5,7 @@
  */
 #include "watch_redrive.h"
 
+#include "kh_alloc.h"
 #include "kh_codec.h"
 #include "kh_kafka.h"
 #include "kh_orgid.h"
@@ -20,9 +21,11 @@ int watch_redrive_allowed(const char *reason_code) {
            !strcmp(reason_code, "NO_SUBSCRIPTION");
 }
 
-/* The record at topic/partition/offset, or NULL with err filled. */
-static rd_kafka_message_t *fetch_one(const watch_redrive_ctx *c, int32_t partition, int64_t offset,
-                                     char *err, size_t errlen) {
+/* A copy of the value of the record at partition/offset (caller frees),
+ * or NULL with err filled. The message itself is released before the
+ * consumer: librdkafka's destroy waits for every message it handed out. */
+static void *fetch_one(const watch_redrive_ctx *c, int32_t partition, int64_t offset, size_t *len,
+                       char *err, size_t errlen) {
     rd_kafka_t *rk = kh_kafka_consumer_new(c->config, "ketenhub-watch-redrive", NULL, NULL, err, errlen);
     if (!rk)
         return NULL;
@@ -30,12 +33,15 @@ static rd_kafka_message_t *fetch_one(const watch_redrive_ctx *c, int32_t partiti
     rd_kafka_topic_partition_list_add(parts, c->deadletter_topic, partition)->offset = offset;
     rd_kafka_assign(rk, parts);
     rd_kafka_topic_partition_list_destroy(parts);
-    rd_kafka_message_t *found = NULL;
+    void *found = NULL;
     for (int64_t until = kh_now_millis() + 8000; !found && kh_now_millis() < until;) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 200);
-        if (m && !m->err && m->partition == partition && m->offset == offset)
-            found = m;
-        else if (m)
+        if (m && !m->err && m->partition == partition && m->offset == offset && m->payload) {
+            found = kh_malloc(m->len);
+            memcpy(found, m->payload, m->len);
+            *len = m->len;
+        }
+        if (m)
             rd_kafka_message_destroy(m);
     }
     if (!found)
@@ -77,17 +83,18 @@ static int hand_back(const watch_redrive_ctx *c, const json_t *d, const char *pa
 
 int watch_redrive(const watch_redrive_ctx *c, int32_t partition, int64_t offset, char *partner,
                   size_t plen, char *err, size_t errlen) {
-    rd_kafka_message_t *m = fetch_one(c, partition, offset, err, errlen);
-    if (!m)
+    size_t len = 0;
+    void *value = fetch_one(c, partition, offset, &len, err, errlen);
+    if (!value)
         return -1;
     const kh_schema *s;
     avro_value_t v;
     json_t *d = NULL;
-    if (kh_codec_decode(c->schemas, m->payload, m->len, &s, &v, err, errlen) == KH_DECODE_OK) {
+    if (kh_codec_decode(c->schemas, value, len, &s, &v, err, errlen) == KH_DECODE_OK) {
         d = kh_codec_to_json(s, &v, err, errlen);
         avro_value_decref(&v);
     }
-    rd_kafka_message_destroy(m);
+    free(value);
     int rc = -1;
     const char *reason = json_string_value(json_object_get(d, "reason_code"));
     if (d && (!reason || !watch_redrive_allowed(reason) ||
