@@ -277,6 +277,9 @@ void watch_model_committed(watch_model *m, size_t g, const int64_t *committed, i
             if (l.records < 0)
                 continue;
             has = 1;
+            char key[256];
+            snprintf(key, sizeof key, "%s|%s|%d", x->service, m->topics[t].name, p);
+            watch_stats_set(m->stats, "lag_partition", key, now_ms, (double)l.records, now_ms);
             sums[t] += x->committed[t][p];
             sum += x->committed[t][p];
             lag += l.records;
