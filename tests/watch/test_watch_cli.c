@@ -4,7 +4,8 @@
  * rejected, no key, unreachable), tail (masked BSN, --reveal and its audit
  * line, filters, unknown topic), topics, lag (STALL of a group whose
  * committed offset does not move, UNKNOWN, bad options) and Kafka
- * unreachable; each with its exit code and message.
+ * unreachable; each with its exit code and message. On Apache Kafka too:
+ * lag through OffsetFetch and retention through the admin API.
  */
 #include "harness.h"
 #include "kh_kafka.h"
@@ -191,14 +192,14 @@ END_TEST
 
 /* Commits offset 0 for group on every partition of topic: a consumer that
  * has not processed anything. */
-static void commit_zero(const char *group, const char *topic) {
+static void commit_zero(const char *group, const char *topic, int partitions) {
     char err[512];
     kh_config *c = kh_config_new();
     kh_config_set(c, "kafka.bootstrap.servers", bootstrap);
     rd_kafka_t *rk = kh_kafka_consumer_new(c, group, NULL, NULL, err, sizeof err);
     ck_assert_ptr_nonnull(rk);
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(4);
-    for (int p = 0; p < 4; p++)
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(partitions);
+    for (int p = 0; p < partitions; p++)
         rd_kafka_topic_partition_list_add(l, topic, p)->offset = 0;
     ck_assert_int_eq(rd_kafka_commit(rk, l, 0), 0);
     rd_kafka_topic_partition_list_destroy(l);
@@ -213,7 +214,7 @@ START_TEST(lag_reports_a_stalled_group) {
     ck_assert_int_eq(r.status, 0);
     ih_topic(&in, "aanmelding", topic, sizeof topic);
     snprintf(group, sizeof group, "%sstuck", in.prefix);
-    commit_zero(group, topic);
+    commit_zero(group, topic, 4);
     char spec[160];
     snprintf(spec, sizeof spec, "stuck=%s", group);
     run(&r, NULL, (const char *[]){"lag", "--group", spec, "--interval-ms", "300", "--json", NULL});
@@ -233,8 +234,47 @@ START_TEST(lag_reports_a_stalled_group) {
 }
 END_TEST
 
+/* On Apache Kafka: the committed offsets through OffsetFetch, the lag in
+ * seconds of a record written before, and retention.ms from the admin API
+ * (which the devbroker does not answer). */
+START_TEST(lag_and_topics_on_apache_kafka) {
+    static cli_result r;
+    const char *kafka = kh_test_kafka();
+    char prefix[64], topic[256], group[128], spec[160], env_k[600], env_p[128];
+    kh_test_unique_prefix(prefix, sizeof prefix);
+    snprintf(topic, sizeof topic, "%sketenhub.aanmelding.v1", prefix);
+    kh_test_create_topic(kafka, topic, 2);
+    rd_kafka_t *p = kh_test_producer(kafka);
+    for (int i = 0; i < 3; i++)
+        ck_assert_int_eq(rd_kafka_producev(p, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(0),
+                                           RD_KAFKA_V_VALUE("x", 1), RD_KAFKA_V_END), 0);
+    ck_assert_int_eq(rd_kafka_flush(p, 10000), 0);
+    rd_kafka_destroy(p);
+    snprintf(group, sizeof group, "%sstuck", prefix);
+    snprintf(bootstrap, sizeof bootstrap, "%s", kafka);
+    commit_zero(group, topic, 2);
+    sleep(1);
+    snprintf(env_k, sizeof env_k, "KETENHUB_KAFKA_BOOTSTRAP_SERVERS=%s", kafka);
+    snprintf(env_p, sizeof env_p, "KETENHUB_TOPIC_PREFIX=%s", prefix);
+    snprintf(spec, sizeof spec, "stuck=%s", group);
+    run(&r, (const char *[]){env_k, env_p, NULL}, (const char *[]){"lag", "--group", spec, "--interval-ms", "300", "--json", NULL});
+    ck_assert_msg(r.status == 1, "%d %s %s", r.status, r.out, r.err);
+    ck_assert_ptr_nonnull(strstr(r.out, "\"status\":\"STALL\""));
+    ck_assert_ptr_nonnull(strstr(r.out, "\"lag\":3"));
+    ck_assert_ptr_null(strstr(r.out, "\"lag_seconds\":0.0,"));
+    run(&r, (const char *[]){env_k, env_p, NULL}, (const char *[]){"topics", "--json", "--interval-ms", "100", NULL});
+    ck_assert_msg(r.status == 0, "%s", r.err);
+    ck_assert_ptr_nonnull(strstr(r.out, "aanmelding.v1\",\"partitions\":2"));
+    ck_assert_ptr_nonnull(strstr(r.out, "\"retention_ms\":\"604800000\""));
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("watch_cli");
+    TCase *kafka = tcase_create("kafka");
+    tcase_set_timeout(kafka, 120);
+    tcase_add_test(kafka, lag_and_topics_on_apache_kafka);
+    suite_add_tcase(s, kafka);
     TCase *tc = tcase_create("cli");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 120);
