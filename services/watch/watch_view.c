@@ -19,7 +19,7 @@
 /* An hour of a series in SPARK_BINS bins: records/s for a sum, the largest
  * value for a gauge (null when empty). */
 static json_t *spark(const watch_series *s, int64_t now) {
-    static double pts[WATCH_FINE_SLOTS];
+    double pts[WATCH_FINE_SLOTS];
     json_t *a = json_array();
     if (!s)
         return a;
@@ -302,7 +302,7 @@ json_t *watch_model_overview(watch_model *m, int64_t now_ms) {
 
 json_t *watch_model_series(watch_model *m, const char *fam, const char *key, int coarse,
                            int64_t now_ms) {
-    static double pts[WATCH_FINE_SLOTS];
+    double pts[WATCH_FINE_SLOTS];
     pthread_mutex_lock(&m->lock);
     const watch_series *s = watch_stats_get(m->stats, fam, key);
     json_t *o = NULL;

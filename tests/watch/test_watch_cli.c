@@ -2,7 +2,7 @@
  * test_watch_cli — the CLI subcommands that go with the watch, run as a
  * program against a devbroker and ketenhub-ingest: send (accepted,
  * rejected, no key, unreachable), tail (masked BSN, --reveal and its audit
- * line, filters, unknown topic), topics, lag (STALL of a group whose
+ * line, filters, --follow, unknown topic), topics, lag (STALL of a group whose
  * committed offset does not move, UNKNOWN, bad options) and Kafka
  * unreachable; each with its exit code and message. On Apache Kafka too:
  * lag through OffsetFetch and retention through the admin API.
@@ -13,6 +13,7 @@
 
 #include <check.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -170,6 +171,31 @@ START_TEST(tail_masks_the_bsn_unless_revealed_and_audited) {
 }
 END_TEST
 
+START_TEST(tail_follow_shows_new_records) {
+    static cli_result r;
+    char out[] = "/tmp/kh-cli-follow-XXXXXX";
+    close(mkstemp(out));
+    const char *argv[] = {kh_test_bin("ketenhub"), "tail", "aanmelding", "--follow", "--json", NULL};
+    pid_t pid = kh_test_spawn(argv, (const char *[]){env_bootstrap, env_prefix, NULL}, out);
+    sleep(3); /* assigned at the end of the (empty) topic */
+    run(&r, KEY, (const char *[]){"send", "aanmelding", path_of(EXAMPLE), NULL});
+    ck_assert_int_eq(r.status, 0);
+    char text[8192] = "";
+    for (int i = 0; i < 100 && !strstr(text, "\"offset\":0"); i++) {
+        usleep(100000);
+        FILE *f = fopen(out, "r");
+        size_t n = fread(text, 1, sizeof text - 1, f);
+        text[n] = 0;
+        fclose(f);
+    }
+    kh_test_stop(pid, SIGTERM, 5000);
+    unlink(out);
+    ck_assert_msg(strstr(text, "\"topic\":\"") && strstr(text, "aanmelding.v1\",\"partition\":"), "%s", text);
+    ck_assert_ptr_nonnull(strstr(text, "\"bsn\":\"*********\""));
+    ck_assert_ptr_null(strstr(text, RAW_BSN));
+}
+END_TEST
+
 START_TEST(topics_lists_every_topic) {
     static cli_result r;
     run(&r, KEY, (const char *[]){"send", "aanmelding", path_of(EXAMPLE), NULL});
@@ -280,6 +306,7 @@ int main(void) {
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, send_answers_with_exit_codes);
     tcase_add_test(tc, tail_masks_the_bsn_unless_revealed_and_audited);
+    tcase_add_test(tc, tail_follow_shows_new_records);
     tcase_add_test(tc, topics_lists_every_topic);
     tcase_add_test(tc, lag_reports_a_stalled_group);
     suite_add_tcase(s, tc);
