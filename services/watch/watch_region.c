@@ -13,7 +13,7 @@
 #include <string.h>
 
 typedef struct row {
-    char regel[48], maand[8], a[12], b[12];
+    char regel[48], maand[16], a[12], b[12];
     watch_paar paar;
     int64_t count;
     char jr[WATCH_REGION_TAGS][8], swv[WATCH_REGION_TAGS][8];
