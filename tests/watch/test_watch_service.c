@@ -4,7 +4,7 @@
  * (401 without, the page and API with Bearer or Basic, /healthz open), the
  * API's problems (bad parameters, a redrive of an unknown dead letter, a
  * redrive that is not JSON), the page and its script served from the
- * binary, and the Prometheus gauges.
+ * binary, the Prometheus gauges, and HTTPS.
  */
 #include "testlib.h"
 
@@ -19,6 +19,7 @@
 static char bootstrap[512], env_bootstrap[600], dir[] = "/tmp/kh-watch-svc-XXXXXX", ops[256], log_path[256];
 static pid_t broker, watch;
 static int port;
+static const char *cainfo; /* set: speak HTTPS, trusting this CA */
 
 /* printf %s token-of-j.jansen | sha256sum */
 #define TOKEN "token-of-j.jansen"
@@ -43,7 +44,7 @@ static size_t collect(char *p, size_t size, size_t n, void *ud) {
 static long request(const char *method, const char *path, const char *auth, const char *json,
                     const char *ctype, body *out) {
     char url[256], h1[256], h2[128];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, path);
+    snprintf(url, sizeof url, "%s://127.0.0.1:%d%s", cainfo ? "https" : "http", port, path);
     CURL *c = curl_easy_init();
     struct curl_slist *h = NULL;
     if (auth) {
@@ -64,6 +65,8 @@ static long request(const char *method, const char *path, const char *auth, cons
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
+    if (cainfo)
+        curl_easy_setopt(c, CURLOPT_CAINFO, cainfo);
     long status = 0;
     if (curl_easy_perform(c) == CURLE_OK)
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
@@ -163,6 +166,38 @@ START_TEST(refuses_other_addresses_without_tls_and_tokens) {
 }
 END_TEST
 
+START_TEST(serves_https_with_tokens) {
+    static body b;
+    char cmd[512], cert[300], key[300], ca[300], listen[64], opsfile[300], tls_cert[320], tls_key[320], path[300];
+    snprintf(cmd, sizeof cmd, "%s/tests/push/make-certs.sh %s >/dev/null 2>&1", kh_test_source_dir(), dir);
+    ck_assert_int_eq(system(cmd), 0);
+    snprintf(cert, sizeof cert, "%s/server.pem", dir);
+    snprintf(key, sizeof key, "%s/server.key", dir);
+    snprintf(ca, sizeof ca, "%s/ca.pem", dir);
+    snprintf(tls_cert, sizeof tls_cert, "http.tls.cert=%s", cert);
+    snprintf(tls_key, sizeof tls_key, "http.tls.key=%s", key);
+    snprintf(opsfile, sizeof opsfile, "operators.file=%s", ops);
+    snprintf(path, sizeof path, "%s/https.log", dir);
+    int plain = port;
+    port = kh_test_free_port();
+    snprintf(listen, sizeof listen, "http.listen=127.0.0.1:%d", port);
+    const char *argv[] = {kh_test_bin("ketenhub-watch"), "--set", listen, "--set", opsfile, "--set", tls_cert,
+                          "--set", tls_key, NULL};
+    pid_t pid = kh_test_spawn(argv, (const char *[]){env_bootstrap, NULL}, path);
+    cainfo = ca;
+    long st = 0;
+    for (int i = 0; i < 100 && st != 200; i++, usleep(100000))
+        st = request("GET", "/healthz", NULL, NULL, NULL, &b);
+    ck_assert_int_eq(st, 200);
+    ck_assert_int_eq(request("GET", "/api/v1/deadletters", NULL, NULL, NULL, &b), 401);
+    ck_assert_int_eq(request("GET", "/api/v1/deadletters", "Bearer " TOKEN, NULL, NULL, &b), 200);
+    ck_assert_str_eq(b.text, "{\"deadletters\":[]}");
+    cainfo = NULL;
+    ck_assert_int_eq(kh_test_stop(pid, SIGTERM, 10000), 0);
+    port = plain;
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("watch_service");
     TCase *tc = tcase_create("service");
@@ -171,6 +206,7 @@ int main(void) {
     tcase_add_test(tc, tokens_guard_everything_but_health);
     tcase_add_test(tc, api_problems_are_precise);
     tcase_add_test(tc, refuses_other_addresses_without_tls_and_tokens);
+    tcase_add_test(tc, serves_https_with_tokens);
     suite_add_tcase(s, tc);
     return kh_test_run(s);
 }
