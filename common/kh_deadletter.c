@@ -5,11 +5,53 @@
 #include "kh_deadletter.h"
 
 #include "kh_codec.h"
+#include "kh_orgid.h"
 #include "kh_time.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* One row per reason, as librdkafka's rd_kafka_err_descs: the enum value
+ * (checked by kh_dl_reason_desc_of), its name and what it means. */
+static const kh_dl_reason_desc reasons[KH_DL_REASONS] = {
+    {KH_DL_BAD_MAGIC_BYTE, "BAD_MAGIC_BYTE",
+     "empty, shorter than the 5-byte header, or magic byte not 0"},
+    {KH_DL_UNKNOWN_SCHEMA_ID, "UNKNOWN_SCHEMA_ID",
+     "schema id not in the manifest, or not the event type of this topic"},
+    {KH_DL_UNDECODABLE, "UNDECODABLE", "the payload does not match its schema"},
+    {KH_DL_UNKNOWN_REFERENCE_CODE, "UNKNOWN_REFERENCE_CODE",
+     "a code the rules need is unknown in the reference data at the event's date"},
+    {KH_DL_INVALID_EVENT, "INVALID_EVENT", "fields that contradict each other"},
+    {KH_DL_DELIVERY_REJECTED, "DELIVERY_REJECTED",
+     "the partner answered with a status that is not retried"},
+    {KH_DL_DELIVERY_EXPIRED, "DELIVERY_EXPIRED",
+     "not delivered within the partner's maximum age"},
+    {KH_DL_NO_SUBSCRIPTION, "NO_SUBSCRIPTION", "the recipient has no subscription for it"},
+};
+
+const kh_dl_reason_desc *kh_dl_reason_desc_of(kh_dl_reason reason) {
+    if ((unsigned)reason >= KH_DL_REASONS || reasons[reason].reason != reason)
+        return NULL;
+    return &reasons[reason];
+}
+
+const char *kh_dl_reason_name(kh_dl_reason reason) {
+    const kh_dl_reason_desc *d = kh_dl_reason_desc_of(reason);
+    return d ? d->name : "";
+}
+
+int kh_dl_reason_by_name(const char *name) {
+    for (int i = 0; name && i < KH_DL_REASONS; i++)
+        if (strcmp(reasons[i].name, name) == 0)
+            return i;
+    return -1;
+}
+
+int kh_dl_reason_is_delivery(kh_dl_reason reason) {
+    return reason == KH_DL_DELIVERY_REJECTED || reason == KH_DL_DELIVERY_EXPIRED ||
+           reason == KH_DL_NO_SUBSCRIPTION;
+}
 
 static json_t *as_json(const kh_deadletter *dl) {
     char ts[KH_TS_LEN];
@@ -38,9 +80,9 @@ static rd_kafka_headers_t *make_headers(const kh_deadletter *dl) {
     snprintf(num, sizeof num, "%lld", (long long)m->offset);
     rd_kafka_header_add(h, "dlq-origin-offset", -1, num, -1);
     if (dl->ontvanger_type && dl->ontvanger_code) {
-        char org[32];
-        snprintf(org, sizeof org, "%s:%s", dl->ontvanger_type, dl->ontvanger_code);
-        rd_kafka_header_add(h, "dlq-ontvanger", -1, org, -1);
+        char org[KH_ORGID_LEN];
+        if (kh_orgid_join(dl->ontvanger_type, dl->ontvanger_code, org, sizeof org) == 0)
+            rd_kafka_header_add(h, "dlq-ontvanger", -1, org, -1);
     }
     return h;
 }
@@ -53,6 +95,12 @@ int kh_deadletter_build(const kh_schemas *schemas, const kh_deadletter *dl, char
     kh_problems p;
     kh_problems_init(&p);
     int rc = -1;
+    if (kh_dl_reason_by_name(dl->reason_code) < 0) {
+        snprintf(err, errlen, "dead letter with an unknown reason_code '%s'",
+                 dl->reason_code ? dl->reason_code : "(none)");
+        json_decref(j);
+        return -1;
+    }
     if (!s || !j || kh_schema_new_value(s, &v)) {
         snprintf(err, errlen, "cannot build a dead letter (out of memory or no schema)");
         json_decref(j);

@@ -189,6 +189,51 @@ rd_kafka_t *kh_kafka_consumer_new(const kh_config *c, const char *group_id,
     return rk;
 }
 
+/* Assigns or unassigns parts the way the group's protocol wants. */
+static rd_kafka_error_t *change(rd_kafka_t *rk, int coop, int assign,
+                                rd_kafka_topic_partition_list_t *parts) {
+    if (coop)
+        return assign ? rd_kafka_incremental_assign(rk, parts)
+                      : rd_kafka_incremental_unassign(rk, parts);
+    rd_kafka_resp_err_t e = rd_kafka_assign(rk, assign ? parts : NULL);
+    return e ? rd_kafka_error_new(e, "%s", rd_kafka_err2str(e)) : NULL;
+}
+
+static int assignment_size(rd_kafka_t *rk) {
+    rd_kafka_topic_partition_list_t *a = NULL;
+    if (rd_kafka_assignment(rk, &a) || !a)
+        return 0;
+    int n = a->cnt;
+    rd_kafka_topic_partition_list_destroy(a);
+    return n;
+}
+
+int kh_kafka_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                       rd_kafka_topic_partition_list_t *parts, kh_kafka_revoke_fn *revoke,
+                       void *ud, kh_kafka_rebalance_kind *kind, int *assigned, char *errbuf,
+                       size_t errlen) {
+    const char *protocol = rd_kafka_rebalance_protocol(rk);
+    int coop = protocol && strcmp(protocol, "COOPERATIVE") == 0;
+    int assign = err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS;
+    *kind = assign ? KH_KAFKA_ASSIGNED
+                   : rd_kafka_assignment_lost(rk) ? KH_KAFKA_LOST : KH_KAFKA_REVOKED;
+    if (!assign && revoke)
+        revoke(ud, *kind, parts);
+    rd_kafka_error_t *e = change(rk, coop, assign, parts);
+    *assigned = assignment_size(rk);
+    if (!e)
+        return 0;
+    snprintf(errbuf, errlen, "kafka %s of %d partitions: %s", kh_kafka_rebalance_name(*kind),
+             parts->cnt, rd_kafka_error_string(e));
+    rd_kafka_error_destroy(e);
+    return -1;
+}
+
+const char *kh_kafka_rebalance_name(kh_kafka_rebalance_kind kind) {
+    static const char *const names[] = {"assign", "revoke", "lost"};
+    return names[kind];
+}
+
 int kh_kafka_header_get(rd_kafka_message_t *m, const char *name, char *buf, size_t buflen) {
     rd_kafka_headers_t *hdrs;
     const void *value;

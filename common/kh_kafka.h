@@ -75,6 +75,34 @@ rd_kafka_t *kh_kafka_txn_producer_new(const kh_config *c, const char *transactio
 rd_kafka_t *kh_kafka_consumer_new(const kh_config *c, const char *group_id,
                                   kh_kafka_conf_hook *hook, void *ud, char *err, size_t errlen);
 
+/* What a rebalance did: partitions added, given up, or lost (taken away
+ * without a chance to finish, e.g. after the session timed out). */
+typedef enum { KH_KAFKA_ASSIGNED, KH_KAFKA_REVOKED, KH_KAFKA_LOST } kh_kafka_rebalance_kind;
+
+/* A service's own work when partitions go away, called while they are
+ * still assigned: finish or abandon what it holds for them (commit or
+ * abort a transaction, commit finished offsets, drop per-partition state).
+ * parts are the partitions going away (all of them with the eager
+ * protocol, only those moving with the cooperative one). */
+typedef void kh_kafka_revoke_fn(void *ud, kh_kafka_rebalance_kind kind,
+                                const rd_kafka_topic_partition_list_t *parts);
+
+/* Handles one rebalance callback (rd_kafka_conf_set_rebalance_cb) for
+ * either protocol: with "COOPERATIVE" (cooperative-sticky) it changes the
+ * assignment incrementally (rd_kafka_incremental_assign/_unassign), with
+ * the eager assignors (range, roundrobin) it replaces it (rd_kafka_assign
+ * of parts or NULL). On revoke (or loss) it calls revoke(ud, ...) first,
+ * when revoke is not NULL. Sets *kind and *assigned (the partitions held
+ * afterwards). Returns 0, or -1 with a message in err when librdkafka
+ * refused the change (the caller should stop: its assignment is unknown). */
+int kh_kafka_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                       rd_kafka_topic_partition_list_t *parts, kh_kafka_revoke_fn *revoke,
+                       void *ud, kh_kafka_rebalance_kind *kind, int *assigned, char *errbuf,
+                       size_t errlen);
+
+/* "assign", "revoke" or "lost", for logs and metric labels. */
+const char *kh_kafka_rebalance_name(kh_kafka_rebalance_kind kind);
+
 /* Copies the value of the last header called name in m into buf with a NUL
  * (a value with NUL bytes is copied whole but reads as the part before the
  * first). Returns 0 when found, -1 when m has no such header, -2 when the

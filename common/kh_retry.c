@@ -4,6 +4,8 @@
  */
 #include "kh_retry.h"
 
+#include "kh_orgid.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,7 +62,9 @@ int kh_retry_parse(const rd_kafka_headers_t *h, kh_retry *r, const void **origin
                                        "push-origin-partition", "push-origin-offset"};
     long long v[8];
     memset(r, 0, sizeof *r);
-    if (!h || text(h, "ontvanger", r->ontvanger, sizeof r->ontvanger) || !strchr(r->ontvanger, ':')) {
+    char type[KH_ORGID_TYPE_LEN], code[KH_ORGID_CODE_LEN];
+    if (!h || text(h, "ontvanger", r->ontvanger, sizeof r->ontvanger) ||
+        kh_orgid_split(r->ontvanger, type, code)) {
         snprintf(err, errlen, "retry record without a valid ontvanger header");
         return -1;
     }
@@ -92,6 +96,6 @@ int kh_retry_parse(const rd_kafka_headers_t *h, kh_retry *r, const void **origin
 }
 
 const char *kh_retry_key(const char *ontvanger) {
-    const char *colon = strchr(ontvanger, ':');
-    return colon ? colon + 1 : ontvanger;
+    const char *code = kh_orgid_code(ontvanger);
+    return code ? code : ontvanger;
 }

@@ -4,9 +4,11 @@
  */
 #include "kh_codec.h"
 #include "kh_deadletter.h"
+#include "kh_file.h"
 #include "testlib.h"
 
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -73,10 +75,51 @@ START_TEST(value_and_headers_describe_the_origin) {
 }
 END_TEST
 
+/* The enum's table, the schema's DeadLetterReason symbols and the README's
+ * dead-letter table name the same reasons (the schema in the same order). */
+static char *slurp(const char *rel) {
+    char path[1024], err[256];
+    snprintf(path, sizeof path, "%s/%s", kh_test_source_dir(), rel);
+    char *text = kh_file_read(path, 0, NULL, err, sizeof err);
+    ck_assert_msg(text != NULL, "%s", err);
+    return text;
+}
+
+START_TEST(reason_table_matches_schema_and_readme) {
+    char *avsc = slurp("schemas/avro/deadletter.avsc"), *readme = slurp("README.md");
+    json_error_t je;
+    json_t *schema = json_loads(avsc, 0, &je);
+    ck_assert_msg(schema != NULL, "deadletter.avsc: %s", je.text);
+    json_t *symbols = json_object_get(
+        json_object_get(json_array_get(json_object_get(schema, "fields"), 0), "type"), "symbols");
+    ck_assert_uint_eq(json_array_size(symbols), KH_DL_REASONS);
+    const char *table = strstr(readme, "| reason_code | meaning |");
+    ck_assert_ptr_nonnull(table);
+    const char *end = strstr(table, "\n\n");
+    for (int r = 0; r < KH_DL_REASONS; r++) {
+        const kh_dl_reason_desc *d = kh_dl_reason_desc_of((kh_dl_reason)r);
+        ck_assert_ptr_nonnull(d);
+        ck_assert_str_eq(d->name, json_string_value(json_array_get(symbols, (size_t)r)));
+        ck_assert_int_eq(kh_dl_reason_by_name(d->name), r);
+        ck_assert_msg(d->meaning && d->meaning[0], "%s has no meaning", d->name);
+        char cell[64];
+        snprintf(cell, sizeof cell, "`%s`", d->name);
+        const char *at = strstr(table, cell);
+        ck_assert_msg(at && at < end, "README's dead-letter table lacks %s", d->name);
+    }
+    ck_assert_int_eq(kh_dl_reason_by_name("NO_SUCH_REASON"), -1);
+    ck_assert_ptr_null(kh_dl_reason_desc_of(KH_DL_REASONS));
+    json_decref(schema);
+    free(avsc);
+    free(readme);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("deadletter");
     TCase *tc = tcase_create("deadletter");
     tcase_add_test(tc, value_and_headers_describe_the_origin);
+    tcase_add_test(tc, reason_table_matches_schema_and_readme);
     suite_add_tcase(s, tc);
     return kh_test_run(s);
 }

@@ -11,6 +11,7 @@
 #include "kh_deadletter.h"
 #include "kh_kafka.h"
 #include "kh_log.h"
+#include "kh_orgid.h"
 #include "kh_retry.h"
 #include "kh_schema.h"
 #include "kh_time.h"
@@ -37,7 +38,8 @@ const char *cli_deadletters_usage(void) {
            "      letter as `list` does, then \"replayed N\". --dry-run writes nothing.\n"
            "      Both read the whole topic, from its start to its end.\n"
            "      --partner TYPE:CODE  only dead letters for that partner\n"
-           "      --reason CODE        only that reason code (BAD_MAGIC_BYTE ... NO_SUBSCRIPTION)\n"
+           "      --reason CODE        only that reason code (BAD_MAGIC_BYTE ... NO_SUBSCRIPTION; an\n"
+           "                           unknown one is an error that lists them)\n"
            "      --since TIME         only those that failed at or after TIME (RFC 3339)\n"
            "      --timeout-ms N       give up (exit 2) when reading takes longer (default 30000)\n"
            "      Kafka settings as for the services: --config FILE (key = value lines) and\n"
@@ -57,6 +59,15 @@ typedef struct dl_opts {
     char retry_topic[256];
     int replayed, failed;
 } dl_opts;
+
+/* --reason names no reason: say which there are. */
+static void dl_bad_reason(const char *reason) {
+    fprintf(stderr, "ketenhub: unknown --reason '%s'; the reasons are:\n", reason);
+    for (int r = 0; r < KH_DL_REASONS; r++) {
+        const kh_dl_reason_desc *d = kh_dl_reason_desc_of((kh_dl_reason)r);
+        fprintf(stderr, "  %-24s %s\n", d->name, d->meaning);
+    }
+}
 
 static int dl_parse(int argc, char **argv, dl_opts *o) {
     static const struct option opts[] = {
@@ -96,8 +107,11 @@ static int dl_parse(int argc, char **argv, dl_opts *o) {
         return fprintf(stderr, "ketenhub: unexpected argument '%s'\n", argv[optind]), -1;
     if (o->replay && o->all == (o->partner != NULL))
         return fprintf(stderr, "ketenhub: deadletters replay needs --all or --partner TYPE:CODE\n"), -1;
-    if (o->partner && !strchr(o->partner, ':'))
+    char type[KH_ORGID_TYPE_LEN], code[KH_ORGID_CODE_LEN];
+    if (o->partner && kh_orgid_split(o->partner, type, code))
         return fprintf(stderr, "ketenhub: --partner wants TYPE:CODE, e.g. GEMEENTE:GM0599\n"), -1;
+    if (o->reason && kh_dl_reason_by_name(o->reason) < 0)
+        return dl_bad_reason(o->reason), -1;
     if (o->timeout_ms <= 0)
         return fprintf(stderr, "ketenhub: --timeout-ms wants a positive number\n"), -1;
     return 0;
@@ -123,8 +137,8 @@ static void dl_origin_id(const kh_schemas *all, const unsigned char *v, size_t l
 }
 
 static int dl_replayable(const char *reason_code) {
-    return strcmp(reason_code, "DELIVERY_REJECTED") == 0 ||
-           strcmp(reason_code, "DELIVERY_EXPIRED") == 0 || strcmp(reason_code, "NO_SUBSCRIPTION") == 0;
+    int r = kh_dl_reason_by_name(reason_code);
+    return r >= 0 && kh_dl_reason_is_delivery((kh_dl_reason)r);
 }
 
 static void dl_print(const dl_opts *o, const rd_kafka_message_t *m, const json_t *d,
@@ -186,7 +200,7 @@ static void dl_replay(dl_opts *o, const json_t *d, const char *partner, const un
 static void dl_one(const rd_kafka_message_t *m, dl_opts *o) {
     const kh_schema *s;
     avro_value_t v;
-    char err[256], partner[48] = "", id[64];
+    char err[256], partner[KH_ORGID_LEN] = "", id[64];
     if (kh_codec_decode(o->schemas, m->payload, m->len, &s, &v, err, sizeof err) != KH_DECODE_OK ||
         strcmp(kh_schema_name(s), "deadletter") != 0) {
         fprintf(stderr, "ketenhub: dead letter %d:%lld is not a DeadLetter record; skipped\n",
@@ -196,9 +210,8 @@ static void dl_one(const rd_kafka_message_t *m, dl_opts *o) {
     json_t *d = kh_codec_to_json(s, &v, err, sizeof err);
     avro_value_decref(&v);
     const json_t *org = json_object_get(d, "ontvanger");
-    if (org)
-        snprintf(partner, sizeof partner, "%s:%s", json_string_value(json_object_get(org, "type")),
-                 json_string_value(json_object_get(org, "code")));
+    if (org && kh_orgid_from_json(org, partner, sizeof partner))
+        org = NULL;
     const char *reason = json_string_value(json_object_get(d, "reason_code"));
     int64_t failed = 0;
     const char *ov = json_string_value(json_object_get(d, "origin_value"));

@@ -16,6 +16,7 @@
 #include "topics.h"
 #include "kh_codec.h"
 #include "kh_event.h"
+#include "kh_file.h"
 #include "kh_intake.h"
 #include "kh_ref.h"
 #include "kh_schema.h"
@@ -57,21 +58,11 @@ static void usage(FILE *out) {
 }
 
 static char *read_input(const char *path, size_t *len) {
-    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "ketenhub: cannot open %s: %m\n", path);
-        return NULL;
-    }
-    char *buf = malloc(INPUT_LIMIT + 1);
-    *len = buf ? fread(buf, 1, INPUT_LIMIT + 1, f) : 0;
-    if (f != stdin)
-        fclose(f);
-    if (buf && *len > INPUT_LIMIT) {
-        fprintf(stderr, "ketenhub: %s is larger than %d bytes\n", path, INPUT_LIMIT);
-        free(buf);
-        return NULL;
-    }
-    return buf;
+    char err[512];
+    char *text = kh_file_read(path, INPUT_LIMIT, len, err, sizeof err);
+    if (!text)
+        fprintf(stderr, "ketenhub: %s\n", err);
+    return text;
 }
 
 static void print_problems(const kh_problems *p) {

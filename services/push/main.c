@@ -25,7 +25,8 @@
     "Configuration keys:\n"                                                                     \
     "  subscriptions.file        the subscriptions (JSON; default subscriptions.json);\n"       \
     "                            reloaded on SIGHUP, kept when the new file is invalid\n"       \
-    "  consumer.group            Kafka consumer group (default ketenhub-push)\n"                \
+    "  group.id                  Kafka consumer group (default ketenhub-push); instances\n"    \
+    "                            with the same group.id share the partitions\n"               \
     "  delivery.concurrency      requests in flight per partner when its subscription sets\n"   \
     "                            no limit (default 1: keeps each partner's order)\n"            \
     "  delivery.timeout.ms       per request, when the subscription sets none (default 10000)\n"\
@@ -90,7 +91,12 @@ static int read_settings(kh_service *svc, push_settings *s) {
     s->defaults.concurrency = (long)conc;
     s->defaults.timeout_ms = (long)timeout;
     s->subscriptions_file = kh_config_get(svc->config, "subscriptions.file", "subscriptions.json");
-    s->group_id = kh_config_get(svc->config, "consumer.group", "ketenhub-push");
+    if (kh_config_get(svc->config, "consumer.group", NULL)) {
+        kh_log_error("bad configuration: consumer.group is now called group.id, as in route",
+                     json_pack("{s:s}", "key", "consumer.group"));
+        return -1;
+    }
+    s->group_id = kh_config_get(svc->config, "group.id", "ketenhub-push");
     return 0;
 }
 

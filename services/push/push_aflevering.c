@@ -5,6 +5,7 @@
 #include "push_aflevering.h"
 
 #include "kh_codec.h"
+#include "kh_orgid.h"
 #include "kh_time.h"
 
 #include <jansson.h>
@@ -34,14 +35,14 @@ static json_t *ts_or_null(int64_t ms) {
 int push_aflevering_encode(const kh_schemas *schemas, const push_aflevering *a, char **value,
                            size_t *len, char *err, size_t errlen) {
     const kh_schema *s = kh_schemas_by_name(schemas, "aflevering");
-    const char *colon = strchr(a->ontvanger, ':');
-    if (!s || !colon) {
+    char type[KH_ORGID_TYPE_LEN], code[KH_ORGID_CODE_LEN];
+    if (!s || kh_orgid_split(a->ontvanger, type, code)) {
         snprintf(err, errlen, "no aflevering schema, or recipient not TYPE:CODE");
         return -1;
     }
-    json_t *j = json_pack("{s:s, s:{s:s%, s:s}, s:o, s:i, s:o, s:o, s:o, s:s, s:o}",
-                          "melding_id", a->melding_id, "ontvanger", "type", a->ontvanger,
-                          (size_t)(colon - a->ontvanger), "code", colon + 1, "endpoint",
+    json_t *j = json_pack("{s:s, s:{s:s, s:s}, s:o, s:i, s:o, s:o, s:o, s:s, s:o}",
+                          "melding_id", a->melding_id, "ontvanger", "type", type, "code", code,
+                          "endpoint",
                           text_or_null(a->endpoint, ENDPOINT_MAX), "attempts", a->attempts,
                           "http_status", a->http_status ? json_integer(a->http_status) : json_null(),
                           "first_attempt_at", ts_or_null(a->first_attempt_ms), "last_attempt_at",

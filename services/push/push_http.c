@@ -5,6 +5,8 @@
  */
 #include "push_http.h"
 
+#include "kh_alloc.h"
+
 #include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,8 +40,8 @@ push_http *push_http_new(void *ctx, long max_connections, long max_host_connecti
         snprintf(err, errlen, "libcurl cannot be initialised");
         return NULL;
     }
-    push_http *h = calloc(1, sizeof *h);
-    if (!h || !(h->multi = curl_multi_init())) {
+    push_http *h = kh_calloc(1, sizeof *h);
+    if (!(h->multi = curl_multi_init())) {
         free(h);
         snprintf(err, errlen, "libcurl: cannot create a multi handle");
         return NULL;
@@ -111,9 +113,7 @@ static transfer *take(push_http *h) {
         h->spare = t->next;
         curl_easy_reset(t->easy);
     } else {
-        t = calloc(1, sizeof *t);
-        if (!t)
-            return NULL;
+        t = kh_calloc(1, sizeof *t);
         if (!(t->easy = curl_easy_init())) {
             free(t);
             return NULL;
@@ -153,7 +153,7 @@ int push_http_start(push_http *h, const push_http_request *rq, push_http_done_fn
                     char *err, size_t errlen) {
     transfer *t = take(h);
     if (!t) {
-        snprintf(err, errlen, "out of memory");
+        snprintf(err, errlen, "libcurl: cannot create an easy handle");
         return -1;
     }
     /* "Expect:" stops libcurl waiting for a 100 Continue before larger bodies. */

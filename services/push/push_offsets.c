@@ -4,6 +4,8 @@
  */
 #include "push_offsets.h"
 
+#include "kh_alloc.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,7 +34,7 @@ struct push_offsets {
     size_t unfinished;
 };
 
-push_offsets *push_offsets_new(void) { return calloc(1, sizeof(push_offsets)); }
+push_offsets *push_offsets_new(void) { return kh_calloc(1, sizeof(push_offsets)); }
 
 static int finished(const push_pending *e) { return e->refs == 0 && !e->abandoned; }
 
@@ -75,11 +77,8 @@ static partition *find(push_offsets *o, const char *topic, int32_t part) {
 push_pending *push_offsets_track(push_offsets *o, const char *topic, int32_t part, int64_t offset) {
     partition *p = find(o, topic, part);
     if (!p) {
-        p = calloc(1, sizeof *p);
-        if (!p || !(p->topic = strdup(topic))) {
-            free(p);
-            return NULL;
-        }
+        p = kh_calloc(1, sizeof *p);
+        p->topic = kh_strdup(topic);
         p->owner = o;
         p->partition = part;
         p->next_offset = -1;
@@ -87,9 +86,7 @@ push_pending *push_offsets_track(push_offsets *o, const char *topic, int32_t par
         p->next = o->parts;
         o->parts = p;
     }
-    push_pending *e = calloc(1, sizeof *e);
-    if (!e)
-        return NULL;
+    push_pending *e = kh_calloc(1, sizeof *e);
     e->part = p;
     e->offset = offset;
     e->refs = 1;

@@ -32,7 +32,7 @@ push_offsets *push_offsets_new(void);
 void push_offsets_free(push_offsets *o);
 
 /* Starts tracking a consumed record, with one reference. Records of a
- * partition must be tracked in offset order. NULL when out of memory. */
+ * partition must be tracked in offset order. Never NULL (kh_alloc). */
 push_pending *push_offsets_track(push_offsets *o, const char *topic, int32_t partition,
                                  int64_t offset);
 

@@ -3,6 +3,7 @@
  */
 #include "push_output.h"
 
+#include "kh_alloc.h"
 #include "kh_kafka.h"
 #include "kh_log.h"
 #include "kh_time.h"
@@ -96,11 +97,7 @@ static int hook(rd_kafka_conf_t *conf, void *ud, char *err, size_t errlen) {
 }
 
 push_output *push_output_new(const kh_config *c, char *err, size_t errlen) {
-    push_output *o = calloc(1, sizeof *o);
-    if (!o) {
-        snprintf(err, errlen, "out of memory");
-        return NULL;
-    }
+    push_output *o = kh_calloc(1, sizeof *o);
     o->rk = kh_kafka_producer_new(c, hook, o, err, errlen);
     if (!o->rk) {
         free(o);
@@ -145,8 +142,8 @@ void push_output_release(push_output *o, push_job *job) {
 }
 
 static void *copy(const void *p, size_t n) {
-    void *c = malloc(n ? n : 1);
-    if (c && n)
+    void *c = kh_malloc(n ? n : 1);
+    if (n)
         memcpy(c, p, n);
     return c;
 }
@@ -154,28 +151,14 @@ static void *copy(const void *p, size_t n) {
 int push_output_send(push_output *o, push_job *job, const char *topic, const void *key,
                      size_t keylen, const void *value, size_t len, rd_kafka_headers_t *headers,
                      char *err, size_t errlen) {
-    ack *a = calloc(1, sizeof *a);
-    if (a) {
-        a->job = job;
-        a->topic = strdup(topic);
-        a->key = key ? copy(key, keylen) : NULL;
-        a->keylen = keylen;
-        a->value = copy(value, len);
-        a->len = len;
-        a->headers = headers ? headers : rd_kafka_headers_new(0);
-    }
-    if (!a || !a->topic || (key && !a->key) || !a->value) {
-        if (a) {
-            free(a->topic);
-            free(a->key);
-            free(a->value);
-            free(a);
-        }
-        if (headers)
-            rd_kafka_headers_destroy(headers);
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
+    ack *a = kh_calloc(1, sizeof *a);
+    a->job = job;
+    a->topic = kh_strdup(topic);
+    a->key = key ? copy(key, keylen) : NULL;
+    a->keylen = keylen;
+    a->value = copy(value, len);
+    a->len = len;
+    a->headers = headers ? headers : rd_kafka_headers_new(0);
     /* Counted before producing: a full queue makes produce() serve reports. */
     job->acks++;
     o->outstanding++;

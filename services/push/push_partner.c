@@ -1,9 +1,12 @@
 /*
- * push_partner — partner table (a chained hash on the name) and the job
- * lists of each partner.
+ * push_partner — partner table (a chained hash on the name), the job lists
+ * of each partner, and its circuit breaker.
  */
 #include "push_partner.h"
 
+#include "kh_alloc.h"
+
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,7 +24,7 @@ static unsigned hash(const char *s) {
     return h % BUCKETS;
 }
 
-push_partners *push_partners_new(void) { return calloc(1, sizeof(push_partners)); }
+push_partners *push_partners_new(void) { return kh_calloc(1, sizeof(push_partners)); }
 
 static void free_list(push_job *j) {
     while (j) {
@@ -50,9 +53,7 @@ push_partner *push_partners_get(push_partners *ps, const char *name) {
             return p;
     if (strlen(name) >= PUSH_ORG_LEN)
         return NULL;
-    push_partner *p = calloc(1, sizeof *p);
-    if (!p)
-        return NULL;
+    push_partner *p = kh_calloc(1, sizeof *p);
     strcpy(p->name, name);
     p->hnext = ps->buckets[b];
     ps->buckets[b] = p;
@@ -64,9 +65,8 @@ push_partner *push_partners_get(push_partners *ps, const char *name) {
 push_partner *push_partners_first(push_partners *ps) { return ps->all; }
 
 push_job *push_job_new(int64_t now_ms) {
-    push_job *j = calloc(1, sizeof *j);
-    if (j)
-        j->since_ms = j->due_ms = now_ms;
+    push_job *j = kh_calloc(1, sizeof *j);
+    j->since_ms = j->due_ms = now_ms;
     return j;
 }
 
@@ -81,6 +81,36 @@ void push_job_free(push_job *j) {
     free(j->origin_topic);
     free(j->endpoint);
     free(j);
+}
+
+void push_job_to_retry(const push_job *job, int64_t due_ms, kh_retry *r) {
+    *r = (kh_retry){.attempts = job->attempts, .since_ms = job->since_ms,
+                    .first_attempt_ms = job->first_attempt_ms,
+                    .last_attempt_ms = job->last_attempt_ms, .due_ms = due_ms,
+                    .last_status = job->last_status, .origin_partition = job->origin_partition,
+                    .origin_offset = job->origin_offset};
+    snprintf(r->ontvanger, sizeof r->ontvanger, "%s", job->partner->name);
+    snprintf(r->last_error, sizeof r->last_error, "%s", job->last_error);
+    snprintf(r->origin_topic, sizeof r->origin_topic, "%s", job->origin_topic);
+}
+
+void push_job_from_retry(push_job *job, const kh_retry *r, const void *key, size_t keylen) {
+    free(job->key);
+    job->key = key ? kh_malloc(keylen ? keylen : 1) : NULL;
+    if (key && keylen)
+        memcpy(job->key, key, keylen);
+    job->key_len = key ? keylen : 0;
+    free(job->origin_topic);
+    job->origin_topic = kh_strdup(r->origin_topic);
+    job->origin_partition = r->origin_partition;
+    job->origin_offset = r->origin_offset;
+    job->attempts = r->attempts;
+    job->since_ms = r->since_ms ? r->since_ms : job->since_ms;
+    job->first_attempt_ms = r->first_attempt_ms;
+    job->last_attempt_ms = r->last_attempt_ms;
+    job->due_ms = r->due_ms;
+    job->last_status = r->last_status;
+    snprintf(job->last_error, sizeof job->last_error, "%s", r->last_error);
 }
 
 void push_partner_add_fresh(push_partner *p, push_job *j) {
@@ -183,4 +213,24 @@ int64_t push_partner_oldest(const push_partner *p) {
     int64_t oldest = p->fresh ? p->fresh->since_ms : 0;
     oldest = oldest_in(p->waiting, oldest);
     return oldest_in(p->flying, oldest);
+}
+
+int push_partner_failed(push_partner *p, int64_t due_ms, int retry_after,
+                        long long breaker_failures) {
+    p->failures++;
+    if (!retry_after && p->failures < breaker_failures)
+        return 0;
+    int starts = !p->failing;
+    p->failing = 1;
+    if (due_ms > p->blocked_until)
+        p->blocked_until = due_ms;
+    return starts;
+}
+
+int push_partner_ok(push_partner *p) {
+    int was = p->failing;
+    p->failing = 0;
+    p->failures = 0;
+    p->blocked_until = 0;
+    return was;
 }

@@ -1,6 +1,7 @@
 /*
  * push_partner — one state per partner (recipient "TYPE:CODE"): the work
- * waiting for it, its requests in flight, and whether it is backing off.
+ * waiting for it, its requests in flight, and whether it is backing off
+ * (its circuit breaker).
  * Each partner has its own queues and its own concurrency, so a partner
  * that is down or slow only ever holds up its own work.
  *
@@ -15,6 +16,7 @@
 #ifndef PUSH_PARTNER_H
 #define PUSH_PARTNER_H
 
+#include "kh_retry.h"
 #include "push_named.h"
 #include "push_offsets.h"
 #include "push_subs.h"
@@ -68,21 +70,30 @@ struct push_partner {
 
 typedef struct push_partners push_partners;
 
+/* A new, empty table (kh_alloc: never NULL). */
 push_partners *push_partners_new(void);
 
 /* Frees every partner and every job still queued (not those in flight). */
 void push_partners_free(push_partners *ps);
 
-/* The partner called name ("TYPE:CODE"), created when new; NULL when out
- * of memory. */
+/* The partner called name ("TYPE:CODE"), created when new; NULL when the
+ * name is longer than PUSH_ORG_LEN - 1. */
 push_partner *push_partners_get(push_partners *ps, const char *name);
 
 /* The first partner; walk on with ->next. */
 push_partner *push_partners_first(push_partners *ps);
 
-/* A new, empty job (since_ms = due_ms = now_ms) or NULL. */
+/* A new, empty job (since_ms = due_ms = now_ms; kh_alloc: never NULL). */
 push_job *push_job_new(int64_t now_ms);
 void push_job_free(push_job *j);
+
+/* The two directions of a retry hand-off. to_retry fills r with what the
+ * retry record says about job (its partner, attempts, times, last result
+ * and origin), due at due_ms. from_retry takes that over into job, with
+ * the original record's key (NULL when it had none), replacing job's key
+ * and origin. */
+void push_job_to_retry(const push_job *job, int64_t due_ms, kh_retry *r);
+void push_job_from_retry(push_job *job, const kh_retry *r, const void *key, size_t keylen);
 
 void push_partner_add_fresh(push_partner *p, push_job *j);
 push_job *push_partner_pop_fresh(push_partner *p);
@@ -95,6 +106,17 @@ push_job *push_partner_pop_waiting(push_partner *p);
 
 void push_partner_fly(push_partner *p, push_job *j);
 void push_partner_land(push_partner *p, push_job *j);
+
+/* The circuit breaker. One failure is the delivery's problem; a run of
+ * breaker_failures of them, or a partner asking to wait (retry_after),
+ * makes the whole partner back off until due_ms: no attempts, its fresh
+ * jobs deferred. push_partner_failed returns 1 when the partner starts
+ * backing off with this failure (for a log line), else 0;
+ * push_partner_ok (an answer that is not a retryable failure) returns 1
+ * when the partner was backing off, else 0. */
+int push_partner_failed(push_partner *p, int64_t due_ms, int retry_after,
+                        long long breaker_failures);
+int push_partner_ok(push_partner *p);
 
 /* since_ms of the oldest job the partner holds in any list; 0 when none. */
 int64_t push_partner_oldest(const push_partner *p);

@@ -3,6 +3,7 @@
  */
 #include "push_sign.h"
 
+#include "kh_alloc.h"
 #include "kh_codec.h"
 #include "kh_pseudo.h"
 
@@ -56,9 +57,7 @@ int push_sign(const unsigned char *key, size_t keylen, const char *id, long long
     int hl = snprintf(head, sizeof head, "%s.%lld.", id, timestamp);
     if (hl < 0 || (size_t)hl >= sizeof head)
         return -1;
-    char *content = malloc((size_t)hl + body_len);
-    if (!content)
-        return -1;
+    char *content = kh_malloc((size_t)hl + body_len);
     memcpy(content, head, (size_t)hl);
     memcpy(content + hl, body, body_len);
     unsigned char mac[32];

@@ -23,7 +23,7 @@ int push_sign_parse_secret(const char *whsec, unsigned char *key, size_t *keylen
                            size_t errlen);
 
 /* Writes the webhook-signature header value for one request into out.
- * Returns 0, or -1 when out of memory or OpenSSL fails. */
+ * Returns 0, or -1 when the id is too long or OpenSSL fails. */
 int push_sign(const unsigned char *key, size_t keylen, const char *id, long long timestamp,
               const char *body, size_t body_len, char out[PUSH_SIGN_LEN]);
 

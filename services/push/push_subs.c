@@ -5,6 +5,9 @@
  */
 #include "push_subs.h"
 
+#include "kh_alloc.h"
+#include "kh_file.h"
+#include "kh_orgid.h"
 #include "kh_code.h"
 #include "kh_event.h"
 
@@ -34,6 +37,9 @@ typedef struct parse_ctx {
     const char *base_dir;
     const kh_schemas *schemas;
 } parse_ctx;
+
+static void problem(parse_ctx *c, const char *pointer, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static void problem(parse_ctx *c, const char *pointer, const char *fmt, ...) {
     char what[256];
@@ -122,9 +128,7 @@ static char *get_file(parse_ctx *c, const json_t *obj, const char *ptr, const ch
     const char *f = get_str(c, obj, ptr, name, required);
     if (!f)
         return NULL;
-    char *path = malloc(strlen(c->base_dir) + strlen(f) + 2);
-    if (!path)
-        return NULL;
+    char *path = kh_malloc(strlen(c->base_dir) + strlen(f) + 2);
     if (f[0] == '/')
         strcpy(path, f);
     else
@@ -154,18 +158,14 @@ static void parse_partner(parse_ctx *c, const json_t *obj, const char *ptr, push
     const char *p = get_str(c, obj, ptr, "partner", 1);
     if (!p)
         return;
-    const char *colon = strchr(p, ':');
-    char type[16];
-    size_t tl = colon ? (size_t)(colon - p) : 0;
-    if (!colon || tl >= sizeof type || strlen(p) >= sizeof s->partner) {
+    char type[KH_ORGID_TYPE_LEN], code[KH_ORGID_CODE_LEN];
+    if (kh_orgid_split(p, type, code)) {
         problem(c, ptr, "\"partner\" must be TYPE:CODE, e.g. GEMEENTE:GM0599");
         return;
     }
-    memcpy(type, p, tl);
-    type[tl] = '\0';
     if (!kh_org_bit(type))
         problem(c, ptr, "\"partner\" type must be GEMEENTE, SWV, SCHOOL or AANBIEDER");
-    else if (!kh_code_for_type(type, colon + 1))
+    else if (!kh_code_for_type(type, code))
         problem(c, ptr, "\"partner\" code for %s must be %s", type, kh_code_format_hint(type));
     else
         strcpy(s->partner, p);
@@ -188,12 +188,11 @@ static void parse_url(parse_ctx *c, const json_t *obj, const char *ptr, push_sub
         curl_url_get(u, CURLUPART_PATH, &path, 0);
         size_t n = strlen(scheme) + strlen(host) + (port ? strlen(port) : 0) +
                    (path ? strlen(path) : 0) + 8;
-        s->endpoint = malloc(n);
-        if (s->endpoint)
-            snprintf(s->endpoint, n, "%s://%s%s%s%s", scheme, host, port ? ":" : "",
-                     port ? port : "", path ? path : "/");
-        s->url = strdup(url);
-        if (strlen(s->endpoint ? s->endpoint : "") > 512)
+        s->endpoint = kh_malloc(n);
+        snprintf(s->endpoint, n, "%s://%s%s%s%s", scheme, host, port ? ":" : "",
+                 port ? port : "", path ? path : "/");
+        s->url = kh_strdup(url);
+        if (strlen(s->endpoint) > 512)
             problem(c, ptr, "\"url\" is longer than 512 characters");
     }
     curl_free(scheme);
@@ -234,8 +233,10 @@ static void parse_auth(parse_ctx *c, const json_t *obj, const char *ptr, push_su
         const char *tok = get_env(c, a, p, "token_env");
         if (tok && !token_ok(tok))
             problem(c, p, "the bearer token has spaces or control characters");
-        else if (tok && (s->authorization = malloc(strlen(tok) + 32)))
+        else if (tok) {
+            s->authorization = kh_malloc(strlen(tok) + 32);
             sprintf(s->authorization, "Authorization: Bearer %s", tok);
+        }
     } else if (strcmp(type, "tls_client") == 0) {
         s->auth = PUSH_AUTH_TLS_CLIENT;
         s->cert = get_file(c, a, p, "cert", 1);
@@ -279,7 +280,7 @@ static void parse_regels(parse_ctx *c, const json_t *obj, const char *ptr, push_
         problem(c, p, "must be a non-empty array of rule names (leave it out for every rule)");
         return;
     }
-    s->regels = calloc(json_array_size(r), sizeof *s->regels);
+    s->regels = kh_calloc(json_array_size(r), sizeof *s->regels);
     size_t i;
     const json_t *v;
     json_array_foreach(r, i, v) {
@@ -289,8 +290,8 @@ static void parse_regels(parse_ctx *c, const json_t *obj, const char *ptr, push_
             k++;
         if (!e || !name || k == e->nsymbols)
             problem(c, p, "item %zu is not a grensverkeer rule (see the melding schema)", i);
-        else if (s->regels)
-            s->regels[s->nregels++] = strdup(name);
+        else
+            s->regels[s->nregels++] = kh_strdup(name);
     }
 }
 
@@ -382,12 +383,12 @@ int push_subs_parse(const char *text, size_t len, const char *base_dir, const kh
         return -1;
     }
     const json_t *list = json_object_get(doc, "subscriptions");
-    push_subs *s = calloc(1, sizeof *s);
+    push_subs *s = kh_calloc(1, sizeof *s);
     if (!json_is_object(doc) || !json_is_array(list)) {
         problem(&c, "", "must be an object with a \"subscriptions\" array");
-    } else if (s) {
+    } else {
         only_members(&c, doc, "", allowed);
-        s->subs = calloc(json_array_size(list) + 1, sizeof *s->subs);
+        s->subs = kh_calloc(json_array_size(list) + 1, sizeof *s->subs);
         size_t i;
         const json_t *item;
         json_array_foreach(list, i, item) {
@@ -403,7 +404,7 @@ int push_subs_parse(const char *text, size_t len, const char *base_dir, const kh
             s->events |= s->subs[i].events;
     }
     json_decref(doc);
-    if (!s || c.problems) {
+    if (c.problems) {
         push_subs_free(s);
         return -1;
     }
@@ -413,21 +414,10 @@ int push_subs_parse(const char *text, size_t len, const char *base_dir, const kh
 
 int push_subs_load(const char *path, const kh_schemas *schemas, const push_sub_defaults *defaults,
                    push_subs **out, char *err, size_t errlen) {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "%s: cannot open: %m", path);
-        return -1;
-    }
-    char *text = NULL;
     size_t len = 0;
-    FILE *mem = open_memstream(&text, &len);
-    char buf[8192];
-    size_t n;
-    while (mem && (n = fread(buf, 1, sizeof buf, f)) > 0)
-        fwrite(buf, 1, n, mem);
-    fclose(f);
-    if (mem)
-        fclose(mem);
+    char *text = kh_file_read(path, 0, &len, err, errlen); /* the operator writes it: no limit */
+    if (!text)
+        return -1;
     char dir[1024];
     const char *slash = strrchr(path, '/');
     if (slash)
@@ -435,11 +425,10 @@ int push_subs_load(const char *path, const kh_schemas *schemas, const push_sub_d
     else
         snprintf(dir, sizeof dir, ".");
     char why[2048];
-    int rc = text ? push_subs_parse(text, len, slash == path ? "/" : dir, schemas, defaults, out,
-                                    why, sizeof why)
-                  : -1;
+    int rc = push_subs_parse(text, len, slash == path ? "/" : dir, schemas, defaults, out, why,
+                             sizeof why);
     if (rc)
-        snprintf(err, errlen, "%s: %s", path, text ? why : "out of memory");
+        snprintf(err, errlen, "%s: %s", path, why);
     free(text);
     return rc;
 }

@@ -36,6 +36,7 @@ typedef struct loop {
     int failed;               /* a fatal error: leave the loop, exit 1 */
     int delivery_failures;    /* in the open batch (without transactions) */
     int assigned;             /* partitions */
+    int rewind_kept;          /* a rebalance aborted the batch: rewind what stays */
     uint64_t watch_sig;
     int64_t next_watch;
 } loop;
@@ -251,44 +252,34 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
                                              rd_kafka_err2str(m->err)));
 }
 
+/* Finish the batch while the partitions going away are still ours; the
+ * partitions kept (cooperative protocol) go back to the committed offsets
+ * after the change, like after any abort (on_rebalance). */
+static void on_revoke(void *ud, kh_kafka_rebalance_kind kind,
+                      const rd_kafka_topic_partition_list_t *parts) {
+    loop *L = ud;
+    (void)parts;
+    if (kind == KH_KAFKA_LOST) {
+        L->rewind_kept = L->open;
+        batch_abort(L, 0, "partitions lost");
+    } else {
+        L->rewind_kept = batch_commit(L, 0) != 0;
+    }
+}
+
 static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                          rd_kafka_topic_partition_list_t *parts, void *opaque) {
     loop *L = opaque;
-    int coop = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
-    rd_kafka_error_t *e = NULL;
-    const char *kind = "assign";
-    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-        if (coop)
-            e = rd_kafka_incremental_assign(rk, parts);
-        else
-            rd_kafka_assign(rk, parts);
-        L->assigned = coop ? L->assigned + parts->cnt : parts->cnt;
-    } else {
-        int lost = rd_kafka_assignment_lost(rk);
-        int aborted = lost && L->open;
-        kind = lost ? "lost" : "revoke";
-        /* Finish the batch while these partitions are still ours. */
-        if (lost)
-            batch_abort(L, 0, "partitions lost");
-        else
-            aborted = batch_commit(L, 0) != 0;
-        if (coop)
-            e = rd_kafka_incremental_unassign(rk, parts);
-        else
-            rd_kafka_assign(rk, NULL);
-        L->assigned = coop ? L->assigned - parts->cnt : 0;
-        /* The partitions kept (cooperative protocol) go back to the
-         * committed offsets, like after any abort. */
-        if (aborted && !e && L->assigned > 0 && !L->failed)
-            rewind_consumer(L);
-    }
-    if (e) {
-        fatal(L, "rebalance", rd_kafka_error_string(e));
-        rd_kafka_error_destroy(e);
-    }
-    route_stats_rebalance(&L->stats, kind, L->assigned);
-    kh_log_info("rebalance", json_pack("{s:s,s:i,s:i}", "kind", kind, "partitions", parts->cnt,
-                                       "assigned", L->assigned));
+    kh_kafka_rebalance_kind kind;
+    char why[512];
+    L->rewind_kept = 0;
+    if (kh_kafka_rebalance(rk, err, parts, on_revoke, L, &kind, &L->assigned, why, sizeof why))
+        fatal(L, "rebalance", why);
+    else if (L->rewind_kept && L->assigned > 0 && !L->failed)
+        rewind_consumer(L);
+    route_stats_rebalance(&L->stats, kh_kafka_rebalance_name(kind), L->assigned);
+    kh_log_info("rebalance", json_pack("{s:s,s:i,s:i}", "kind", kh_kafka_rebalance_name(kind),
+                                       "partitions", parts->cnt, "assigned", L->assigned));
 }
 
 static int producer_hook(rd_kafka_conf_t *conf, void *ud, char *err, size_t errlen) {

@@ -73,11 +73,11 @@ static int meldingen(route_processor *p, const rd_kafka_message_t *m, const rout
 static const char *decode_reason(kh_decode_status st) {
     switch (st) {
     case KH_DECODE_BAD_MAGIC:
-        return "BAD_MAGIC_BYTE";
+        return kh_dl_reason_name(KH_DL_BAD_MAGIC_BYTE);
     case KH_DECODE_UNKNOWN_ID:
-        return "UNKNOWN_SCHEMA_ID";
+        return kh_dl_reason_name(KH_DL_UNKNOWN_SCHEMA_ID);
     default:
-        return "UNDECODABLE";
+        return kh_dl_reason_name(KH_DL_UNDECODABLE);
     }
 }
 
@@ -96,9 +96,9 @@ int route_process(route_processor *p, const rd_kafka_message_t *m, route_kind ki
         snprintf(p->reason, sizeof p->reason, "schema id %d (%s) is not the %s event of topic %s",
                  (int)kh_schema_id(which), kh_schema_name(which), route_kind_name(kind),
                  rd_kafka_topic_name(m->rkt));
-        rc = deadletter(p, m, "UNKNOWN_SCHEMA_ID", err, errlen);
+        rc = deadletter(p, m, kh_dl_reason_name(KH_DL_UNKNOWN_SCHEMA_ID), err, errlen);
     } else if (route_event_read(&p->reader, kind, &v, &ev, p->reason, sizeof p->reason)) {
-        rc = deadletter(p, m, "UNDECODABLE", err, errlen);
+        rc = deadletter(p, m, kh_dl_reason_name(KH_DL_UNDECODABLE), err, errlen);
     } else if (route_rules_apply(&ev, ref, &p->result)) {
         snprintf(p->reason, sizeof p->reason, "%s", p->result.reason);
         rc = deadletter(p, m, p->result.reason_code, err, errlen);

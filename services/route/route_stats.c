@@ -3,13 +3,15 @@
  */
 #include "route_stats.h"
 
+#include "kh_deadletter.h"
 #include "route_rules.h"
 
 #include <string.h>
 
-static const char *const reasons[ROUTE_STATS_REASONS] = {
-    "BAD_MAGIC_BYTE", "UNKNOWN_SCHEMA_ID", "UNDECODABLE", "UNKNOWN_REFERENCE_CODE",
-    "INVALID_EVENT"};
+/* The reasons route dead-letters for (kh_deadletter's table names them). */
+static const kh_dl_reason reasons[ROUTE_STATS_REASONS] = {
+    KH_DL_BAD_MAGIC_BYTE, KH_DL_UNKNOWN_SCHEMA_ID, KH_DL_UNDECODABLE, KH_DL_UNKNOWN_REFERENCE_CODE,
+    KH_DL_INVALID_EVENT};
 
 void route_stats_init(route_stats *s, kh_metrics *m, const char *const topics[ROUTE_KINDS],
                       int transactional) {
@@ -58,7 +60,7 @@ void route_stats_melding(route_stats *s, int rule) {
 
 void route_stats_deadletter(route_stats *s, route_kind kind, const char *reason_code) {
     for (int r = 0; r < ROUTE_STATS_REASONS; r++)
-        if (strcmp(reasons[r], reason_code) == 0)
+        if (strcmp(kh_dl_reason_name(reasons[r]), reason_code) == 0)
             s->dead[kind][r]++;
 }
 
@@ -78,7 +80,8 @@ void route_stats_commit(route_stats *s, double seconds) {
             kh_metric_add(s->records_in, &s->topics[k], (double)s->in[k]);
         for (int r = 0; r < ROUTE_STATS_REASONS; r++)
             if (s->dead[k][r])
-                kh_metric_add(s->deadletters, (const char *const[]){s->topics[k], reasons[r]},
+                kh_metric_add(s->deadletters,
+                              (const char *const[]){s->topics[k], kh_dl_reason_name(reasons[r])},
                               (double)s->dead[k][r]);
     }
     for (size_t r = 0; r < ROUTE_STATS_RULES && r < route_rule_count(); r++)

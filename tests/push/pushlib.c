@@ -3,7 +3,9 @@
  */
 #include "pushlib.h"
 
+#include "kh_alloc.h"
 #include "kh_codec.h"
+#include "kh_orgid.h"
 #include "testlib.h"
 
 #include <check.h>
@@ -37,8 +39,7 @@ char *pt_fmt(const char *fmt, ...) {
     va_start(ap, fmt);
     int n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
-    char *s = malloc((size_t)n + 1);
-    ck_assert_ptr_nonnull(s);
+    char *s = kh_malloc((size_t)n + 1);
     va_start(ap, fmt);
     vsnprintf(s, (size_t)n + 1, fmt, ap);
     va_end(ap);
@@ -281,7 +282,7 @@ void pt_push_start(pt_env *e, const char *const *sets, const char *const *env) {
     } while (0)
     SET("kafka.bootstrap.servers=%s", e->bootstrap);
     SET("topic.prefix=%s", e->prefix);
-    SET("consumer.group=%spush", e->prefix);
+    SET("group.id=%spush", e->prefix);
     SET("subscriptions.file=%s/subscriptions.json", e->dir);
     SET("ops.listen=127.0.0.1:%d", e->ops_port);
     SET("commit.interval.ms=200");
@@ -326,13 +327,13 @@ const char *pt_uuid(int s, int n, char out[37]) {
 }
 
 char *pt_melding(pt_env *e, const char *id, const char *ontvanger, const char *regel, size_t *len) {
-    char type[16], err[512], cause[37];
-    snprintf(type, sizeof type, "%.*s", (int)strcspn(ontvanger, ":"), ontvanger);
+    char type[KH_ORGID_TYPE_LEN], code[KH_ORGID_CODE_LEN], err[512], cause[37];
+    ck_assert_int_eq(kh_orgid_split(ontvanger, type, code), 0);
     json_t *j = json_pack(
         "{s:s, s:s, s:{s:s, s:s}, s:{s:s, s:s, s:s, s:i, s:i}, s:[{s:s, s:s, s:s, s:s},"
         " {s:s, s:s, s:s, s:s}], s:s, s:{s:s, s:s}, s:s, s:s}",
         "melding_id", id, "regel", regel, "ontvanger", "type", type, "code",
-        strchr(ontvanger, ':') + 1, "oorzaak", "event_type", "AANMELDING", "event_id",
+        code, "oorzaak", "event_type", "AANMELDING", "event_id",
         pt_uuid(0xca05e, (int)strlen(id), cause), "topic", "ketenhub.aanmelding.v1", "partition", 0,
         "offset", 42, "betrokkenen", "rol", "WOONPLAATSGEMEENTE", "type", "GEMEENTE", "code",
         "GM0502", "naam", "Capelle aan den IJssel", "rol", "SCHOOLGEMEENTE", "type", "GEMEENTE",
@@ -391,7 +392,7 @@ typedef struct reader {
 } reader;
 
 static json_t *b64(const void *d, size_t n) {
-    char *s = malloc(4 * ((n + 2) / 3) + 1);
+    char *s = kh_malloc(4 * ((n + 2) / 3) + 1);
     EVP_EncodeBlock((unsigned char *)s, d, (int)n);
     json_t *j = json_string(s);
     free(s);
@@ -495,7 +496,7 @@ int pt_signature_valid(const char *whsec, const json_t *rec) {
     for (const char *p = b + strlen(b); p > b && p[-1] == '='; p--)
         klen--;
     size_t n = strlen(id) + strlen(ts) + json_string_length(json_object_get(rec, "body")) + 2;
-    char *content = malloc(n + 1);
+    char *content = kh_malloc(n + 1);
     snprintf(content, n + 1, "%s.%s.%s", id, ts, body);
     unsigned maclen = 0;
     HMAC(EVP_sha256(), key, klen, (unsigned char *)content, n, mac, &maclen);
@@ -557,7 +558,7 @@ int pt_cli(pt_env *e, const char *const *args, char **out) {
         }
         if (f)
             fclose(f);
-        *out = text ? text : strdup("");
+        *out = text ? text : kh_strdup("");
     }
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
@@ -575,7 +576,7 @@ void pt_meldingen(pt_env *e, int s, int n, const char *partner, int partition) {
     for (int i = 0; i < n; i++) {
         size_t len;
         char *v = pt_melding(e, pt_uuid(s, i, id), partner, REGEL, &len);
-        pt_produce(e, MELDING_TOPIC, strchr(partner, ':') + 1, v, len, partition, id, partner);
+        pt_produce(e, MELDING_TOPIC, kh_orgid_code(partner), v, len, partition, id, partner);
         free(v);
     }
     pt_flush(e);

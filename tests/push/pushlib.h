@@ -72,7 +72,7 @@ long pt_receiver_count(const pt_receiver *r, const char *path, long *ok);
 json_t *pt_receiver_records(const pt_receiver *r, const char *path);
 
 /* Writes the subscriptions file (JSON text, printf-style) to dir. */
-void pt_write_subs(pt_env *e, const char *fmt, ...);
+void pt_write_subs(pt_env *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Starts ketenhub-push on this env with extra --set KEY=VALUE entries
  * (NULL-ended, may be NULL) and extra environment ("K=V", may be NULL);
@@ -133,7 +133,7 @@ void pt_meldingen(pt_env *e, int s, int n, const char *partner, int partition);
 void pt_wait_ok(const pt_receiver *r, const char *path, long n, int ms);
 
 /* printf into a new string (caller frees). */
-char *pt_fmt(const char *fmt, ...);
+char *pt_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 long long pt_now_ms(void);
 void pt_sleep_ms(int ms);

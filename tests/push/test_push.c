@@ -650,6 +650,15 @@ START_TEST(reload_and_replay_dead_letters) {
     ck_assert_ptr_nonnull(strstr(out, pt_uuid(61, 2, id)));
     json_decref(first);
     free(out);
+    /* --reason takes only a reason of kh_deadletter's table (exit 2, nothing printed). */
+    const char *by_reason[] = {"deadletters", "list", "--reason", "NO_SUBSCRIPTION", NULL};
+    ck_assert_int_eq(pt_cli(&e, by_reason, &out), 0);
+    ck_assert_int_eq(lines(out), 3);
+    free(out);
+    const char *bad_reason[] = {"deadletters", "list", "--reason", "NO_SUBSCRIPTON", NULL};
+    ck_assert_int_eq(pt_cli(&e, bad_reason, &out), 2);
+    ck_assert_int_eq(lines(out), 0);
+    free(out);
 
     /* A broken file is refused on SIGHUP; the old subscriptions stay. */
     pt_write_subs(&e, "{\"subscriptions\":[{\"partner\":\"GEMEENTE:GM0599\"}]}");

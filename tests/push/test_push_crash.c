@@ -5,8 +5,12 @@
  *     outcome and commits; what is not finished is delivered after restart;
  *   - kill -9 in the middle of 10,000 meldingen, restart: every melding is
  *     delivered at least once, and a melding delivered twice carries the
- *     same webhook-id both times.
+ *     same webhook-id both times;
+ *   - two instances in one group share the partitions and deliver every
+ *     melding once, with the eager (range, roundrobin) and the
+ *     cooperative-sticky assignor.
  */
+#include "kh_orgid.h"
 #include "pushlib.h"
 #include "testlib.h"
 
@@ -110,7 +114,7 @@ START_TEST(kill9_loses_nothing) {
         for (int p = 0; p < PARTNERS; p++) {
             size_t len;
             char *v = pt_melding(&e, pt_uuid(90 + p, k, id), partner[p], REGEL, &len);
-            pt_produce(&e, MELDING_TOPIC, strchr(partner[p], ':') + 1, v, len, -1, id, partner[p]);
+            pt_produce(&e, MELDING_TOPIC, kh_orgid_code(partner[p]), v, len, -1, id, partner[p]);
             free(v);
         }
     pt_flush(&e);
@@ -177,6 +181,82 @@ START_TEST(kill9_loses_nothing) {
 }
 END_TEST
 
+/* ---- two instances, both assignors ------------------------------------------- */
+
+static const char *const assignors[] = {"range,roundrobin", "cooperative-sticky"};
+
+enum { SHARED_PARTNERS = 8, SHARED_EACH = 50 };
+
+/* The value of series, 0 while it has none yet. */
+static double metric_of(const pt_env *e, const char *series) {
+    char *m = pt_push_metrics(e);
+    double v = pt_metric(m, series);
+    free(m);
+    return v < 0 ? 0 : v;
+}
+
+/* Both instances hold partitions, together all 8 (4 melding, 4 retry). */
+static void wait_split(const pt_env *a, const pt_env *b, const char *assignor) {
+    double na = 0, nb = 0;
+    for (int waited = 0; waited < 60000; waited += 100) {
+        na = metric_of(a, "ketenhub_push_assigned_partitions");
+        nb = metric_of(b, "ketenhub_push_assigned_partitions");
+        if (na > 0 && nb > 0 && na + nb == 8)
+            return;
+        pt_sleep_ms(100);
+    }
+    ck_abort_msg("%s: partitions not split: a %g, b %g", assignor, na, nb);
+}
+
+START_TEST(two_instances_share_the_partitions) {
+    pt_env a, b;
+    pt_receiver r;
+    char strategy[96], *subs[SHARED_PARTNERS], partner[SHARED_PARTNERS][24], path[16];
+    snprintf(strategy, sizeof strategy, "kafka.partition.assignment.strategy=%s", assignors[_i]);
+    pt_env_real_kafka(&a, 4);
+    pt_receiver_start(&a, &r, NULL, NULL);
+    for (int p = 0; p < SHARED_PARTNERS; p++) {
+        snprintf(partner[p], sizeof partner[p], "GEMEENTE:GM%04d", 200 + p);
+        snprintf(path, sizeof path, "/s%d", p);
+        subs[p] = pt_sub(partner[p], &r, path, SECRET_A, "");
+    }
+    pt_write_subs(&a, "{\"subscriptions\":[%s,%s,%s,%s,%s,%s,%s,%s]}", subs[0], subs[1], subs[2],
+                  subs[3], subs[4], subs[5], subs[6], subs[7]);
+    const char *sets[] = {strategy, SESSION, NULL};
+    pt_push_start(&a, sets, NULL);
+    /* The second instance: the same topics, group and files, its own
+     * process, ops port and log (push_runs names the log). */
+    b = a;
+    b.push_runs = 100;
+    pt_push_start(&b, sets, NULL);
+    wait_split(&a, &b, assignors[_i]);
+    /* Two partners per partition, so every partition has work. (The sticky
+     * assignor may give one instance only retry partitions: which one
+     * reads the meldingen is not asserted, that they are read once is.) */
+    for (int p = 0; p < SHARED_PARTNERS; p++)
+        pt_meldingen(&a, 120 + p, SHARED_EACH, partner[p], p % 4);
+    for (int p = 0; p < SHARED_PARTNERS; p++) {
+        snprintf(path, sizeof path, "/s%d", p);
+        pt_wait_ok(&r, path, SHARED_EACH, 60000);
+    }
+    const char *read = "ketenhub_push_records_total{source=\"melding\"}";
+    double ra = metric_of(&a, read), rb = metric_of(&b, read);
+    fprintf(stderr, "test_push_crash: %s: meldingen read by a %g, b %g\n", assignors[_i], ra, rb);
+    ck_assert_double_eq(ra + rb, SHARED_PARTNERS * SHARED_EACH); /* no rebalance while reading */
+    pt_sleep_ms(500);
+    for (int p = 0; p < SHARED_PARTNERS; p++) {
+        snprintf(path, sizeof path, "/s%d", p);
+        ck_assert_int_eq(pt_receiver_count(&r, path, NULL), SHARED_EACH); /* each once */
+    }
+    ck_assert_int_eq(pt_push_stop(&b, SIGTERM), 0);
+    ck_assert_int_eq(pt_push_stop(&a, SIGTERM), 0);
+    pt_receiver_stop(&r);
+    for (int p = 0; p < SHARED_PARTNERS; p++)
+        free(subs[p]);
+    pt_env_done(&a);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("push_crash");
     TCase *tc = tcase_create("sigterm_finishes_or_hands_back");
@@ -186,6 +266,11 @@ int main(void) {
     tc = tcase_create("kill9_loses_nothing");
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, kill9_loses_nothing);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("two_instances_share_the_partitions");
+    tcase_set_timeout(tc, 180);
+    tcase_add_loop_test(tc, two_instances_share_the_partitions, 0,
+                        sizeof assignors / sizeof assignors[0]);
     suite_add_tcase(s, tc);
     return kh_test_run(s);
 }

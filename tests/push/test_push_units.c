@@ -2,7 +2,8 @@
  * test_push_units — the modules of ketenhub-push on their own: Standard
  * Webhooks signatures (the spec's own test vector), the outcome policy and
  * backoff bounds, every class of error in the subscriptions file, who a raw
- * event is addressed to, offset tracking with out-of-order completion,
+ * event is addressed to, who receives each kind of record (push_process, as
+ * a table), offset tracking with out-of-order completion,
  * abandonment and revocation, the partner queues, the retry record headers
  * and the aflevering record.
  */
@@ -13,6 +14,7 @@
 #include "push_offsets.h"
 #include "push_partner.h"
 #include "push_policy.h"
+#include "push_process.h"
 #include "push_sign.h"
 #include "push_subs.h"
 #include "testlib.h"
@@ -228,6 +230,167 @@ START_TEST(raw_events_name_their_addressees) {
 }
 END_TEST
 
+/* Every event type names its addressees (kh_event's column), each a field
+ * its schema has: a new type without them would reach only its bron. */
+START_TEST(every_event_type_has_addressees_in_its_schema) {
+    for (size_t t = 0; t < kh_event_type_count(); t++) {
+        const kh_event_type *et = kh_event_type_at(t);
+        const kh_node *root = kh_schema_root(kh_schemas_by_name(schemas, et->name));
+        ck_assert_ptr_nonnull(root);
+        ck_assert_msg(et->addressees[0].field != NULL, "%s has no addressees", et->name);
+        for (size_t i = 0; i < KH_EVENT_ADDRESSEES && et->addressees[i].field; i++) {
+            size_t f = 0;
+            while (f < root->nfields && strcmp(root->fields[f].name, et->addressees[i].field) != 0)
+                f++;
+            ck_assert_msg(f < root->nfields, "%s: addressee %s is not a field of its schema",
+                          et->name, et->addressees[i].field);
+            ck_assert_msg(!et->addressees[i].type || kh_org_bit(et->addressees[i].type),
+                          "%s: %s", et->name, et->addressees[i].type);
+        }
+    }
+}
+END_TEST
+
+/* ---- who receives a record (push_process) ---------------------------------- */
+
+static char *wire_of(const char *name, json_t *j, size_t *len) {
+    const kh_schema *s = kh_schemas_by_name(schemas, name);
+    avro_value_t v;
+    kh_problems p;
+    char err[256], shown[1024], *wire;
+    kh_problems_init(&p);
+    ck_assert_int_eq(kh_schema_new_value(s, &v), 0);
+    ck_assert_msg(kh_codec_from_json(s, j, &v, &p) == 0, "%s",
+                  kh_problems_format(&p, shown, sizeof shown));
+    ck_assert_msg(kh_codec_encode(s, &v, &wire, len, err, sizeof err) == 0, "%s", err);
+    avro_value_decref(&v);
+    json_decref(j);
+    return wire;
+}
+
+static char *example_tlv(size_t *len) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/schemas/examples/tlv/valid/02-afgegeven-sbo-rotterdam-woont-capelle.json",
+             kh_test_source_dir());
+    json_t *j = json_load_file(path, 0, NULL);
+    ck_assert_ptr_nonnull(j);
+    return wire_of("tlv", j, len);
+}
+
+/* One record as push reads it, and what the decision must be: poison with
+ * reason, or the recipients (comma-separated, "" for nobody). */
+typedef struct process_case {
+    const char *name;
+    push_source source;
+    const char *payload;    /* "melding", "tlv", or raw bytes */
+    const char *topic_type; /* PUSH_FROM_EVENT */
+    const char *retry_to;   /* PUSH_FROM_RETRY: the ontvanger header, NULL: no headers */
+    int poison;             /* -1, or the kh_dl_reason */
+    const char *to;
+    const char *what;
+    size_t raw_len;         /* of a raw payload */
+} process_case;
+
+static const process_case process_cases[] = {
+    {"melding to its ontvanger", PUSH_FROM_MELDING, "melding", NULL, NULL, -1, "GEMEENTE:GM0599",
+     "ONDERWIJS_BUITEN_WOONGEMEENTE", 0},
+    {"an event on the melding topic", PUSH_FROM_MELDING, "tlv", NULL, NULL, KH_DL_INVALID_EVENT,
+     "", NULL, 0},
+    {"bad magic byte", PUSH_FROM_MELDING, "\x01\x00\x00\x03\xe9x", NULL, NULL,
+     KH_DL_BAD_MAGIC_BYTE, "", NULL, 6},
+    {"unknown schema id", PUSH_FROM_MELDING, "\x00\x00\x00\x01\xf4\x02", NULL, NULL,
+     KH_DL_UNKNOWN_SCHEMA_ID, "", NULL, 6},
+    {"tlv to its subscribed addressees only", PUSH_FROM_EVENT, "tlv", "tlv", NULL, -1,
+     "SWV:PO2801", "tlv", 0},
+    {"tlv on the beschikking topic", PUSH_FROM_EVENT, "tlv", "beschikking", NULL,
+     KH_DL_INVALID_EVENT, "", NULL, 0},
+    {"retry of a melding to its ontvanger", PUSH_FROM_RETRY, "melding", NULL, "GEMEENTE:GM0599",
+     -1, "GEMEENTE:GM0599", "ONDERWIJS_BUITEN_WOONGEMEENTE", 0},
+    {"retry of an event to an addressee without subscription", PUSH_FROM_RETRY, "tlv", NULL,
+     "SCHOOL:12AB00", -1, "SCHOOL:12AB00", "tlv", 0},
+    {"retry to someone not addressed", PUSH_FROM_RETRY, "melding", NULL, "GEMEENTE:GM0518",
+     KH_DL_INVALID_EVENT, "", NULL, 0},
+    {"retry without headers", PUSH_FROM_RETRY, "melding", NULL, NULL, KH_DL_INVALID_EVENT, "",
+     NULL, 0},
+};
+
+static char *process_payload(const process_case *c, size_t *len) {
+    if (strcmp(c->payload, "tlv") == 0)
+        return example_tlv(len);
+    if (strcmp(c->payload, "melding") != 0) {
+        *len = c->raw_len;
+        char *raw = malloc(*len);
+        memcpy(raw, c->payload, *len);
+        return raw;
+    }
+    json_t *j = json_pack(
+        "{s:s, s:s, s:{s:s, s:s}, s:{s:s, s:s, s:s, s:i, s:i}, s:[{s:s, s:s, s:s, s:s}],"
+        " s:s, s:{s:s, s:s}, s:s, s:s}",
+        "melding_id", "00000001-0000-4000-8000-000000000001", "regel",
+        "ONDERWIJS_BUITEN_WOONGEMEENTE", "ontvanger", "type", "GEMEENTE", "code", "GM0599",
+        "oorzaak", "event_type", "AANMELDING", "event_id", "00000002-0000-4000-8000-000000000002",
+        "topic", "ketenhub.aanmelding.v1", "partition", 0, "offset", 42, "betrokkenen", "rol",
+        "WOONPLAATSGEMEENTE", "type", "GEMEENTE", "code", "GM0502", "naam", "Capelle aan den IJssel",
+        "peildatum", "2025-09-01", "jeugdige", "bsn", "999990111", "geboortedatum", "2014-05-01",
+        "toelichting", "Leerling woont in Capelle aan den IJssel.", "aangemaakt_op",
+        "2025-09-01T08:00:00Z");
+    return wire_of("melding", j, len);
+}
+
+static rd_kafka_headers_t *process_headers(const char *to) {
+    kh_retry r = {.attempts = 2, .since_ms = 1700000000000, .due_ms = 1700000004000,
+                  .last_status = 503, .origin_partition = 1, .origin_offset = 7};
+    snprintf(r.ontvanger, sizeof r.ontvanger, "%s", to);
+    snprintf(r.origin_topic, sizeof r.origin_topic, "ketenhub.grensverkeer.v1");
+    return kh_retry_headers(&r, "GM0599", 6);
+}
+
+static void expect_recipients(const process_case *c, const push_decision *d) {
+    char got[256] = "";
+    for (size_t i = 0; i < d->n; i++)
+        snprintf(got + strlen(got), sizeof got - strlen(got), "%s%s", i ? "," : "", d->to[i]);
+    ck_assert_msg(strcmp(got, c->to) == 0, "%s: recipients %s, expected %s", c->name, got, c->to);
+    ck_assert_msg(d->body && d->body[0] == '{', "%s: no body", c->name);
+    ck_assert_str_eq(d->what, c->what);
+    ck_assert_int_eq(d->is_event, strcmp(c->payload, "melding") != 0);
+}
+
+START_TEST(records_go_to_whom_they_are_addressed) {
+    const process_case *c = &process_cases[_i];
+    push_subs *subs;
+    char err[1024];
+    const char *text = "{\"subscriptions\":["
+                       "{\"partner\":\"SWV:PO2801\",\"url\":\"http://127.0.0.1:9/a\","
+                       " \"secret\":\"" SECRET "\",\"events\":[\"tlv\"]},"
+                       "{\"partner\":\"GEMEENTE:GM0599\",\"url\":\"http://127.0.0.1:9/b\","
+                       " \"secret\":\"" SECRET "\"}]}";
+    ck_assert_msg(parse(text, &subs, err, sizeof err) == 0, "%s", err);
+    size_t len;
+    char *payload = process_payload(c, &len);
+    rd_kafka_headers_t *h = c->retry_to ? process_headers(c->retry_to) : NULL;
+    push_record r = {.source = c->source, .payload = payload, .len = len, .headers = h,
+                     .event_type = c->topic_type ? kh_event_type_by_name(c->topic_type) : NULL};
+    push_decision d;
+    push_process(schemas, subs, &r, &d);
+    ck_assert_msg(d.poison == (c->poison >= 0), "%s: poison %d (%s)", c->name, d.poison, d.why);
+    if (c->poison >= 0) {
+        ck_assert_msg((int)d.reason == c->poison, "%s: reason %s", c->name, kh_dl_reason_name(d.reason));
+        ck_assert_uint_eq(d.n, 0);
+    } else {
+        expect_recipients(c, &d);
+    }
+    if (!d.poison && c->source == PUSH_FROM_RETRY) {
+        ck_assert_int_eq(d.retry.attempts, 2);
+        ck_assert_uint_eq(d.retry_keylen, 6);
+    }
+    push_decision_clear(&d);
+    if (h)
+        rd_kafka_headers_destroy(h);
+    free(payload);
+    push_subs_free(subs);
+}
+END_TEST
+
 /* ---- offsets ------------------------------------------------------------------ */
 
 static int64_t committed(push_offsets *o, const char *topic, int32_t part) {
@@ -389,6 +552,9 @@ int main(void) {
     tcase_add_test(tc, subscriptions_parse_and_look_up);
     tcase_add_test(tc, subscription_errors_name_each_field);
     tcase_add_test(tc, raw_events_name_their_addressees);
+    tcase_add_test(tc, every_event_type_has_addressees_in_its_schema);
+    tcase_add_loop_test(tc, records_go_to_whom_they_are_addressed, 0,
+                        sizeof process_cases / sizeof process_cases[0]);
     tcase_add_test(tc, offsets_advance_only_past_finished_records);
     tcase_add_test(tc, partner_queues_keep_order);
     tcase_add_test(tc, retry_headers_round_trip);

@@ -15,6 +15,7 @@
  *       "<count> <seconds from the first to the last> <per second>".
  */
 #include "kh_codec.h"
+#include "kh_orgid.h"
 
 #include <curl/curl.h>
 #include <getopt.h>
@@ -38,14 +39,15 @@ static int die(const char *what) {
 }
 
 static json_t *melding(int n, const char *ontvanger) {
-    char id[37], type[16];
+    char id[37], type[KH_ORGID_TYPE_LEN], code[KH_ORGID_CODE_LEN];
     snprintf(id, sizeof id, "%08x-0000-4000-8000-%012x", 0xbe4c4u, (unsigned)n);
-    snprintf(type, sizeof type, "%.*s", (int)strcspn(ontvanger, ":"), ontvanger);
+    if (kh_orgid_split(ontvanger, type, code))
+        return NULL;
     return json_pack(
         "{s:s, s:s, s:{s:s, s:s}, s:{s:s, s:s, s:s, s:i, s:i}, s:[{s:s, s:s, s:s, s:s},"
         " {s:s, s:s, s:s, s:s}], s:s, s:{s:s, s:s}, s:s, s:s}",
         "melding_id", id, "regel", "ONDERWIJS_BUITEN_WOONGEMEENTE", "ontvanger", "type", type,
-        "code", strchr(ontvanger, ':') + 1, "oorzaak", "event_type", "AANMELDING", "event_id", id,
+        "code", code, "oorzaak", "event_type", "AANMELDING", "event_id", id,
         "topic", "ketenhub.aanmelding.v1", "partition", 0, "offset", n, "betrokkenen", "rol",
         "WOONPLAATSGEMEENTE", "type", "GEMEENTE", "code", "GM0502", "naam",
         "Capelle aan den IJssel", "rol", "SCHOOLGEMEENTE", "type", "GEMEENTE", "code", "GM0599",
@@ -110,7 +112,7 @@ static int fill(int argc, char **argv) {
     int total = partners * per + extra_n, every = extra_n ? (partners * per) / extra_n + 1 : 0;
     int made = 0, extra_made = 0;
     for (int i = 0; made < total; i++) {
-        char org[32];
+        char org[KH_ORGID_LEN];
         int is_extra = extra_made < extra_n && (every == 0 || i % every == every - 1);
         if (is_extra)
             snprintf(org, sizeof org, "%s", extra_org), extra_made++;
@@ -119,6 +121,8 @@ static int fill(int argc, char **argv) {
         else
             snprintf(org, sizeof org, "%s", extra_org), extra_made++;
         json_t *j = melding(made, org);
+        if (!j)
+            return die("a partner is not TYPE:CODE");
         avro_value_t v;
         kh_problems p;
         char *wire;
@@ -135,7 +139,7 @@ static int fill(int argc, char **argv) {
             fclose(f);
             json_decref(natural);
         }
-        const char *code = strchr(org, ':') + 1;
+        const char *code = kh_orgid_code(org);
         rd_kafka_resp_err_t e;
         while ((e = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(code, strlen(code)),
                                       RD_KAFKA_V_VALUE(wire, len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE),

@@ -91,7 +91,7 @@ fill() {
 deliver() {
     local name=$1 prefix=$2 subs=$3 expect=$4 pid out
     "$bin/ketenhub-push" --set "kafka.bootstrap.servers=$KH_KAFKA_BOOTSTRAP" --set "topic.prefix=$prefix" \
-        --set "consumer.group=${prefix}push" --set "subscriptions.file=$subs" --set "ops.listen=127.0.0.1:0" \
+        --set "group.id=${prefix}push" --set "subscriptions.file=$subs" --set "ops.listen=127.0.0.1:0" \
         --set log.level=warn --set retry.initial.ms=1000 2>"$work/push-$name.log" &
     pid=$!
     out=$("$bin/bench_push" watch --port "$port" --prefix /b --expect "$expect" --timeout 300) || {
