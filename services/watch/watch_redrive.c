@@ -7,6 +7,7 @@
 
 #include "kh_alloc.h"
 #include "kh_codec.h"
+#include "kh_deadletter.h"
 #include "kh_kafka.h"
 #include "kh_orgid.h"
 #include "kh_retry.h"
@@ -17,8 +18,8 @@
 #include <string.h>
 
 int watch_redrive_allowed(const char *reason_code) {
-    return !strcmp(reason_code, "DELIVERY_REJECTED") || !strcmp(reason_code, "DELIVERY_EXPIRED") ||
-           !strcmp(reason_code, "NO_SUBSCRIPTION");
+    int r = kh_dl_reason_by_name(reason_code);
+    return r >= 0 && kh_dl_reason_is_delivery((kh_dl_reason)r);
 }
 
 /* A copy of the value of the record at partition/offset (caller frees),

@@ -6,6 +6,7 @@
  */
 #include "watch_model_impl.h"
 
+#include "kh_deadletter.h"
 #include "kh_time.h"
 
 #include <math.h>
@@ -325,15 +326,14 @@ json_t *watch_model_deadletters(watch_model *m, int64_t now_ms) {
     pthread_mutex_lock(&m->lock);
     for (size_t k = 0; k < m->ndl; k++) {
         const watch_dl *d = &m->dls[(m->dlhead + WATCH_DEADLETTERS_KEPT - 1 - k) % WATCH_DEADLETTERS_KEPT];
+        int reason = kh_dl_reason_by_name(d->reason);
         json_t *o = json_pack("{s:i, s:I, s:s, s:s, s:s?, s:s, s:s, s:f, s:b}", "partition",
                               (int)d->partition, "offset", (json_int_t)d->offset, "reason_code",
                               d->reason, "service", d->service, "partner",
                               d->partner[0] ? d->partner : NULL, "origin", d->origin, "failed_at",
                               kh_ts_format(d->failed_at, ts), "age_seconds",
                               (double)(now_ms - d->failed_at) / 1000.0, "redrivable",
-                              d->partner[0] != 0 && strncmp(d->reason, "DELIVERY_", 9) == 0);
-        if (!strcmp(d->reason, "NO_SUBSCRIPTION") && d->partner[0])
-            json_object_set_new(o, "redrivable", json_true());
+                              d->partner[0] && reason >= 0 && kh_dl_reason_is_delivery((kh_dl_reason)reason));
         if (d->redriven_at)
             json_object_set_new(o, "redriven", json_pack("{s:s, s:s}", "at", kh_ts_format(d->redriven_at, ts),
                                                           "by", d->redriven_by));
