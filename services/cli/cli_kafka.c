@@ -8,10 +8,21 @@
 #include "kh_log.h"
 #include "kh_retry.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+int cli_usage_error(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("ketenhub: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return 2;
+}
 
 int cli_common_option(cli_common *c, int opt, const char *arg) {
     char err[512];

@@ -33,6 +33,9 @@ typedef struct cli_common {
  * an error. Option values: 'c' config, 's' set, 'j' json, 't' timeout. */
 int cli_common_option(cli_common *c, int opt, const char *arg);
 
+/* Prints "ketenhub: <message>" on stderr; returns 2, the usage exit code. */
+int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* The ketenhub topics: the manifest's plus the push retry topic, short
  * names (without topic.prefix). Returns the count (<= CLI_MAX_TOPICS). */
 size_t cli_topics(const kh_schemas *schemas, const char *names[CLI_MAX_TOPICS]);

@@ -207,12 +207,12 @@ int cli_lag_main(int argc, char **argv, const kh_schemas *schemas) {
         if (k < 0 || (k == 0 && opt == 'g' && add_group(&r, optarg)))
             rc = 2;
         else if (k == 0 && opt == 'i' && (r.interval = atoll(optarg)) <= 0)
-            rc = 2, fprintf(stderr, "ketenhub: --interval-ms wants a positive number\n");
+            rc = cli_usage_error("--interval-ms wants a positive number");
         else if (k == 0 && opt != 'g' && opt != 'i')
-            rc = 2, fprintf(stderr, "ketenhub: lag: see ketenhub --help\n");
+            rc = cli_usage_error("lag: see ketenhub --help");
     }
     if (rc == 0 && optind < argc)
-        rc = 2, fprintf(stderr, "ketenhub: lag takes no arguments ('%s')\n", argv[optind]);
+        rc = cli_usage_error("lag takes no arguments ('%s')", argv[optind]);
     if (rc == 0 && r.ngroups == 0)
         add_group(&r, "route=ketenhub-route"), add_group(&r, "push=ketenhub-push");
     if (rc == 0)

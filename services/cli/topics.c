@@ -147,12 +147,12 @@ int cli_topics_main(int argc, char **argv, const kh_schemas *schemas) {
         if (k < 0)
             rc = 2;
         else if (k == 0 && opt == 'i' && (interval = atoll(optarg)) <= 0)
-            rc = 2, fprintf(stderr, "ketenhub: --interval-ms wants a positive number\n");
+            rc = cli_usage_error("--interval-ms wants a positive number");
         else if (k == 0 && opt != 'i')
-            rc = 2, fprintf(stderr, "ketenhub: topics: see ketenhub --help\n");
+            rc = cli_usage_error("topics: see ketenhub --help");
     }
     if (rc == 0 && optind < argc)
-        rc = 2, fprintf(stderr, "ketenhub: topics takes no arguments ('%s')\n", argv[optind]);
+        rc = cli_usage_error("topics takes no arguments ('%s')", argv[optind]);
     if (rc == 0)
         rc = run(&c, schemas, interval);
     kh_config_free(c.config);

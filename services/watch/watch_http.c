@@ -266,10 +266,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     }
     request *r = *state;
     if (*upload_size) {
-        if (r->len + *upload_size > BODY_MAX)
+        if (r->len + *upload_size > BODY_MAX) {
             r->too_big = 1;
-        else
-            memcpy(r->body + r->len, upload, *upload_size), r->len += *upload_size;
+        } else {
+            memcpy(r->body + r->len, upload, *upload_size);
+            r->len += *upload_size;
+        }
         *upload_size = 0;
         return MHD_YES;
     }
