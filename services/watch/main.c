@@ -46,7 +46,8 @@
     "  watch.status.err_seconds  a stall whose oldest record is older is ERR [300]\n"            \
     "  watch.partner.warn_seconds a partner whose oldest undelivered melding is older\n"         \
     "                            turns orange [300]\n"                                           \
-    "  watch.max.series          time series kept at most (26 KB each) [512]\n"                  \
+    "  watch.max.series          time series kept at most (26 KB each, made on\n"              \
+    "                            first use; one per partner and outcome) [2048]\n"             \
     "  watch.region.rows         rows of the regional monitoring at most [50000]\n"              \
     "  watch.pending.max         undelivered meldingen tracked at most [131072]\n"               \
     "  kafka.*                   librdkafka settings\n"                                          \
@@ -108,7 +109,7 @@ static int get_int(watch *w, const char *key, long long def, long long *out) {
 
 static int make_model(watch *w) {
     long long series, rows, pending, window, err_s, warn_s;
-    if (get_int(w, "watch.max.series", 512, &series) || get_int(w, "watch.region.rows", 50000, &rows) ||
+    if (get_int(w, "watch.max.series", 2048, &series) || get_int(w, "watch.region.rows", 50000, &rows) ||
         get_int(w, "watch.pending.max", 131072, &pending) || get_int(w, "watch.status.window", 10, &window) ||
         get_int(w, "watch.status.err_seconds", 300, &err_s) ||
         get_int(w, "watch.partner.warn_seconds", 300, &warn_s))
