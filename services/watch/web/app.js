@@ -42,7 +42,7 @@ const LAYOUT = {
   'partner:SCHOOL': [1040, 210, 'scholen'], 'partner:AANBIEDER': [1040, 290, 'aanbieders'],
 };
 const TOPIC_PLACES = { aanmelding: [360, 30], tlv: [360, 110], beschikking: [360, 190], verwijzing: [360, 270],
-  grensverkeer: [720, 170], deadletter: [720, 370], afleveringen: [1040, 370], 'push.retry': [880, 290] };
+  grensverkeer: [720, 170], deadletter: [720, 300], afleveringen: [1040, 370], 'push.retry': [880, 40] };
 const W = 130, H = 36;
 
 function place(id) {
@@ -50,6 +50,24 @@ function place(id) {
   const name = short(id.replace(/^topic:/, ''));
   const p = TOPIC_PLACES[name];
   return p ? [p[0], p[1], name] : null;
+}
+
+// The path of an edge from box a to box b: vertical between boxes in one
+// column, an S-curve to the right, and below everything when it skips a
+// column (raw events from the event topics past route to push).
+function edgePath(a, b) {
+  if (Math.abs(a[0] - b[0]) < 10) {
+    const up = b[1] < a[1], x = a[0] + W / 2;
+    const [y1, y2] = up ? [a[1], b[1] + H] : [a[1] + H, b[1]];
+    return { d: `M${x},${y1} L${x},${y2}`, mx: x + 6, my: (y1 + y2) / 2 };
+  }
+  const [x1, y1, x2, y2] = [a[0] + W, a[1] + H / 2, b[0], b[1] + H / 2];
+  if (b[0] - a[0] > 400) {
+    const bx = b[0] + W / 2, by = b[1] + H, low = 420;
+    return { d: `M${x1},${y1} C${x1 + 60},${low} ${bx},${low} ${bx},${by}`, mx: x1 + 4, my: y1 + 16 };
+  }
+  const mx = (x1 + x2) / 2;
+  return { d: `M${x1},${y1} C${mx},${y1} ${mx},${y2} ${x2},${y2}`, mx: mx - 14, my: (y1 + y2) / 2 - 4 };
 }
 
 function drawFlow(flow) {
@@ -61,15 +79,11 @@ function drawFlow(flow) {
   for (const e of flow) {
     const a = place(e.from), b = place(e.to);
     if (!a || !b) continue;
-    const down = Math.abs(a[0] - b[0]) < 10;
-    const [x1, y1] = down ? [a[0] + W / 2, a[1] + H] : [a[0] + W, a[1] + H / 2];
-    const [x2, y2] = down ? [b[0] + W / 2, b[1]] : [b[0], b[1] + H / 2];
-    const mx = (x1 + x2) / 2;
-    const d = down ? `M${x1},${y1} L${x2},${y2}` : `M${x1},${y1} C${mx},${y1} ${mx},${y2} ${x2},${y2}`;
+    const { d, mx, my } = edgePath(a, b);
     const idle = e.rate === 0 && e.state === 'ok' ? ' idle' : '';
     const g = el('g', { class: `edge ${e.state}${idle}`, 'data-from': e.from, 'data-to': e.to, 'data-rate': e.rate },
       el('path', { d }), el('title', { text: `${e.from} → ${e.to}: ${fmt(e.rate, 2)}/s ${e.why || ''}` }));
-    g.append(el('text', { x: mx + (down ? 6 : -14), y: (y1 + y2) / 2 - 4, text: e.rate > 0 ? `${fmt(e.rate, 2)}/s` : '' }));
+    g.append(el('text', { x: mx, y: my, text: e.rate > 0 ? `${fmt(e.rate, 2)}/s` : '' }));
     edges.append(g);
   }
   for (const id of nodes) {
