@@ -12,6 +12,7 @@
 #include "lag.h"
 
 #include "cli_kafka.h"
+#include "kh_alloc.h"
 #include "kh_kafka.h"
 #include "kh_log.h"
 #include "kh_time.h"
@@ -195,28 +196,30 @@ int cli_lag_main(int argc, char **argv, const kh_schemas *schemas) {
         {"set", required_argument, NULL, 's'}, {"timeout-ms", required_argument, NULL, 't'},
         {"group", required_argument, NULL, 'g'}, {"interval-ms", required_argument, NULL, 'i'},
         {NULL, 0, NULL, 0}};
-    static lag_run r;
-    memset(&r, 0, sizeof r);
-    r.c = (cli_common){.config = kh_config_new(), .timeout_ms = 10000};
-    r.interval = 2000;
+    lag_run *rp = kh_calloc(1, sizeof *rp); /* 160 KB: not on the stack */
+    rp->c = (cli_common){.config = kh_config_new(), .timeout_ms = 10000};
+    rp->interval = 2000;
     int opt, rc = 0;
     kh_log_setup("cli", KH_LOG_ERROR, 2);
     optind = 1;
     while (rc == 0 && (opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        int k = cli_common_option(&r.c, opt, optarg);
-        if (k < 0 || (k == 0 && opt == 'g' && add_group(&r, optarg)))
+        int k = cli_common_option(&rp->c, opt, optarg);
+        if (k < 0 || (k == 0 && opt == 'g' && add_group(rp, optarg)))
             rc = 2;
-        else if (k == 0 && opt == 'i' && (r.interval = atoll(optarg)) <= 0)
+        else if (k == 0 && opt == 'i' && (rp->interval = atoll(optarg)) <= 0)
             rc = cli_usage_error("--interval-ms wants a positive number");
         else if (k == 0 && opt != 'g' && opt != 'i')
             rc = cli_usage_error("lag: see ketenhub --help");
     }
     if (rc == 0 && optind < argc)
         rc = cli_usage_error("lag takes no arguments ('%s')", argv[optind]);
-    if (rc == 0 && r.ngroups == 0)
-        add_group(&r, "route=ketenhub-route"), add_group(&r, "push=ketenhub-push");
+    if (rc == 0 && rp->ngroups == 0) {
+        add_group(rp, "route=ketenhub-route");
+        add_group(rp, "push=ketenhub-push");
+    }
     if (rc == 0)
-        rc = run(&r, schemas);
-    kh_config_free(r.c.config);
+        rc = run(rp, schemas);
+    kh_config_free(rp->c.config);
+    free(rp);
     return rc;
 }

@@ -5,6 +5,7 @@
  * bounded memory, and serves them as a web page, a JSON API and Prometheus
  * gauges. README.md beside this file describes it.
  */
+#include "kh_alloc.h"
 #include "kh_kafka.h"
 #include "kh_log.h"
 #include "kh_ref.h"
@@ -211,27 +212,31 @@ static void stop(watch *w) {
 }
 
 int main(int argc, char **argv) {
-    static watch w;
-    int rc = kh_service_init(&w.svc, "watch", USAGE, argc, argv);
-    if (rc)
+    watch *w = kh_calloc(1, sizeof *w);
+    int rc = kh_service_init(&w->svc, "watch", USAGE, argc, argv);
+    if (rc) {
+        free(w);
         return rc < 0 ? 2 : 0;
-    if (start(&w)) {
-        stop(&w);
-        kh_service_shutdown(&w.svc);
+    }
+    if (start(w)) {
+        stop(w);
+        kh_service_shutdown(&w->svc);
+        free(w);
         return 1;
     }
-    const char *ops = kh_config_get(w.svc.config, "ops.listen", NULL);
+    const char *ops = kh_config_get(w->svc.config, "ops.listen", NULL);
     if (ops)
-        kh_service_start_ops(&w.svc, ops, ready, w.kafka);
+        kh_service_start_ops(&w->svc, ops, ready, w->kafka);
     while (!kh_service_stop) {
         if (kh_service_reload) {
             kh_service_reload = 0;
-            reload(&w);
+            reload(w);
         }
-        watch_kafka_poll(w.kafka, 200);
+        watch_kafka_poll(w->kafka, 200);
     }
     kh_log_info("stopping", NULL);
-    stop(&w);
-    kh_service_shutdown(&w.svc);
+    stop(w);
+    kh_service_shutdown(&w->svc);
+    free(w);
     return 0;
 }

@@ -150,7 +150,7 @@ static void sample_highs(watch_kafka *k) {
 
 /* The committed offsets of every group on every known partition. */
 static void sample_groups(watch_kafka *k) {
-    static int64_t committed[WATCH_MAX_TOPICS * WATCH_MAX_PARTITIONS];
+    int64_t committed[WATCH_MAX_TOPICS * WATCH_MAX_PARTITIONS]; /* 4 KB */
     rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(32);
     for (size_t t = 0; t < k->o.ntopics; t++)
         for (int p = 0; p < k->assigned[t]; p++)
