@@ -18,11 +18,17 @@ packages=(
   clang libclang-rt-14-dev              # libFuzzer for the fuzz target
   clang-format                          # the house layout (.clang-format, tests/check-format.sh)
   wrk                                   # load generator for the benchmarks
+  chromium                              # the watch page's browser test (headless)
 )
 # Java and Maven only run Apache Kafka in tests; a JDK installed outside
 # dpkg (as on the development machines) is used as it is.
 command -v java >/dev/null || packages+=(default-jre-headless)
 command -v mvn >/dev/null || packages+=(maven)
+# Node.js and npm only drive chromium in the watch's browser test
+# (playwright-core, installed by tests/watch/browser/run.sh); one installed
+# outside dpkg is used as it is.
+command -v node >/dev/null || packages+=(nodejs)
+command -v npm >/dev/null || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do

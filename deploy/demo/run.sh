@@ -69,6 +69,7 @@ ketenhub demo is running.
     (in memory, keeps only the newest ~5 MiB per partition: a demo, never a store)
   Services: ${started[*]:-none yet}; logs in $run/<service>.log
   Demo partner endpoint: http://127.0.0.1:8190, every delivery recorded in $run/partners.jsonl
+$( [[ " ${started[*]:-} " == *" watch "* ]] && echo "  Operators' view (ketenhub-watch): http://127.0.0.1:8090/  (API: /openapi.json, Prometheus: /metrics)" )
   Simulated traffic: every answer in $run/simulate.jsonl (KH_DEMO_RATE=0 make run: none)
   Check an event:   $bin/ketenhub validate aanmelding schemas/examples/aanmelding/valid/01-geplaatst-rotterdam.json
   Schemas and ids:  $bin/ketenhub schema

@@ -7,8 +7,13 @@
  *   ketenhub deadletters list [options]
  *   ketenhub deadletters replay (--all | --partner TYPE:CODE) [options]
  *   ketenhub simulate [options]
+ *   ketenhub topics | tail <topic> | lag | send <event> <file.json>  (see their files)
  */
 #include "deadletters.h"
+#include "lag.h"
+#include "send.h"
+#include "tail.h"
+#include "topics.h"
 #include "kh_codec.h"
 #include "kh_event.h"
 #include "kh_file.h"
@@ -44,12 +49,14 @@ static void usage(FILE *out) {
             "      (current: what producers write; read-only: an older version still read).\n"
             "      With a name: print its current resolved, self-contained Avro schema;\n"
             "      with an id: that version's.\n"
-            "%s%s"
+            "%s%s%s%s%s%s"
             "\n"
-            "Exit status: 0 success, 1 the input was rejected (validate), a dead letter could\n"
-            "not be replayed, or an answer to a simulated event was not the expected one\n"
-            "(simulate), 2 usage or setup error.\n",
-            KH_DEFAULT_REFERENCE_DIR, cli_deadletters_usage(), cli_simulate_usage());
+            "Exit status: 0 success, 1 the input was rejected (validate, send), a dead letter could\n"
+            "not be replayed, an answer to a simulated event was not the expected one (simulate),\n"
+            "or a group is STALL or ERR (lag); 2 usage or setup error (also: Kafka or ingest\n"
+            "unreachable, unknown topic).\n",
+            KH_DEFAULT_REFERENCE_DIR, cli_deadletters_usage(), cli_simulate_usage(), cli_topics_usage(),
+            cli_tail_usage(), cli_lag_usage(), cli_send_usage());
 }
 
 static char *read_input(const char *path, size_t *len) {
@@ -130,12 +137,17 @@ int main(int argc, char **argv) {
     const char *command = argv[1];
     char err[512];
     kh_schemas *all;
-    if (strcmp(command, "deadletters") == 0) {
+    if (strcmp(command, "send") == 0)
+        return cli_send_main(argc - 1, argv + 1);
+    int (*sub)(int, char **, const kh_schemas *) =
+        !strcmp(command, "deadletters") ? cli_deadletters_main : !strcmp(command, "topics") ? cli_topics_main
+        : !strcmp(command, "tail") ? cli_tail_main : !strcmp(command, "lag") ? cli_lag_main : NULL;
+    if (sub) {
         if (kh_schemas_open(&all, err, sizeof err)) {
             fprintf(stderr, "ketenhub: schemas: %s\n", err);
             return 2;
         }
-        int rc = cli_deadletters_main(argc - 1, argv + 1, all);
+        int rc = sub(argc - 1, argv + 1, all);
         kh_schemas_free(all);
         return rc;
     }
