@@ -99,3 +99,13 @@ const char *kh_retry_key(const char *ontvanger) {
     const char *code = kh_orgid_code(ontvanger);
     return code ? code : ontvanger;
 }
+
+void kh_retry_for_deadletter(const json_t *d, const char *partner, int64_t now_ms, kh_retry *out) {
+    const char *topic = json_string_value(json_object_get(d, "origin_topic"));
+    memset(out, 0, sizeof *out);
+    out->since_ms = out->due_ms = now_ms;
+    out->origin_partition = (int32_t)json_integer_value(json_object_get(d, "origin_partition"));
+    out->origin_offset = json_integer_value(json_object_get(d, "origin_offset"));
+    snprintf(out->ontvanger, sizeof out->ontvanger, "%s", partner);
+    snprintf(out->origin_topic, sizeof out->origin_topic, "%s", topic ? topic : "");
+}

@@ -19,6 +19,7 @@
 #ifndef KH_RETRY_H
 #define KH_RETRY_H
 
+#include <jansson.h>
 #include <librdkafka/rdkafka.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -52,5 +53,10 @@ int kh_retry_parse(const rd_kafka_headers_t *h, kh_retry *r, const void **origin
 
 /* The record key for recipient "TYPE:CODE": a pointer to its CODE part. */
 const char *kh_retry_key(const char *ontvanger);
+
+/* The hand-off that replays dead letter d (its natural JSON, a failed
+ * delivery) to partner now: due at now_ms, origin taken from the dead
+ * letter. What `ketenhub deadletters replay` and watch's redrive write. */
+void kh_retry_for_deadletter(const json_t *d, const char *partner, int64_t now_ms, kh_retry *out);
 
 #endif

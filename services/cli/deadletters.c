@@ -174,12 +174,8 @@ static void dl_print(const dl_opts *o, const rd_kafka_message_t *m, const json_t
 /* Writes one dead letter back to the retry topic of ketenhub-push. */
 static void dl_replay(dl_opts *o, const json_t *d, const char *partner, const unsigned char *key,
                       size_t keylen, const unsigned char *value, size_t len) {
-    kh_retry r = {.since_ms = kh_now_millis(), .due_ms = kh_now_millis(),
-                  .origin_partition = (int32_t)json_integer_value(json_object_get(d, "origin_partition")),
-                  .origin_offset = json_integer_value(json_object_get(d, "origin_offset"))};
-    snprintf(r.ontvanger, sizeof r.ontvanger, "%s", partner);
-    snprintf(r.origin_topic, sizeof r.origin_topic, "%s",
-             json_string_value(json_object_get(d, "origin_topic")));
+    kh_retry r;
+    kh_retry_for_deadletter(d, partner, kh_now_millis(), &r);
     rd_kafka_headers_t *h = kh_retry_headers(&r, key, keylen);
     const char *k = kh_retry_key(partner);
     rd_kafka_resp_err_t e;

@@ -67,12 +67,8 @@ static int hand_back(const watch_redrive_ctx *c, const json_t *d, const char *pa
     if (!value) {
         snprintf(err, errlen, "the dead letter has no readable origin_value");
     } else {
-        kh_retry r = {.since_ms = kh_now_millis(), .due_ms = kh_now_millis(),
-                      .origin_partition = (int32_t)json_integer_value(json_object_get(d, "origin_partition")),
-                      .origin_offset = json_integer_value(json_object_get(d, "origin_offset"))};
-        snprintf(r.ontvanger, sizeof r.ontvanger, "%s", partner);
-        snprintf(r.origin_topic, sizeof r.origin_topic, "%s",
-                 json_string_value(json_object_get(d, "origin_topic")));
+        kh_retry r;
+        kh_retry_for_deadletter(d, partner, kh_now_millis(), &r);
         const char *k = kh_retry_key(partner);
         rc = kh_kafka_produce_sync(c->producer, c->retry_topic, k, strlen(k), value, vlen,
                                    kh_retry_headers(&r, key, klen), NULL, NULL, err, errlen);
