@@ -29,22 +29,23 @@
 
 /* What one event says, looked up at its date. "" where it does not apply. */
 typedef struct facts {
-    char woon[7], schoolgemeente[7], gemeente[7];  /* gemeenten (resolved) */
-    char verantw[7];        /* verantwoordelijke_gemeente as stated (resolved) */
-    char verantw_of_woon[7];/* ... else the BRP woonplaatsgemeente */
-    char verblijf[7];       /* a beschikking's aanbieder's gemeente */
-    char swv_po_verblijf[7], swv_vo_verblijf[7];
-    char rmc[7];            /* the woonplaats's RMC contactgemeente */
-    char swv_woon[7], swv_school[7], swv_bron[7];   /* SWV's of the sector */
-    char jz_woon[5], jz_aanbieder[5];               /* jeugdregio's */
+    char woon[7], schoolgemeente[7], gemeente[7]; /* gemeenten (resolved) */
+    char verantw[7];         /* verantwoordelijke_gemeente as stated (resolved) */
+    char verantw_of_woon[7]; /* ... else the BRP woonplaatsgemeente */
+    char verblijf[7];        /* a beschikking's aanbieder's gemeente */
+    char swv_po_verblijf[7], swv_vo_verblijf[7];  /* that gemeente's SWV's */
+    char rmc[7];                                  /* the woonplaats's RMC contactgemeente */
+    char swv_woon[7], swv_school[7], swv_bron[7]; /* SWV's of the sector */
+    char jz_woon[5], jz_aanbieder[5];             /* jeugdregio's */
     char aanbieder[9];
-    unsigned has;           /* the event's facts (enum fact) */
+    unsigned has; /* the event's facts (enum fact) */
 } facts;
 
 /* The slots a rule compares and names as recipients. */
-enum slot { WOON, SCHOOLGEMEENTE, GEMEENTE, VERANTW, VERANTW_OF_WOON, VERBLIJF, SWV_PO_VERBLIJF,
-            SWV_VO_VERBLIJF, RMC, SWV_WOON, SWV_SCHOOL, SWV_BRON, JZ_WOON, JZ_AANBIEDER, AANBIEDER,
-            NONE };
+enum slot {
+    WOON, SCHOOLGEMEENTE, GEMEENTE, VERANTW, VERANTW_OF_WOON, VERBLIJF, SWV_PO_VERBLIJF,
+    SWV_VO_VERBLIJF, RMC, SWV_WOON, SWV_SCHOOL, SWV_BRON, JZ_WOON, JZ_AANBIEDER, AANBIEDER, NONE
+};
 
 /* Facts a row may require or forbid. */
 enum fact {
@@ -53,56 +54,63 @@ enum fact {
     NAAR_AANBIEDER = 1 << 2, /* verwijzing to an AANBIEDER */
     VERANTW_GIVEN = 1 << 3,  /* verantwoordelijke_gemeente stated */
     VERBLIJF_PRODUCT = 1 << 4,
-    CLUSTER_1_2 = 1 << 5,    /* the school is a cluster 1 or 2 instelling */
-    EERSTE = 1 << 6,         /* tlv eerste_inschrijving: true */
-    LEERPLICHTIG = 1 << 7,   /* leer- or kwalificatieplichtig on the date */
-    RMC_LEEFTIJD = 1 << 8,   /* 18 up to the 23rd birthday */
-    SPECIAAL = 1 << 9,       /* onderwijssoort SBO, SO or VSO */
-    JEUGDHULP = 1 << 10,     /* verwijzing domein JEUGDHULP */
-    MEDISCH = 1 << 11,       /* verwijzer HUISARTS, JEUGDARTS, MEDISCH_SPECIALIST */
-    GI = 1 << 12,            /* verwijzer GECERTIFICEERDE_INSTELLING */
+    CLUSTER_1_2 = 1 << 5,  /* the school is a cluster 1 or 2 instelling */
+    EERSTE = 1 << 6,       /* tlv eerste_inschrijving: true */
+    LEERPLICHTIG = 1 << 7, /* leer- or kwalificatieplichtig on the date */
+    RMC_LEEFTIJD = 1 << 8, /* 18 up to the 23rd birthday */
+    SPECIAAL = 1 << 9,     /* onderwijssoort SBO, SO or VSO */
+    JEUGDHULP = 1 << 10,   /* verwijzing domein JEUGDHULP */
+    MEDISCH = 1 << 11,     /* verwijzer HUISARTS, JEUGDARTS, MEDISCH_SPECIALIST */
+    GI = 1 << 12           /* verwijzer GECERTIFICEERDE_INSTELLING */
 };
 
 #define MAX_TO 5
 
 typedef struct rule {
     const char *regel;
-    const char *event;      /* event type */
-    const char *statuses;   /* "|A|B|" statuses that trigger; NULL: any */
-    unsigned need, forbid;  /* facts required, facts forbidden */
-    enum slot a, b;         /* fires when both are known and differ; NONE, NONE: always */
-    enum slot to[MAX_TO];   /* recipients, NONE-terminated */
+    const char *event;     /* event type */
+    const char *statuses;  /* "|A|B|" statuses that trigger; NULL: any */
+    unsigned need, forbid; /* facts required, facts forbidden */
+    enum slot a, b;        /* fires when both are known and differ; NONE, NONE: always */
+    enum slot to[MAX_TO];  /* recipients, NONE-terminated */
 } rule;
 
 #define BESCHIKT "|TOEGEKEND|GEWIJZIGD|"
 #define AFWIJZING "|AFGEWEZEN|INGETROKKEN|"
 
+/* One row per line pair: regel, event, statuses, facts needed, forbidden;
+ * the slots compared; the recipients. */
 static const rule rules[] = {
-    {"ONDERWIJS_BUITEN_WOONGEMEENTE", "aanmelding", "|GEPLAATST|", ONDERWIJS, 0, SCHOOLGEMEENTE, WOON,
-     {WOON, SCHOOLGEMEENTE, NONE}},
-    {"ONDERWIJS_BUITEN_SWV_REGIO", "aanmelding", "|GEPLAATST|", ONDERWIJS, CLUSTER_1_2, SWV_SCHOOL, SWV_WOON,
-     {SWV_WOON, SWV_SCHOOL, NONE}},
-    {"TLV_BUITEN_SWV_WOONPLAATS", "tlv", "|AFGEGEVEN|", 0, EERSTE, SWV_BRON, SWV_WOON, {SWV_WOON, NONE}},
-    {"BESCHIKKING_NIET_DOOR_WOONPLAATSGEMEENTE", "beschikking", BESCHIKT, VERANTW_GIVEN, 0, GEMEENTE,
-     VERANTW, {VERANTW, GEMEENTE, AANBIEDER, NONE}},
-    {"BESCHIKKING_NIET_DOOR_WOONPLAATSGEMEENTE", "beschikking", BESCHIKT, 0, VERANTW_GIVEN, GEMEENTE, WOON,
-     {WOON, GEMEENTE, AANBIEDER, NONE}},
-    {"ZORG_OP_SCHOOL_BUITEN_WOONGEMEENTE", "beschikking", BESCHIKT, ZORG_OP_SCHOOL, 0, SCHOOLGEMEENTE, WOON,
-     {SCHOOLGEMEENTE, WOON, VERANTW, NONE}},
-    {"VERWIJZING_BUITEN_JEUGDREGIO", "verwijzing", NULL, NAAR_AANBIEDER, 0, JZ_AANBIEDER, JZ_WOON,
-     {WOON, VERANTW, NONE}},
-    {"TLV_EERSTE_INSCHRIJVING_BUITEN_SWV_WOONPLAATS", "tlv", "|AFGEGEVEN|", EERSTE, 0, SWV_BRON, SWV_WOON,
-     {SWV_BRON, SWV_WOON, NONE}},
-    {"LEERPLICHT_AFWIJZING", "aanmelding", AFWIJZING, ONDERWIJS | LEERPLICHTIG, 0, NONE, NONE,
-     {WOON, NONE}},
-    {"RMC_AFWIJZING", "aanmelding", AFWIJZING, ONDERWIJS | RMC_LEEFTIJD, 0, NONE, NONE, {RMC, NONE}},
-    {"VERBLIJF_BUITEN_WOONPLAATS", "beschikking", BESCHIKT, VERBLIJF_PRODUCT | VERANTW_GIVEN, 0, VERBLIJF,
-     VERANTW, {VERBLIJF, SWV_PO_VERBLIJF, SWV_VO_VERBLIJF, WOON, VERANTW}},
-    {"LEERLINGENVERVOER", "aanmelding", "|GEPLAATST|", ONDERWIJS | SPECIAAL, 0, NONE, NONE, {WOON, NONE}},
-    {"LEERLINGENVERVOER", "tlv", "|AFGEGEVEN|", 0, 0, NONE, NONE, {WOON, NONE}},
-    {"WETTELIJKE_VERWIJZING", "verwijzing", NULL, JEUGDHULP | MEDISCH, 0, NONE, NONE,
-     {VERANTW_OF_WOON, NONE}},
-    {"WETTELIJKE_VERWIJZING", "verwijzing", NULL, JEUGDHULP | GI, 0, NONE, NONE, {VERANTW_OF_WOON, NONE}},
+    {"ONDERWIJS_BUITEN_WOONGEMEENTE", "aanmelding", "|GEPLAATST|", ONDERWIJS, 0,
+     SCHOOLGEMEENTE, WOON, {WOON, SCHOOLGEMEENTE, NONE}},
+    {"ONDERWIJS_BUITEN_SWV_REGIO", "aanmelding", "|GEPLAATST|", ONDERWIJS, CLUSTER_1_2,
+     SWV_SCHOOL, SWV_WOON, {SWV_WOON, SWV_SCHOOL, NONE}},
+    {"TLV_BUITEN_SWV_WOONPLAATS", "tlv", "|AFGEGEVEN|", 0, EERSTE,
+     SWV_BRON, SWV_WOON, {SWV_WOON, NONE}},
+    {"BESCHIKKING_NIET_DOOR_WOONPLAATSGEMEENTE", "beschikking", BESCHIKT, VERANTW_GIVEN, 0,
+     GEMEENTE, VERANTW, {VERANTW, GEMEENTE, AANBIEDER, NONE}},
+    {"BESCHIKKING_NIET_DOOR_WOONPLAATSGEMEENTE", "beschikking", BESCHIKT, 0, VERANTW_GIVEN,
+     GEMEENTE, WOON, {WOON, GEMEENTE, AANBIEDER, NONE}},
+    {"ZORG_OP_SCHOOL_BUITEN_WOONGEMEENTE", "beschikking", BESCHIKT, ZORG_OP_SCHOOL, 0,
+     SCHOOLGEMEENTE, WOON, {SCHOOLGEMEENTE, WOON, VERANTW, NONE}},
+    {"VERWIJZING_BUITEN_JEUGDREGIO", "verwijzing", NULL, NAAR_AANBIEDER, 0,
+     JZ_AANBIEDER, JZ_WOON, {WOON, VERANTW, NONE}},
+    {"TLV_EERSTE_INSCHRIJVING_BUITEN_SWV_WOONPLAATS", "tlv", "|AFGEGEVEN|", EERSTE, 0,
+     SWV_BRON, SWV_WOON, {SWV_BRON, SWV_WOON, NONE}},
+    {"LEERPLICHT_AFWIJZING", "aanmelding", AFWIJZING, ONDERWIJS | LEERPLICHTIG, 0,
+     NONE, NONE, {WOON, NONE}},
+    {"RMC_AFWIJZING", "aanmelding", AFWIJZING, ONDERWIJS | RMC_LEEFTIJD, 0,
+     NONE, NONE, {RMC, NONE}},
+    {"VERBLIJF_BUITEN_WOONPLAATS", "beschikking", BESCHIKT, VERBLIJF_PRODUCT | VERANTW_GIVEN, 0,
+     VERBLIJF, VERANTW, {VERBLIJF, SWV_PO_VERBLIJF, SWV_VO_VERBLIJF, WOON, VERANTW}},
+    {"LEERLINGENVERVOER", "aanmelding", "|GEPLAATST|", ONDERWIJS | SPECIAAL, 0,
+     NONE, NONE, {WOON, NONE}},
+    {"LEERLINGENVERVOER", "tlv", "|AFGEGEVEN|", 0, 0,
+     NONE, NONE, {WOON, NONE}},
+    {"WETTELIJKE_VERWIJZING", "verwijzing", NULL, JEUGDHULP | MEDISCH, 0,
+     NONE, NONE, {VERANTW_OF_WOON, NONE}},
+    {"WETTELIJKE_VERWIJZING", "verwijzing", NULL, JEUGDHULP | GI, 0,
+     NONE, NONE, {VERANTW_OF_WOON, NONE}},
 };
 #define NROWS (sizeof rules / sizeof rules[0])
 
@@ -167,7 +175,8 @@ static const char *swv_of(const kh_ref_gemeente *g, const char *sector) {
 }
 
 /* The school's gemeente, its SWV for sector, and whether it is cluster 1/2. */
-static void school_facts(const kh_ref *ref, const char *code, const char *sector, int32_t day, facts *f) {
+static void school_facts(const kh_ref *ref, const char *code, const char *sector, int32_t day,
+                         facts *f) {
     const kh_ref_school *s = code ? kh_ref_school_at(ref, code, day) : NULL;
     const kh_ref_gemeente *g = s ? gemeente(ref, s->gemeente, day) : NULL;
     copy(f->schoolgemeente, sizeof f->schoolgemeente, g ? g->code : NULL);
@@ -204,7 +213,8 @@ static void aanmelding_facts(const kh_ref *ref, const json_t *ev, int32_t day, f
 
 /* The verantwoordelijke gemeente: as stated, else (for verwijzing rules) the BRP one. */
 static void verantw_facts(const kh_ref *ref, const json_t *ev, int32_t day, facts *f) {
-    const kh_ref_gemeente *v = gemeente(ref, str(ev, "verantwoordelijke_gemeente", "gemeente"), day);
+    const kh_ref_gemeente *v = gemeente(ref, str(ev, "verantwoordelijke_gemeente", "gemeente"),
+                                        day);
     if (v)
         f->has |= VERANTW_GIVEN;
     copy(f->verantw, sizeof f->verantw, v ? v->code : NULL);
@@ -215,7 +225,8 @@ static void beschikking_facts(const kh_ref *ref, const json_t *ev, int32_t day, 
     const kh_ref_gemeente *g = gemeente(ref, str(ev, "gemeente", NULL), day);
     copy(f->gemeente, sizeof f->gemeente, g ? g->code : NULL);
     copy(f->aanbieder, sizeof f->aanbieder, str(ev, "aanbieder", NULL));
-    const kh_ref_aanbieder *a = f->aanbieder[0] ? kh_ref_aanbieder_at(ref, f->aanbieder, day) : NULL;
+    const kh_ref_aanbieder *a = f->aanbieder[0] ? kh_ref_aanbieder_at(ref, f->aanbieder, day)
+                                                : NULL;
     const kh_ref_gemeente *vg = a ? gemeente(ref, a->vestigingsgemeente, day) : NULL;
     copy(f->verblijf, sizeof f->verblijf, vg ? vg->code : NULL);
     copy(f->swv_po_verblijf, sizeof f->swv_po_verblijf, vg ? vg->swv_po : NULL);
@@ -271,16 +282,18 @@ static void read_facts(const kh_ref *ref, const kh_event_type *t, const json_t *
 }
 
 static const char *slot_value(const facts *f, enum slot s) {
-    const char *v[] = {f->woon, f->schoolgemeente, f->gemeente, f->verantw, f->verantw_of_woon,
-                       f->verblijf, f->swv_po_verblijf, f->swv_vo_verblijf, f->rmc, f->swv_woon,
-                       f->swv_school, f->swv_bron, f->jz_woon, f->jz_aanbieder, f->aanbieder};
+    const char *v[] = {
+        f->woon,       f->schoolgemeente,  f->gemeente,        f->verantw,      f->verantw_of_woon,
+        f->verblijf,   f->swv_po_verblijf, f->swv_vo_verblijf, f->rmc,          f->swv_woon,
+        f->swv_school, f->swv_bron,        f->jz_woon,         f->jz_aanbieder, f->aanbieder};
     return s < NONE ? v[s] : "";
 }
 
 static const char *slot_type(enum slot s) {
     if (s == AANBIEDER)
         return "AANBIEDER";
-    if (s == SWV_WOON || s == SWV_SCHOOL || s == SWV_BRON || s == SWV_PO_VERBLIJF || s == SWV_VO_VERBLIJF)
+    if (s == SWV_WOON || s == SWV_SCHOOL || s == SWV_BRON || s == SWV_PO_VERBLIJF ||
+        s == SWV_VO_VERBLIJF)
         return "SWV";
     return "GEMEENTE";
 }
