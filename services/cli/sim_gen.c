@@ -202,7 +202,7 @@ static void age_for(const char *soort, int *min, int *max) {
     static const struct {
         const char *soort;
         int min, max;
-    } ages[] = {{"PO", 4, 11}, {"SBO", 5, 11}, {"SO", 4, 11}, {"VO", 12, 18},
+    } ages[] = {{"PO", 4, 11},   {"SBO", 5, 11},  {"SO", 4, 11},  {"VO", 12, 18},
                 {"VSO", 12, 20}, {"PRO", 12, 18}, {"MBO", 16, 21}};
     *min = 4, *max = 11;
     for (size_t i = 0; i < sizeof ages / sizeof ages[0]; i++)
@@ -298,7 +298,8 @@ static const char *issuing_swv(sim_gen *g, const char *woon, const char *sector,
 /* eerste_inschrijving: true (a first enrolment, issued by the SWV of the
  * woonplaats but now and then by another), false (a verwijzing from a
  * school), or not stated. */
-static const char *tlv_swv(sim_gen *g, story *s, const char *woon, const char *sector, int32_t day) {
+static const char *tlv_swv(sim_gen *g, story *s, const char *woon, const char *sector,
+                           int32_t day) {
     static const double w[] = {15, 35, 50};
     size_t eerste = sim_rng_weighted(&g->rng, w, 3);
     if (eerste < 2)
@@ -401,14 +402,15 @@ static void maybe_verantwoordelijke(sim_gen *g, json_t *tmpl, const child *c, in
  * the BRP may already name the aanbieder's gemeente; the home gemeente
  * (the address before the stay) is responsible and mostly stated and the
  * one deciding. Sets *gemeente and *aanbieder; the child's BRP may change. */
-static void verblijf(sim_gen *g, child *c, int32_t day, const char **gemeente, const char **aanbieder,
-                     int *stated) {
+static void verblijf(sim_gen *g, child *c, int32_t day, const char **gemeente,
+                     const char **aanbieder, int *stated) {
     const char *near = sim_world_other_gemeente(g->w, &g->rng, c->woon, day, 0.3);
     const char *merged;
-    *aanbieder = sim_world_aanbieder(g->w, &g->rng, sim_rng_chance(&g->rng, 0.6) ? near : c->woon, day,
-                                     g->o.cross);
+    *aanbieder = sim_world_aanbieder(g->w, &g->rng, sim_rng_chance(&g->rng, 0.6) ? near : c->woon,
+                                     day, g->o.cross);
     const kh_ref_aanbieder *a = kh_ref_aanbieder_at(g->w->ref, *aanbieder, day);
-    const kh_ref_gemeente *at = kh_ref_gemeente_resolve(g->w->ref, a->vestigingsgemeente, day, &merged);
+    const kh_ref_gemeente *at = kh_ref_gemeente_resolve(g->w->ref, a->vestigingsgemeente, day,
+                                                        &merged);
     *stated = sim_rng_chance(&g->rng, 0.7);
     *gemeente = c->woon;
     if (at && sim_rng_chance(&g->rng, 0.4)) { /* registered at the place of stay */

@@ -134,7 +134,9 @@ static void observe_law(seen *s, const sim_event *ev) {
         saw(s, "tlv eerste_inschrijving", json_is_true(eerste) ? "true" : "false");
     if (!strcmp(ev->type->name, "tlv"))
         saw(s, "tlv soort", get(e, "soort", NULL));
-    const kh_ref_school *school = !strcmp(ev->type->name, "aanmelding") ? kh_ref_school_at(ref, get(e, "bij", "code"), day) : NULL;
+    const kh_ref_school *school = !strcmp(ev->type->name, "aanmelding")
+                                      ? kh_ref_school_at(ref, get(e, "bij", "code"), day)
+                                      : NULL;
     if (school && school->cluster)
         saw(s, "aanmelding at a cluster 1/2 school", NULL);
     ck_assert_int_eq(kh_date_parse(get(e, "jeugdige", "geboortedatum"), &born), 0);
@@ -226,11 +228,13 @@ START_TEST(valid_events_pass_invalid_fail_as_tagged) {
         "verwijzer GEMEENTE", "verwijzer HUISARTS", "verwijzer JEUGDARTS", "verwijzer MEDISCH_SPECIALIST",
         "verwijzer GECERTIFICEERDE_INSTELLING", "verwijzer SCHOOL", "verwijzer SWV", "domein JEUGDHULP",
         "domein ONDERWIJSONDERSTEUNING", "domein SPECIAAL_ONDERWIJS", "beschikking door andere gemeente",
-        "zorg in onderwijstijd", "woonplaatsgemeente dissolved by a herindeling", "beschikking BRP",
-        "beschikking VOOR_VERBLIJF", "beschikking MOEDER_BIJ_GEBOORTE", "verwijzing BRP", "verwijzing VOOR_VERBLIJF",
-        "verwijzing MOEDER_BIJ_GEBOORTE", "verblijf product met verantwoordelijke",
-        "verblijf product zonder verantwoordelijke", "tlv eerste_inschrijving true", "tlv eerste_inschrijving false",
-        "tlv soort PRO", "aanmelding at a cluster 1/2 school", "aanmelding refused at RMC age", "class syntax", "class required", "class type", "class enum", "class format",
+        "zorg in onderwijstijd", "woonplaatsgemeente dissolved by a herindeling",
+        "beschikking BRP", "beschikking VOOR_VERBLIJF", "beschikking MOEDER_BIJ_GEBOORTE",
+        "verwijzing BRP", "verwijzing VOOR_VERBLIJF", "verwijzing MOEDER_BIJ_GEBOORTE",
+        "verblijf product met verantwoordelijke", "verblijf product zonder verantwoordelijke",
+        "tlv eerste_inschrijving true", "tlv eerste_inschrijving false", "tlv soort PRO",
+        "aanmelding at a cluster 1/2 school", "aanmelding refused at RMC age",
+        "class syntax", "class required", "class type", "class enum", "class format",
         "class too_long", "class unknown_field", "class range", "class elfproef", "class unknown_code",
         "class date_order", "class future", "class age", "class inconsistent"};
     for (size_t i = 0; i < sizeof must / sizeof must[0]; i++)
@@ -238,8 +242,8 @@ START_TEST(valid_events_pass_invalid_fail_as_tagged) {
     for (size_t i = 0; i < sim_rules_count(); i++) {
         char key[128];
         snprintf(key, sizeof key, "regel %s", sim_rules_name(i));
-        ck_assert_msg(json_object_get(s.counts, key), "%zu events and never a melding of %s", events,
-                      sim_rules_name(i));
+        ck_assert_msg(json_object_get(s.counts, key), "%zu events and never a melding of %s",
+                      events, sim_rules_name(i));
     }
     char *counts = json_dumps(s.counts, JSON_SORT_KEYS | JSON_COMPACT);
     fprintf(stderr, "test_sim: what the valid events showed: %s\n", counts);
