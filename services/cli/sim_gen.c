@@ -202,8 +202,8 @@ static void age_for(const char *soort, int *min, int *max) {
     static const struct {
         const char *soort;
         int min, max;
-    } ages[] = {{"PO", 4, 11}, {"SBO", 5, 11}, {"SO", 4, 11}, {"VO", 12, 16},
-                {"VSO", 12, 18}, {"PRO", 12, 17}, {"MBO", 16, 21}};
+    } ages[] = {{"PO", 4, 11},   {"SBO", 5, 11},  {"SO", 4, 11},  {"VO", 12, 18},
+                {"VSO", 12, 20}, {"PRO", 12, 18}, {"MBO", 16, 21}};
     *min = 4, *max = 11;
     for (size_t i = 0; i < sizeof ages / sizeof ages[0]; i++)
         if (strcmp(ages[i].soort, soort) == 0)
@@ -295,19 +295,34 @@ static const char *issuing_swv(sim_gen *g, const char *woon, const char *sector,
     return other ? other : own;
 }
 
+/* eerste_inschrijving: true (a first enrolment, issued by the SWV of the
+ * woonplaats but now and then by another), false (a verwijzing from a
+ * school), or not stated. */
+static const char *tlv_swv(sim_gen *g, story *s, const char *woon, const char *sector,
+                           int32_t day) {
+    static const double w[] = {15, 35, 50};
+    size_t eerste = sim_rng_weighted(&g->rng, w, 3);
+    if (eerste < 2)
+        json_object_set_new(s->tmpl, "eerste_inschrijving", json_boolean(eerste == 0));
+    if (eerste == 0 && !sim_rng_chance(&g->rng, g->o.cross / 3))
+        return sim_world_swv_of(g->w, woon, sector, day);
+    return issuing_swv(g, woon, sector, day);
+}
+
 static int story_tlv(sim_gen *g, story *s) {
-    static const char *const soorten[] = {"SBO", "SO", "VSO"};
-    static const double w[] = {40, 35, 25};
+    static const char *const soorten[] = {"SBO", "SO", "VSO", "PRO"};
+    static const double w[] = {35, 30, 22, 13};
     static const char *const cats[] = {"LAAG", "MIDDEN", "HOOG"};
     static const double cat_w[] = {60, 30, 10};
     static const char *const ends[] = {"AFGEGEVEN", "AFGEWEZEN", "INGETROKKEN"};
     static const double end_w[] = {75, 15, 10};
     int32_t day = first_day(g), start = day + (int32_t)sim_rng_range(&g->rng, 14, 60);
-    const char *soort = pick_str(&g->rng, soorten, w, 3);
-    const char *sector = strcmp(soort, "VSO") == 0 ? "VO" : "PO";
+    const char *soort = pick_str(&g->rng, soorten, w, 4);
+    const char *sector = strcmp(soort, "VSO") == 0 || strcmp(soort, "PRO") == 0 ? "VO" : "PO";
     const char *woon = g->w->gemeenten[sim_rng_below(&g->rng, g->w->ngemeenten)];
     child c = new_child(g, woon, start, sector[0] == 'V' ? 12 : 5, sector[0] == 'V' ? 17 : 11);
-    const char *swv = issuing_swv(g, woon, sector, start);
+    s->tmpl = tmpl_new(&c);
+    const char *swv = tlv_swv(g, s, woon, sector, start);
     const char *school = sim_world_school_of_swv(g->w, &g->rng, swv, soort, start);
     if (!school)
         school = sim_world_school_of_swv(g->w, &g->rng, swv, NULL, start);
@@ -315,11 +330,10 @@ static int story_tlv(sim_gen *g, story *s) {
         school = sim_world_school(g->w, &g->rng, NULL, NULL, start);
     char id[40];
     snprintf(id, sizeof id, "TLV-%s-%lu", swv, ++g->serial);
-    s->tmpl = tmpl_new(&c);
     json_object_set_new(s->tmpl, "tlv_id", json_string(id));
     json_object_set_new(s->tmpl, "swv", json_string(swv));
     json_object_set_new(s->tmpl, "soort", json_string(soort));
-    if (strcmp(soort, "SBO") != 0)
+    if (strcmp(soort, "SO") == 0 || strcmp(soort, "VSO") == 0)
         json_object_set_new(s->tmpl, "bekostigingscategorie", json_string(pick_str(&g->rng, cats, cat_w, 3)));
     json_object_set_new(s->tmpl, "aanvragende_school", json_string(school));
     json_object_set_new(s->tmpl, "ingangsdatum", date_json(start));
@@ -331,9 +345,13 @@ static int story_tlv(sim_gen *g, story *s) {
 
 /* ---- beschikking ----------------------------------------------------------- */
 
-static json_t *product(sim_rng *r) {
-    static const char *const cats[] = {"45", "43", "40", "41", "44", "46", "47", "50", "51", "52"};
-    const char *cat = cats[sim_rng_below(r, 10)];
+/* An iJw product: with verblijf (43, 44, now and then a 2015 category
+ * 35-38 of a replayed old decision) or without. */
+static json_t *product(sim_rng *r, int verblijf) {
+    static const char *const cats[] = {"45", "40", "41", "46", "47", "50", "51", "52", "54"};
+    static const char *const stay[] = {"43", "44", "35", "36", "37", "38"};
+    static const double stay_w[] = {45, 35, 5, 5, 5, 5};
+    const char *cat = verblijf ? pick_str(r, stay, stay_w, 6) : cats[sim_rng_below(r, 9)];
     if (!sim_rng_chance(r, 0.6))
         return json_pack("{s:s}", "categorie", cat);
     char code[6];
@@ -360,20 +378,67 @@ static void beschikking_plan(sim_gen *g, story *s, int32_t day) {
     plan(g, s, day, "TOEGEKEND", NULL, 0, ends, end_w, sim_rng_chance(&g->rng, 0.5) ? 3 : 0);
 }
 
+static void set_verantwoordelijke(json_t *tmpl, const char *gemeente, const char *reden) {
+    json_object_set_new(tmpl, "verantwoordelijke_gemeente",
+                        json_pack("{s:s, s:s}", "gemeente", gemeente, "reden", reden));
+}
+
+/* Now and then the sender states the verantwoordelijke gemeente of a child
+ * not in verblijf: mostly the BRP one; the mother's gemeente at birth when
+ * no address is known; the address before an earlier stay. */
+static void maybe_verantwoordelijke(sim_gen *g, json_t *tmpl, const child *c, int32_t day) {
+    static const char *const redenen[] = {"BRP", "MOEDER_BIJ_GEBOORTE", "VOOR_VERBLIJF"};
+    static const double w[] = {70, 10, 20};
+    if (!sim_rng_chance(&g->rng, 0.2))
+        return;
+    const char *reden = pick_str(&g->rng, redenen, w, 3);
+    const char *gemeente = c->brp;
+    if (strcmp(reden, "BRP") != 0 && sim_rng_chance(&g->rng, 0.6))
+        gemeente = sim_world_other_gemeente(g->w, &g->rng, c->woon, day, 0.3);
+    set_verantwoordelijke(tmpl, gemeente, reden);
+}
+
+/* A child in verblijf at an aanbieder, often outside the home gemeente:
+ * the BRP may already name the aanbieder's gemeente; the home gemeente
+ * (the address before the stay) is responsible and mostly stated and the
+ * one deciding. Sets *gemeente and *aanbieder; the child's BRP may change. */
+static void verblijf(sim_gen *g, child *c, int32_t day, const char **gemeente,
+                     const char **aanbieder, int *stated) {
+    const char *near = sim_world_other_gemeente(g->w, &g->rng, c->woon, day, 0.3);
+    const char *merged;
+    *aanbieder = sim_world_aanbieder(g->w, &g->rng, sim_rng_chance(&g->rng, 0.6) ? near : c->woon,
+                                     day, g->o.cross);
+    const kh_ref_aanbieder *a = kh_ref_aanbieder_at(g->w->ref, *aanbieder, day);
+    const kh_ref_gemeente *at = kh_ref_gemeente_resolve(g->w->ref, a->vestigingsgemeente, day,
+                                                        &merged);
+    *stated = sim_rng_chance(&g->rng, 0.7);
+    *gemeente = c->woon;
+    if (at && sim_rng_chance(&g->rng, 0.4)) { /* registered at the place of stay */
+        snprintf(c->brp, sizeof c->brp, "%s", at->code);
+        if (sim_rng_chance(&g->rng, g->o.cross))
+            *gemeente = at->code; /* ... whose gemeente decides */
+    }
+}
+
 static int story_beschikking(sim_gen *g, story *s) {
     int32_t day = first_day(g), start = day + (int32_t)sim_rng_range(&g->rng, 1, 14);
     child c = some_child(g, start, 17, 0.4);
-    const char *gemeente = c.woon;
-    if (sim_rng_chance(&g->rng, g->o.cross / 2))
-        gemeente = sim_world_other_gemeente(g->w, &g->rng, c.woon, start, 0.2);
-    const char *aanbieder = sim_world_aanbieder(g->w, &g->rng, gemeente, start, g->o.cross / 3);
+    int in_verblijf = sim_rng_chance(&g->rng, 0.2), stated = 0;
+    const char *gemeente = c.woon, *aanbieder;
+    if (in_verblijf) {
+        verblijf(g, &c, start, &gemeente, &aanbieder, &stated);
+    } else {
+        if (sim_rng_chance(&g->rng, g->o.cross / 2))
+            gemeente = sim_world_other_gemeente(g->w, &g->rng, c.woon, start, 0.2);
+        aanbieder = sim_world_aanbieder(g->w, &g->rng, gemeente, start, g->o.cross / 3);
+    }
     char id[40];
     snprintf(id, sizeof id, "JW-%s-%lu", gemeente, ++g->serial);
     s->tmpl = tmpl_new(&c);
     json_object_set_new(s->tmpl, "beschikking_id", json_string(id));
     json_object_set_new(s->tmpl, "gemeente", json_string(gemeente));
     json_object_set_new(s->tmpl, "aanbieder", json_string(aanbieder));
-    json_object_set_new(s->tmpl, "product", product(&g->rng));
+    json_object_set_new(s->tmpl, "product", product(&g->rng, in_verblijf));
     json_object_set_new(s->tmpl, "omvang", omvang(&g->rng));
     json_object_set_new(s->tmpl, "ingangsdatum", date_json(start));
     if (sim_rng_chance(&g->rng, 0.8))
@@ -389,6 +454,10 @@ static int story_beschikking(sim_gen *g, story *s) {
         snprintf(vw, sizeof vw, "VW-%lu", ++g->serial);
         json_object_set_new(s->tmpl, "verwijzing_id", json_string(vw));
     }
+    if (stated)
+        set_verantwoordelijke(s->tmpl, c.woon, "VOOR_VERBLIJF");
+    else if (!in_verblijf)
+        maybe_verantwoordelijke(g, s->tmpl, &c, start);
     set_bron(s, "GEMEENTE", gemeente);
     beschikking_plan(g, s, day);
     return 0;
@@ -441,6 +510,7 @@ static int story_verwijzing(sim_gen *g, story *s) {
                             org("SWV", sim_world_swv_of(g->w, c.woon,
                                                         kh_age_years(c.geboren, day) < 12 ? "PO" : "VO", day)));
     json_object_set_new(s->tmpl, "domein", json_string(domein));
+    maybe_verantwoordelijke(g, s->tmpl, &c, day);
     s->dated = 1;
     s->steps = 1;
     s->status[0] = NULL;

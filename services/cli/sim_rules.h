@@ -1,6 +1,6 @@
 /*
  * sim_rules — the simulator's own expectation of the grensverkeer
- * meldingen: a second, small implementation of the six rules, written from
+ * meldingen: a second, small implementation of the twelve rules, written from
  * DESIGN.md and services/route/README.md and sharing no code with route, so
  * an end-to-end run can check route against it by id.
  *

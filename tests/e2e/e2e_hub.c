@@ -134,7 +134,7 @@ static int service_sets(const e2e_hub *h, int service, char sets[][512]) {
         snprintf(sets[n++], 512, "route.batch.ms=100");
     } else {
         snprintf(sets[n++], 512, "ops.listen=127.0.0.1:%d", h->port[service]);
-        snprintf(sets[n++], 512, "consumer.group=%spush", h->prefix);
+        snprintf(sets[n++], 512, "group.id=%spush", h->prefix);
         snprintf(sets[n++], 512, "subscriptions.file=%s/subscriptions.json", h->dir);
         snprintf(sets[n++], 512, "retry.initial.ms=200");
         snprintf(sets[n++], 512, "retry.max.ms=1000");

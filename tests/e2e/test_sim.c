@@ -7,7 +7,11 @@
  *   - the stream is what the issue asks for: every event type, every
  *     aanmelding status in order per aanmelding_id, every verwijzer type,
  *     beschikkingen by other gemeenten and with zorg in onderwijstijd,
- *     children whose BRP still names a gemeente a herindeling dissolved;
+ *     children whose BRP still names a gemeente a herindeling dissolved,
+ *     a verantwoordelijke gemeente with each reden on beschikkingen and
+ *     verwijzingen, verblijf products, first-enrolment and PRO TLV's,
+ *     pupils of a cluster 1/2 school, refused young people of RMC age,
+ *     and meldingen of every regel (by sim_rules);
  *   - sim_rules gives exactly the meldingen of route's hand-written case
  *     table (tests/route/route_cases.c), and its rule names are the Regel
  *     enum of melding.avsc in order.
@@ -110,10 +114,46 @@ static const char *get(const json_t *ev, const char *a, const char *b) {
     return json_string_value(b ? json_object_get(v, b) : v);
 }
 
+static int in(const char *s, const char *list) {
+    char item[40];
+    snprintf(item, sizeof item, "|%s|", s ? s : "");
+    return strstr(list, item) != NULL;
+}
+
+/* The new facts of issue 13 an event carries, and the regels it fires. */
+static void observe_law(seen *s, const sim_event *ev) {
+    const json_t *e = ev->event;
+    int32_t day = kh_event_date(ev->type, e), born;
+    const char *reden = get(e, "verantwoordelijke_gemeente", "reden");
+    if (reden)
+        saw(s, ev->type->name, reden);
+    if (in(get(e, "product", "categorie"), "|35|36|37|38|43|44|"))
+        saw(s, "verblijf product", reden ? "met verantwoordelijke" : "zonder verantwoordelijke");
+    const json_t *eerste = json_object_get(e, "eerste_inschrijving");
+    if (json_is_boolean(eerste))
+        saw(s, "tlv eerste_inschrijving", json_is_true(eerste) ? "true" : "false");
+    if (!strcmp(ev->type->name, "tlv"))
+        saw(s, "tlv soort", get(e, "soort", NULL));
+    const kh_ref_school *school = !strcmp(ev->type->name, "aanmelding")
+                                      ? kh_ref_school_at(ref, get(e, "bij", "code"), day)
+                                      : NULL;
+    if (school && school->cluster)
+        saw(s, "aanmelding at a cluster 1/2 school", NULL);
+    ck_assert_int_eq(kh_date_parse(get(e, "jeugdige", "geboortedatum"), &born), 0);
+    int age = kh_age_years(born, day);
+    if (school && in(get(e, "status", NULL), "|AFGEWEZEN|INGETROKKEN|") && age >= 18 && age < 23)
+        saw(s, "aanmelding refused at RMC age", NULL);
+    sim_melding m[SIM_MAX_MELDINGEN];
+    size_t n = sim_rules_expect(ref, ev->type, e, m);
+    for (size_t i = 0; i < n; i++)
+        saw(s, "regel", m[i].regel);
+}
+
 /* Statuses of one aanmelding come in order, each its own event. */
 static void observe(seen *s, const sim_event *ev) {
     const json_t *e = ev->event;
     saw(s, "type", ev->type->name);
+    observe_law(s, ev);
     if (!kh_ref_gemeente_at(ref, get(e, "jeugdige", "woonplaatsgemeente"), kh_event_date(ev->type, e)))
         saw(s, "woonplaatsgemeente dissolved by a herindeling", NULL);
     if (!strcmp(ev->type->name, "aanmelding")) {
@@ -188,11 +228,26 @@ START_TEST(valid_events_pass_invalid_fail_as_tagged) {
         "verwijzer GEMEENTE", "verwijzer HUISARTS", "verwijzer JEUGDARTS", "verwijzer MEDISCH_SPECIALIST",
         "verwijzer GECERTIFICEERDE_INSTELLING", "verwijzer SCHOOL", "verwijzer SWV", "domein JEUGDHULP",
         "domein ONDERWIJSONDERSTEUNING", "domein SPECIAAL_ONDERWIJS", "beschikking door andere gemeente",
-        "zorg in onderwijstijd", "woonplaatsgemeente dissolved by a herindeling", "class syntax", "class required", "class type", "class enum", "class format",
+        "zorg in onderwijstijd", "woonplaatsgemeente dissolved by a herindeling",
+        "beschikking BRP", "beschikking VOOR_VERBLIJF", "beschikking MOEDER_BIJ_GEBOORTE",
+        "verwijzing BRP", "verwijzing VOOR_VERBLIJF", "verwijzing MOEDER_BIJ_GEBOORTE",
+        "verblijf product met verantwoordelijke", "verblijf product zonder verantwoordelijke",
+        "tlv eerste_inschrijving true", "tlv eerste_inschrijving false", "tlv soort PRO",
+        "aanmelding at a cluster 1/2 school", "aanmelding refused at RMC age",
+        "class syntax", "class required", "class type", "class enum", "class format",
         "class too_long", "class unknown_field", "class range", "class elfproef", "class unknown_code",
         "class date_order", "class future", "class age", "class inconsistent"};
     for (size_t i = 0; i < sizeof must / sizeof must[0]; i++)
         ck_assert_msg(json_object_get(s.counts, must[i]), "%zu events and never: %s", events, must[i]);
+    for (size_t i = 0; i < sim_rules_count(); i++) {
+        char key[128];
+        snprintf(key, sizeof key, "regel %s", sim_rules_name(i));
+        ck_assert_msg(json_object_get(s.counts, key), "%zu events and never a melding of %s",
+                      events, sim_rules_name(i));
+    }
+    char *counts = json_dumps(s.counts, JSON_SORT_KEYS | JSON_COMPACT);
+    fprintf(stderr, "test_sim: what the valid events showed: %s\n", counts);
+    free(counts);
     fprintf(stderr, "test_sim: %zu events of 25 seeds checked with kh_intake\n", events);
     json_decref(s.counts);
 }
