@@ -20,9 +20,6 @@
 
 #include "kh_schema.h"
 
-/* The topic name (before topic.prefix). */
-#define KH_DEADLETTER_TOPIC "ketenhub.deadletter.v1"
-
 /* The reasons, one row each in the table of kh_deadletter.c (name and
  * meaning), in the order of the DeadLetterReason symbols of
  * schemas/avro/deadletter.avsc and the README's dead-letter table, which

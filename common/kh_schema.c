@@ -530,6 +530,11 @@ const kh_schema *kh_schemas_by_name(const kh_schemas *all, const char *name) {
     return NULL;
 }
 
+const char *kh_schemas_topic(const kh_schemas *all, const char *name) {
+    const kh_schema *s = kh_schemas_by_name(all, name);
+    return s ? kh_schema_topic(s) : "";
+}
+
 const kh_schema *kh_schemas_by_id(const kh_schemas *all, int32_t id) {
     for (size_t i = 0; i < all->count; i++)
         if (all->items[i].id == id)

@@ -76,6 +76,9 @@ void kh_schemas_free(kh_schemas *all);
 const kh_schema *kh_schemas_by_name(const kh_schemas *all, const char *name);
 /* Any version, current or read-only, by its id; NULL when unknown. */
 const kh_schema *kh_schemas_by_id(const kh_schemas *all, int32_t id);
+/* The topic the manifest gives schema `name` (before topic.prefix), or ""
+ * when it names none: schemas/ids.tsv is the one home of topic names. */
+const char *kh_schemas_topic(const kh_schemas *all, const char *name);
 /* The current versions, one per name, in manifest order. */
 size_t kh_schemas_count(const kh_schemas *all);
 const kh_schema *kh_schemas_at(const kh_schemas *all, size_t i);

@@ -300,7 +300,7 @@ int cli_deadletters_main(int argc, char **argv, const kh_schemas *schemas) {
     char err[512], topic[256];
     int rc = dl_parse(argc, argv, &o) ? 2 : 0;
     const char *prefix = kh_config_get(o.config, "topic.prefix", "");
-    snprintf(topic, sizeof topic, "%s%s", prefix, KH_DEADLETTER_TOPIC);
+    snprintf(topic, sizeof topic, "%s%s", prefix, kh_schemas_topic(schemas, "deadletter"));
     snprintf(o.retry_topic, sizeof o.retry_topic, "%s%s", prefix, KH_RETRY_TOPIC);
     kh_log_setup("cli", KH_LOG_WARN, 2);
     if (rc == 0 && o.replay && !o.dry_run &&

@@ -11,9 +11,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The topic name (before topic.prefix). */
-#define PUSH_AFLEVERING_TOPIC "ketenhub.afleveringen.v1"
-
 typedef struct push_aflevering {
     const char *melding_id;   /* the webhook-id */
     const char *ontvanger;    /* "TYPE:CODE" */

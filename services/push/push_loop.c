@@ -312,10 +312,10 @@ static void drain(int fd) {
 
 static void topics(loop *l) {
     kh_service *svc = l->svc;
-    kh_service_topic(svc, kh_schema_topic(kh_schemas_by_name(l->schemas, "melding")), l->t_melding, TOPIC_LEN);
+    kh_service_topic(svc, kh_schemas_topic(l->schemas, "melding"), l->t_melding, TOPIC_LEN);
     kh_service_topic(svc, KH_RETRY_TOPIC, l->t_retry, TOPIC_LEN);
-    kh_service_topic(svc, PUSH_AFLEVERING_TOPIC, l->t_aflevering, TOPIC_LEN);
-    kh_service_topic(svc, KH_DEADLETTER_TOPIC, l->t_deadletter, TOPIC_LEN);
+    kh_service_topic(svc, kh_schemas_topic(l->schemas, "aflevering"), l->t_aflevering, TOPIC_LEN);
+    kh_service_topic(svc, kh_schemas_topic(l->schemas, "deadletter"), l->t_deadletter, TOPIC_LEN);
     for (size_t i = 0; i < kh_event_type_count(); i++) {
         const kh_schema *s = kh_schemas_by_name(l->schemas, kh_event_type_at(i)->name);
         kh_service_topic(svc, s ? kh_schema_topic(s) : "", l->t_events[i], TOPIC_LEN);

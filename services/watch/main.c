@@ -139,7 +139,7 @@ static int make_kafka(watch *w, char *err, size_t errlen) {
         return -1;
     if (!(w->producer = kh_kafka_producer_new(w->svc.config, NULL, NULL, err, errlen)))
         return -1;
-    kh_service_topic(&w->svc, "ketenhub.deadletter.v1", w->dl_topic, sizeof w->dl_topic);
+    kh_service_topic(&w->svc, kh_schemas_topic(w->schemas, "deadletter"), w->dl_topic, sizeof w->dl_topic);
     kh_service_topic(&w->svc, KH_RETRY_TOPIC, w->retry_topic, sizeof w->retry_topic);
     w->redrive = (watch_redrive_ctx){w->svc.config, w->schemas, w->producer, w->dl_topic, w->retry_topic};
     return 0;
