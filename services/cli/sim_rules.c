@@ -80,6 +80,7 @@ typedef struct rule {
 
 /* One row per line pair: regel, event, statuses, facts needed, forbidden;
  * the slots compared; the recipients. */
+/* clang-format off */
 static const rule rules[] = {
     {"ONDERWIJS_BUITEN_WOONGEMEENTE", "aanmelding", "|GEPLAATST|", ONDERWIJS, 0,
      SCHOOLGEMEENTE, WOON, {WOON, SCHOOLGEMEENTE, NONE}},
@@ -112,6 +113,7 @@ static const rule rules[] = {
     {"WETTELIJKE_VERWIJZING", "verwijzing", NULL, JEUGDHULP | GI, 0,
      NONE, NONE, {VERANTW_OF_WOON, NONE}},
 };
+/* clang-format on */
 #define NROWS (sizeof rules / sizeof rules[0])
 
 /* The i-th distinct regel: rows of one regel are adjacent. */

@@ -28,6 +28,8 @@
 #define LV "LEERLINGENVERVOER"
 #define WV "WETTELIJKE_VERWIJZING"
 
+/* A hand-laid table: one case per paragraph, read side by side. */
+/* clang-format off */
 /* The woonplaatsbeginsel as the texts state it. */
 #define WPB "Volgens het woonplaatsbeginsel van de Jeugdwet is voor individuele jeugdhulp de gemeente " \
             "van het woonadres in de BRP verantwoordelijk"
@@ -404,6 +406,7 @@ const route_case route_cases[] = {
     {"poison-swv-onbekend", "tlv", "2026-03-01", "GM0502", "AFGEGEVEN", "PO2899", "21RT00", "SO",
      NULL, "UNKNOWN_REFERENCE_CODE", {{0}}},
 };
+/* clang-format on */
 
 const size_t route_case_count = sizeof route_cases / sizeof route_cases[0];
 
