@@ -6,8 +6,11 @@
  *   ketenhub schema [<name>]
  *   ketenhub deadletters list [options]
  *   ketenhub deadletters replay (--all | --partner TYPE:CODE) [options]
+ *   ketenhub topics apply [options] | topics acls [options]
  */
 #include "deadletters.h"
+#include "topics_acl.h"
+#include "topics_apply.h"
 #include "kh_codec.h"
 #include "kh_event.h"
 #include "kh_file.h"
@@ -41,10 +44,11 @@ static void usage(FILE *out) {
             "      Without a name: list the schemas with their fixed ids and topics.\n"
             "      With a name: print its resolved, self-contained Avro schema.\n"
             "%s"
+            "%s"
             "\n"
             "Exit status: 0 success, 1 the input was rejected (validate) or a dead letter could\n"
             "not be replayed, 2 usage or setup error.\n",
-            KH_DEFAULT_REFERENCE_DIR, cli_deadletters_usage());
+            KH_DEFAULT_REFERENCE_DIR, cli_deadletters_usage(), cli_topics_apply_usage());
 }
 
 static char *read_input(const char *path, size_t *len) {
@@ -120,12 +124,16 @@ int main(int argc, char **argv) {
     const char *command = argv[1];
     char err[512];
     kh_schemas *all;
-    if (strcmp(command, "deadletters") == 0) {
+    int topics = strcmp(command, "topics") == 0 && argc > 2;
+    if (strcmp(command, "deadletters") == 0 || topics) {
         if (kh_schemas_open(&all, err, sizeof err)) {
             fprintf(stderr, "ketenhub: schemas: %s\n", err);
             return 2;
         }
-        int rc = cli_deadletters_main(argc - 1, argv + 1, all);
+        int rc = !topics                          ? cli_deadletters_main(argc - 1, argv + 1, all)
+                 : strcmp(argv[2], "apply") == 0 ? cli_topics_apply_main(argc - 2, argv + 2, all)
+                 : strcmp(argv[2], "acls") == 0  ? cli_topics_acls_main(argc - 2, argv + 2, all)
+                                                 : (usage(stderr), 2);
         kh_schemas_free(all);
         return rc;
     }
