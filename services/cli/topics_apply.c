@@ -444,7 +444,7 @@ int cli_topics_apply_main(int argc, char **argv, const kh_schemas *schemas) {
     ta_plan plan = {.o = &o};
     char err[512];
     int rc = ta_parse(argc, argv, &o) || ta_load(&o, schemas, &file) ? 2 : 0;
-    kh_log_setup("cli", getenv("KH_DBG") ? KH_LOG_DEBUG : KH_LOG_WARN, 2);
+    kh_log_setup("cli", KH_LOG_WARN, 2);
     if (rc == 0 && !(plan.rk = kh_kafka_producer_new(o.config, NULL, NULL, err, sizeof err))) {
         fprintf(stderr, "ketenhub: %s\n", err);
         rc = 2;
