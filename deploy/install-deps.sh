@@ -18,11 +18,16 @@ packages=(
   clang libclang-rt-14-dev              # libFuzzer for the fuzz target
   clang-format                          # the house layout (.clang-format, tests/check-format.sh)
   wrk                                   # load generator for the benchmarks
+  jq                                    # tests/cluster: reading JSON lines of the receiver
+  python3-venv                          # tests/cluster/test_deploy_files.sh's validators (PyPI, in a venv)
+  systemd                               # systemd-analyze verify of deploy/systemd
 )
 # Java and Maven only run Apache Kafka in tests; a JDK installed outside
 # dpkg (as on the development machines) is used as it is.
 command -v java >/dev/null || packages+=(default-jre-headless)
 command -v mvn >/dev/null || packages+=(maven)
+# deploy/kafka/KhAcls.java (ACLs for the TLS + SCRAM test) runs from source.
+command -v javac >/dev/null || packages+=(default-jdk-headless)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -28,7 +28,7 @@ node_pid() {
     local f=$state/node$1/pid pid cmdline
     [[ -f $f ]] || return 0
     pid=$(cat "$f")
-    cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 0
+    cmdline=$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline") || return 0
     [[ $cmdline == *"kafka.Kafka $(node_dir "$1")/server.properties"* ]] && echo "$pid"
     return 0
 }

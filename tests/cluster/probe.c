@@ -7,10 +7,10 @@
  *       names start with PREFIX it leads, most first
  *   kh-cluster-probe min-isr BOOTSTRAP PREFIX
  *       the smallest in-sync replica count over those partitions
- *   kh-cluster-probe headers BOOTSTRAP TOPIC HEADER
+ *   kh-cluster-probe headers BOOTSTRAP TOPIC HEADER...
  *       reads TOPIC from start to end (read_committed) and prints one line
- *       per record: the value of HEADER ("-" when absent), tab, the record's
- *       timestamp in ms
+ *       per record: the value of each HEADER ("-" when absent) and the
+ *       record's timestamp in ms, tab-separated; gives up (exit 2) after 60 s
  *
  * Exit 0, or 2 with a message on stderr.
  */
@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static rd_kafka_t *client(const char *bootstrap, rd_kafka_type_t type) {
     char err[512];
@@ -80,17 +81,19 @@ static int leaders(rd_kafka_t *rk, const char *prefix, int isr_only) {
     }
 }
 
-static void print_record(const rd_kafka_message_t *m, const char *header) {
+static void print_record(const rd_kafka_message_t *m, char **names, int n) {
     rd_kafka_headers_t *h = NULL;
-    const void *v = NULL;
-    size_t len = 0;
-    int found = rd_kafka_message_headers(m, &h) == RD_KAFKA_RESP_ERR_NO_ERROR &&
-                rd_kafka_header_get_last(h, header, &v, &len) == RD_KAFKA_RESP_ERR_NO_ERROR;
-    printf("%.*s\t%lld\n", found ? (int)len : 1, found ? (const char *)v : "-",
-           (long long)rd_kafka_message_timestamp(m, NULL));
+    int has = rd_kafka_message_headers(m, &h) == RD_KAFKA_RESP_ERR_NO_ERROR;
+    for (int i = 0; i < n; i++) {
+        const void *v = NULL;
+        size_t len = 0;
+        int found = has && rd_kafka_header_get_last(h, names[i], &v, &len) == RD_KAFKA_RESP_ERR_NO_ERROR;
+        printf("%.*s\t", found ? (int)len : 1, found ? (const char *)v : "-");
+    }
+    printf("%lld\n", (long long)rd_kafka_message_timestamp(m, NULL));
 }
 
-static int headers(rd_kafka_t *rk, const char *topic, const char *header) {
+static int headers(rd_kafka_t *rk, const char *topic, char **names, int nnames) {
     const struct rd_kafka_metadata *md = metadata(rk);
     int n = 0;
     for (int t = 0; t < md->topic_cnt; t++)
@@ -107,17 +110,20 @@ static int headers(rd_kafka_t *rk, const char *topic, const char *header) {
     rd_kafka_assign(rk, parts);
     rd_kafka_topic_partition_list_destroy(parts);
     int eofs = 0, rc = 0;
+    time_t deadline = time(NULL) + 60;
     while (eofs < n && rc == 0) {
-        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 30000);
-        if (!m) {
-            fprintf(stderr, "kh-cluster-probe: %s: nothing for 30 s\n", topic);
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 1000);
+        if (time(NULL) > deadline) {
+            fprintf(stderr, "kh-cluster-probe: %s: not read to its end within 60 s\n", topic);
             rc = 2;
+        } else if (!m) {
+            continue;
         } else if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
             eofs++;
         } else if (m->err) {
             fprintf(stderr, "kh-cluster-probe: %s\n", rd_kafka_message_errstr(m));
         } else {
-            print_record(m, header);
+            print_record(m, names, nnames);
         }
         if (m)
             rd_kafka_message_destroy(m);
@@ -133,13 +139,13 @@ int main(int argc, char **argv) {
         rd_kafka_destroy(rk);
         return rc;
     }
-    if (argc == 5 && !strcmp(argv[1], "headers")) {
+    if (argc >= 5 && !strcmp(argv[1], "headers")) {
         rd_kafka_t *rk = client(argv[2], RD_KAFKA_CONSUMER);
-        int rc = headers(rk, argv[3], argv[4]);
+        int rc = headers(rk, argv[3], argv + 4, argc - 4);
         rd_kafka_destroy(rk);
         return rc;
     }
     fprintf(stderr, "usage: kh-cluster-probe leaders|min-isr BOOTSTRAP PREFIX\n"
-                    "       kh-cluster-probe headers BOOTSTRAP TOPIC HEADER\n");
+                    "       kh-cluster-probe headers BOOTSTRAP TOPIC HEADER...\n");
     return 2;
 }
