@@ -45,8 +45,8 @@ typedef struct acl_opts {
     kh_config *config;
 } acl_opts;
 
-static void acl_add(acl_set *s, const char *principal, acl_op op, acl_res type,
-                    const char *prefix, const char *name) {
+static void acl_add(acl_set *s, const char *principal, acl_op op, acl_res type, const char *prefix,
+                    const char *name) {
     if (!strcmp(name, "-") || s->n == ACLS_MAX)
         return;
     acl *a = &s->a[s->n++];
@@ -63,29 +63,21 @@ static void acl_add(acl_set *s, const char *principal, acl_op op, acl_res type,
 static void acls_of(acl_set *s, const tf_principal *p, const tf_topics *t, const char *prefix) {
     for (int i = 0; i < t->n; i++) {
         if (tf_in_list(t->t[i].producers, p->service))
-            acl_add(s, p->principal, OP_WRITE, RES_TOPIC, prefix,
-                    t->t[i].name);
+            acl_add(s, p->principal, OP_WRITE, RES_TOPIC, prefix, t->t[i].name);
         if (tf_in_list(t->t[i].consumers, p->service))
-            acl_add(s, p->principal, OP_READ, RES_TOPIC, prefix,
-                    t->t[i].name);
+            acl_add(s, p->principal, OP_READ, RES_TOPIC, prefix, t->t[i].name);
     }
     acl_add(s, p->principal, OP_READ, RES_GROUP, "", p->group);
-    acl_add(s, p->principal, OP_WRITE, RES_TXN, "",
-            p->txn);
-    acl_add(s, p->principal, OP_DESCRIBE, RES_GROUP, "",
-            p->describe_groups);
+    acl_add(s, p->principal, OP_WRITE, RES_TXN, "", p->txn);
+    acl_add(s, p->principal, OP_DESCRIBE, RES_GROUP, "", p->describe_groups);
 }
 
 static const char *op_name(acl_op op) {
-    return op == OP_WRITE  ? "Write"
-           : op == OP_READ ? "Read"
-                                               : "Describe";
+    return op == OP_WRITE ? "Write" : op == OP_READ ? "Read" : "Describe";
 }
 
 static const char *type_name(acl_res t) {
-    return t == RES_TOPIC   ? "topic"
-           : t == RES_GROUP ? "group"
-                                          : "transactional-id";
+    return t == RES_TOPIC ? "topic" : t == RES_GROUP ? "group" : "transactional-id";
 }
 
 static void print_lines(const acl_set *s, int kafka_args) {
@@ -124,8 +116,9 @@ static void md_name(const char *name) {
 }
 
 static void print_markdown(const tf_principals *p, const tf_topics *t) {
-    printf("| service | principal | reads (Read) | writes (Write) | group (Read) | transactional id "
-           "(Write) | describes groups |\n|---|---|---|---|---|---|---|\n");
+    printf(
+        "| service | principal | reads (Read) | writes (Write) | group (Read) | transactional id "
+        "(Write) | describes groups |\n|---|---|---|---|---|---|---|\n");
     for (int i = 0; i < p->n; i++) {
         printf("| %s | `%s` |", p->p[i].service, p->p[i].principal);
         md_topics(t, p->p[i].service, 0);
@@ -138,11 +131,13 @@ static void print_markdown(const tf_principals *p, const tf_topics *t) {
 }
 
 static int acl_parse(int argc, char **argv, acl_opts *o) {
-    static const struct option opts[] = {
-        {"file", required_argument, NULL, 'f'},   {"principals", required_argument, NULL, 'p'},
-        {"markdown", no_argument, NULL, 'm'},     {"kafka", no_argument, NULL, 'k'},
-        {"config", required_argument, NULL, 'c'},
-        {"set", required_argument, NULL, 's'},    {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"file", required_argument, NULL, 'f'},
+                                         {"principals", required_argument, NULL, 'p'},
+                                         {"markdown", no_argument, NULL, 'm'},
+                                         {"kafka", no_argument, NULL, 'k'},
+                                         {"config", required_argument, NULL, 'c'},
+                                         {"set", required_argument, NULL, 's'},
+                                         {NULL, 0, NULL, 0}};
     char err[512];
     int opt, rc = 0;
     optind = 1;
@@ -167,7 +162,8 @@ static int acl_parse(int argc, char **argv, acl_opts *o) {
 }
 
 int cli_topics_acls_main(int argc, char **argv, const kh_schemas *schemas) {
-    acl_opts o = {.file = KH_DEFAULT_TOPICS_FILE, .principals = KH_DEFAULT_PRINCIPALS_FILE,
+    acl_opts o = {.file = KH_DEFAULT_TOPICS_FILE,
+                  .principals = KH_DEFAULT_PRINCIPALS_FILE,
                   .config = kh_config_new()};
     tf_topics t;
     tf_principals p;

@@ -32,7 +32,7 @@ typedef struct ta_opts {
 
 /* One topic: what the file wants, what the cluster has, what to do. */
 typedef struct ta_topic {
-    tf_topic want; /* replication/min_isr after --replication-factor */
+    tf_topic want;  /* replication/min_isr after --replication-factor */
     char name[256]; /* with topic.prefix */
     int exists, partitions, replication;
     char have[MANAGED][64];
@@ -69,11 +69,14 @@ const char *cli_topics_apply_usage(void) {
 }
 
 static int ta_parse(int argc, char **argv, ta_opts *o) {
-    static const struct option opts[] = {
-        {"file", required_argument, NULL, 'f'},   {"dry-run", no_argument, NULL, 'n'},
-        {"alter", no_argument, NULL, 'a'},        {"replication-factor", required_argument, NULL, 'r'},
-        {"config", required_argument, NULL, 'c'}, {"set", required_argument, NULL, 's'},
-        {"timeout-ms", required_argument, NULL, 't'}, {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"file", required_argument, NULL, 'f'},
+                                         {"dry-run", no_argument, NULL, 'n'},
+                                         {"alter", no_argument, NULL, 'a'},
+                                         {"replication-factor", required_argument, NULL, 'r'},
+                                         {"config", required_argument, NULL, 'c'},
+                                         {"set", required_argument, NULL, 's'},
+                                         {"timeout-ms", required_argument, NULL, 't'},
+                                         {NULL, 0, NULL, 0}};
     char err[512];
     int opt, rc = 0;
     optind = 1;
@@ -82,16 +85,23 @@ static int ta_parse(int argc, char **argv, ta_opts *o) {
         case 'f': o->file = optarg; break;
         case 'n': o->dry_run = 1; break;
         case 'a': o->alter = 1; break;
-        case 'r': o->rf = atoi(optarg); rc = o->rf < 1 ? -1 : 0; break;
+        case 'r':
+            o->rf = atoi(optarg);
+            rc = o->rf < 1 ? -1 : 0;
+            break;
         case 'c': rc = kh_config_load_file(o->config, optarg, err, sizeof err); break;
         case 's': rc = kh_config_set_arg(o->config, optarg, err, sizeof err); break;
-        case 't': o->timeout_ms = atoll(optarg); rc = o->timeout_ms < 1 ? -1 : 0; break;
+        case 't':
+            o->timeout_ms = atoll(optarg);
+            rc = o->timeout_ms < 1 ? -1 : 0;
+            break;
         default: return -1;
         }
         if (rc && (opt == 'c' || opt == 's'))
             fprintf(stderr, "ketenhub: %s\n", err);
         else if (rc)
-            fprintf(stderr, "ketenhub: --%s wants a positive number\n", opt == 'r' ? "replication-factor" : "timeout-ms");
+            fprintf(stderr, "ketenhub: --%s wants a positive number\n",
+                    opt == 'r' ? "replication-factor" : "timeout-ms");
     }
     if (rc == 0 && optind != argc) {
         fprintf(stderr, "ketenhub: topics apply: unexpected argument '%s'\n", argv[optind]);
@@ -220,9 +230,11 @@ static void decide_existing(ta_plan *p, ta_topic *t) {
     const char *hint = p->o->alter || p->o->dry_run ? "" : " (--alter applies it)";
     int any = 0;
     if (t->partitions > t->want.partitions) {
-        printf("refused\t%s\tpartitions %d -> %d: Kafka cannot remove partitions, and fewer would move "
+        printf("refused\t%s\tpartitions %d -> %d: Kafka cannot remove partitions, and fewer would "
+               "move "
                "keys to other partitions (a child's events out of order); keep %d or recreate the "
-               "topic\n", t->name, t->partitions, t->want.partitions, t->partitions);
+               "topic\n",
+               t->name, t->partitions, t->want.partitions, t->partitions);
         t->refused = any = 1;
     } else if (t->partitions < t->want.partitions) {
         printf("%s\t%s\tpartitions %d -> %d%s\n", mode, t->name, t->partitions, t->want.partitions,
@@ -263,7 +275,8 @@ static void plan_decide(ta_plan *p) {
 }
 
 /* Prints the per-topic errors of an admin result; counts them as failed. */
-static void topic_results(ta_plan *p, const rd_kafka_topic_result_t **r, size_t n, const char *what) {
+static void topic_results(ta_plan *p, const rd_kafka_topic_result_t **r, size_t n,
+                          const char *what) {
     for (size_t i = 0; i < n; i++)
         if (rd_kafka_topic_result_error(r[i])) {
             printf("failed\t%s\t%s: %s\n", rd_kafka_topic_result_name(r[i]), what,
@@ -279,7 +292,8 @@ static int run_create(ta_plan *p, char *err, size_t errlen) {
         ta_topic *t = &p->t[i];
         if (!t->create)
             continue;
-        nt[n] = rd_kafka_NewTopic_new(t->name, t->want.partitions, t->want.replication, err, errlen);
+        nt[n] = rd_kafka_NewTopic_new(t->name, t->want.partitions, t->want.replication, err,
+                                      errlen);
         for (int k = 0; nt[n] && k < MANAGED; k++) {
             char v[64];
             want_value(&t->want, k, v, sizeof v);
@@ -310,8 +324,8 @@ static int run_grow(ta_plan *p, char *err, size_t errlen) {
     size_t n = 0;
     for (int i = 0; i < p->n; i++)
         if (p->t[i].grow && !p->t[i].refused)
-            np[n++] = rd_kafka_NewPartitions_new(p->t[i].name, (size_t)p->t[i].want.partitions,
-                                                 err, errlen);
+            np[n++] = rd_kafka_NewPartitions_new(p->t[i].name, (size_t)p->t[i].want.partitions, err,
+                                                 errlen);
     if (n == 0)
         return 0;
     rd_kafka_AdminOptions_t *ao = admin_options(p, RD_KAFKA_ADMIN_OP_CREATEPARTITIONS);
@@ -431,7 +445,8 @@ static int plan_run(ta_plan *p, char *err, size_t errlen) {
 
 static int ta_load(const ta_opts *o, const kh_schemas *schemas, tf_topics *file) {
     char err[512];
-    if (tf_load_topics(o->file, file, err, sizeof err) || tf_check(file, NULL, schemas, err, sizeof err)) {
+    if (tf_load_topics(o->file, file, err, sizeof err) ||
+        tf_check(file, NULL, schemas, err, sizeof err)) {
         fprintf(stderr, "ketenhub: %s\n", err);
         return -1;
     }

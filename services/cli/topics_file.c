@@ -125,7 +125,8 @@ static int topic_line(char **f, int nf, void *ud, char *why, size_t whylen) {
     }
     if (topic_numbers(f, t, why, whylen))
         return -1;
-    if (copy_field(t->cleanup, sizeof t->cleanup, f[5]) || copy_field(t->key, sizeof t->key, f[6]) ||
+    if (copy_field(t->cleanup, sizeof t->cleanup, f[5]) ||
+        copy_field(t->key, sizeof t->key, f[6]) ||
         copy_field(t->producers, sizeof t->producers, f[7]) ||
         copy_field(t->consumers, sizeof t->consumers, f[8]) || !*f[9]) {
         snprintf(why, whylen, "key, producers, consumers and why must be given (- for none)");
@@ -208,7 +209,8 @@ static int list_known(const tf_principals *p, const tf_topic *t, const char *lis
     snprintf(copy, sizeof copy, "%s", list);
     for (char *s = strtok_r(copy, ",", &save); s; s = strtok_r(NULL, ",", &save))
         if (!has_principal(p, s)) {
-            snprintf(err, errlen, "topics file, topic %s: service '%s' has no row in the principals file",
+            snprintf(err, errlen,
+                     "topics file, topic %s: service '%s' has no row in the principals file",
                      t->name, s);
             return -1;
         }
@@ -219,12 +221,14 @@ static int check_manifest(const tf_topics *t, const kh_schemas *all, char *err, 
     for (size_t i = 0; i < kh_schemas_count(all); i++) {
         const char *topic = kh_schema_topic(kh_schemas_at(all, i));
         if (!tf_find(t, topic)) {
-            snprintf(err, errlen, "topic %s (schemas/ids.tsv) has no row in the topics file", topic);
+            snprintf(err, errlen, "topic %s (schemas/ids.tsv) has no row in the topics file",
+                     topic);
             return -1;
         }
     }
     if (!tf_find(t, KH_RETRY_TOPIC)) {
-        snprintf(err, errlen, "topic %s (kh_retry.h) has no row in the topics file", KH_RETRY_TOPIC);
+        snprintf(err, errlen, "topic %s (kh_retry.h) has no row in the topics file",
+                 KH_RETRY_TOPIC);
         return -1;
     }
     return 0;
@@ -240,10 +244,11 @@ static int check_copartitioned(const tf_topics *t, const kh_schemas *all, char *
         if (!row)
             continue;
         if (count && row->partitions != count) {
-            snprintf(err, errlen,
-                     "%s has %d partitions, another event topic %d: the event topics share the child "
-                     "pseudonym key and must have one partition count (co-partitioned)",
-                     row->name, row->partitions, count);
+            snprintf(
+                err, errlen,
+                "%s has %d partitions, another event topic %d: the event topics share the child "
+                "pseudonym key and must have one partition count (co-partitioned)",
+                row->name, row->partitions, count);
             return -1;
         }
         count = row->partitions;
@@ -251,8 +256,8 @@ static int check_copartitioned(const tf_topics *t, const kh_schemas *all, char *
     return 0;
 }
 
-int tf_check(const tf_topics *t, const tf_principals *principals, const kh_schemas *all,
-             char *err, size_t errlen) {
+int tf_check(const tf_topics *t, const tf_principals *principals, const kh_schemas *all, char *err,
+             size_t errlen) {
     if (check_manifest(t, all, err, errlen) || check_copartitioned(t, all, err, errlen))
         return -1;
     for (int i = 0; principals && i < t->n; i++)

@@ -54,8 +54,8 @@ int tf_load_principals(const char *path, tf_principals *out, char *err, size_t e
  * that the event topics share one partition count (co-partitioning), and
  * that every service named in a producers/consumers column has a principal.
  * 0, or -1 with the first problem in err. principals may be NULL. */
-int tf_check(const tf_topics *t, const tf_principals *principals, const kh_schemas *all,
-             char *err, size_t errlen);
+int tf_check(const tf_topics *t, const tf_principals *principals, const kh_schemas *all, char *err,
+             size_t errlen);
 
 /* 1 when service is one of the comma-separated list. */
 int tf_in_list(const char *list, const char *service);

@@ -87,7 +87,8 @@ static void print_record(const rd_kafka_message_t *m, char **names, int n) {
     for (int i = 0; i < n; i++) {
         const void *v = NULL;
         size_t len = 0;
-        int found = has && rd_kafka_header_get_last(h, names[i], &v, &len) == RD_KAFKA_RESP_ERR_NO_ERROR;
+        int found = has &&
+                    rd_kafka_header_get_last(h, names[i], &v, &len) == RD_KAFKA_RESP_ERR_NO_ERROR;
         printf("%.*s\t", found ? (int)len : 1, found ? (const char *)v : "-");
     }
     printf("%lld\n", (long long)rd_kafka_message_timestamp(m, NULL));
