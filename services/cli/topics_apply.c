@@ -460,7 +460,11 @@ int cli_topics_apply_main(int argc, char **argv, const kh_schemas *schemas) {
     char err[512];
     int rc = ta_parse(argc, argv, &o) || ta_load(&o, schemas, &file) ? 2 : 0;
     kh_log_setup("cli", KH_LOG_WARN, 2);
-    if (rc == 0 && !(plan.rk = kh_kafka_producer_new(o.config, NULL, NULL, err, sizeof err))) {
+    /* A consumer handle that never joins its group: an idempotent producer
+     * would ask for a producer id, which needs Write on some topic. */
+    if (rc == 0 &&
+        !(plan.rk = kh_kafka_consumer_new(o.config, "ketenhub-cli-topics", NULL, NULL, err,
+                                          sizeof err))) {
         fprintf(stderr, "ketenhub: %s\n", err);
         rc = 2;
     }
@@ -471,6 +475,7 @@ int cli_topics_apply_main(int argc, char **argv, const kh_schemas *schemas) {
         if (rc == 2)
             fprintf(stderr, "ketenhub: %s\n", err);
         rd_kafka_queue_destroy(plan.q);
+        rd_kafka_consumer_close(plan.rk);
         rd_kafka_destroy(plan.rk);
     }
     kh_config_free(o.config);
