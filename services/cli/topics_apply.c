@@ -462,9 +462,8 @@ int cli_topics_apply_main(int argc, char **argv, const kh_schemas *schemas) {
     kh_log_setup("cli", KH_LOG_WARN, 2);
     /* A consumer handle that never joins its group: an idempotent producer
      * would ask for a producer id, which needs Write on some topic. */
-    if (rc == 0 &&
-        !(plan.rk = kh_kafka_consumer_new(o.config, "ketenhub-cli-topics", NULL, NULL, err,
-                                          sizeof err))) {
+    if (rc == 0 && !(plan.rk = kh_kafka_consumer_new(o.config, "ketenhub-cli-topics", NULL, NULL,
+                                                     err, sizeof err))) {
         fprintf(stderr, "ketenhub: %s\n", err);
         rc = 2;
     }
