@@ -8,9 +8,11 @@
 #include "kh_log.h"
 
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 /* Key/value pairs, NULL-terminated. */
 static const char *const producer_defaults[] = {
@@ -278,4 +280,74 @@ int kh_kafka_produce_sync(rd_kafka_t *rk, const char *topic, const void *key, si
     if (offset)
         *offset = r.offset;
     return 0;
+}
+
+/* What the error callback of kh_kafka_check_credentials() saw. */
+typedef struct cred_probe {
+    rd_kafka_resp_err_t refused; /* __AUTHENTICATION or __SSL, else 0 */
+    char reason[400];
+    int64_t down_at; /* when all brokers were first reported down, 0 if not */
+} cred_probe;
+
+static int64_t mono_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void cred_error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
+    (void)rk;
+    cred_probe *p = opaque;
+    if ((err == RD_KAFKA_RESP_ERR__AUTHENTICATION || err == RD_KAFKA_RESP_ERR__SSL) && !p->refused) {
+        p->refused = err;
+        snprintf(p->reason, sizeof p->reason, "%s", reason);
+    } else if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN && !p->down_at) {
+        p->down_at = mono_ms();
+    }
+}
+
+/* The service's producer settings would each warn on the probe, a consumer. */
+static void cred_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {
+    if (strcmp(fac, "CONFWARN") != 0)
+        log_cb(rk, level, fac, buf);
+}
+
+/* Polls metadata until it comes, a login is refused, or the wait is over. */
+static void cred_wait(rd_kafka_t *rk, cred_probe *p, int timeout_ms) {
+    int64_t deadline = mono_ms() + timeout_ms;
+    while (!p->refused && mono_ms() < deadline) {
+        const struct rd_kafka_metadata *md;
+        if (rd_kafka_metadata(rk, 0, NULL, &md, 500) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+            rd_kafka_metadata_destroy(md);
+            return;
+        }
+        rd_kafka_poll(rk, 0);
+        if (p->down_at && mono_ms() - p->down_at > 2000)
+            return;
+    }
+}
+
+int kh_kafka_check_credentials(const kh_config *c, int timeout_ms, char *err, size_t errlen) {
+    rd_kafka_conf_t *conf = conf_base(c, consumer_defaults, consumer_required, err, errlen);
+    if (conf == NULL)
+        return -1;
+    cred_probe p = {0};
+    rd_kafka_conf_set_log_cb(conf, cred_log_cb);
+    rd_kafka_conf_set_error_cb(conf, cred_error_cb);
+    rd_kafka_conf_set_opaque(conf, &p);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, errlen);
+    if (rk == NULL) {
+        rd_kafka_conf_destroy(conf);
+        return -1;
+    }
+    cred_wait(rk, &p, timeout_ms);
+    rd_kafka_destroy(rk);
+    if (!p.refused)
+        return 0;
+    snprintf(err, errlen, "%s: %s",
+             p.refused == RD_KAFKA_RESP_ERR__SSL
+                 ? "the TLS handshake with Kafka failed (check kafka.ssl.ca.location and the broker's certificate)"
+                 : "Kafka refused this service's login (check kafka.sasl.username, kafka.sasl.password and kafka.sasl.mechanisms)",
+             p.reason);
+    return -1;
 }

@@ -122,4 +122,15 @@ int kh_kafka_produce_sync(rd_kafka_t *rk, const char *topic, const void *key, si
                           const void *value, size_t len, rd_kafka_headers_t *headers,
                           int32_t *partition, int64_t *offset, char *err, size_t errlen);
 
+/* At a service's start: connects with the kafka.* settings (a short-lived
+ * client without a group) and waits up to timeout_ms for the cluster's
+ * metadata. librdkafka retries a refused login or TLS handshake for ever,
+ * so a service with a wrong password or CA would run without ever working;
+ * this turns those into a start failure: returns -1 with the broker's
+ * reason in err when authentication (SASL) or TLS failed. Returns 0 when
+ * the metadata came, and also when the brokers were merely unreachable
+ * (reported 2 s after librdkafka says all brokers are down) or the time ran
+ * out: those heal, and the services wait for them as before. */
+int kh_kafka_check_credentials(const kh_config *c, int timeout_ms, char *err, size_t errlen);
+
 #endif

@@ -4,10 +4,12 @@
 #include "kh_service.h"
 
 #include "kh_alloc.h"
+#include "kh_kafka.h"
 #include "kh_log.h"
 
 #include <getopt.h>
 #include <jansson.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +52,8 @@ static void print_usage(const char *usage) {
            "  log.level     debug | info | warn | error (default info); logs are JSON lines on stderr\n"
            "  ops.listen    host:port for /healthz, /readyz and /metrics\n"
            "  topic.prefix  prepended to every topic name (default empty)\n"
+           "  startup.kafka_check_ms  at start, wait this long for Kafka to accept the credentials\n"
+           "                and TLS settings; a refused login ends the start (default 10000, 0: no check)\n"
            "  kafka.*       handed to librdkafka without the prefix (kafka.bootstrap.servers, TLS, SASL)\n"
            "Signals: SIGTERM/SIGINT finish in-flight work and exit 0; SIGHUP reloads the service's data files\n"
            "(reference data; partners or subscriptions where the service has them).\n",
@@ -125,6 +129,18 @@ int kh_service_int(kh_service *svc, const char *key, long long def, long long *o
     if (kh_config_get_int(svc->config, key, def, out, err, sizeof err) == 0)
         return 0;
     kh_log_error("bad configuration", json_pack("{s:s}", "error", err));
+    return -1;
+}
+
+int kh_service_kafka_check(kh_service *svc) {
+    long long ms;
+    char err[512];
+    if (kh_service_int(svc, "startup.kafka_check_ms", 10000, &ms))
+        return -1;
+    if (ms <= 0 || kh_kafka_check_credentials(svc->config, ms > INT32_MAX ? INT32_MAX : (int)ms, err,
+                                              sizeof err) == 0)
+        return 0;
+    kh_log_error("cannot start: Kafka refused the connection", json_pack("{s:s}", "error", err));
     return -1;
 }
 

@@ -15,6 +15,7 @@
  *   ops.listen    host:port of /healthz, /readyz, /metrics
  *   topic.prefix  prepended to every topic name (default empty); lets tests
  *                 and side-by-side environments share one Kafka cluster
+ *   startup.kafka_check_ms  how long kh_service_kafka_check waits for Kafka
  */
 #ifndef KH_SERVICE_H
 #define KH_SERVICE_H
@@ -58,6 +59,12 @@ int kh_service_bool(kh_service *svc, const char *key, int def, int *out);
 /* The full name of a ketenhub topic ("ketenhub.tlv.v1") with topic.prefix,
  * written into buf; returns buf. */
 const char *kh_service_topic(const kh_service *svc, const char *topic, char *buf, size_t len);
+
+/* Fails a start whose Kafka credentials or TLS settings the cluster
+ * refuses (kh_kafka_check_credentials, waiting up to startup.kafka_check_ms,
+ * default 10000; 0 skips the check): logs the reason and returns -1; else 0.
+ * Call before creating the service's Kafka clients. */
+int kh_service_kafka_check(kh_service *svc);
 
 void kh_service_shutdown(kh_service *svc);
 

@@ -19,6 +19,9 @@ packages=(
   clang-format                          # the house layout (.clang-format, tests/check-format.sh)
   wrk                                   # load generator for the benchmarks
   chromium                              # the watch page's browser test (headless)
+  jq                                    # tests/cluster: reading JSON lines of the receiver
+  python3-venv                          # tests/cluster/test_deploy_files.sh's validators (PyPI, in a venv)
+  systemd                               # systemd-analyze verify of deploy/systemd
 )
 # Java and Maven only run Apache Kafka in tests; a JDK installed outside
 # dpkg (as on the development machines) is used as it is.
@@ -29,6 +32,8 @@ command -v mvn >/dev/null || packages+=(maven)
 # outside dpkg is used as it is.
 command -v node >/dev/null || packages+=(nodejs)
 command -v npm >/dev/null || packages+=(npm)
+# deploy/kafka/KhAcls.java (ACLs for the TLS + SCRAM test) runs from source.
+command -v javac >/dev/null || packages+=(default-jdk-headless)
 
 missing=()
 for p in "${packages[@]}"; do

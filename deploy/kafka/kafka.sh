@@ -10,6 +10,10 @@
 #   kafka.sh bootstrap   print the running broker's bootstrap address
 #   kafka.sh status      exit 0 if a broker is running
 #   kafka.sh cluster-id [N]  print N fresh cluster ids (default 1), for tests
+#   kafka.sh client-config USER  (KH_KAFKA_SECURITY=sasl_ssl) the path of USER's
+#                        ketenhub client configuration (TLS + SCRAM-SHA-512)
+#   kafka.sh acls        (sasl_ssl) create the ACLs read from stdin, as
+#                        `ketenhub topics acls` prints them, as the admin
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -20,6 +24,16 @@ cache=${KH_KAFKA_CACHE:-$root/.cache/kafka}
 lib=$cache/$version/lib
 state=${KH_KAFKA_STATE:-$root/.cache/kafka/run}
 heap=${KH_KAFKA_HEAP:-512m}
+# plaintext: one PLAINTEXT listener, no authentication (the tests' default).
+# sasl_ssl: clients connect with TLS and SASL/SCRAM-SHA-512, every request is
+# authorised by the StandardAuthorizer (KRaft's) against ACLs; see README.md.
+security=${KH_KAFKA_SECURITY:-plaintext}
+[[ $security == plaintext || $security == sasl_ssl ]] ||
+    { echo "kafka.sh: error: KH_KAFKA_SECURITY=$security: expected plaintext or sasl_ssl" >&2; exit 1; }
+# The SCRAM users made at format time in sasl_ssl mode: the admin (a super
+# user, also the brokers' own inter-broker identity) and one per service of
+# deploy/principals.tsv.
+scram_users=(admin ketenhub-ingest ketenhub-route ketenhub-push ketenhub-watch ketenhub-cli)
 start_timeout=${KH_KAFKA_START_TIMEOUT:-90}
 
 die() {
@@ -168,17 +182,48 @@ metadata_ready() {
     [[ ${#reply} -eq 32 && ${reply:8:8} == 0000002a && ${reply:24:8} != 00000000 ]]
 }
 
+# The client listener's lines of server.properties for $security.
+listener_config() {
+    local datadir=$1 port=$2 cport=$3
+    if [[ $security == plaintext ]]; then
+        cat <<EOF
+listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
+advertised.listeners=PLAINTEXT://127.0.0.1:$port
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+EOF
+        return
+    fi
+    # The controller listener stays PLAINTEXT on loopback: KRaft controllers
+    # cannot check SCRAM (the credentials live in the metadata they serve),
+    # so the brokers reach them as ANONYMOUS, which must be a super user.
+    # In production it is mutual TLS (Strimzi does that); never expose it.
+    cat <<EOF
+listeners=SASL_SSL://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
+advertised.listeners=SASL_SSL://127.0.0.1:$port
+inter.broker.listener.name=SASL_SSL
+listener.security.protocol.map=SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT
+sasl.enabled.mechanisms=SCRAM-SHA-512
+sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="admin" password="$(cat "$datadir/clients/admin.password")";
+ssl.keystore.type=PEM
+ssl.keystore.location=$datadir/tls/broker.pem
+ssl.truststore.type=PEM
+ssl.truststore.location=$datadir/tls/ca.pem
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+super.users=User:admin;User:ANONYMOUS
+allow.everyone.if.no.acl.found=false
+EOF
+}
+
 write_config() {
     local datadir=$1 port=$2 cport=$3
     cat >"$datadir/server.properties" <<EOF
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$cport
-listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
-advertised.listeners=PLAINTEXT://127.0.0.1:$port
 controller.listener.names=CONTROLLER
-inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+$(listener_config "$datadir" "$port" "$cport")
 log.dirs=$datadir/logs
 auto.create.topics.enable=true
 delete.topic.enable=true
@@ -196,8 +241,12 @@ share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
 EOF
-    # Console only: kafka.sh sends the broker's stdout to $state/kafka.log.
-    cat >"$datadir/log4j2.properties" <<'EOF'
+    write_log4j "$datadir"
+}
+
+# Console only: kafka.sh sends the broker's stdout to $state/kafka.log.
+write_log4j() {
+    cat >"$1/log4j2.properties" <<'EOF'
 status = warn
 appender.console.type = Console
 appender.console.name = console
@@ -210,6 +259,69 @@ logger.request.level = warn
 logger.statechange.name = state.change.logger
 logger.statechange.level = warn
 EOF
+}
+
+# A throwaway CA and a broker certificate for 127.0.0.1 (RSA: Kafka's PEM
+# keystore reads PKCS#8 keys), valid two days, in $1.
+make_tls() {
+    local dir=$1
+    mkdir -p "$dir"
+    (
+        cd "$dir"
+        openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 \
+            -subj "/CN=ketenhub test Kafka CA"
+        openssl req -newkey rsa:2048 -nodes -keyout broker.key -out broker.csr -subj "/CN=127.0.0.1"
+        printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n' >broker.ext
+        openssl x509 -req -in broker.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out broker.crt \
+            -days 2 -extfile broker.ext
+        cat broker.key broker.crt >broker.pem
+    ) >"$dir/openssl.log" 2>&1 || { cat "$dir/openssl.log" >&2; die "making the test certificates failed"; }
+}
+
+# A random password per SCRAM user, and for each a ketenhub client
+# configuration (kafka.* keys) and, for the admin, Java client properties.
+make_users() {
+    local dir=$1 port=$2 user pw
+    mkdir -p "$dir"
+    for user in "${scram_users[@]}"; do
+        pw=$(head -c 18 /dev/urandom | basenc --base64url)
+        printf '%s' "$pw" >"$dir/$user.password"
+        cat >"$dir/$user.conf" <<EOF
+# $user on the test Kafka (TLS + SASL/SCRAM-SHA-512); made by kafka.sh
+kafka.bootstrap.servers = 127.0.0.1:$port
+kafka.security.protocol = sasl_ssl
+kafka.sasl.mechanisms = SCRAM-SHA-512
+kafka.sasl.username = $user
+kafka.sasl.password = $pw
+kafka.ssl.ca.location = ${dir%/clients}/tls/ca.pem
+EOF
+    done
+    cat >"$dir/admin.properties" <<EOF
+bootstrap.servers=127.0.0.1:$port
+security.protocol=SASL_SSL
+sasl.mechanism=SCRAM-SHA-512
+sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="admin" password="$(cat "$dir/admin.password")";
+ssl.truststore.type=PEM
+ssl.truststore.location=${dir%/clients}/tls/ca.pem
+EOF
+}
+
+# The storage tool's --add-scram arguments for every user.
+scram_args() {
+    local user
+    for user in "${scram_users[@]}"; do
+        printf -- '--add-scram\nSCRAM-SHA-512=[name=%s,password=%s]\n' "$user" "$(cat "$1/$user.password")"
+    done
+}
+
+# sasl_ssl: the plaintext metadata probe cannot speak TLS + SASL; the broker
+# logs "Kafka Server started" once it has joined the quorum and is unfenced.
+secure_ready() {
+    port_in_use "$1" && grep -q 'Kafka Server started' "$state/kafka.log"
+}
+
+ready() {
+    if [[ $security == plaintext ]]; then metadata_ready "$1"; else secure_ready "$1"; fi
 }
 
 cmd_start() {
@@ -254,6 +366,12 @@ start_once() {
     cport=${KH_KAFKA_CONTROLLER_PORT:-$(free_port "$port")} || exit 1
     datadir=$(mktemp -d "${TMPDIR:-/tmp}/kh-kafka.XXXXXX") || exit 1
     echo "$datadir" >"$state/datadir"
+    local format_extra=()
+    if [[ $security == sasl_ssl ]]; then
+        make_tls "$datadir/tls"
+        make_users "$datadir/clients" "$port"
+        mapfile -t format_extra < <(scram_args "$datadir/clients")
+    fi
     write_config "$datadir" "$port" "$cport" || exit 1
     t0=$(date +%s%N)
 
@@ -262,7 +380,7 @@ start_once() {
         -Dlog4j2.configurationFile="$datadir/log4j2.properties" -cp "$lib/*")
     if ! "${jvm[@]}" -Xmx256m -XX:TieredStopAtLevel=1 \
             kafka.tools.StorageTool format -t "$cluster_id" \
-            -c "$datadir/server.properties" >"$state/kafka.log" 2>&1; then
+            -c "$datadir/server.properties" "${format_extra[@]}" >"$state/kafka.log" 2>&1; then
         cat "$state/kafka.log" >&2
         rm -rf "$datadir"
         rm -f "$state/datadir"
@@ -277,7 +395,7 @@ start_once() {
     echo "$pid" >"$state/pid"
 
     local deadline=$((SECONDS + start_timeout))
-    until metadata_ready "$port"; do
+    until ready "$port"; do
         if ! kill -0 "$pid" 2>/dev/null; then
             if grep -q 'Address already in use' "$state/kafka.log"; then
                 exit "$port_lost"
@@ -340,6 +458,32 @@ cmd_bootstrap() {
     cat "$state/bootstrap"
 }
 
+cmd_client_config() {
+    [[ $security == sasl_ssl ]] || die "client-config: only with KH_KAFKA_SECURITY=sasl_ssl"
+    [[ -n $(running_pid) ]] || die "no broker is running (state dir $state)"
+    local f
+    f=$(cat "$state/datadir")/clients/$1.conf
+    [[ -f $f ]] || die "no SCRAM user '$1' (users: ${scram_users[*]})"
+    echo "$f"
+}
+
+# Creates the ACLs on stdin (`ketenhub topics acls` lines) with Kafka's own
+# Java admin client (KhAcls.java beside this file): librdkafka 2.0.2 has no
+# transactional-id resource type.
+cmd_acls() {
+    [[ $security == sasl_ssl ]] || die "acls: only with KH_KAFKA_SECURITY=sasl_ssl"
+    [[ -n $(running_pid) ]] || die "no broker is running (state dir $state)"
+    local out
+    # The admin client logs its whole configuration at INFO: shown only on failure.
+    if ! out=$(java -Xmx128m -XX:TieredStopAtLevel=1 -cp "$lib/*" \
+            -Dlog4j2.configurationFile="$(cat "$state/datadir")/log4j2.properties" \
+            "$here/KhAcls.java" "$(cat "$state/datadir")/clients/admin.properties" 2>&1); then
+        echo "$out" >&2
+        die "creating the ACLs failed (above)"
+    fi
+    grep '^created ' <<<"$out"
+}
+
 cmd_status() {
     local pid
     pid=$(running_pid)
@@ -365,6 +509,10 @@ usage: $0 fetch|start|stop|bootstrap|status
   status     say whether a broker is running (exit 1 if not)
   cluster-id [N]  print N fresh KRaft cluster ids, one a line (default 1);
              start uses one; tests/kafka_cluster_id.sh checks them
+  client-config USER  (sasl_ssl) print the path of USER's ketenhub client
+             configuration (bootstrap, TLS CA, SCRAM user and password)
+  acls       (sasl_ssl) create the ACLs on stdin (lines of `ketenhub topics
+             acls`) as the admin
 
 environment:
   KH_KAFKA_VERSION          Kafka version (default 4.4.0)
@@ -376,6 +524,9 @@ environment:
                             ephemeral port range)
   KH_KAFKA_CONTROLLER_PORT  KRaft controller port (default: likewise)
   KH_KAFKA_HEAP             JVM heap (default 512m)
+  KH_KAFKA_SECURITY         plaintext (default) or sasl_ssl: TLS + SASL/SCRAM-SHA-512
+                            with the StandardAuthorizer; SCRAM users ${scram_users[*]}
+                            with random passwords
   KH_KAFKA_START_TIMEOUT    seconds to wait for readiness (default 90)
 EOF
 }
@@ -389,6 +540,9 @@ locked() {
     "$@"
 }
 
+# deploy/kafka/cluster.sh sources this file for its functions.
+[[ ${BASH_SOURCE[0]} == "$0" ]] || return 0
+
 case ${1:-} in
     fetch) cmd_fetch ;;
     start) locked cmd_start ;;
@@ -396,6 +550,8 @@ case ${1:-} in
     bootstrap) cmd_bootstrap ;;
     status) cmd_status ;;
     cluster-id) cmd_cluster_id "${2:-1}" ;;
+    client-config) cmd_client_config "${2:?client-config USER}" ;;
+    acls) cmd_acls ;;
     -h | --help | help) usage ;;
     *)
         usage >&2

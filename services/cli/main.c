@@ -8,12 +8,15 @@
  *   ketenhub deadletters replay (--all | --partner TYPE:CODE) [options]
  *   ketenhub simulate [options]
  *   ketenhub topics | tail <topic> | lag | send <event> <file.json>  (see their files)
+ *   ketenhub topics apply [options] | topics acls [options]
  */
 #include "deadletters.h"
 #include "lag.h"
 #include "send.h"
 #include "tail.h"
 #include "topics.h"
+#include "topics_acl.h"
+#include "topics_apply.h"
 #include "kh_codec.h"
 #include "kh_event.h"
 #include "kh_file.h"
@@ -49,14 +52,14 @@ static void usage(FILE *out) {
             "      (current: what producers write; read-only: an older version still read).\n"
             "      With a name: print its current resolved, self-contained Avro schema;\n"
             "      with an id: that version's.\n"
-            "%s%s%s%s%s%s"
+            "%s%s%s%s%s%s%s"
             "\n"
             "Exit status: 0 success, 1 the input was rejected (validate, send), a dead letter could\n"
             "not be replayed, an answer to a simulated event was not the expected one (simulate),\n"
             "or a group is STALL or ERR (lag); 2 usage or setup error (also: Kafka or ingest\n"
             "unreachable, unknown topic).\n",
             KH_DEFAULT_REFERENCE_DIR, cli_deadletters_usage(), cli_simulate_usage(), cli_topics_usage(),
-            cli_tail_usage(), cli_lag_usage(), cli_send_usage());
+            cli_tail_usage(), cli_lag_usage(), cli_send_usage(), cli_topics_apply_usage());
 }
 
 static char *read_input(const char *path, size_t *len) {
@@ -129,6 +132,31 @@ static int schema(const kh_schemas *all, const char *name) {
     return 0;
 }
 
+/* The subcommands that need the schemas, each in its own file. A row with
+ * a `sub` word ("topics apply") is matched before the plain one. */
+typedef struct schema_command {
+    const char *name, *sub;
+    int (*run)(int argc, char **argv, const kh_schemas *all);
+} schema_command;
+
+static const schema_command schema_commands[] = {
+    {"deadletters", NULL, cli_deadletters_main},
+    {"topics", "apply", cli_topics_apply_main},
+    {"topics", "acls", cli_topics_acls_main},
+    {"topics", NULL, cli_topics_main},
+    {"tail", NULL, cli_tail_main},
+    {"lag", NULL, cli_lag_main},
+};
+
+static const schema_command *find_schema_command(int argc, char **argv) {
+    for (size_t i = 0; i < sizeof schema_commands / sizeof schema_commands[0]; i++) {
+        const schema_command *c = &schema_commands[i];
+        if (strcmp(argv[1], c->name) == 0 && (!c->sub || (argc > 2 && strcmp(argv[2], c->sub) == 0)))
+            return c;
+    }
+    return NULL;
+}
+
 int main(int argc, char **argv) {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         usage(argc < 2 ? stderr : stdout);
@@ -139,15 +167,13 @@ int main(int argc, char **argv) {
     kh_schemas *all;
     if (strcmp(command, "send") == 0)
         return cli_send_main(argc - 1, argv + 1);
-    int (*sub)(int, char **, const kh_schemas *) =
-        !strcmp(command, "deadletters") ? cli_deadletters_main : !strcmp(command, "topics") ? cli_topics_main
-        : !strcmp(command, "tail") ? cli_tail_main : !strcmp(command, "lag") ? cli_lag_main : NULL;
+    const schema_command *sub = find_schema_command(argc, argv);
     if (sub) {
         if (kh_schemas_open(&all, err, sizeof err)) {
             fprintf(stderr, "ketenhub: schemas: %s\n", err);
             return 2;
         }
-        int rc = sub(argc - 1, argv + 1, all);
+        int rc = sub->sub ? sub->run(argc - 2, argv + 2, all) : sub->run(argc - 1, argv + 1, all);
         kh_schemas_free(all);
         return rc;
     }

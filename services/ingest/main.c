@@ -208,7 +208,8 @@ int main(int argc, char **argv) {
     if (rc)
         return rc < 0 ? 2 : 0;
     int status = 1;
-    if (ingest_settings_load(&h.svc, &h.cfg) == 0 && open_data(&h) == 0 && start(&h) == 0) {
+    if (ingest_settings_load(&h.svc, &h.cfg) == 0 && kh_service_kafka_check(&h.svc) == 0 &&
+        open_data(&h) == 0 && start(&h) == 0) {
         status = serve(&h);
         drain(&h);
     }

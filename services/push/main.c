@@ -106,7 +106,7 @@ int main(int argc, char **argv) {
     if (rc)
         return rc < 0 ? 2 : 0;
     push_settings s = {0};
-    rc = read_settings(&svc, &s) ? 2 : push_loop_run(&svc, &s);
+    rc = read_settings(&svc, &s) || kh_service_kafka_check(&svc) ? 2 : push_loop_run(&svc, &s);
     kh_service_shutdown(&svc);
     return rc;
 }

@@ -119,6 +119,10 @@ int main(int argc, char **argv) {
     int rc = kh_service_init(&svc, "route", USAGE, argc, argv);
     if (rc)
         return rc < 0 ? 2 : 0;
+    if (kh_service_kafka_check(&svc)) {
+        kh_service_shutdown(&svc);
+        return 2;
+    }
     kh_schemas *schemas = NULL;
     if (kh_schemas_open(&schemas, err, sizeof err)) {
         kh_log_error("cannot start", json_pack("{s:s}", "error", err));
