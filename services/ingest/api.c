@@ -353,8 +353,9 @@ static void completed(void *cls, struct MHD_Connection *conn, void **state,
 static void mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
 /* libmicrohttpd answers some bad requests itself, before the access
- * handler sees them (a bad Content-Length or chunk, 413 for a chunk size,
- * 414, 431, 505), with a fixed HTML page ingest cannot replace in 0.9.75.
+ * handler sees them, with a fixed HTML page ingest cannot replace in
+ * 0.9.75: a bad chunk, 413 for a chunk size, and on a later keep-alive
+ * request (the first is front.c's) a bad Content-Length, 414, 431, 505.
  * Its log line is the one place that learns of them: each is logged and
  * counted here like ingest's own rejections. */
 static void mhd_log(void *cls, const char *fmt, va_list ap) {

@@ -8,7 +8,9 @@
  * two Content-Length fields or Content-Length with Transfer-Encoding pass,
  * and waits for the end of the connection on an unknown transfer coding.
  * These functions decide on the head alone; api.c feeds them what the
- * library reports and answers the verdict. Pure and thread-safe.
+ * library reports and answers the verdict, front.c the raw bytes of a
+ * connection's first head (ingest_http_check_raw, which ends in the same
+ * ingest_http_check). Pure and thread-safe.
  */
 #ifndef INGEST_HTTP_CHECK_H
 #define INGEST_HTTP_CHECK_H
