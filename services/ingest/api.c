@@ -353,8 +353,9 @@ static void completed(void *cls, struct MHD_Connection *conn, void **state,
 static void mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
 /* libmicrohttpd answers some bad requests itself, before the access
- * handler sees them (a bad Content-Length or chunk, 413 for a chunk size,
- * 414, 431, 505), with a fixed HTML page ingest cannot replace in 0.9.75.
+ * handler sees them, with a fixed HTML page ingest cannot replace in
+ * 0.9.75: a bad chunk, 413 for a chunk size, and on a later keep-alive
+ * request (the first is front.c's) a bad Content-Length, 414, 431, 505.
  * Its log line is the one place that learns of them: each is logged and
  * counted here like ingest's own rejections. */
 static void mhd_log(void *cls, const char *fmt, va_list ap) {
@@ -384,7 +385,7 @@ static void notify(void *cls, struct MHD_Connection *conn, void **socket_context
     ingest_api *a = cls;
     if (code == MHD_CONNECTION_NOTIFY_STARTED) {
         const union MHD_ConnectionInfo *fd = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-        *socket_context = fd ? ingest_conns_opened(a->conns, fd->connect_fd) : NULL;
+        *socket_context = fd ? ingest_conns_started(a->conns, fd->connect_fd) : NULL;
     } else {
         ingest_conns_closed(a->conns, *socket_context);
         *socket_context = NULL;
@@ -404,7 +405,6 @@ static void *target_seen(void *cls, const char *uri, struct MHD_Connection *conn
 ingest_api *ingest_api_new(const ingest_api_deps *deps) {
     ingest_api *a = kh_calloc(1, sizeof *a);
     a->d = *deps;
-    a->quiesced = MHD_INVALID_SOCKET;
     for (size_t i = 0; i < kh_event_type_count(); i++)
         snprintf(a->event_paths[i], sizeof a->event_paths[i], "/v1/%s", kh_event_type_at(i)->plural);
     return a;
@@ -430,10 +430,20 @@ int ingest_api_start(ingest_api *a, publisher *pub, char *err, size_t errlen) {
         return -1;
     }
     a->pub = pub;
-    if (!(a->conns = ingest_conns_new(cfg->header_timeout_s, cfg->idle_timeout_s, a->d.telemetry, err, errlen)))
+    char why[200];
+    if (!(a->front = ingest_front_listen(&addr, why, sizeof why))) {
+        snprintf(err, errlen, "cannot listen on %s: %s", cfg->listen, why);
         return -1;
+    }
+    a->port = ingest_front_port(a->front);
+    if (!(a->conns = ingest_conns_new(cfg->header_timeout_s, cfg->idle_timeout_s,
+                                      (size_t)cfg->connection_limit, (size_t)cfg->per_address_limit,
+                                      a->d.telemetry, err, errlen)))
+        return -1;
+    /* front.c accepts the connections (and applies the limits), so the
+     * library has no listening socket of its own. */
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
-                     MHD_USE_ERROR_LOG;
+                     MHD_USE_ERROR_LOG | MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC;
     if (cfg->tls_cert && load_tls(a, err, errlen))
         return -1;
     if (cfg->tls_cert)
@@ -445,39 +455,33 @@ int ingest_api_start(ingest_api *a, publisher *pub, char *err, size_t errlen) {
     };
     /* The logger first, so it sees every message; strictness 0, so a
      * missing Host reaches ingest's own check (libmicrohttpd's strict mode
-     * answers it with a doubled status line); the rest is http_check. */
+     * answers it with a doubled status line); the rest is http_check. The
+     * library's connection limit is per thread (the total divided by the
+     * threads, each socket going to one by its number): conns.c applies
+     * the real limits, so the library's only has to stay out of the way. */
     a->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, handle, a, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, a,
-        MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->idle_timeout_s,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->connection_limit,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->per_address_limit,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)(cfg->connection_limit * cfg->threads),
         MHD_OPTION_STRICT_FOR_CLIENT, 0, MHD_OPTION_NOTIFY_CONNECTION, notify, a,
         MHD_OPTION_URI_LOG_CALLBACK, target_seen, a,
-        MHD_OPTION_NOTIFY_COMPLETED, completed, a, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
+        MHD_OPTION_NOTIFY_COMPLETED, completed, a,
         MHD_OPTION_ARRAY, a->tls_cert ? tls : tls + 2, MHD_OPTION_END);
     if (!a->daemon) {
-        snprintf(err, errlen, "cannot listen on %s (in use, not a local address, or a bad TLS certificate/key?)",
-                 cfg->listen);
+        snprintf(err, errlen, "cannot start libmicrohttpd on %s (a bad TLS certificate/key?)", cfg->listen);
         return -1;
     }
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(a->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    a->port = info ? info->port : ntohs(addr.sin_port);
-    return 0;
+    /* Under TLS the bytes are ciphertext: no first-head check (front.h). */
+    return ingest_front_run(a->front, a->daemon, a->conns, a->d.telemetry, !cfg->tls_cert, err, errlen);
 }
 
 int ingest_api_port(const ingest_api *a) { return a->port; }
 
 void ingest_api_quiesce(ingest_api *a) {
     atomic_store(&a->draining, 1);
-    if (a->daemon && a->quiesced == MHD_INVALID_SOCKET) {
-        a->quiesced = MHD_quiesce_daemon(a->daemon);
-        /* Refuse new connections at once rather than leave them in the
-         * backlog; the socket itself is closed after MHD_stop_daemon, as
-         * libmicrohttpd requires. */
-        if (a->quiesced != MHD_INVALID_SOCKET)
-            shutdown(a->quiesced, SHUT_RDWR);
-    }
+    /* Refuse new connections at once rather than leave them in the backlog. */
+    ingest_front_refuse(a->front);
 }
 
 int64_t ingest_api_in_flight(const ingest_api *a) { return atomic_load(&a->in_flight); }
@@ -485,10 +489,9 @@ int64_t ingest_api_in_flight(const ingest_api *a) { return atomic_load(&a->in_fl
 void ingest_api_free(ingest_api *a) {
     if (!a)
         return;
+    ingest_front_free(a->front); /* first: nothing is handed to the daemon after this */
     if (a->daemon)
         MHD_stop_daemon(a->daemon);
-    if (a->quiesced != MHD_INVALID_SOCKET)
-        close(a->quiesced);
     ingest_conns_free(a->conns);
     free(a->tls_cert);
     free(a->tls_key);

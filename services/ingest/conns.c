@@ -24,7 +24,7 @@ struct ingest_conns {
     pthread_t thread;
     int stop;
     ingest_conn *head;
-    size_t open;
+    size_t open, limit, per_address;
     int64_t header_ns, idle_ns;
     telemetry *t;
 };
@@ -70,9 +70,11 @@ static void *watch(void *arg) {
     return NULL;
 }
 
-ingest_conns *ingest_conns_new(int64_t header_timeout_s, int64_t idle_timeout_s, telemetry *t,
-                               char *err, size_t errlen) {
+ingest_conns *ingest_conns_new(int64_t header_timeout_s, int64_t idle_timeout_s, size_t limit,
+                               size_t per_address_limit, telemetry *t, char *err, size_t errlen) {
     ingest_conns *c = kh_calloc(1, sizeof *c);
+    c->limit = limit;
+    c->per_address = per_address_limit;
     c->header_ns = header_timeout_s * 1000000000;
     c->idle_ns = idle_timeout_s * 1000000000;
     c->t = t;
@@ -101,16 +103,57 @@ void ingest_conns_free(ingest_conns *c) {
     pthread_cond_signal(&c->wake);
     pthread_mutex_unlock(&c->lock);
     pthread_join(c->thread, NULL);
+    while (c->head) { /* handed to the library, never reported by it */
+        ingest_conn *k = c->head;
+        c->head = k->next;
+        free(k);
+    }
     pthread_cond_destroy(&c->wake);
     pthread_mutex_destroy(&c->lock);
     free(c);
 }
 
-ingest_conn *ingest_conns_opened(ingest_conns *c, int fd) {
+/* Called with the lock held. */
+static void unlink_conn(ingest_conns *c, ingest_conn *k) {
+    if (k->prev)
+        k->prev->next = k->next;
+    else
+        c->head = k->next;
+    if (k->next)
+        k->next->prev = k->prev;
+    c->open--;
+    kh_metric_set(c->t->connections_open, NULL, (double)c->open);
+}
+
+/* Called with the lock held: drops a record of a socket number accept has
+ * just returned again (libmicrohttpd refused and closed it unreported), and
+ * counts addr's connections. */
+static size_t from_address(ingest_conns *c, int fd, uint32_t addr) {
+    size_t n = 0;
+    for (ingest_conn *k = c->head, *next; k; k = next) {
+        next = k->next;
+        if (k->fd == fd && k->handed && !k->started) {
+            unlink_conn(c, k);
+            free(k);
+        } else if (k->addr == addr) {
+            n++;
+        }
+    }
+    return n;
+}
+
+ingest_conn *ingest_conns_accepted(ingest_conns *c, int fd, uint32_t addr) {
+    pthread_mutex_lock(&c->lock);
+    size_t same = from_address(c, fd, addr);
+    if (c->open >= c->limit || (c->per_address && same >= c->per_address)) {
+        pthread_mutex_unlock(&c->lock);
+        return NULL;
+    }
     ingest_conn *k = kh_calloc(1, sizeof *k);
     k->fd = fd;
-    pthread_mutex_lock(&c->lock);
-    k->deadline_ns = mono_ns() + c->header_ns;
+    k->addr = addr;
+    k->accepted_ns = mono_ns();
+    k->deadline_ns = k->accepted_ns + c->header_ns;
     k->next = c->head;
     if (c->head)
         c->head->prev = k;
@@ -121,18 +164,31 @@ ingest_conn *ingest_conns_opened(ingest_conns *c, int fd) {
     return k;
 }
 
+void ingest_conns_handed(ingest_conns *c, ingest_conn *k) {
+    pthread_mutex_lock(&c->lock);
+    k->handed = 1;
+    k->deadline_ns = 0;
+    pthread_mutex_unlock(&c->lock);
+}
+
+ingest_conn *ingest_conns_started(ingest_conns *c, int fd) {
+    pthread_mutex_lock(&c->lock);
+    ingest_conn *k = c->head;
+    while (k && !(k->fd == fd && k->handed && !k->started))
+        k = k->next;
+    if (k) {
+        k->started = 1;
+        k->deadline_ns = k->accepted_ns + c->header_ns;
+    }
+    pthread_mutex_unlock(&c->lock);
+    return k;
+}
+
 void ingest_conns_closed(ingest_conns *c, ingest_conn *k) {
     if (!k)
         return;
     pthread_mutex_lock(&c->lock);
-    if (k->prev)
-        k->prev->next = k->next;
-    else
-        c->head = k->next;
-    if (k->next)
-        k->next->prev = k->prev;
-    c->open--;
-    kh_metric_set(c->t->connections_open, NULL, (double)c->open);
+    unlink_conn(c, k);
     pthread_mutex_unlock(&c->lock);
     free(k);
 }

@@ -35,16 +35,18 @@ int ingest_http_is_token(const char *s, size_t len) {
     return 1;
 }
 
-int ingest_http_target_bad(const char *raw) {
-    for (const char *p = raw; *p; p++) {
-        unsigned char c = (unsigned char)*p;
+static int target_bad_n(const char *raw, size_t len) {
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)raw[i];
         if (c <= 0x20 || c >= 0x7f)
             return 1;
-        if (c == '%' && p[1] == '0' && p[2] == '0')
+        if (c == '%' && i + 2 < len && raw[i + 1] == '0' && raw[i + 2] == '0')
             return 1;
     }
     return 0;
 }
+
+int ingest_http_target_bad(const char *raw) { return target_bad_n(raw, strlen(raw)); }
 
 int ingest_http_method_known(const char *method) {
     static const char *const known[] = {"GET",     "HEAD",  "POST",  "PUT",   "DELETE",
@@ -189,8 +191,10 @@ static int framing(const ingest_http_head *h, ingest_http_verdict *v) {
         return reject(v, INGEST_PROBLEM_BAD_REQUEST,
                       "the request has both Content-Length and Transfer-Encoding; the body's "
                       "length is ambiguous (RFC 9112 section 6.3)");
-    if (cl && (cl->value_len == 0 || strspn(cl->value, "0123456789") != cl->value_len))
+    if (cl && (cl->value_len == 0 || strspn(cl->value, "0123456789") < cl->value_len))
         return reject(v, INGEST_PROBLEM_BAD_REQUEST, "Content-Length must be one decimal number");
+    if (cl && cl->value_len > 18)
+        return reject(v, INGEST_PROBLEM_TOO_LARGE, "the Content-Length is larger than any body ingest takes");
     if (nte > 1)
         return reject(v, INGEST_PROBLEM_BAD_REQUEST, "the request has %zu Transfer-Encoding fields", nte);
     if (te && strcmp(h->version, "HTTP/1.1") != 0)
@@ -225,4 +229,129 @@ int ingest_http_check(const ingest_http_head *h, ingest_http_verdict *v) {
                    credentials_and_coding(h, v)
                ? -1
                : 0;
+}
+
+/* ---- the raw head of a connection's first request ----------------------------- */
+
+/* The length of the head up to and including its empty line, or 0 when it
+ * has none yet. A bare LF ends a line here too, so a head written with
+ * them is complete (and then refused by lines()). */
+static size_t head_end(const char *buf, size_t len) {
+    for (size_t i = 0; i + 1 < len; i++)
+        if (buf[i] == '\n') {
+            if (buf[i + 1] == '\n')
+                return i + 2;
+            if (buf[i + 1] == '\r' && i + 2 < len && buf[i + 2] == '\n')
+                return i + 3;
+        }
+    return 0;
+}
+
+/* No head within INGEST_HTTP_HEAD_MAX bytes: a request line that does not
+ * end is a target too long (414), else the fields are (431). */
+static int too_large(const char *buf, size_t len, ingest_http_verdict *v) {
+    if (!memchr(buf, '\n', len) && memchr(buf, ' ', len))
+        return reject(v, INGEST_PROBLEM_URI_TOO_LONG, "the request-target may be at most %d bytes",
+                      INGEST_HTTP_TARGET_MAX);
+    return reject(v, INGEST_PROBLEM_HEAD_TOO_LARGE, "the request head may be at most %d bytes",
+                  INGEST_HTTP_HEAD_MAX);
+}
+
+/* method SP request-target SP HTTP-version (RFC 9112 §3), line without CRLF. */
+static int request_line(const char *line, size_t len, char *method, size_t mlen, char *version,
+                        size_t *target_len, ingest_http_verdict *v) {
+    const char *sp1 = memchr(line, ' ', len);
+    const char *sp2 = sp1 ? memchr(sp1 + 1, ' ', len - (size_t)(sp1 + 1 - line)) : NULL;
+    if (!sp2 || sp1 == line || sp2 == sp1 + 1 || memchr(sp2 + 1, ' ', len - (size_t)(sp2 + 1 - line)))
+        return reject(v, INGEST_PROBLEM_BAD_REQUEST,
+                      "the request line must be: method, one space, target, one space, HTTP version");
+    size_t ml = (size_t)(sp1 - line), tl = (size_t)(sp2 - sp1 - 1), vl = len - (size_t)(sp2 + 1 - line);
+    if (!ingest_http_is_token(line, ml))
+        return reject(v, INGEST_PROBLEM_BAD_REQUEST, "the method is not a token");
+    if (ml >= mlen)
+        return reject(v, INGEST_PROBLEM_NOT_IMPLEMENTED,
+                      "ingest knows no such method; the API uses GET, HEAD and POST");
+    if (tl > INGEST_HTTP_TARGET_MAX)
+        return reject(v, INGEST_PROBLEM_URI_TOO_LONG, "the request-target may be at most %d bytes",
+                      INGEST_HTTP_TARGET_MAX);
+    if (target_bad_n(sp1 + 1, tl))
+        return reject(v, INGEST_PROBLEM_BAD_REQUEST,
+                      "the request-target holds an encoded NUL (%%00), a control character, a "
+                      "space or a byte that is not ASCII");
+    const char *ver = sp2 + 1;
+    int shaped = vl == 8 && memcmp(ver, "HTTP/", 5) == 0 && ver[5] >= '0' && ver[5] <= '9' &&
+                 ver[6] == '.' && ver[7] >= '0' && ver[7] <= '9';
+    if (!shaped)
+        return reject(v, INGEST_PROBLEM_BAD_REQUEST, "the request line does not end in an HTTP version");
+    if (memcmp(ver, "HTTP/1.1", 8) != 0 && memcmp(ver, "HTTP/1.0", 8) != 0)
+        return reject(v, INGEST_PROBLEM_VERSION, "ingest speaks HTTP/1.1 and HTTP/1.0");
+    memcpy(method, line, ml);
+    method[ml] = '\0';
+    memcpy(version, ver, vl);
+    version[vl] = '\0';
+    *target_len = tl;
+    return 0;
+}
+
+/* One field line, without CRLF: name ":" OWS value OWS (RFC 9112 §5). */
+static int field_line(const char *line, size_t len, size_t n, ingest_http_field *f,
+                      ingest_http_verdict *v) {
+    if (len && (line[0] == ' ' || line[0] == '\t'))
+        return reject(v, INGEST_PROBLEM_BAD_REQUEST,
+                      "header field %zu is an obsolete line folding (RFC 9112 section 5.2)", n);
+    const char *colon = memchr(line, ':', len);
+    if (!colon)
+        return reject(v, INGEST_PROBLEM_BAD_REQUEST, "header field %zu has no colon", n);
+    const char *a = colon + 1, *b = line + len;
+    while (a < b && (*a == ' ' || *a == '\t'))
+        a++;
+    while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
+        b--;
+    *f = (ingest_http_field){line, a, (size_t)(colon - line), (size_t)(b - a)};
+    return 0;
+}
+
+/* Splits the head (head_end bytes) into its lines; every one ends in CRLF. */
+static int lines(const char *buf, size_t len, char *method, char *version, size_t *target_len,
+                 ingest_http_field *fields, size_t *nfields, ingest_http_verdict *v) {
+    size_t at = 0, n = 0;
+    while (at < len) {
+        const char *nl = memchr(buf + at, '\n', len - at);
+        size_t end = (size_t)(nl - buf);
+        if (end == at || buf[end - 1] != '\r' || memchr(buf + at, '\r', end - 1 - at))
+            return reject(v, INGEST_PROBLEM_BAD_REQUEST, "every line of the head ends in CR LF");
+        size_t line_len = end - 1 - at;
+        if (line_len == 0 && at == 0)
+            return reject(v, INGEST_PROBLEM_BAD_REQUEST, "the head starts with an empty line");
+        if (line_len == 0)
+            break;
+        if (at == 0) {
+            if (request_line(buf, line_len, method, 64, version, target_len, v))
+                return -1;
+        } else if (n == INGEST_HTTP_FIELDS_MAX) {
+            return reject(v, INGEST_PROBLEM_HEAD_TOO_LARGE, "the request head may have at most %d fields",
+                          INGEST_HTTP_FIELDS_MAX);
+        } else if (field_line(buf + at, line_len, n + 1, &fields[n], v)) {
+            return -1;
+        } else {
+            n++;
+        }
+        at = end + 1;
+    }
+    *nfields = n;
+    return 0;
+}
+
+int ingest_http_check_raw(const char *buf, size_t len, ingest_http_verdict *v) {
+    memset(v, 0, sizeof *v);
+    size_t end = head_end(buf, len);
+    if (!end || end > INGEST_HTTP_HEAD_MAX)
+        return len < INGEST_HTTP_HEAD_MAX && !end ? 1 : too_large(buf, len, v);
+    char method[64], version[16];
+    size_t target_len = 0, nfields = 0;
+    ingest_http_field fields[INGEST_HTTP_FIELDS_MAX];
+    if (lines(buf, end, method, version, &target_len, fields, &nfields, v))
+        return -1;
+    ingest_http_head h = {method, version, target_len, 0, fields, nfields};
+    return ingest_http_check(&h, v);
 }

@@ -8,7 +8,9 @@
  * two Content-Length fields or Content-Length with Transfer-Encoding pass,
  * and waits for the end of the connection on an unknown transfer coding.
  * These functions decide on the head alone; api.c feeds them what the
- * library reports and answers the verdict. Pure and thread-safe.
+ * library reports and answers the verdict, front.c the raw bytes of a
+ * connection's first head (ingest_http_check_raw, which ends in the same
+ * ingest_http_check). Pure and thread-safe.
  */
 #ifndef INGEST_HTTP_CHECK_H
 #define INGEST_HTTP_CHECK_H
@@ -44,6 +46,25 @@ typedef struct ingest_http_verdict {
  * Content-Length and Transfer-Encoding framing; one Authorization;
  * Content-Encoding identity only. Details never quote a value. */
 int ingest_http_check(const ingest_http_head *h, ingest_http_verdict *v);
+
+/* The first request head of a connection, as received (the bytes peeked
+ * before libmicrohttpd reads them; see front.h). Larger heads, targets or
+ * more fields than these are refused (431, 414) before the library sees
+ * them, so its own HTML answers for those never occur. */
+#define INGEST_HTTP_HEAD_MAX 8192
+#define INGEST_HTTP_TARGET_MAX 4096
+#define INGEST_HTTP_FIELDS_MAX 100
+
+/* Checks the raw bytes buf[0..len) that start a connection. 1: no complete
+ * head yet and still under INGEST_HTTP_HEAD_MAX (wait for more); 0: the
+ * head is complete and acceptable; -1 with the rejection in *v. The request
+ * line must be exactly method SP target SP HTTP/1.x CRLF (a target over
+ * INGEST_HTTP_TARGET_MAX is 414, another HTTP version 505); every line ends
+ * in CRLF; each field line is name ":" OWS value OWS (no folding; more than
+ * INGEST_HTTP_FIELDS_MAX fields or a head over INGEST_HTTP_HEAD_MAX is 431);
+ * then the target as ingest_http_target_bad and the head as
+ * ingest_http_check, so both paths apply the same rules. */
+int ingest_http_check_raw(const char *buf, size_t len, ingest_http_verdict *v);
 
 /* 1 when the raw request-target (as received, before percent-decoding) is
  * unacceptable: an encoded NUL (%00), a control character, a space or a

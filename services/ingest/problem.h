@@ -28,11 +28,14 @@ typedef enum ingest_problem_class {
     INGEST_PROBLEM_METHOD,          /* 405 */
     INGEST_PROBLEM_EVENT_ID_CONFLICT, /* 409 the event_id was used for a different event */
     INGEST_PROBLEM_TOO_LARGE,       /* 413 body or batch over the limit */
+    INGEST_PROBLEM_URI_TOO_LONG,    /* 414 the request-target is over the limit */
     INGEST_PROBLEM_MEDIA_TYPE,      /* 415 */
     INGEST_PROBLEM_VALIDATION,      /* 422 schema or domain rule */
     INGEST_PROBLEM_RATE_LIMITED,    /* 429 */
+    INGEST_PROBLEM_HEAD_TOO_LARGE,  /* 431 the request head is over the limit */
     INGEST_PROBLEM_INTERNAL,        /* 500 */
     INGEST_PROBLEM_NOT_IMPLEMENTED, /* 501 an unknown method or transfer coding */
+    INGEST_PROBLEM_VERSION,         /* 505 not HTTP/1.0 or HTTP/1.1 */
     INGEST_PROBLEM_UNAVAILABLE,     /* 503 the broker cannot take the write */
     INGEST_PROBLEM_SHUTTING_DOWN,   /* 503 the instance is stopping */
     INGEST_PROBLEM_COUNT

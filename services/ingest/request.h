@@ -14,6 +14,7 @@
 
 #include "api.h"
 #include "conns.h"
+#include "front.h"
 #include "kh_event.h"
 #include "problem.h"
 
@@ -24,7 +25,7 @@ struct ingest_api {
     publisher *pub;
     struct MHD_Daemon *daemon;
     ingest_conns *conns;
-    MHD_socket quiesced; /* the listening socket after api_quiesce, to close */
+    ingest_front *front; /* the listening socket and the first heads */
     atomic_int draining;
     atomic_llong in_flight;
     int port;

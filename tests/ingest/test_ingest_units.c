@@ -370,6 +370,50 @@ static char *slurp(const char *rel) {
     return text;
 }
 
+/* The raw first head: verdict rc and, for a rejection, the status. */
+static void raw_is(const char *head, size_t len, int rc, unsigned status) {
+    ingest_http_verdict v;
+    int got = ingest_http_check_raw(head, len, &v);
+    ck_assert_msg(got == rc, "%.60s: %d, want %d", head, got, rc);
+    if (rc < 0)
+        ck_assert_msg(ingest_problem_info_of(v.cls)->status == status, "%.60s: status %u, want %u", head,
+                      ingest_problem_info_of(v.cls)->status, status);
+}
+
+#define RAW_IS(head, rc, status) raw_is(head, sizeof head - 1, rc, status)
+
+START_TEST(raw_first_heads_are_checked_by_the_same_rules) {
+    RAW_IS("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", 0, 0);
+    RAW_IS("POST /v1/tlvs HTTP/1.0\r\nContent-Length: 3\r\n\r\nabc", 0, 0);
+    RAW_IS("POST http://h:1/v1/tlvs HTTP/1.1\r\nHost: h:1\r\nContent-Length:3\r\n\r\n", 0, 0);
+    RAW_IS("GET /healthz HTTP/1.1\r\nHost: x\r\n", 1, 0); /* not complete yet */
+    RAW_IS("GET /hea", 1, 0);
+    RAW_IS("garbage\r\n\r\n", -1, 400);
+    RAW_IS("\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n", -1, 400);
+    RAW_IS("GET / HTTP/1.1 x\r\nHost: x\r\n\r\n", -1, 400);
+    RAW_IS("GET / HTTP/2\r\nHost: x\r\n\r\n", -1, 400);
+    RAW_IS("GET / HTTP/2.0\r\nHost: x\r\n\r\n", -1, 505);
+    RAW_IS("GET / HTTP/1.1\r\nHost: x\nX: y\r\n\r\n", -1, 400);
+    RAW_IS("GET / HTTP/1.1\r\nHost: x\r\nX: a\rb\r\n\r\n", -1, 400);
+    RAW_IS("GET /\0 HTTP/1.1\r\nHost: x\r\n\r\n", -1, 400);
+    RAW_IS("GET / HTTP/1.1\r\nHost: x\r\nX: a\0b\r\n\r\n", -1, 400);
+    RAW_IS("GET / HTTP/1.1\r\nHost: x\r\nX: a\r\n b\r\n\r\n", -1, 400);
+    RAW_IS("GET / HTTP/1.1\r\nHost : x\r\n\r\n", -1, 400);
+    RAW_IS("GET / HTTP/1.1\r\n\r\n", -1, 400); /* ingest_http_check: no Host */
+    RAW_IS("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1x\r\n\r\n", -1, 400);
+    RAW_IS("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1234567890123456789\r\n\r\n", -1, 413);
+    RAW_IS("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n", -1, 501);
+    RAW_IS("G@T / HTTP/1.1\r\nHost: x\r\n\r\n", -1, 400);
+    static char big[INGEST_HTTP_HEAD_MAX + 64];
+    memset(big, 'a', sizeof big);
+    memcpy(big, "GET /", 5);
+    raw_is(big, INGEST_HTTP_HEAD_MAX, -1, 414);
+    int n = snprintf(big, sizeof big, "GET / HTTP/1.1\r\nHost: x\r\nX: ");
+    memset(big + n, 'v', sizeof big - (size_t)n);
+    raw_is(big, INGEST_HTTP_HEAD_MAX, -1, 431);
+}
+END_TEST
+
 START_TEST(every_problem_type_is_documented) {
     char *readme = slurp("services/ingest/README.md"), *openapi = slurp("schemas/openapi.json");
     for (int c = 0; c < INGEST_PROBLEM_COUNT; c++) {
@@ -405,6 +449,7 @@ int main(void) {
     tcase_add_test(tc, window_new_done_and_replayed);
     tcase_add_test(tc, digit_runs_that_may_hold_a_bsn_are_masked_in_pointers);
     tcase_add_test(tc, http_heads_are_checked_strictly);
+    tcase_add_test(tc, raw_first_heads_are_checked_by_the_same_rules);
     tcase_add_test(tc, window_an_id_with_another_digest_is_a_conflict);
     tcase_add_test(tc, window_waiters_get_the_first_outcome);
     tcase_add_test(tc, window_a_failed_write_is_forgotten_and_fails_its_waiters);
