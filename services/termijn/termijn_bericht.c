@@ -351,6 +351,7 @@ static void emit(const termijn_dossier *d, const termijn *t, int stap, const par
         memset(m, 0, sizeof *m);
         m->regel = (termijn_regel)t->regel;
         m->stap = stap;
+        COPY(m->zaak, t->zaak);
         m->ontvanger_type = p->b[i].type;
         COPY(m->ontvanger_code, p->b[i].code);
         melding_id(t, &p->b[i], t->vervalt[stap], 0, late ? m->achterhaalt : m->melding_id);

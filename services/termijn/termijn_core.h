@@ -135,6 +135,7 @@ typedef struct termijn_betrokkene {
 typedef struct termijn_melding {
     termijn_regel regel;
     int stap; /* 0: the term passed; 1: the escalation */
+    char zaak[TERMIJN_ID_LEN];
     char melding_id[37];
     char achterhaalt[37];       /* "" or the id of the melding this one withdraws */
     const char *ontvanger_type; /* OrganisatieType symbol (static) */

@@ -9,6 +9,8 @@
 #include "kh_time.h"
 #include "termijn_bericht.h"
 #include "termijn_core.h"
+#include "termijn_melding.h"
+#include "termijn_state.h"
 #include "testlib.h"
 
 #include <check.h>
@@ -51,10 +53,12 @@ static void set(termijn_event *ev, const char *k, const char *v) {
         return;                                         \
     }
     S("id", id)
-    S("bij", bij) S("os", onderwijssoort) S("st", status) S("swv", swv) S("ts", tlv_soort)
-        S("as", aanvragende_school) S("gem", gemeente) S("aanb", aanbieder) S("vid", verwijzing_id)
-            S("vt", verwijzer_type) S("nt", naar_type) S("nc", naar_code) S("dom", domein)
-                S("woon", woonplaats) S("vg", verantwoordelijke) S("soort", soort)
+    S("bij", bij)
+    S("os", onderwijssoort)
+    S("st", status) S("swv", swv) S("ts", tlv_soort) S("as", aanvragende_school) S("gem", gemeente)
+        S("aanb", aanbieder) S("vid", verwijzing_id) S("vt", verwijzer_type) S("nt", naar_type)
+            S("nc", naar_code) S("dom", domein) S("woon", woonplaats) S("vg", verantwoordelijke)
+                S("soort", soort)
 #undef S
                     if (!strcmp(k, "d")) ev->datum = ev->handeling = day(v);
     else if (!strcmp(k, "h")) ev->handeling = day(v);
@@ -432,6 +436,52 @@ START_TEST(texts_say_what_since_when_and_who) {
 }
 END_TEST
 
+/* Every script's dossier survives the changelog layout, and every melding
+ * it gives fits melding.avsc. */
+START_TEST(state_round_trips_and_meldingen_encode) {
+    kh_schemas *schemas;
+    char err[512];
+    const char *topics[TERMIJN_EV_KINDS] = {"a", "t", "b", "v"};
+    ck_assert_msg(kh_schemas_open(&schemas, err, sizeof err) == 0, "%s", err);
+    for (size_t i = 0; i < sizeof scripts / sizeof *scripts; i++) {
+        termijn_dossier d = {0};
+        static termijn_uit out;
+        for (const step *st = scripts[i].steps; st->what; st++) {
+            memset(&out, 0, sizeof out);
+            if (st->what[0] == 'E') {
+                termijn_event ev;
+                event_from(st->what + 2, &ev);
+                termijn_apply(&d, &ev, &ctx, &out);
+            } else {
+                termijn_tick(&d, day(st->what + 2), &ctx, &out);
+            }
+            for (size_t m = 0; m < out.n; m++) {
+                char *wire;
+                size_t len;
+                ck_assert_msg(termijn_melding_encode(schemas, &out.m[m], topics, &wire, &len, err,
+                                                     sizeof err) == 0,
+                              "%s: %s", scripts[i].name, err);
+                free(wire);
+            }
+            size_t len;
+            char *v = termijn_state_encode(&d, &len);
+            termijn_dossier back = {0};
+            ck_assert_msg(termijn_state_decode(v, len, &back, err, sizeof err) == 0, "%s", err);
+            size_t len2;
+            char *v2 = termijn_state_encode(&back, &len2);
+            ck_assert_str_eq(v, v2);
+            free(v);
+            free(v2);
+            termijn_dossier_free(&back);
+        }
+        termijn_dossier_free(&d);
+    }
+    termijn_dossier bad = {0};
+    ck_assert_int_eq(termijn_state_decode("{\"v\":2}", 7, &bad, err, sizeof err), -1);
+    kh_schemas_free(schemas);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("termijn_core");
     TCase *tc = tcase_create("core");
@@ -445,6 +495,7 @@ int main(void) {
     tcase_add_test(tc, zorgplicht_pause_shifts_the_due_dates);
     tcase_add_test(tc, ids_are_deterministic_and_distinct);
     tcase_add_test(tc, texts_say_what_since_when_and_who);
+    tcase_add_test(tc, state_round_trips_and_meldingen_encode);
     suite_add_tcase(s, tc);
     return kh_test_run(s);
 }
