@@ -14,6 +14,7 @@
 #include "testlib.h"
 
 #include <check.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,26 +47,50 @@ static int32_t day(const char *s) {
 
 /* ---- Events from "key=value" specs -------------------------------------- */
 
+#define F(key, field) \
+    { key, offsetof(termijn_event, field), sizeof((termijn_event *)0)->field }
+static const struct {
+    const char *key;
+    size_t off, size;
+} text_keys[] = {
+    F("id", id),
+    F("bij", bij),
+    F("os", onderwijssoort),
+    F("st", status),
+    F("swv", swv),
+    F("ts", tlv_soort),
+    F("as", aanvragende_school),
+    F("gem", gemeente),
+    F("aanb", aanbieder),
+    F("vid", verwijzing_id),
+    F("vt", verwijzer_type),
+    F("nt", naar_type),
+    F("nc", naar_code),
+    F("dom", domein),
+    F("woon", woonplaats),
+    F("vg", verantwoordelijke),
+    F("soort", soort),
+};
+#undef F
+
 static void set(termijn_event *ev, const char *k, const char *v) {
-#define S(key, field)                                   \
-    if (!strcmp(k, key)) {                              \
-        snprintf(ev->field, sizeof ev->field, "%s", v); \
-        return;                                         \
-    }
-    S("id", id)
-    S("bij", bij)
-    S("os", onderwijssoort)
-    S("st", status) S("swv", swv) S("ts", tlv_soort) S("as", aanvragende_school) S("gem", gemeente)
-        S("aanb", aanbieder) S("vid", verwijzing_id) S("vt", verwijzer_type) S("nt", naar_type)
-            S("nc", naar_code) S("dom", domein) S("woon", woonplaats) S("vg", verantwoordelijke)
-                S("soort", soort)
-#undef S
-                    if (!strcmp(k, "d")) ev->datum = ev->handeling = day(v);
-    else if (!strcmp(k, "h")) ev->handeling = day(v);
-    else if (!strcmp(k, "e")) ev->einddatum = day(v);
-    else if (!strcmp(k, "geb")) ev->geboortedatum = day(v);
-    else if (!strcmp(k, "ob")) ev->ondersteuningsbehoefte = atoi(v);
-    else ck_abort_msg("unknown key %s", k);
+    for (size_t i = 0; i < sizeof text_keys / sizeof *text_keys; i++)
+        if (!strcmp(k, text_keys[i].key)) {
+            snprintf((char *)ev + text_keys[i].off, text_keys[i].size, "%s", v);
+            return;
+        }
+    if (!strcmp(k, "d"))
+        ev->datum = ev->handeling = day(v);
+    else if (!strcmp(k, "h"))
+        ev->handeling = day(v);
+    else if (!strcmp(k, "e"))
+        ev->einddatum = day(v);
+    else if (!strcmp(k, "geb"))
+        ev->geboortedatum = day(v);
+    else if (!strcmp(k, "ob"))
+        ev->ondersteuningsbehoefte = atoi(v);
+    else
+        ck_abort_msg("unknown key %s", k);
 }
 
 /* "A id=X st=INGEDIEND ...": A aanmelding, L tlv, B beschikking, V verwijzing. */
