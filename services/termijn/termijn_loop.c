@@ -30,7 +30,7 @@
 
 typedef struct metrics {
     kh_family *events, *meldingen, *deadletters, *open, *dossiers, *restore_seconds, *restored,
-        *transactions, *clock_date;
+        *transactions, *clock_date, *scanned_date;
 } metrics;
 
 typedef struct loop {
@@ -82,6 +82,10 @@ static void metrics_init(metrics *m, kh_metrics *k) {
                                          "Transactions, per outcome", "outcome");
     m->clock_date = kh_metrics_gauge(k, "ketenhub_termijn_clock_date_days",
                                      "The hub's date in Europe/Amsterdam (days since 1970)", NULL);
+    m->scanned_date = kh_metrics_gauge(k, "ketenhub_termijn_fired_through_days",
+                                       "Every step due on or before this date (days since 1970) "
+                                       "has been fired and committed",
+                                       NULL);
 }
 
 /* ---- Offsets (as route_loop) -------------------------------------------- */
@@ -447,6 +451,7 @@ static void timer(loop *L) {
     termijn_store_each(L->store, scan_one, L);
     if (!L->failed && L->open && batch_commit(L) == 0) {
         L->scanned = L->today;
+        kh_metric_set(L->m.scanned_date, NULL, L->today);
         char d[KH_DATE_LEN];
         kh_log_info("due termijnen fired", json_pack("{s:s}", "date", kh_date_format(L->today, d)));
     }
