@@ -26,25 +26,25 @@ static void events_of(rd_kafka_t *p, const char *prefix, size_t i) {
     rh_bsn(i, bsn);
     snprintf(
         json, sizeof json,
-        "{\"envelope\":{\"event_id\":\"6b0c1f5e-2d34-4c1a-9f1e-1%011zu\","
+        "{\"envelope\":{\"event_id\":\"6b0c1f5e-2d34-4c1a-9f1e-1%011u\","
         "\"occurred_at\":\"2026-03-02T09:00:00Z\",\"bron\":{\"type\":\"SCHOOL\","
         "\"code\":\"12OA00\"}},\"jeugdige\":{\"bsn\":\"%s\",\"geboortedatum\":\"2016-11-20\","
         "\"woonplaatsgemeente\":\"GM0502\"},\"aanmelding_id\":\"A%zu\",\"soort\":\"ONDERWIJS\","
         "\"bij\":{\"type\":\"SCHOOL\",\"code\":\"12OA00\"},\"vestigingsgemeente\":\"GM0502\","
         "\"onderwijssoort\":\"PO\",\"ondersteuningsbehoefte\":true,\"datum\":\"2026-03-02\","
         "\"status\":\"INGEDIEND\"}",
-        i, bsn, i);
+        (unsigned)(i % 100000), bsn, i);
     th_produce(p, prefix, "aanmelding", json);
     if (i % 2)
         return;
     snprintf(json, sizeof json,
-             "{\"envelope\":{\"event_id\":\"6b0c1f5e-2d34-4c1a-9f1e-2%011zu\","
+             "{\"envelope\":{\"event_id\":\"6b0c1f5e-2d34-4c1a-9f1e-2%011u\","
              "\"occurred_at\":\"2026-04-22T10:00:00Z\",\"bron\":{\"type\":\"GEMEENTE\","
              "\"code\":\"GM0502\"}},\"jeugdige\":{\"bsn\":\"%s\",\"geboortedatum\":\"2016-11-20\","
              "\"woonplaatsgemeente\":\"GM0502\"},\"verwijzing_id\":\"V%zu\",\"verwijzer\":"
              "{\"type\":\"HUISARTS\",\"code\":\"01999901\"},\"naar\":{\"type\":\"AANBIEDER\","
              "\"code\":\"98000000\"},\"domein\":\"JEUGDHULP\",\"datum\":\"2026-04-22\"}",
-             i, bsn, i);
+             (unsigned)(i % 100000), bsn, i);
     th_produce(p, prefix, "verwijzing", json);
 }
 
