@@ -178,7 +178,7 @@ static const char *wie(const partij *p, const char *r, char *buf, size_t len) {
     return buf;
 }
 
-/* " Actie: A, B en C <zin>." with the recipients' names. */
+/* " Actie: A (code), B (code) en C (code) <zin>." with the recipients. */
 static void actie(text *x, const partij *p, const char *zin) {
     size_t total = 0, k = 0;
     for (size_t i = 0; i < p->n; i++)
@@ -187,7 +187,11 @@ static void actie(text *x, const partij *p, const char *zin) {
     for (size_t i = 0; i < p->n; i++) {
         if (!((p->ontvangers >> i) & 1u))
             continue;
-        addf(x, "%s%s", k == 0 ? "" : k + 1 == total ? " en " : ", ", p->b[i].naam);
+        addf(x, "%s%s (%s)",
+             k == 0           ? ""
+             : k + 1 == total ? " en "
+                              : ", ",
+             p->b[i].naam, p->b[i].code);
         k++;
     }
     addf(x, " %s.", zin);
