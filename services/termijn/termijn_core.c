@@ -33,7 +33,7 @@ termijn_regel termijn_regel_by_naam(const char *naam) {
 
 int termijn_dossier_add(termijn_dossier *d, const termijn *t) {
     if (d->n == d->cap) {
-        size_t ncap = d->cap ? d->cap * 2 : 2;
+        size_t ncap = d->cap ? d->cap * 2 : 1; /* most children have one termijn */
         termijn *p = realloc(d->t, ncap * sizeof *p);
         if (!p)
             return -1;

@@ -427,13 +427,16 @@ static int scan_one(void *ud, int32_t p, const char *key, termijn_dossier *d) {
     if (L->failed || !L->open || termijn_volgende(d) > L->today)
         return 0;
     int t = tick(L, d);
-    if (t > 0)
-        produce_state(L, p, key, strlen(key), d);
+    if (t > 0 && produce_state(L, p, key, strlen(key), d) == 0 &&
+        ++L->batch_count >= L->cfg->batch_records && batch_commit(L) == 0)
+        batch_begin(L); /* a day with many due steps: bounded transactions */
     return t >= 0 && termijn_dossier_leeg(d);
 }
 
 /* Reads the clock; when the Amsterdam date moved (or a restore asked for
- * it), fires every due step in one transaction. */
+ * it), fires every due step, in transactions of at most batch_records
+ * changed dossiers (one huge transaction would outlive
+ * transaction.timeout.ms after an outage). */
 static void timer(loop *L) {
     if (now_ms() < L->next_tick && L->scanned != INT32_MIN)
         return;

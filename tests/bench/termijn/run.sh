@@ -47,14 +47,14 @@ cmake --build "$build" -j2 --target ketenhub-termijn termijn_bench route_bench_f
 
 echo "termijn benchmark: $termijnen open termijnen, changelog and restore" >&2
 "$bin/termijn_bench" -r "$root/deploy/reference" -n "$termijnen" -b "$KH_KAFKA_BOOTSTRAP" \
-    -p "$prefix" -P "$partitions"
+    -p "${prefix}state." -P "$partitions"
 
 echo "termijn benchmark: pre-filling $events events ($partitions partitions per topic)" >&2
 "$bin/route_bench_fill" -b "$KH_KAFKA_BOOTSTRAP" -p "$prefix" -n "$events" -P "$partitions" \
     >"$work/fill.txt"
 
-metric() { # metric <port> <name>: the sum of its samples
-    curl -s "http://127.0.0.1:$1/metrics" | awk -v m="$2" '$1 == m || index($1, m "{") == 1 { s += $2 } END { print s + 0 }'
+metric() { # metric <port> <name>: the sum of its samples (0 when it does not answer)
+    { curl -s "http://127.0.0.1:$1/metrics" || true; } | awk -v m="$2" '$1 == m || index($1, m "{") == 1 { s += $2 } END { print s + 0 }'
 }
 
 # Time from the first committed event to the last (events_total counts
@@ -71,11 +71,12 @@ run_termijn() {
         sleep 0.01
         port=$(sed -nE 's/.*"msg":"ops endpoint listening".*"port":([0-9]+).*/\1/p' "$log")
     done
-    until (( n > 0 )); do sleep 0.01; n=$(metric "$port" ketenhub_termijn_events_total); done
+    alive() { kill -0 "$svc_pid" 2>/dev/null || { echo "ketenhub-termijn died:" >&2; cat "$log" >&2; exit 1; }; }
+    until (( n > 0 )); do alive; sleep 0.01; n=$(metric "$port" ketenhub_termijn_events_total); done
     start=$(date +%s.%N)
-    until (( n >= events )); do sleep 0.01; n=$(metric "$port" ketenhub_termijn_events_total); done
+    until (( n >= events )); do alive; sleep 0.01; n=$(metric "$port" ketenhub_termijn_events_total); done
     local tx=$(metric "$port" ketenhub_termijn_transactions_total)
-    until (( $(metric "$port" ketenhub_termijn_transactions_total) > tx )); do sleep 0.01; done
+    until (( $(metric "$port" ketenhub_termijn_transactions_total) > tx )); do alive; sleep 0.01; done
     end=$(date +%s.%N)
     echo "$n $(awk -v a="$start" -v b="$end" 'BEGIN { print b - a }')"
     echo "open termijnen after the stream: $(metric "$port" ketenhub_termijn_open)," \
