@@ -36,7 +36,8 @@
     "  group.id               consumer group (default ketenhub-termijn)\n"                     \
     "  termijn.instance       stable, unique name of this instance (default: the host name)\n" \
     "  transactional.id       (default ketenhub-termijn-<termijn.instance>)\n"                 \
-    "  termijn.batch.records  end a transaction after this many records (default 20000)\n"     \
+    "  termijn.batch.records  end a transaction after this many records, or a scan's\n"        \
+    "                         after this many changed dossiers (default 20000)\n"              \
     "  termijn.batch.ms       ... or this many ms after its first record (default 250)\n"      \
     "  termijn.tick.ms        how often the clock is read; due termijnen fire when the\n"      \
     "                         date in Europe/Amsterdam changes (default 1000)\n"               \
