@@ -46,6 +46,7 @@ typedef struct loop {
     termijn_uit uit;
     metrics m;
     int open, consumed, failed, recover;
+    int restored; /* a restore has completed: the fired-through gauge means something */
     long long batch_count;
     int64_t batch_start, next_tick;
     int32_t today, scanned;
@@ -156,12 +157,14 @@ static void restore(loop *L, const int32_t *parts, size_t n, const char *why) {
     if (n == 0 || L->failed)
         return;
     snprintf(group, sizeof group, "%s-restore", L->cfg->group_id);
+    kh_metric_set(L->m.scanned_date, NULL, 0); /* until the restored steps are fired */
     if (termijn_restore(L->svc->config, group, L->cfg->state_topic, parts, n, L->store, &st, err,
                         sizeof err)) {
         fatal(L, "restoring from the changelog", err);
         return;
     }
     L->scanned = INT32_MIN; /* restored steps may be due: scan */
+    L->restored = 1;
     kh_metric_set(L->m.restore_seconds, NULL, st.seconds);
     kh_metric_add(L->m.restored, NULL, (double)st.records);
     kh_log_info("restored from the changelog",
@@ -454,7 +457,8 @@ static void timer(loop *L) {
     termijn_store_each(L->store, scan_one, L);
     if (!L->failed && L->open && batch_commit(L) == 0) {
         L->scanned = L->today;
-        kh_metric_set(L->m.scanned_date, NULL, L->today);
+        if (L->restored)
+            kh_metric_set(L->m.scanned_date, NULL, L->today);
         char d[KH_DATE_LEN];
         kh_log_info("due termijnen fired", json_pack("{s:s}", "date", kh_date_format(L->today, d)));
     }
