@@ -58,7 +58,7 @@ static size_t encode_aanmelding(char **wire) {
 
 START_TEST(manifest_ids_and_topics) {
     ck_assert_uint_eq(kh_schemas_count(schemas), 7);
-    ck_assert_uint_eq(kh_schemas_id_count(schemas), 11);
+    ck_assert_uint_eq(kh_schemas_id_count(schemas), 12);
     const kh_schema *s = kh_schemas_by_id(schemas, 1002);
     ck_assert_ptr_nonnull(s);
     ck_assert_str_eq(kh_schema_name(s), "tlv");
@@ -128,7 +128,8 @@ START_TEST(older_versions_decode_as_the_current_one) {
         {1002, "tlv", "01-afgegeven-so-capelle.json", "eerste_inschrijving"},
         {1003, "beschikking", "01-toegekend-rotterdam-ambulant.json", "verantwoordelijke_gemeente"},
         {1004, "verwijzing", "01-wijkteam-rotterdam-jeugdhulp.json", "verantwoordelijke_gemeente"},
-        {1005, "melding", NULL, NULL},
+        {1005, "melding", NULL, "termijn"},
+        {1011, "melding", NULL, "termijn"},
     };
     for (size_t i = 0; i < sizeof olds / sizeof olds[0]; i++) {
         const kh_schema *old = kh_schemas_by_id(schemas, olds[i].id);

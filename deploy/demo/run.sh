@@ -42,7 +42,7 @@ fi
 
 # Services start in data-flow order; each logs JSON lines to its own file.
 started=()
-for svc in ingest route push watch; do
+for svc in ingest route termijn push watch; do
   [ -x "$bin/ketenhub-$svc" ] && [ -f "$demo/$svc.conf" ] || continue
   (cd "$demo" && exec "$bin/ketenhub-$svc" --config "$demo/$svc.conf") 2>"$run/$svc.log" &
   pids+=($!)

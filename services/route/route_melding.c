@@ -108,7 +108,8 @@ static int fill(avro_value_t *v, const route_event *ev, const route_result *r,
            set_str(&jeugdige, "bsn", ev->bsn) ||
            set_int(&jeugdige, "geboortedatum", ev->geboortedatum) ||
            set_str(v, "toelichting", m->toelichting) ||
-           set_long(v, "aangemaakt_op", ev->aangemaakt_op);
+           set_long(v, "aangemaakt_op", ev->aangemaakt_op) ||
+           set_opt_str(v, "termijn", NULL); /* termijn's field; null in a grensverkeer melding */
 }
 
 int route_melding_encode(route_encoder *e, const route_event *ev, const route_result *r,

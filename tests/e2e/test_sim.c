@@ -312,7 +312,8 @@ START_TEST(rule_names_are_the_regel_enum) {
     json_array_foreach(json_object_get(doc, "fields"), i, f)
         if (!strcmp(json_string_value(json_object_get(f, "name")), "regel"))
             symbols = json_object_get(json_object_get(f, "type"), "symbols");
-    ck_assert_uint_eq(json_array_size(symbols), sim_rules_count());
+    /* The grensverkeer rules come first; termijn's regels follow them. */
+    ck_assert_uint_ge(json_array_size(symbols), sim_rules_count());
     for (i = 0; i < sim_rules_count(); i++)
         ck_assert_str_eq(json_string_value(json_array_get(symbols, i)), sim_rules_name(i));
     json_decref(doc);

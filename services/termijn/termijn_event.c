@@ -1,0 +1,133 @@
+/*
+ * termijn_event — decode and read one event record.
+ */
+#include "termijn_event.h"
+
+#include "kh_codec.h"
+#include "kh_deadletter.h"
+#include "kh_kalender.h"
+#include "kh_time.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char *const kind_names[TERMIJN_EV_KINDS] = {"aanmelding", "tlv", "beschikking",
+                                                         "verwijzing"};
+
+const char *termijn_kind_name(termijn_kind kind) {
+    return kind < TERMIJN_EV_KINDS ? kind_names[kind] : "";
+}
+
+/* The string at a dotted path ("envelope.bron.code"), or "" when absent. */
+static const char *str(const json_t *root, const char *path) {
+    char buf[64];
+    const json_t *v = root;
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *save, *k = strtok_r(buf, ".", &save); k && v; k = strtok_r(NULL, ".", &save))
+        v = json_object_get(v, k);
+    return json_is_string(v) ? json_string_value(v) : "";
+}
+
+#define COPY(dst, src) snprintf((dst), sizeof(dst), "%s", (src))
+
+/* A date field; TERMIJN_GEEN_DATUM when absent. */
+static int32_t date(const json_t *root, const char *path) {
+    int32_t d;
+    return kh_date_parse(str(root, path), &d) == 0 ? d : TERMIJN_GEEN_DATUM;
+}
+
+static void envelope(const json_t *j, termijn_event *ev) {
+    int64_t occurred = 0, received = 0;
+    COPY(ev->oorzaak.event_id, str(j, "envelope.event_id"));
+    snprintf(ev->bron, sizeof ev->bron, "%s:%s", str(j, "envelope.bron.type"),
+             str(j, "envelope.bron.code"));
+    kh_ts_parse(str(j, "envelope.occurred_at"), &occurred);
+    ev->oorzaak.aangemaakt_op = kh_ts_parse(str(j, "envelope.received_at"), &received) == 0
+                                    ? received
+                                    : occurred;
+    COPY(ev->bsn, str(j, "jeugdige.bsn"));
+    ev->geboortedatum = date(j, "jeugdige.geboortedatum");
+    COPY(ev->woonplaats, str(j, "jeugdige.woonplaatsgemeente"));
+    COPY(ev->status, str(j, "status"));
+    ev->einddatum = date(j, "einddatum");
+    /* when a decision was taken: the moment it was recorded, in Amsterdam */
+    ev->handeling = kh_kalender_amsterdam_date(occurred);
+}
+
+static void fields(const json_t *j, termijn_event *ev) {
+    switch (ev->kind) {
+    case TERMIJN_EV_AANMELDING:
+        COPY(ev->id, str(j, "aanmelding_id"));
+        COPY(ev->soort, str(j, "soort"));
+        COPY(ev->bij, str(j, "bij.code"));
+        COPY(ev->onderwijssoort, str(j, "onderwijssoort"));
+        ev->ondersteuningsbehoefte = json_is_true(json_object_get(j, "ondersteuningsbehoefte"));
+        ev->datum = ev->handeling = date(j, "datum");
+        break;
+    case TERMIJN_EV_TLV:
+        COPY(ev->id, str(j, "tlv_id"));
+        COPY(ev->swv, str(j, "swv"));
+        COPY(ev->tlv_soort, str(j, "soort"));
+        COPY(ev->aanvragende_school, str(j, "aanvragende_school"));
+        ev->datum = date(j, "ingangsdatum");
+        break;
+    case TERMIJN_EV_BESCHIKKING:
+        COPY(ev->id, str(j, "beschikking_id"));
+        COPY(ev->gemeente, str(j, "gemeente"));
+        COPY(ev->aanbieder, str(j, "aanbieder"));
+        COPY(ev->verwijzing_id, str(j, "verwijzing_id"));
+        COPY(ev->verantwoordelijke, str(j, "verantwoordelijke_gemeente.gemeente"));
+        ev->datum = date(j, "ingangsdatum");
+        break;
+    default:
+        COPY(ev->id, str(j, "verwijzing_id"));
+        COPY(ev->verwijzer_type, str(j, "verwijzer.type"));
+        COPY(ev->naar_type, str(j, "naar.type"));
+        COPY(ev->naar_code, str(j, "naar.code"));
+        COPY(ev->domein, str(j, "domein"));
+        COPY(ev->verantwoordelijke, str(j, "verantwoordelijke_gemeente.gemeente"));
+        ev->datum = ev->handeling = date(j, "datum");
+        break;
+    }
+}
+
+static const char *decode_reason(kh_decode_status st) {
+    switch (st) {
+    case KH_DECODE_BAD_MAGIC: return kh_dl_reason_name(KH_DL_BAD_MAGIC_BYTE);
+    case KH_DECODE_UNKNOWN_ID: return kh_dl_reason_name(KH_DL_UNKNOWN_SCHEMA_ID);
+    default: return kh_dl_reason_name(KH_DL_UNDECODABLE);
+    }
+}
+
+int termijn_event_read(const kh_schemas *schemas, termijn_kind kind, const void *payload,
+                       size_t len, termijn_event *ev, const char **reason_code, char *reason,
+                       size_t reasonlen) {
+    const kh_schema *which;
+    avro_value_t v;
+    kh_decode_status st = kh_codec_decode(schemas, payload, len, &which, &v, reason, reasonlen);
+    if (st != KH_DECODE_OK) {
+        *reason_code = decode_reason(st);
+        return -1;
+    }
+    if (strcmp(kh_schema_name(which), termijn_kind_name(kind)) != 0) {
+        snprintf(reason, reasonlen, "schema id %d (%s) is not the %s event of this topic",
+                 (int)kh_schema_id(which), kh_schema_name(which), termijn_kind_name(kind));
+        avro_value_decref(&v);
+        *reason_code = kh_dl_reason_name(KH_DL_UNKNOWN_SCHEMA_ID);
+        return -1;
+    }
+    json_t *j = kh_codec_to_json(which, &v, reason, reasonlen);
+    avro_value_decref(&v);
+    if (!j) {
+        *reason_code = kh_dl_reason_name(KH_DL_UNDECODABLE);
+        return -1;
+    }
+    memset(ev, 0, sizeof *ev);
+    ev->kind = kind;
+    ev->oorzaak.kind = (uint8_t)kind;
+    envelope(j, ev);
+    fields(j, ev);
+    json_decref(j);
+    return 0;
+}

@@ -1,0 +1,526 @@
+/*
+ * test_termijn_core — the decision core of ketenhub-termijn as a table: each
+ * case is a script of events and clock moves for one child, with the
+ * meldingen each step must give (regel, recipients, achterhaald or not) and
+ * how many termijnen stay open. Plus the calendar (working days, the
+ * Amsterdam date across DST, months in leap years), the pause, and ids.
+ */
+#include "kh_kalender.h"
+#include "kh_time.h"
+#include "termijn_bericht.h"
+#include "termijn_core.h"
+#include "termijn_melding.h"
+#include "termijn_state.h"
+#include "testlib.h"
+
+#include <check.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static kh_ref *ref;
+static kh_kalender *kal;
+static termijn_afspraken *afs;
+static termijn_ctx ctx;
+
+static void setup(void) {
+    char dir[4096], err[512];
+    snprintf(dir, sizeof dir, "%s/deploy/reference", kh_test_source_dir());
+    ck_assert_msg(kh_ref_load(dir, &ref, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(kh_kalender_load(dir, &kal, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(termijn_afspraken_load(dir, &afs, err, sizeof err) == 0, "%s", err);
+    ctx = (termijn_ctx){ref, kal, afs};
+}
+
+static void teardown(void) {
+    kh_ref_free(ref);
+    kh_kalender_free(kal);
+    termijn_afspraken_free(afs);
+}
+
+static int32_t day(const char *s) {
+    int32_t d;
+    ck_assert_msg(kh_date_parse(s, &d) == 0, "bad date %s", s);
+    return d;
+}
+
+/* ---- Events from "key=value" specs -------------------------------------- */
+
+#define F(key, field) \
+    { key, offsetof(termijn_event, field), sizeof((termijn_event *)0)->field }
+static const struct {
+    const char *key;
+    size_t off, size;
+} text_keys[] = {
+    F("id", id),
+    F("bij", bij),
+    F("os", onderwijssoort),
+    F("st", status),
+    F("swv", swv),
+    F("ts", tlv_soort),
+    F("as", aanvragende_school),
+    F("gem", gemeente),
+    F("aanb", aanbieder),
+    F("vid", verwijzing_id),
+    F("vt", verwijzer_type),
+    F("nt", naar_type),
+    F("nc", naar_code),
+    F("dom", domein),
+    F("woon", woonplaats),
+    F("vg", verantwoordelijke),
+    F("soort", soort),
+};
+#undef F
+
+static void set(termijn_event *ev, const char *k, const char *v) {
+    for (size_t i = 0; i < sizeof text_keys / sizeof *text_keys; i++)
+        if (!strcmp(k, text_keys[i].key)) {
+            snprintf((char *)ev + text_keys[i].off, text_keys[i].size, "%s", v);
+            return;
+        }
+    if (!strcmp(k, "d"))
+        ev->datum = ev->handeling = day(v);
+    else if (!strcmp(k, "h"))
+        ev->handeling = day(v);
+    else if (!strcmp(k, "e"))
+        ev->einddatum = day(v);
+    else if (!strcmp(k, "geb"))
+        ev->geboortedatum = day(v);
+    else if (!strcmp(k, "ob"))
+        ev->ondersteuningsbehoefte = atoi(v);
+    else
+        ck_abort_msg("unknown key %s", k);
+}
+
+/* "A id=X st=INGEDIEND ...": A aanmelding, L tlv, B beschikking, V verwijzing. */
+static void event_from(const char *spec, termijn_event *ev) {
+    char buf[512];
+    memset(ev, 0, sizeof *ev);
+    ev->einddatum = TERMIJN_GEEN_DATUM;
+    ev->kind = spec[0] == 'A'   ? TERMIJN_EV_AANMELDING
+               : spec[0] == 'L' ? TERMIJN_EV_TLV
+               : spec[0] == 'B' ? TERMIJN_EV_BESCHIKKING
+                                : TERMIJN_EV_VERWIJZING;
+    snprintf(ev->bsn, sizeof ev->bsn, "999990251");
+    ev->geboortedatum = day("2016-11-20");
+    snprintf(ev->woonplaats, sizeof ev->woonplaats, "GM0502");
+    snprintf(ev->soort, sizeof ev->soort, "ONDERWIJS");
+    snprintf(ev->naar_type, sizeof ev->naar_type, "AANBIEDER");
+    snprintf(ev->domein, sizeof ev->domein, "JEUGDHULP");
+    snprintf(ev->bron, sizeof ev->bron, "BRON:%c", spec[0]);
+    snprintf(ev->oorzaak.event_id, sizeof ev->oorzaak.event_id,
+             "00000000-0000-4000-8000-000000000001");
+    snprintf(buf, sizeof buf, "%s", spec + 1);
+    for (char *save, *tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+        char *eq = strchr(tok, '=');
+        ck_assert_msg(eq != NULL, "bad token %s", tok);
+        *eq = '\0';
+        set(ev, tok, eq + 1);
+    }
+}
+
+/* ---- Scripts ------------------------------------------------------------- */
+
+typedef struct step {
+    const char *what;   /* "E <event spec>" or "T <date>" (the clock reaches date) */
+    const char *expect; /* the meldingen, "REGEL>TYPE:CODE,TYPE:CODE" or "" for none; a leading
+                           '~' means they are achterhaald follow-ups */
+    int open;           /* termijnen open afterwards */
+} step;
+
+typedef struct script {
+    const char *name;
+    step steps[10];
+} script;
+
+static void got_string(const termijn_uit *out, char *buf, size_t len) {
+    size_t n = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < out->n; i++) {
+        const termijn_melding *m = &out->m[i];
+        n += (size_t)snprintf(buf + n, len - n, "%s%s%s>%s:%s", i ? "," : "",
+                              m->achterhaalt[0] ? "~" : "", termijn_regel_naam(m->regel),
+                              m->ontvanger_type, m->ontvanger_code);
+    }
+}
+
+/* The expectation "R>T:C,T:C;R2>..." in the same form as got_string. */
+static void want_string(const char *expect, char *buf, size_t len) {
+    size_t n = 0;
+    char tmp[512];
+    buf[0] = '\0';
+    snprintf(tmp, sizeof tmp, "%s", expect);
+    int late = tmp[0] == '~';
+    for (char *s1, *grp = strtok_r(tmp + late, ";", &s1); grp; grp = strtok_r(NULL, ";", &s1)) {
+        char *gt = strchr(grp, '>');
+        *gt = '\0';
+        for (char *s2, *to = strtok_r(gt + 1, ",", &s2); to; to = strtok_r(NULL, ",", &s2))
+            n += (size_t)snprintf(buf + n, len - n, "%s%s%s>%s", n ? "," : "", late ? "~" : "", grp,
+                                  to);
+    }
+}
+
+static void run_script(const script *sc) {
+    termijn_dossier d = {0};
+    static termijn_uit out;
+    char got[2048], want[2048];
+    for (const step *st = sc->steps; st->what; st++) {
+        memset(&out, 0, sizeof out);
+        if (st->what[0] == 'E') {
+            termijn_event ev;
+            event_from(st->what + 2, &ev);
+            ck_assert_int_eq(termijn_apply(&d, &ev, &ctx, &out), 0);
+        } else {
+            ck_assert_int_eq(termijn_tick(&d, day(st->what + 2), &ctx, &out), 0);
+        }
+        got_string(&out, got, sizeof got);
+        want_string(st->expect, want, sizeof want);
+        ck_assert_msg(!strcmp(got, want), "%s, step '%s': got [%s], want [%s]", sc->name, st->what,
+                      got, want);
+        ck_assert_msg((int)d.n == st->open, "%s, step '%s': %zu open, want %d", sc->name, st->what,
+                      d.n, st->open);
+        for (size_t i = 0; i < out.n; i++) {
+            ck_assert_msg(out.m[i].melding_id[0] && out.m[i].toelichting[0], "%s: no id/text",
+                          sc->name);
+            ck_assert_str_eq(out.m[i].bsn, "999990251");
+        }
+    }
+    termijn_dossier_free(&d);
+}
+
+#define ZP "ZORGPLICHT_TERMIJN_VERSTREKEN"
+#define DT "DREIGENDE_THUISZITTER"
+#define ZA "THUISZITTER_ZONDER_AANBOD"
+#define TE "TLV_EINDDATUM_NADERT"
+#define BE "BESCHIKKING_EINDDATUM_NADERT"
+#define VZ "VERWIJZING_ZONDER_BESLUIT"
+#define AANM "A id=A1 bij=12OA00 os=PO ob=1 "
+
+static const script scripts[] = {
+    {"zorgplicht opens, fires at 6 weeks, escalates at 10, closes",
+     {{"E " AANM "st=INGEDIEND d=2026-03-02", "", 1},
+      {"T 2026-04-13", "", 1}, /* day 42 is the last day */
+      {"T 2026-04-14", ZP ">SCHOOL:12OA00,SWV:PO2803", 1},
+      {"T 2026-04-15", "", 1},
+      {"T 2026-05-12", ZP ">SCHOOL:12OA00,SWV:PO2803,GEMEENTE:GM0502", 1},
+      {"E " AANM "st=GEPLAATST d=2026-05-20", "", 0},
+      {0}}},
+    {"zorgplicht closed in time: no melding; the refusal opens the thuiszitter watch",
+     {{"E " AANM "st=INGEDIEND d=2026-03-02", "", 1},
+      {"E " AANM "st=AFGEWEZEN d=2026-04-01", "", 1},
+      {"T 2026-04-14", "", 1},
+      {"T 2026-04-29", DT ">SWV:PO2803,GEMEENTE:GM0502", 1},
+      {0}}},
+    {"zorgplicht late event: decided before the due date, heard after the melding",
+     {{"E " AANM "st=INGEDIEND d=2026-03-02", "", 1},
+      {"T 2026-04-14", ZP ">SCHOOL:12OA00,SWV:PO2803", 1},
+      {"E " AANM "st=GEPLAATST d=2026-04-10", "~" ZP ">SCHOOL:12OA00,SWV:PO2803", 0},
+      {"T 2026-06-01", "", 0},
+      {0}}},
+    {"zorgplicht: a term ending on Koningsdag runs to the next working day",
+     {{"E " AANM "st=INGEDIEND d=2027-03-16", "", 1},
+      {"T 2027-04-28", "", 1},
+      {"T 2027-04-29", ZP ">SCHOOL:12OA00,SWV:PO2803", 1},
+      {0}}},
+    {"zorgplicht: a term ending on a Saturday runs to Monday",
+     {{"E " AANM "st=INGEDIEND d=2026-03-07", "", 1},
+      {"T 2026-04-20", "", 1},
+      {"T 2026-04-21", ZP ">SCHOOL:12OA00,SWV:PO2803", 1},
+      {0}}},
+    {"zorgplicht only with ondersteuningsbehoefte, not for MBO or a cluster 2 school",
+     {{"E A id=A2 bij=12OA00 os=PO ob=0 st=INGEDIEND d=2026-03-02", "", 0},
+      {"E A id=A3 bij=13VA00 os=MBO ob=1 st=INGEDIEND d=2026-03-02", "", 0},
+      {"E A id=A4 bij=24RT00 os=SO ob=1 st=INGEDIEND d=2026-03-02", "", 0},
+      {"T 2026-12-31", "", 0},
+      {0}}},
+    {"zorgplicht re-opened: a new aanmelding after a withdrawal starts a new term",
+     {{"E " AANM "st=INGEDIEND d=2026-03-02", "", 1},
+      {"E " AANM "st=INGETROKKEN d=2026-03-10", "", 1},
+      {"E " AANM "st=INGEDIEND d=2026-03-20", "", 2},
+      {"E " AANM "st=INGEDIEND d=2026-03-25", "", 2},        /* a repeat keeps the first date */
+      {"T 2026-05-01", DT ">SWV:PO2803,GEMEENTE:GM0502", 2}, /* 20 March + 42 is a Friday */
+      {"T 2026-05-02", ZP ">SCHOOL:12OA00,SWV:PO2803", 2},
+      {0}}},
+    {"dreigende thuiszitter closed by any placement",
+     {{"E A id=A1 bij=12OA00 os=PO st=AFGEWEZEN d=2026-03-02", "", 1},
+      {"E A id=A9 bij=10AA00 os=PO st=GEPLAATST d=2026-03-20", "", 0},
+      {"T 2026-04-30", "", 0},
+      {0}}},
+    {"dreigende thuiszitter late event",
+     {{"E A id=A1 bij=12OA00 os=PO st=AFGEWEZEN d=2026-03-02", "", 1},
+      {"T 2026-03-30", DT ">SWV:PO2803,GEMEENTE:GM0502", 1},
+      {"E A id=A9 bij=10AA00 os=PO st=GEPLAATST d=2026-03-25", "~" DT ">SWV:PO2803,GEMEENTE:GM0502",
+       0},
+      {0}}},
+    {"dreigende thuiszitter: compulsory age starts the month after the 5th birthday",
+     {{"E A id=A1 bij=12OA00 os=PO st=AFGEWEZEN d=2026-03-31 geb=2021-03-15", "", 0},
+      {"E A id=A2 bij=12OA00 os=PO st=AFGEWEZEN d=2026-04-01 geb=2021-03-15", "", 1},
+      {0}}},
+    {"dreigende thuiszitter: ends at the 23rd birthday; 18+ goes to the RMC contactgemeente",
+     {{"E A id=A1 bij=13VA00 os=MBO st=AFGEWEZEN d=2026-08-01 geb=2003-08-01", "", 0},
+      {"E A id=A2 bij=13VA00 os=MBO st=AFGEWEZEN d=2026-06-09 geb=2003-08-01", "", 1},
+      {"T 2026-07-07", DT ">GEMEENTE:GM0599", 1},
+      {"T 2026-07-31", "", 1},
+      {"T 2026-08-01", "", 0}, /* dropped: 23 now */
+      {0}}},
+    {"thuiszitter zonder aanbod: the Alkmaar region's three months",
+     {{"E A id=A1 bij=60MB00 os=PO st=AFGEWEZEN d=2026-03-02 woon=GM0361", "", 2},
+      {"T 2026-03-30", DT ">SWV:PO2705,GEMEENTE:GM0361", 2},
+      {"T 2026-06-01", "", 2},
+      {"T 2026-06-02", ZA ">SWV:PO2705,GEMEENTE:GM0361", 2},
+      {"E A id=A9 bij=60MB00 os=PO st=GEPLAATST d=2026-06-10 woon=GM0361", "", 0},
+      {0}}},
+    {"tlv: three months before the end, to the issuer and the current school",
+     {{"E A id=A9 bij=10AA00 os=PO st=GEPLAATST d=2025-08-01", "", 0},
+      {"E L id=T1 swv=PO2803 ts=SO as=12OA00 st=AFGEGEVEN d=2025-08-01 e=2027-07-31", "", 1},
+      {"E A id=A8 bij=24RT00 os=SO st=GEPLAATST d=2025-09-01", "", 1},
+      {"T 2027-04-29", "", 1},
+      {"T 2027-04-30", TE ">SWV:PO2803,SCHOOL:24RT00", 1},
+      {"E L id=T2 swv=PO2803 ts=SO as=24RT00 st=AFGEGEVEN d=2027-08-01 e=2029-07-31 h=2027-05-01",
+       "", 1},
+      {0}}},
+    {"tlv: leap day; other soort does not close; withdrawal does",
+     {{"E L id=T1 swv=PO2803 ts=SO as=12OA00 st=AFGEGEVEN d=2026-08-01 e=2028-05-31", "", 1},
+      {"T 2028-02-28", "", 1},
+      {"T 2028-02-29", TE ">SWV:PO2803,SCHOOL:12OA00", 1},
+      {"E L id=T3 swv=PO2803 ts=SBO as=12OA00 st=AFGEGEVEN d=2028-06-01 e=2030-07-31", "", 2},
+      {"E L id=T1 swv=PO2803 ts=SO st=INGETROKKEN d=2028-03-01", "", 1},
+      {0}}},
+    {"tlv: 31 May minus three months in a common year is 28 February",
+     {{"E L id=T1 swv=PO2803 ts=SO as=12OA00 st=AFGEGEVEN d=2025-08-01 e=2027-05-31", "", 1},
+      {"T 2027-02-27", "", 1},
+      {"T 2027-02-28", TE ">SWV:PO2803,SCHOOL:12OA00", 1},
+      {0}}},
+    {"beschikking: eight weeks before the end; a follow-up covering the end closes",
+     {{"E B id=B1 gem=GM0599 aanb=98000000 st=TOEGEKEND d=2026-01-01 e=2026-12-31", "", 1},
+      {"T 2026-11-04", "", 1},
+      {"T 2026-11-05", BE ">GEMEENTE:GM0599,AANBIEDER:98000000", 1},
+      {"E B id=B2 gem=GM0599 aanb=98000000 st=TOEGEKEND d=2027-01-01 h=2026-11-01",
+       "~" BE ">GEMEENTE:GM0599,AANBIEDER:98000000", 0},
+      {0}}},
+    {"beschikking: ended early closes; GEWIJZIGD with a new end re-opens",
+     {{"E B id=B1 gem=GM0599 aanb=98000000 st=TOEGEKEND d=2026-01-01 e=2026-12-31", "", 1},
+      {"E B id=B1 gem=GM0599 aanb=98000000 st=GEWIJZIGD d=2026-01-01 e=2027-06-30", "", 1},
+      {"T 2026-11-05", "", 1},
+      {"E B id=B1 gem=GM0599 aanb=98000000 st=BEEINDIGD d=2026-01-01 e=2026-12-01", "", 0},
+      {0}}},
+    {"verwijzing: five working days (Koningsdag skipped), then eight weeks",
+     {{"E V id=V1 vt=HUISARTS nc=98000000 d=2026-04-22", "", 1},
+      {"T 2026-04-30", "", 1},
+      {"T 2026-05-01", VZ ">GEMEENTE:GM0502", 1},
+      {"T 2026-06-17", "", 1},
+      {"T 2026-06-18", VZ ">GEMEENTE:GM0502", 1},
+      {"E B id=B1 gem=GM0502 aanb=98000000 vid=V1 st=TOEGEKEND d=2026-07-01 e=2026-12-31", "", 1},
+      {0}}},
+    {"verwijzing: the stated verantwoordelijke gemeente; no term for a school's referral",
+     {{"E V id=V1 vt=JEUGDARTS nc=98000000 vg=GM0599 d=2026-03-02", "", 1},
+      {"E V id=V2 vt=SCHOOL nc=98000000 d=2026-03-02", "", 1},
+      {"E V id=V3 vt=HUISARTS nt=SWV nc=PO2803 dom=SPECIAAL_ONDERWIJS d=2026-03-02", "", 1},
+      {"T 2026-03-10", VZ ">GEMEENTE:GM0599", 1},
+      {"E B id=B1 gem=GM0599 aanb=98000000 vid=V1 st=AFGEWEZEN d=2026-03-05",
+       "~" VZ ">GEMEENTE:GM0599", 0},
+      {0}}},
+};
+
+START_TEST(script_runs) { run_script(&scripts[_i]); }
+END_TEST
+
+/* ---- Calendar ------------------------------------------------------------ */
+
+START_TEST(working_days_skip_weekends_and_feestdagen) {
+    ck_assert(!kh_kalender_werkdag(kal, day("2026-04-27"))); /* Koningsdag, Monday */
+    ck_assert(!kh_kalender_werkdag(kal, day("2026-04-03"))); /* Goede Vrijdag */
+    ck_assert(!kh_kalender_werkdag(kal, day("2026-04-25"))); /* Saturday */
+    ck_assert(kh_kalender_werkdag(kal, day("2026-04-28")));
+    ck_assert_int_eq(kh_kalender_werkdagen_na(kal, day("2026-12-23"), 3), day("2026-12-29"));
+    ck_assert_int_eq(kh_kalender_werkdagen_na(kal, day("2025-04-25"), 1), day("2025-04-28"));
+    /* Koningsdag on a Sunday moves to Saturday 26 April (2025: Sunday 27th) */
+    ck_assert(kh_kalender_feestdag(kal, day("2025-04-26")));
+    ck_assert(kh_kalender_covers(kal, day("2035-06-01")));
+    ck_assert(!kh_kalender_covers(kal, day("2036-06-01")));
+}
+END_TEST
+
+START_TEST(amsterdam_date_across_dst) {
+    int64_t ms;
+    struct {
+        const char *ts, *date;
+    } c[] = {
+        {"2027-03-27T22:59:59Z", "2027-03-27"}, {"2027-03-27T23:00:00Z", "2027-03-28"},
+        {"2027-03-28T21:59:59Z", "2027-03-28"}, {"2027-03-28T22:00:00Z", "2027-03-29"},
+        {"2027-10-30T21:59:59Z", "2027-10-30"}, {"2027-10-30T22:00:00Z", "2027-10-31"},
+        {"2027-10-31T22:59:59Z", "2027-10-31"}, {"2027-10-31T23:00:00Z", "2027-11-01"},
+        {"2028-02-28T23:30:00Z", "2028-02-29"},
+    };
+    for (size_t i = 0; i < sizeof c / sizeof *c; i++) {
+        ck_assert_int_eq(kh_ts_parse(c[i].ts, &ms), 0);
+        ck_assert_msg(kh_kalender_amsterdam_date(ms) == day(c[i].date), "%s", c[i].ts);
+    }
+}
+END_TEST
+
+/* A beschikking whose due date is the DST change day fires at local
+ * midnight, 23:00 UTC the evening before. */
+START_TEST(due_on_dst_day_fires_at_local_midnight) {
+    termijn_dossier d = {0};
+    static termijn_uit out;
+    termijn_event ev;
+    int64_t ms;
+    event_from("B id=B1 gem=GM0599 aanb=98000000 st=TOEGEKEND d=2027-01-01 e=2027-05-23", &ev);
+    memset(&out, 0, sizeof out);
+    ck_assert_int_eq(termijn_apply(&d, &ev, &ctx, &out), 0); /* due 2027-03-28 */
+    kh_ts_parse("2027-03-27T22:59:00Z", &ms);
+    ck_assert_int_eq(termijn_tick(&d, kh_kalender_amsterdam_date(ms), &ctx, &out), 0);
+    ck_assert_int_eq(out.n, 0);
+    kh_ts_parse("2027-03-27T23:00:00Z", &ms);
+    ck_assert_int_eq(termijn_tick(&d, kh_kalender_amsterdam_date(ms), &ctx, &out), 0);
+    ck_assert_int_eq(out.n, 2);
+    termijn_dossier_free(&d);
+}
+END_TEST
+
+START_TEST(months_clamp_to_month_end) {
+    ck_assert_int_eq(kh_kalender_plus_maanden(day("2028-05-31"), -3), day("2028-02-29"));
+    ck_assert_int_eq(kh_kalender_plus_maanden(day("2027-05-31"), -3), day("2027-02-28"));
+    ck_assert_int_eq(kh_kalender_plus_maanden(day("2026-11-30"), 3), day("2027-02-28"));
+    ck_assert_int_eq(kh_kalender_plus_maanden(day("2026-03-02"), 3), day("2026-06-02"));
+    ck_assert_int_eq(kh_kalender_plus_maanden(day("2004-02-29"), 23 * 12), day("2027-02-28"));
+}
+END_TEST
+
+START_TEST(leeftijd_bounds_with_a_leap_day_birthday) {
+    int32_t geb = day("2004-02-29");
+    ck_assert(termijn_leeftijd_in_bereik(geb, day("2027-02-28")));
+    ck_assert(!termijn_leeftijd_in_bereik(geb, day("2027-03-01")));
+    ck_assert(!termijn_leeftijd_in_bereik(geb, day("2009-02-28")));
+    ck_assert(termijn_leeftijd_in_bereik(geb, day("2009-03-01")));
+    ck_assert(termijn_leeftijd_in_bereik(day("2020-12-05"), day("2026-01-01")));
+    ck_assert(!termijn_leeftijd_in_bereik(day("2020-12-05"), day("2025-12-31")));
+}
+END_TEST
+
+/* ---- Pause, ids, texts ----------------------------------------------------- */
+
+START_TEST(zorgplicht_pause_shifts_the_due_dates) {
+    termijn_dossier d = {0};
+    static termijn_uit out;
+    termijn_event ev;
+    event_from(AANM "st=INGEDIEND d=2026-03-02", &ev);
+    memset(&out, 0, sizeof out);
+    ck_assert_int_eq(termijn_apply(&d, &ev, &ctx, &out), 0);
+    ck_assert_int_eq(termijn_pauzeer(&d, "A1", day("2026-03-10")), 0);
+    ck_assert_int_eq(termijn_pauzeer(&d, "A1", day("2026-03-11")), -1);
+    ck_assert_int_eq(termijn_tick(&d, day("2026-04-20"), &ctx, &out), 0);
+    ck_assert_int_eq(out.n, 0);                                       /* paused: nothing fires */
+    ck_assert_int_eq(termijn_hervat(&d, "A1", day("2026-03-24")), 0); /* 14 days */
+    ck_assert_int_eq(termijn_volgende(&d), day("2026-04-28"));
+    ck_assert_int_eq(termijn_tick(&d, day("2026-04-27"), &ctx, &out), 0);
+    ck_assert_int_eq(out.n, 0);
+    ck_assert_int_eq(termijn_tick(&d, day("2026-04-28"), &ctx, &out), 0);
+    ck_assert_int_eq(out.n, 2);
+    ck_assert_int_eq(termijn_hervat(&d, "nope", day("2026-04-28")), -1);
+    termijn_dossier_free(&d);
+}
+END_TEST
+
+static void fire_once(termijn_uit *out) {
+    termijn_dossier d = {0};
+    termijn_event ev;
+    event_from(AANM "st=INGEDIEND d=2026-03-02", &ev);
+    memset(out, 0, sizeof *out);
+    ck_assert_int_eq(termijn_apply(&d, &ev, &ctx, out), 0);
+    ck_assert_int_eq(termijn_tick(&d, day("2026-05-12"), &ctx, out), 0);
+    termijn_dossier_free(&d);
+}
+
+START_TEST(ids_are_deterministic_and_distinct) {
+    static termijn_uit a, b;
+    fire_once(&a);
+    fire_once(&b);
+    ck_assert_int_eq(a.n, 5); /* both steps at once after a long outage: 2 + 3 */
+    for (size_t i = 0; i < a.n; i++) {
+        ck_assert_str_eq(a.m[i].melding_id, b.m[i].melding_id);
+        ck_assert_int_eq(a.m[i].aangemaakt_op, b.m[i].aangemaakt_op);
+        for (size_t j = 0; j < i; j++)
+            ck_assert_str_ne(a.m[i].melding_id, a.m[j].melding_id);
+    }
+}
+END_TEST
+
+START_TEST(texts_say_what_since_when_and_who) {
+    static termijn_uit a;
+    fire_once(&a);
+    const char *t = a.m[0].toelichting;
+    ck_assert_msg(strstr(t, "2 maart 2026") && strstr(t, "13 april 2026") && strstr(t, "Actie:") &&
+                      strstr(t, "CBS De Wegwijzer (12OA00)"),
+                  "%s", t);
+    ck_assert_msg(strstr(a.m[2].toelichting, "voorlopig ingeschreven"), "%s", a.m[2].toelichting);
+    for (size_t i = 0; i < a.n; i++)
+        ck_assert_msg(!strstr(a.m[i].toelichting, "999990251"), "BSN in a text");
+}
+END_TEST
+
+/* Every script's dossier survives the changelog layout, and every melding
+ * it gives fits melding.avsc. */
+START_TEST(state_round_trips_and_meldingen_encode) {
+    kh_schemas *schemas;
+    char err[512];
+    const char *topics[TERMIJN_EV_KINDS] = {"a", "t", "b", "v"};
+    ck_assert_msg(kh_schemas_open(&schemas, err, sizeof err) == 0, "%s", err);
+    for (size_t i = 0; i < sizeof scripts / sizeof *scripts; i++) {
+        termijn_dossier d = {0};
+        static termijn_uit out;
+        for (const step *st = scripts[i].steps; st->what; st++) {
+            memset(&out, 0, sizeof out);
+            if (st->what[0] == 'E') {
+                termijn_event ev;
+                event_from(st->what + 2, &ev);
+                termijn_apply(&d, &ev, &ctx, &out);
+            } else {
+                termijn_tick(&d, day(st->what + 2), &ctx, &out);
+            }
+            for (size_t m = 0; m < out.n; m++) {
+                char *wire;
+                size_t len;
+                ck_assert_msg(termijn_melding_encode(schemas, &out.m[m], topics, &wire, &len, err,
+                                                     sizeof err) == 0,
+                              "%s: %s", scripts[i].name, err);
+                free(wire);
+            }
+            size_t len;
+            char *v = termijn_state_encode(&d, &len);
+            termijn_dossier back = {0};
+            ck_assert_msg(termijn_state_decode(v, len, &back, err, sizeof err) == 0, "%s", err);
+            size_t len2;
+            char *v2 = termijn_state_encode(&back, &len2);
+            ck_assert_str_eq(v, v2);
+            free(v);
+            free(v2);
+            termijn_dossier_free(&back);
+        }
+        termijn_dossier_free(&d);
+    }
+    termijn_dossier bad = {0};
+    ck_assert_int_eq(termijn_state_decode("{\"v\":2}", 7, &bad, err, sizeof err), -1);
+    kh_schemas_free(schemas);
+}
+END_TEST
+
+int main(void) {
+    Suite *s = suite_create("termijn_core");
+    TCase *tc = tcase_create("core");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_loop_test(tc, script_runs, 0, (int)(sizeof scripts / sizeof *scripts));
+    tcase_add_test(tc, working_days_skip_weekends_and_feestdagen);
+    tcase_add_test(tc, amsterdam_date_across_dst);
+    tcase_add_test(tc, due_on_dst_day_fires_at_local_midnight);
+    tcase_add_test(tc, months_clamp_to_month_end);
+    tcase_add_test(tc, leeftijd_bounds_with_a_leap_day_birthday);
+    tcase_add_test(tc, zorgplicht_pause_shifts_the_due_dates);
+    tcase_add_test(tc, ids_are_deterministic_and_distinct);
+    tcase_add_test(tc, texts_say_what_since_when_and_who);
+    tcase_add_test(tc, state_round_trips_and_meldingen_encode);
+    suite_add_tcase(s, tc);
+    return kh_test_run(s);
+}

@@ -1,0 +1,155 @@
+/*
+ * test_termijn_service — ketenhub-termijn as a process on the embedded
+ * broker, with the clock moved by the test (termijn.clock.file): a zorgplicht
+ * termijn and a verwijzing termijn open on their events and give no melding
+ * until the hub's date reaches their due dates, also with no events
+ * arriving; then exactly the expected meldingen go out, once; a late
+ * placement dated before the due date gives achterhaald follow-ups to the
+ * same recipients; poison becomes a dead letter; a restart restores the
+ * open termijnen from the changelog and repeats nothing; /healthz /readyz
+ * answer, the log holds no BSN, SIGTERM ends it with status 0.
+ *
+ * Exactly once across kill -9 is tested on Apache Kafka in
+ * test_termijn_kafka.
+ */
+#include "termijn_harness.h"
+#include "testlib.h"
+
+#include <check.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#define CHILD_A                                                                                    \
+    "\"jeugdige\":{\"bsn\":\"999990251\",\"geboortedatum\":\"2016-11-20\",\"woonplaatsgemeente\":" \
+    "\"GM0502\"}"
+#define CHILD_B                                                                                    \
+    "\"jeugdige\":{\"bsn\":\"111222333\",\"geboortedatum\":\"2014-05-17\",\"woonplaatsgemeente\":" \
+    "\"GM0502\"}"
+
+static void aanmelding(rd_kafka_t *p, const char *prefix, const char *id, const char *status,
+                       const char *datum) {
+    char json[1024];
+    snprintf(json, sizeof json,
+             "{\"envelope\":{\"event_id\":\"%s\",\"occurred_at\":\"%sT09:00:00Z\","
+             "\"bron\":{\"type\":\"SCHOOL\",\"code\":\"12OA00\"}}," CHILD_A ","
+             "\"aanmelding_id\":\"A1\",\"soort\":\"ONDERWIJS\",\"bij\":{\"type\":\"SCHOOL\","
+             "\"code\":\"12OA00\"},\"vestigingsgemeente\":\"GM0502\",\"onderwijssoort\":\"PO\","
+             "\"ondersteuningsbehoefte\":true,\"datum\":\"%s\",\"status\":\"%s\"}",
+             id, datum, datum, status);
+    th_produce(p, prefix, "aanmelding", json);
+}
+
+static void verwijzing(rd_kafka_t *p, const char *prefix) {
+    th_produce(p, prefix, "verwijzing",
+               "{\"envelope\":{\"event_id\":\"6b0c1f5e-2d34-4c1a-9f1e-000000000003\","
+               "\"occurred_at\":\"2026-04-22T10:00:00Z\",\"bron\":{\"type\":\"GEMEENTE\","
+               "\"code\":\"GM0502\"}}," CHILD_B ",\"verwijzing_id\":\"V1\",\"verwijzer\":"
+               "{\"type\":\"HUISARTS\",\"code\":\"01999901\"},\"naar\":{\"type\":\"AANBIEDER\","
+               "\"code\":\"98000000\"},\"domein\":\"JEUGDHULP\",\"datum\":\"2026-04-22\"}");
+}
+
+static int file_contains(const char *path, const char *needle) {
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    char line[8192];
+    int found = 0;
+    while (!found && fgets(line, sizeof line, f))
+        found = strstr(line, needle) != NULL;
+    fclose(f);
+    return found;
+}
+
+static pid_t start(const char *bootstrap, const char *prefix, const char *clock, int port,
+                   const char *log) {
+    const char *extra[] = {"termijn.batch.ms=50", NULL};
+    pid_t pid = th_start(bootstrap, prefix, clock, port, log, extra);
+    kh_test_wait_http(port, "/healthz", 200, 15000);
+    kh_test_wait_http(port, "/readyz", 200, 30000);
+    return pid;
+}
+
+START_TEST(moved_clock_fires_due_termijnen_once) {
+    char bootstrap[256], prefix[64], log[128], clock[128];
+    static th_melding got[64];
+    pid_t broker = kh_test_devbroker(bootstrap, sizeof bootstrap);
+    kh_test_unique_prefix(prefix, sizeof prefix);
+    snprintf(log, sizeof log, "/tmp/kh-termijn-service-%d.log", (int)getpid());
+    snprintf(clock, sizeof clock, "/tmp/kh-termijn-clock-%d", (int)getpid());
+    remove(log);
+    /* the devbroker creates topics on first use, all with its default partition count */
+    th_set_clock(clock, "2026-03-02T12:00:00Z");
+    rd_kafka_t *p = kh_test_producer(bootstrap);
+    int port = kh_test_free_port();
+    pid_t svc = start(bootstrap, prefix, clock, port, log);
+
+    aanmelding(p, prefix, "6b0c1f5e-2d34-4c1a-9f1e-000000000001", "INGEDIEND", "2026-03-02");
+    verwijzing(p, prefix);
+    th_produce_poison(p, prefix);
+    th_wait_metric(port, "ketenhub_termijn_events_total", 3, 60000);
+    th_wait_metric(port, "ketenhub_termijn_deadletters_total", 1, 10000);
+    th_wait_metric(port, "ketenhub_termijn_open", 2, 10000);
+    ck_assert_double_eq(th_metric(port, "ketenhub_termijn_meldingen_total"), 0);
+
+    /* 13 April is the last day of the six weeks; nothing yet. 14 April: the
+     * school and its SWV, with no event arriving. */
+    th_set_clock(clock, "2026-04-13T21:59:00Z");
+    th_wait_metric(port, "ketenhub_termijn_clock_date_days", 20556, 10000);
+    ck_assert_double_eq(th_metric(port, "ketenhub_termijn_meldingen_total"), 0);
+    th_set_clock(clock, "2026-04-13T22:00:00Z"); /* midnight in Amsterdam (CEST) */
+    th_wait_metric(port, "ketenhub_termijn_meldingen_total", 2, 10000);
+
+    /* The verwijzing: five working days (Koningsdag skipped) end 30 April. */
+    th_set_clock(clock, "2026-05-01T06:00:00Z");
+    th_wait_metric(port, "ketenhub_termijn_meldingen_total", 3, 10000);
+
+    /* A placement dated 10 April, heard now: achterhaald to both. */
+    aanmelding(p, prefix, "6b0c1f5e-2d34-4c1a-9f1e-000000000002", "GEPLAATST", "2026-04-10");
+    th_wait_metric(port, "ketenhub_termijn_meldingen_total", 5, 10000);
+    th_wait_metric(port, "ketenhub_termijn_events_total", 4, 10000);
+
+    /* Restart: the verwijzing termijn comes back from the changelog with its
+     * fired step. (The devbroker keeps no transactional offset commits, so
+     * the restarted service also reads the events again: their meldingen
+     * repeat with the same ids, which is what partners de-duplicate on.
+     * That nothing repeats at all is test_termijn_kafka's, on Apache Kafka.) */
+    ck_assert_int_eq(kh_test_stop(svc, SIGTERM, 20000), 0);
+    svc = start(bootstrap, prefix, clock, port, log);
+    th_wait_metric(port, "ketenhub_termijn_restored_records_total", 1, 20000);
+    th_wait_metric(port, "ketenhub_termijn_events_total", 4, 20000);
+    th_wait_metric(port, "ketenhub_termijn_open", 1, 20000);
+    /* ...until its escalation at eight weeks (last day 17 June). */
+    th_set_clock(clock, "2026-06-18T08:00:00Z");
+    th_wait_metric(port, "ketenhub_termijn_meldingen_total", 1, 10000);
+
+    size_t all = th_read_meldingen(bootstrap, prefix, 6, got, 64);
+    size_t n = th_distinct(got, all < 64 ? all : 64);
+    ck_assert_uint_eq(n, 6);
+    const char *zp = "ZORGPLICHT_TERMIJN_VERSTREKEN", *vz = "VERWIJZING_ZONDER_BESLUIT";
+    ck_assert_uint_eq(th_count(got, n, zp, "SCHOOL:12OA00", 0), 1);
+    ck_assert_uint_eq(th_count(got, n, zp, "SWV:PO2803", 0), 1);
+    ck_assert_uint_eq(th_count(got, n, zp, "SCHOOL:12OA00", 1), 1);
+    ck_assert_uint_eq(th_count(got, n, zp, "SWV:PO2803", 1), 1);
+    ck_assert_uint_eq(th_count(got, n, vz, "GEMEENTE:GM0502", 0), 2);
+    for (size_t i = 0; i < n; i++)
+        if (got[i].achterhaalt[0])
+            ck_assert_uint_eq(th_count(got, n, zp, NULL, 0), 2); /* it withdraws one of those */
+
+    ck_assert_int_eq(kh_test_stop(svc, SIGTERM, 20000), 0);
+    ck_assert_msg(!file_contains(log, "999990251") && !file_contains(log, "111222333"),
+                  "a BSN in the log");
+    rd_kafka_destroy(p);
+    kh_test_stop(broker, SIGTERM, 10000);
+    remove(clock);
+}
+END_TEST
+
+int main(void) {
+    Suite *s = suite_create("termijn_service");
+    TCase *tc = tcase_create("service");
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, moved_clock_fires_due_termijnen_once);
+    suite_add_tcase(s, tc);
+    return kh_test_run(s);
+}
