@@ -44,6 +44,4 @@ char *kh_strndup(const char *s, size_t n) {
     return p;
 }
 
-char *kh_strdup(const char *s) {
-    return kh_strndup(s, strlen(s));
-}
+char *kh_strdup(const char *s) { return kh_strndup(s, strlen(s)); }

@@ -6,9 +6,7 @@
 
 #include <string.h>
 
-static int is_digit(char ch) {
-    return ch >= '0' && ch <= '9';
-}
+static int is_digit(char ch) { return ch >= '0' && ch <= '9'; }
 
 /* The elfproef on 9 digits known to be digits. */
 static int elfproef(const char *p) {

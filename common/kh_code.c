@@ -11,7 +11,7 @@ int kh_code_matches(const char *s, const char *pattern) {
         char c = s[i];
         if (c == '\0')
             return 0;
-        if (pattern[i] == 'D' ? !(c >= '0' && c <= '9')
+        if (pattern[i] == 'D'   ? !(c >= '0' && c <= '9')
             : pattern[i] == 'A' ? !(c >= 'A' && c <= 'Z')
                                 : c != pattern[i])
             return 0;
@@ -21,7 +21,9 @@ int kh_code_matches(const char *s, const char *pattern) {
 
 int kh_code_gemeente(const char *s) { return kh_code_matches(s, "GMDDDD"); }
 int kh_code_jeugdregio(const char *s) { return kh_code_matches(s, "JZDD"); }
-int kh_code_swv(const char *s) { return kh_code_matches(s, "PODDDD") || kh_code_matches(s, "VODDDD"); }
+int kh_code_swv(const char *s) {
+    return kh_code_matches(s, "PODDDD") || kh_code_matches(s, "VODDDD");
+}
 int kh_code_school(const char *s) { return kh_code_matches(s, "DDAADD"); }
 int kh_code_agb(const char *s) { return kh_code_matches(s, "DDDDDDDD"); }
 

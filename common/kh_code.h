@@ -13,8 +13,8 @@ int kh_code_matches(const char *s, const char *pattern);
 int kh_code_gemeente(const char *s);   /* CBS: GM + 4 digits, GM0599 */
 int kh_code_jeugdregio(const char *s); /* CBS: JZ + 2 digits, JZ21 */
 int kh_code_swv(const char *s);        /* PO or VO + 4 digits, PO2801 */
-int kh_code_school(const char *s);     /* BRIN (2 digits + 2 capitals) + 2-digit vestiging, 12AB00 */
-int kh_code_agb(const char *s);        /* AGB: 8 digits */
+int kh_code_school(const char *s); /* BRIN (2 digits + 2 capitals) + 2-digit vestiging, 12AB00 */
+int kh_code_agb(const char *s);    /* AGB: 8 digits */
 
 /* Is item one of the comma-separated list ("TOEGEKEND,GEWIJZIGD")? */
 int kh_code_in_list(const char *list, const char *item);

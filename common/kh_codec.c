@@ -198,7 +198,8 @@ static int put_enum(put_ctx *c, const kh_node *n, const json_t *j, avro_value_t 
     char allowed[KH_DETAIL_LEN] = "";
     size_t used = 0;
     for (size_t i = 0; i < n->nsymbols && used < sizeof allowed; i++) {
-        int w = snprintf(allowed + used, sizeof allowed - used, "%s%s", i ? ", " : "", n->symbols[i]);
+        int w = snprintf(allowed + used, sizeof allowed - used, "%s%s", i ? ", " : "",
+                         n->symbols[i]);
         used += w > 0 ? (size_t)w : 0;
     }
     kh_problems_add(c->p, c->pt.buf, KH_R_ENUM, "must be one of %s", allowed);
@@ -294,7 +295,8 @@ static int put(put_ctx *c, const kh_node *n, size_t max_length, const json_t *j,
             return type_error(c, "a number", j);
         return (n->kind == KH_FLOAT ? avro_value_set_float(v, (float)json_number_value(j))
                                     : avro_value_set_double(v, json_number_value(j)))
-                   ? avro_error(c) : 0;
+                   ? avro_error(c)
+                   : 0;
     case KH_NULL:
         if (!json_is_null(j))
             return type_error(c, "null", j);
@@ -363,7 +365,8 @@ static json_t *get_scalar(const kh_node *n, avro_value_t *v) {
     double d;
     switch (n->kind) {
     case KH_STRING:
-        return avro_value_get_string(v, &str, &size) ? NULL : json_stringn(str, size ? size - 1 : 0);
+        return avro_value_get_string(v, &str, &size) ? NULL
+                                                     : json_stringn(str, size ? size - 1 : 0);
     case KH_INT:
         if (avro_value_get_int(v, &i))
             return NULL;
@@ -371,21 +374,18 @@ static json_t *get_scalar(const kh_node *n, avro_value_t *v) {
     case KH_LONG:
         if (avro_value_get_long(v, &l))
             return NULL;
-        return n->logical == KH_TIMESTAMP_MILLIS ? json_string(kh_ts_format(l, buf)) : json_integer(l);
-    case KH_BOOLEAN:
-        return avro_value_get_boolean(v, &b) ? NULL : json_boolean(b);
+        return n->logical == KH_TIMESTAMP_MILLIS ? json_string(kh_ts_format(l, buf))
+                                                 : json_integer(l);
+    case KH_BOOLEAN: return avro_value_get_boolean(v, &b) ? NULL : json_boolean(b);
     case KH_ENUM:
         if (avro_value_get_enum(v, &e) || e < 0 || (size_t)e >= n->nsymbols)
             return NULL;
         return json_string(n->symbols[e]);
-    case KH_FLOAT:
-        return avro_value_get_float(v, &f) ? NULL : json_real(f);
-    case KH_DOUBLE:
-        return avro_value_get_double(v, &d) ? NULL : json_real(d);
+    case KH_FLOAT: return avro_value_get_float(v, &f) ? NULL : json_real(f);
+    case KH_DOUBLE: return avro_value_get_double(v, &d) ? NULL : json_real(d);
     case KH_BYTES:
         return avro_value_get_bytes(v, &bytes, &size) ? NULL : kh_codec_bytes_json(bytes, size);
-    default:
-        return json_null();
+    default: return json_null();
     }
 }
 
@@ -579,8 +579,7 @@ static int read_scalar(reader *r, const kh_node *n, avro_value_t *v) {
         if (l < INT32_MIN || l > INT32_MAX)
             return bad(r, "int out of range");
         return avro_value_set_int(v, (int32_t)l);
-    case KH_LONG:
-        return read_long(r, &l) ? -1 : avro_value_set_long(v, l);
+    case KH_LONG: return read_long(r, &l) ? -1 : avro_value_set_long(v, l);
     case KH_BOOLEAN:
         if (r->p == r->end || *r->p > 1)
             return bad(r, "bad boolean");
@@ -603,14 +602,10 @@ static int read_scalar(reader *r, const kh_node *n, avro_value_t *v) {
         free(copy);
         return rc;
     }
-    case KH_FLOAT:
-        return read_fixed(r, &f, 4) ? -1 : avro_value_set_float(v, f);
-    case KH_DOUBLE:
-        return read_fixed(r, &d, 8) ? -1 : avro_value_set_double(v, d);
-    case KH_NULL:
-        return avro_value_set_null(v);
-    default:
-        return bad(r, "unsupported type");
+    case KH_FLOAT: return read_fixed(r, &f, 4) ? -1 : avro_value_set_float(v, f);
+    case KH_DOUBLE: return read_fixed(r, &d, 8) ? -1 : avro_value_set_double(v, d);
+    case KH_NULL: return avro_value_set_null(v);
+    default: return bad(r, "unsupported type");
     }
 }
 
@@ -627,8 +622,7 @@ static int skip_value(reader *r, const kh_node *w) {
             if (skip_value(r, w->fields[i].type))
                 return -1;
         return 0;
-    case KH_ARRAY:
-        return read_array(r, w, NULL, NULL);
+    case KH_ARRAY: return read_array(r, w, NULL, NULL);
     case KH_OPTIONAL:
         if (read_long(r, &l))
             return -1;
@@ -640,8 +634,7 @@ static int skip_value(reader *r, const kh_node *w) {
             return -1;
         return l < 0 || (uint64_t)l >= w->nsymbols ? bad(r, "enum index out of range") : 0;
     case KH_INT:
-    case KH_LONG:
-        return read_long(r, &l);
+    case KH_LONG: return read_long(r, &l);
     case KH_BOOLEAN:
         if (read_fixed(r, scratch, 1))
             return -1;
@@ -653,10 +646,8 @@ static int skip_value(reader *r, const kh_node *w) {
         r->p += len;
         return 0;
     case KH_FLOAT:
-    case KH_DOUBLE:
-        return read_fixed(r, scratch, w->kind == KH_FLOAT ? 4 : 8);
-    case KH_NULL:
-        return 0;
+    case KH_DOUBLE: return read_fixed(r, scratch, w->kind == KH_FLOAT ? 4 : 8);
+    case KH_NULL: return 0;
     }
     return bad(r, "unsupported type");
 }
@@ -694,8 +685,7 @@ static int read_value(reader *r, const kh_node *w, const kh_node *n, avro_value_
     if (w->kind != n->kind)
         return bad(r, "writer and reader types differ");
     switch (n->kind) {
-    case KH_RECORD:
-        return read_record(r, w, n, v);
+    case KH_RECORD: return read_record(r, w, n, v);
     case KH_ENUM:
         if (read_long(r, &idx))
             return -1;
@@ -713,10 +703,8 @@ static int read_value(reader *r, const kh_node *w, const kh_node *n, avro_value_
             return avro_value_set_branch(v, n->null_branch, &child) || avro_value_set_null(&child);
         return avro_value_set_branch(v, 1 - n->null_branch, &child) ||
                read_value(r, w->item, n->item, &child);
-    case KH_ARRAY:
-        return read_array(r, w, n, v);
-    default:
-        return read_scalar(r, n, v);
+    case KH_ARRAY: return read_array(r, w, n, v);
+    default: return read_scalar(r, n, v);
     }
 }
 

@@ -55,9 +55,9 @@ int kh_codec_encode(const kh_schema *s, avro_value_t *in, char **out, size_t *ou
 
 typedef enum kh_decode_status {
     KH_DECODE_OK = 0,
-    KH_DECODE_BAD_MAGIC,     /* empty, shorter than the header, or magic byte not 0 */
-    KH_DECODE_UNKNOWN_ID,    /* schema id not in the manifest */
-    KH_DECODE_UNDECODABLE    /* the payload does not match the schema */
+    KH_DECODE_BAD_MAGIC,  /* empty, shorter than the header, or magic byte not 0 */
+    KH_DECODE_UNKNOWN_ID, /* schema id not in the manifest */
+    KH_DECODE_UNDECODABLE /* the payload does not match the schema */
 } kh_decode_status;
 
 /* Decodes a wire-format record. On KH_DECODE_OK *which is the current

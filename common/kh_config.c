@@ -228,8 +228,8 @@ const char *kh_config_get(const kh_config *c, const char *key, const char *def) 
     return e ? e->value : def;
 }
 
-int kh_config_get_int(const kh_config *c, const char *key, long long def, long long *out,
-                      char *err, size_t errlen) {
+int kh_config_get_int(const kh_config *c, const char *key, long long def, long long *out, char *err,
+                      size_t errlen) {
     const char *v = kh_config_get(c, key, NULL);
     if (v == NULL) {
         *out = def;

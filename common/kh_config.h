@@ -56,8 +56,8 @@ const char *kh_config_get(const kh_config *c, const char *key, const char *def);
  * after the digits), or def when the key has no value. Returns 0 with *out
  * set, or -1 with a message naming the key in err when the value is not an
  * integer or out of range; *out is then untouched. */
-int kh_config_get_int(const kh_config *c, const char *key, long long def, long long *out,
-                      char *err, size_t errlen);
+int kh_config_get_int(const kh_config *c, const char *key, long long def, long long *out, char *err,
+                      size_t errlen);
 
 /* The value of key as a boolean: true/yes/1 or false/no/0, in any case; def
  * when the key has no value. Returns 0 with *out set to 1 or 0, or -1 with a

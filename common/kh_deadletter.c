@@ -25,8 +25,7 @@ static const kh_dl_reason_desc reasons[KH_DL_REASONS] = {
     {KH_DL_INVALID_EVENT, "INVALID_EVENT", "fields that contradict each other"},
     {KH_DL_DELIVERY_REJECTED, "DELIVERY_REJECTED",
      "the partner answered with a status that is not retried"},
-    {KH_DL_DELIVERY_EXPIRED, "DELIVERY_EXPIRED",
-     "not delivered within the partner's maximum age"},
+    {KH_DL_DELIVERY_EXPIRED, "DELIVERY_EXPIRED", "not delivered within the partner's maximum age"},
     {KH_DL_NO_SUBSCRIPTION, "NO_SUBSCRIPTION", "the recipient has no subscription for it"},
 };
 
@@ -60,11 +59,13 @@ static json_t *as_json(const kh_deadletter *dl) {
                           "reason", dl->reason, "service", dl->service, "origin_topic",
                           rd_kafka_topic_name(m->rkt), "origin_partition", (int)m->partition,
                           "origin_offset", (json_int_t)m->offset, "origin_key",
-                          kh_codec_bytes_json(m->key, m->key_len), "origin_value", kh_codec_bytes_json(m->payload, m->len),
-                          "failed_at", kh_ts_format(kh_now_millis(), ts));
+                          kh_codec_bytes_json(m->key, m->key_len), "origin_value",
+                          kh_codec_bytes_json(m->payload, m->len), "failed_at",
+                          kh_ts_format(kh_now_millis(), ts));
     if (j && dl->ontvanger_type && dl->ontvanger_code)
-        json_object_set_new(j, "ontvanger", json_pack("{s:s,s:s}", "type", dl->ontvanger_type,
-                                                      "code", dl->ontvanger_code));
+        json_object_set_new(j, "ontvanger",
+                            json_pack("{s:s,s:s}", "type", dl->ontvanger_type, "code",
+                                      dl->ontvanger_code));
     return j;
 }
 

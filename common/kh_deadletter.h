@@ -55,11 +55,11 @@ int kh_dl_reason_by_name(const char *name);
 int kh_dl_reason_is_delivery(kh_dl_reason reason);
 
 typedef struct kh_deadletter {
-    const char *reason_code;      /* a reason's name: kh_dl_reason_name(KH_DL_UNDECODABLE), ... */
-    const char *reason;           /* human-readable, never payload content or a BSN */
-    const char *service;          /* "route", "push" */
+    const char *reason_code; /* a reason's name: kh_dl_reason_name(KH_DL_UNDECODABLE), ... */
+    const char *reason;      /* human-readable, never payload content or a BSN */
+    const char *service;     /* "route", "push" */
     const rd_kafka_message_t *origin; /* the failed record: topic, partition, offset, key, value */
-    const char *ontvanger_type;   /* for deliveries: the partner; else NULL */
+    const char *ontvanger_type;       /* for deliveries: the partner; else NULL */
     const char *ontvanger_code;
 } kh_deadletter;
 

@@ -8,15 +8,23 @@
 #include <string.h>
 
 static const kh_event_type event_types[] = {
-    {"aanmelding", "aanmeldingen", "datum", KH_ORG_SCHOOL | KH_ORG_AANBIEDER,
-     {{"bij", NULL}}},                                  /* the school or aanbieder */
-    {"tlv", "tlvs", "ingangsdatum", KH_ORG_SWV,
-     {{"swv", "SWV"}, {"aanvragende_school", "SCHOOL"}}},
-    {"beschikking", "beschikkingen", "ingangsdatum", KH_ORG_GEMEENTE,
+    {"aanmelding",
+     "aanmeldingen",
+     "datum",
+     KH_ORG_SCHOOL | KH_ORG_AANBIEDER,
+     {{"bij", NULL}}}, /* the school or aanbieder */
+    {"tlv", "tlvs", "ingangsdatum", KH_ORG_SWV, {{"swv", "SWV"}, {"aanvragende_school", "SCHOOL"}}},
+    {"beschikking",
+     "beschikkingen",
+     "ingangsdatum",
+     KH_ORG_GEMEENTE,
      /* school: present when the zorg is in onderwijstijd */
      {{"gemeente", "GEMEENTE"}, {"aanbieder", "AANBIEDER"}, {"school", "SCHOOL"}}},
-    {"verwijzing", "verwijzingen", "datum", KH_ORG_GEMEENTE | KH_ORG_SCHOOL | KH_ORG_SWV,
-     {{"naar", NULL}}},                                 /* the aanbieder or SWV */
+    {"verwijzing",
+     "verwijzingen",
+     "datum",
+     KH_ORG_GEMEENTE | KH_ORG_SCHOOL | KH_ORG_SWV,
+     {{"naar", NULL}}}, /* the aanbieder or SWV */
 };
 
 #define EVENT_TYPE_COUNT (sizeof event_types / sizeof event_types[0])
@@ -38,7 +46,9 @@ const kh_event_type *kh_event_type_by_plural(const char *plural) {
 }
 
 size_t kh_event_type_count(void) { return EVENT_TYPE_COUNT; }
-const kh_event_type *kh_event_type_at(size_t i) { return i < EVENT_TYPE_COUNT ? &event_types[i] : NULL; }
+const kh_event_type *kh_event_type_at(size_t i) {
+    return i < EVENT_TYPE_COUNT ? &event_types[i] : NULL;
+}
 
 static size_t add_org(char out[][KH_ORGID_LEN], size_t n, const char *type, const char *code) {
     char org[KH_ORGID_LEN];
@@ -89,7 +99,8 @@ int32_t kh_event_date(const kh_event_type *t, const json_t *ev) {
     if (d && kh_date_parse(d, &days) == 0)
         return days;
     int64_t ms;
-    const char *ts = json_string_value(json_object_get(json_object_get(ev, "envelope"), "occurred_at"));
+    const char *ts = json_string_value(json_object_get(json_object_get(ev, "envelope"),
+                                                       "occurred_at"));
     if (ts && kh_ts_parse(ts, &ms) == 0)
         return kh_ts_to_date(ms);
     return kh_today();

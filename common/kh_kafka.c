@@ -15,16 +15,21 @@
 #include <time.h>
 
 /* Key/value pairs, NULL-terminated. */
-static const char *const producer_defaults[] = {
-    "bootstrap.servers", KH_KAFKA_DEFAULT_BOOTSTRAP, "linger.ms", "5",
-    "compression.codec", "none",                     "acks",      "all",
-    NULL};
+static const char *const producer_defaults[] = {"bootstrap.servers",
+                                                KH_KAFKA_DEFAULT_BOOTSTRAP,
+                                                "linger.ms",
+                                                "5",
+                                                "compression.codec",
+                                                "none",
+                                                "acks",
+                                                "all",
+                                                NULL};
 static const char *const producer_required[] = {"enable.idempotence", "true", NULL};
-static const char *const consumer_defaults[] = {
-    "bootstrap.servers", KH_KAFKA_DEFAULT_BOOTSTRAP, "auto.offset.reset", "earliest", NULL};
+static const char *const consumer_defaults[] = {"bootstrap.servers", KH_KAFKA_DEFAULT_BOOTSTRAP,
+                                                "auto.offset.reset", "earliest", NULL};
 static const char *const consumer_required[] = {
-    "enable.auto.commit", "false", "enable.auto.offset.store", "false",
-    "isolation.level",    "read_committed", NULL};
+    "enable.auto.commit", "false", "enable.auto.offset.store", "false", "isolation.level",
+    "read_committed",     NULL};
 
 static int set_one(rd_kafka_conf_t *conf, const char *name, const char *value, const char *key,
                    char *err, size_t errlen) {
@@ -83,8 +88,8 @@ static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char 
     int kl = log_level(level);
     if (kh_log_enabled(kl))
         kh_log(kl, buf,
-               json_pack("{s:s, s:s, s:s}", "component", "librdkafka", "client",
-                         rd_kafka_name(rk), "facility", fac));
+               json_pack("{s:s, s:s, s:s}", "component", "librdkafka", "client", rd_kafka_name(rk),
+                         "facility", fac));
 }
 
 /* What a waiting kh_kafka_produce_sync() learns from the delivery report;
@@ -129,8 +134,8 @@ static rd_kafka_conf_t *conf_base(const kh_config *c, const char *const *default
 }
 
 /* Steps 5-6 and the handle; conf is consumed either way. */
-static rd_kafka_t *client_new(rd_kafka_type_t type, rd_kafka_conf_t *conf,
-                              kh_kafka_conf_hook *hook, void *ud, char *err, size_t errlen) {
+static rd_kafka_t *client_new(rd_kafka_type_t type, rd_kafka_conf_t *conf, kh_kafka_conf_hook *hook,
+                              void *ud, char *err, size_t errlen) {
     rd_kafka_conf_set_log_cb(conf, log_cb);
     if (type == RD_KAFKA_PRODUCER)
         rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
@@ -144,8 +149,8 @@ static rd_kafka_t *client_new(rd_kafka_type_t type, rd_kafka_conf_t *conf,
     return rk;
 }
 
-rd_kafka_t *kh_kafka_producer_new(const kh_config *c, kh_kafka_conf_hook *hook, void *ud,
-                                  char *err, size_t errlen) {
+rd_kafka_t *kh_kafka_producer_new(const kh_config *c, kh_kafka_conf_hook *hook, void *ud, char *err,
+                                  size_t errlen) {
     rd_kafka_conf_t *conf = conf_base(c, producer_defaults, producer_required, err, errlen);
     return conf ? client_new(RD_KAFKA_PRODUCER, conf, hook, ud, err, errlen) : NULL;
 }
@@ -167,8 +172,8 @@ rd_kafka_t *kh_kafka_txn_producer_new(const kh_config *c, const char *transactio
      * configuration rather than a constant here. */
     rd_kafka_error_t *e = rd_kafka_init_transactions(rk, -1);
     if (e) {
-        snprintf(err, errlen, "kafka init_transactions (transactional.id %s): %s",
-                 transactional_id, rd_kafka_error_string(e));
+        snprintf(err, errlen, "kafka init_transactions (transactional.id %s): %s", transactional_id,
+                 rd_kafka_error_string(e));
         rd_kafka_error_destroy(e);
         rd_kafka_destroy(rk);
         return NULL;
@@ -211,14 +216,14 @@ static int assignment_size(rd_kafka_t *rk) {
 }
 
 int kh_kafka_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
-                       rd_kafka_topic_partition_list_t *parts, kh_kafka_revoke_fn *revoke,
-                       void *ud, kh_kafka_rebalance_kind *kind, int *assigned, char *errbuf,
-                       size_t errlen) {
+                       rd_kafka_topic_partition_list_t *parts, kh_kafka_revoke_fn *revoke, void *ud,
+                       kh_kafka_rebalance_kind *kind, int *assigned, char *errbuf, size_t errlen) {
     const char *protocol = rd_kafka_rebalance_protocol(rk);
     int coop = protocol && strcmp(protocol, "COOPERATIVE") == 0;
     int assign = err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS;
-    *kind = assign ? KH_KAFKA_ASSIGNED
-                   : rd_kafka_assignment_lost(rk) ? KH_KAFKA_LOST : KH_KAFKA_REVOKED;
+    *kind = assign                         ? KH_KAFKA_ASSIGNED
+            : rd_kafka_assignment_lost(rk) ? KH_KAFKA_LOST
+                                           : KH_KAFKA_REVOKED;
     if (!assign && revoke)
         revoke(ud, *kind, parts);
     rd_kafka_error_t *e = change(rk, coop, assign, parts);
@@ -257,11 +262,12 @@ int kh_kafka_produce_sync(rd_kafka_t *rk, const char *topic, const void *key, si
     sync_report r = {.err = RD_KAFKA_RESP_ERR_NO_ERROR};
     atomic_init(&r.done, 0);
     /* RD_KAFKA_V_VALUE wants a mutable pointer; with F_COPY it is only read. */
-    rd_kafka_resp_err_t e = rd_kafka_producev(
-        rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, keylen),
-        RD_KAFKA_V_VALUE((void *)value, len),
-        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(headers),
-        RD_KAFKA_V_OPAQUE(&r), RD_KAFKA_V_END);
+    rd_kafka_resp_err_t e = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic),
+                                              RD_KAFKA_V_KEY(key, keylen),
+                                              RD_KAFKA_V_VALUE((void *)value, len),
+                                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                              RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_OPAQUE(&r),
+                                              RD_KAFKA_V_END);
     if (e) {
         /* On failure librdkafka leaves the headers with the caller. */
         if (headers)
@@ -298,7 +304,8 @@ static int64_t mono_ms(void) {
 static void cred_error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
     (void)rk;
     cred_probe *p = opaque;
-    if ((err == RD_KAFKA_RESP_ERR__AUTHENTICATION || err == RD_KAFKA_RESP_ERR__SSL) && !p->refused) {
+    if ((err == RD_KAFKA_RESP_ERR__AUTHENTICATION || err == RD_KAFKA_RESP_ERR__SSL) &&
+        !p->refused) {
         p->refused = err;
         snprintf(p->reason, sizeof p->reason, "%s", reason);
     } else if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN && !p->down_at) {
@@ -346,8 +353,10 @@ int kh_kafka_check_credentials(const kh_config *c, int timeout_ms, char *err, si
         return 0;
     snprintf(err, errlen, "%s: %s",
              p.refused == RD_KAFKA_RESP_ERR__SSL
-                 ? "the TLS handshake with Kafka failed (check kafka.ssl.ca.location and the broker's certificate)"
-                 : "Kafka refused this service's login (check kafka.sasl.username, kafka.sasl.password and kafka.sasl.mechanisms)",
+                 ? "the TLS handshake with Kafka failed (check kafka.ssl.ca.location and the "
+                   "broker's certificate)"
+                 : "Kafka refused this service's login (check kafka.sasl.username, "
+                   "kafka.sasl.password and kafka.sasl.mechanisms)",
              p.reason);
     return -1;
 }

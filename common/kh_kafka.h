@@ -50,8 +50,8 @@ typedef int kh_kafka_conf_hook(rd_kafka_conf_t *conf, void *ud, char *err, size_
  * rd_kafka_poll() or rd_kafka_flush().
  * Returns the handle (the caller's, free with rd_kafka_destroy()) or NULL
  * with a message in err. */
-rd_kafka_t *kh_kafka_producer_new(const kh_config *c, kh_kafka_conf_hook *hook, void *ud,
-                                  char *err, size_t errlen);
+rd_kafka_t *kh_kafka_producer_new(const kh_config *c, kh_kafka_conf_hook *hook, void *ud, char *err,
+                                  size_t errlen);
 
 /* A transactional producer: as kh_kafka_producer_new() plus
  * transactional.id = transactional_id, on which rd_kafka_init_transactions()
@@ -60,8 +60,7 @@ rd_kafka_t *kh_kafka_producer_new(const kh_config *c, kh_kafka_conf_hook *hook, 
  * (set by kafka.transaction.timeout.ms; librdkafka's default 60000 makes it
  * two minutes). Returns the handle or NULL with a message in err. */
 rd_kafka_t *kh_kafka_txn_producer_new(const kh_config *c, const char *transactional_id,
-                                      kh_kafka_conf_hook *hook, void *ud, char *err,
-                                      size_t errlen);
+                                      kh_kafka_conf_hook *hook, void *ud, char *err, size_t errlen);
 
 /* A group consumer in group group_id; the caller subscribes (or assigns).
  * Defaults: auto.offset.reset=earliest. Required: enable.auto.commit=false,
@@ -96,9 +95,8 @@ typedef void kh_kafka_revoke_fn(void *ud, kh_kafka_rebalance_kind kind,
  * afterwards). Returns 0, or -1 with a message in err when librdkafka
  * refused the change (the caller should stop: its assignment is unknown). */
 int kh_kafka_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
-                       rd_kafka_topic_partition_list_t *parts, kh_kafka_revoke_fn *revoke,
-                       void *ud, kh_kafka_rebalance_kind *kind, int *assigned, char *errbuf,
-                       size_t errlen);
+                       rd_kafka_topic_partition_list_t *parts, kh_kafka_revoke_fn *revoke, void *ud,
+                       kh_kafka_rebalance_kind *kind, int *assigned, char *errbuf, size_t errlen);
 
 /* "assign", "revoke" or "lost", for logs and metric labels. */
 const char *kh_kafka_rebalance_name(kh_kafka_rebalance_kind kind);

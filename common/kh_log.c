@@ -42,9 +42,7 @@ int kh_log_level_parse(const char *name) {
     return -1;
 }
 
-int kh_log_enabled(int level) {
-    return level >= log_min_level;
-}
+int kh_log_enabled(int level) { return level >= log_min_level; }
 
 /* Masks a buffer that may hold NUL bytes, segment by segment. */
 static void mask_bytes(char *buf, size_t len) {
@@ -95,13 +93,10 @@ static json_t *masked(json_t *v) {
             json_array_append_new(copy, masked(member));
         }
         return copy;
-    case JSON_STRING:
-        return masked_string(json_string_value(v), json_string_length(v));
+    case JSON_STRING: return masked_string(json_string_value(v), json_string_length(v));
     case JSON_INTEGER:
-    case JSON_REAL:
-        return masked_number(v);
-    default:
-        return json_incref(v);
+    case JSON_REAL: return masked_number(v);
+    default: return json_incref(v);
     }
 }
 

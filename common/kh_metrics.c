@@ -20,10 +20,10 @@ typedef enum { COUNTER, GAUGE, HISTOGRAM } kind;
 
 typedef struct child {
     struct child *next;
-    char key[KEY_LEN];  /* label pairs as rendered: route="/v1/tlvs",status="202" */
-    double value;       /* counter, gauge; the sum of a histogram */
-    uint64_t count;     /* histogram observations */
-    uint64_t *buckets;  /* histogram, one per bound (not cumulative) */
+    char key[KEY_LEN]; /* label pairs as rendered: route="/v1/tlvs",status="202" */
+    double value;      /* counter, gauge; the sum of a histogram */
+    uint64_t count;    /* histogram observations */
+    uint64_t *buckets; /* histogram, one per bound (not cumulative) */
 } child;
 
 struct kh_family {
@@ -95,7 +95,8 @@ static kh_family *family(kh_metrics *m, kind k, const char *name, const char *he
     return f;
 }
 
-kh_family *kh_metrics_counter(kh_metrics *m, const char *name, const char *help, const char *labels) {
+kh_family *kh_metrics_counter(kh_metrics *m, const char *name, const char *help,
+                              const char *labels) {
     return family(m, COUNTER, name, help, labels);
 }
 

@@ -24,7 +24,8 @@ void kh_metrics_free(kh_metrics *m);
 /* labels: comma-separated label names ("route,status,partner"), or NULL for
  * a family without labels. Names follow Prometheus conventions
  * (ketenhub_ingest_requests_total). */
-kh_family *kh_metrics_counter(kh_metrics *m, const char *name, const char *help, const char *labels);
+kh_family *kh_metrics_counter(kh_metrics *m, const char *name, const char *help,
+                              const char *labels);
 kh_family *kh_metrics_gauge(kh_metrics *m, const char *name, const char *help, const char *labels);
 
 /* Histogram with the given upper bounds (ascending, +Inf is implied). */

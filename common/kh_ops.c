@@ -34,8 +34,10 @@ int kh_ops_parse_listen(const char *listen, struct sockaddr_in *out) {
     memset(out, 0, sizeof *out);
     out->sin_family = AF_INET;
     out->sin_port = htons((uint16_t)port);
-    return inet_pton(AF_INET, strcmp(host, "localhost") == 0 ? "127.0.0.1" : host, &out->sin_addr) == 1
-               ? 0 : -1;
+    return inet_pton(AF_INET, strcmp(host, "localhost") == 0 ? "127.0.0.1" : host,
+                     &out->sin_addr) == 1
+               ? 0
+               : -1;
 }
 
 static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const char *type,
@@ -88,7 +90,8 @@ kh_ops *kh_ops_start(const char *listen, kh_metrics *metrics, kh_ops_ready_fn re
                      char *err, size_t errlen) {
     struct sockaddr_in addr;
     if (kh_ops_parse_listen(listen, &addr)) {
-        snprintf(err, errlen, "ops listen address '%s' is not host:port (e.g. 127.0.0.1:9101)", listen);
+        snprintf(err, errlen, "ops listen address '%s' is not host:port (e.g. 127.0.0.1:9101)",
+                 listen);
         return NULL;
     }
     kh_ops *ops = kh_calloc(1, sizeof *ops);

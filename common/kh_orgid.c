@@ -25,8 +25,7 @@ int kh_orgid_from_json(const json_t *org, char *out, size_t outlen) {
                          json_string_value(json_object_get(org, "code")), out, outlen);
 }
 
-int kh_orgid_split(const char *orgid, char type[KH_ORGID_TYPE_LEN],
-                   char code[KH_ORGID_CODE_LEN]) {
+int kh_orgid_split(const char *orgid, char type[KH_ORGID_TYPE_LEN], char code[KH_ORGID_CODE_LEN]) {
     type[0] = code[0] = '\0';
     const char *colon = orgid ? strchr(orgid, ':') : NULL;
     if (!colon)

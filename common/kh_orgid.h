@@ -27,8 +27,7 @@ int kh_orgid_from_json(const json_t *org, char *out, size_t outlen);
 
 /* Splits "TYPE:CODE" into its parts. Returns 0, or -1 when there is no ':',
  * either part is empty, or a part does not fit (type/code are then ""). */
-int kh_orgid_split(const char *orgid, char type[KH_ORGID_TYPE_LEN],
-                   char code[KH_ORGID_CODE_LEN]);
+int kh_orgid_split(const char *orgid, char type[KH_ORGID_TYPE_LEN], char code[KH_ORGID_CODE_LEN]);
 
 /* The CODE part: a pointer into orgid just after the ':', or NULL when
  * there is none. */

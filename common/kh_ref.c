@@ -62,9 +62,7 @@ static void table_free(ref_table *t) {
     free(t->keys);
 }
 
-void *kh_ref_table_row(const ref_table *t, size_t i) {
-    return t->rows + i * t->size;
-}
+void *kh_ref_table_row(const ref_table *t, size_t i) { return t->rows + i * t->size; }
 
 static int32_t *row_from(const ref_table *t, size_t i) {
     return (int32_t *)((char *)kh_ref_table_row(t, i) + t->from_off);
@@ -165,21 +163,13 @@ const kh_ref_afspraak *kh_ref_afspraak_at(const kh_ref *ref, const char *regio,
     return NULL;
 }
 
-size_t kh_ref_count_gemeenten(const kh_ref *ref) {
-    return ref->gemeenten.n;
-}
+size_t kh_ref_count_gemeenten(const kh_ref *ref) { return ref->gemeenten.n; }
 
-size_t kh_ref_count_scholen(const kh_ref *ref) {
-    return ref->scholen.n;
-}
+size_t kh_ref_count_scholen(const kh_ref *ref) { return ref->scholen.n; }
 
-size_t kh_ref_count_aanbieders(const kh_ref *ref) {
-    return ref->aanbieders.n;
-}
+size_t kh_ref_count_aanbieders(const kh_ref *ref) { return ref->aanbieders.n; }
 
-size_t kh_ref_count_swvs(const kh_ref *ref) {
-    return ref->swvs.n;
-}
+size_t kh_ref_count_swvs(const kh_ref *ref) { return ref->swvs.n; }
 
 /* The i-th fact of a table in load order, or NULL past its end. */
 static const void *table_nth(const ref_table *t, size_t i) {
@@ -198,9 +188,7 @@ const kh_ref_aanbieder *kh_ref_aanbieder_nth(const kh_ref *ref, size_t i) {
     return table_nth(&ref->aanbieders, i);
 }
 
-const kh_ref_swv *kh_ref_swv_nth(const kh_ref *ref, size_t i) {
-    return table_nth(&ref->swvs, i);
-}
+const kh_ref_swv *kh_ref_swv_nth(const kh_ref *ref, size_t i) { return table_nth(&ref->swvs, i); }
 
 /* The herindeling that dissolved code most recently on or before date, or
  * NULL. A gemeente split over several successors has no single answer, so

@@ -39,10 +39,10 @@ typedef struct kh_ref_gemeente {
 } kh_ref_gemeente;
 
 typedef struct kh_ref_school {
-    char code[7];      /* BRIN + vestiging: 12AB00 */
+    char code[7]; /* BRIN + vestiging: 12AB00 */
     char naam[96];
-    char gemeente[7];  /* the gemeente the location lies in */
-    char soorten[32];  /* onderwijssoorten offered, comma-separated: "PO" or "VO,PRO" */
+    char gemeente[7]; /* the gemeente the location lies in */
+    char soorten[32]; /* onderwijssoorten offered, comma-separated: "PO" or "VO,PRO" */
     /* 1 or 2: an instelling for cluster 1 (visual) or cluster 2 (auditory,
      * communicative), outside the samenwerkingsverbanden; 0 otherwise. */
     int cluster;
@@ -50,25 +50,25 @@ typedef struct kh_ref_school {
 } kh_ref_school;
 
 typedef struct kh_ref_aanbieder {
-    char code[9];             /* AGB code, 8 digits */
+    char code[9]; /* AGB code, 8 digits */
     char naam[96];
     char vestigingsgemeente[7];
     int32_t valid_from, valid_to;
 } kh_ref_aanbieder;
 
 typedef struct kh_ref_swv {
-    char code[7];      /* PO2801 / VO2801 */
+    char code[7]; /* PO2801 / VO2801 */
     char naam[128];
-    char sector[3];    /* "PO" or "VO" */
+    char sector[3]; /* "PO" or "VO" */
     int32_t valid_from, valid_to;
 } kh_ref_swv;
 
 /* An RMC region's contactgemeente (regionale meld- en coördinatiefunctie
  * voortijdig schoolverlaten), which coordinates reporting for the region. */
 typedef struct kh_ref_rmc {
-    char code[6];             /* RMC32 */
+    char code[6]; /* RMC32 */
     char naam[64];
-    char contactgemeente[7];  /* GM0599 */
+    char contactgemeente[7]; /* GM0599 */
     int32_t valid_from, valid_to;
 } kh_ref_rmc;
 

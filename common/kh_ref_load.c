@@ -613,7 +613,8 @@ static int present(const loader *L, const char *name) {
 static int rmc_row(loader *L, kh_ref_csv *c, void *arg) {
     (void)arg;
     kh_ref_rmc *r = kh_ref_table_add(&L->ref->rmcs, c->line);
-    if (kh_ref_csv_code(c, "RMCregioCode", "RMCDD", "RMC + 2 digits", r->code, sizeof r->code) < 0 ||
+    if (kh_ref_csv_code(c, "RMCregioCode", "RMCDD", "RMC + 2 digits", r->code, sizeof r->code) <
+            0 ||
         kh_ref_csv_text(c, "RMCregioNaam", r->naam, sizeof r->naam) < 0 ||
         kh_ref_csv_gemeente(c, "Contactgemeente", r->contactgemeente) < 0 ||
         kh_ref_csv_period(c, "DATUM INGANG", "DATUM EINDE", &r->valid_from, &r->valid_to) < 0)
@@ -644,8 +645,7 @@ static int afspraak_regio(kh_ref_csv *c, kh_ref_afspraak *a) {
     return 0;
 }
 
-static int one_of(kh_ref_csv *c, const char *col, const char *const *known, char *dst,
-                  size_t cap) {
+static int one_of(kh_ref_csv *c, const char *col, const char *const *known, char *dst, size_t cap) {
     if (kh_ref_csv_text(c, col, dst, cap) < 0)
         return -1;
     for (; *known; known++)
@@ -671,8 +671,8 @@ static int afspraak_period(kh_ref_csv *c, kh_ref_afspraak *a) {
 }
 
 static int afspraak_row(loader *L, kh_ref_csv *c, void *arg) {
-    static const char *const onderwerpen[] = {"HULP_OP_SCHOOL", "WOONPLAATSBEGINSEL",
-                                              "THUISZITTER_AANBOD", "THUISZITTER_REGISTRATIE",
+    static const char *const onderwerpen[] = {"HULP_OP_SCHOOL",         "WOONPLAATSBEGINSEL",
+                                              "THUISZITTER_AANBOD",     "THUISZITTER_REGISTRATIE",
                                               "GRENSVERKEER_CONVENANT", NULL};
     static const char *const statussen[] = {"AFSPRAAK", "ADVIES", NULL};
     size_t *cap = arg;
@@ -702,9 +702,9 @@ static int afspraak_row(loader *L, kh_ref_csv *c, void *arg) {
 
 /* afspraken.csv: the regions' own agreements, with their source (optional). */
 static int load_afspraken(loader *L) {
-    static const char *const cols[] = {"REGIO",      "ONDERWERP",  "STATUS",       "TEKST",
-                                       "BRON TITEL", "BRON DATUM", "DATUM INGANG", "DATUM EINDE",
-                                       NULL};
+    static const char *const cols[] = {"REGIO",        "ONDERWERP",   "STATUS",
+                                       "TEKST",        "BRON TITEL",  "BRON DATUM",
+                                       "DATUM INGANG", "DATUM EINDE", NULL};
     size_t cap = 0;
     if (!present(L, "afspraken.csv"))
         return 0;

@@ -57,9 +57,9 @@ static int number(const rd_kafka_headers_t *h, const char *name, long long *out)
 
 int kh_retry_parse(const rd_kafka_headers_t *h, kh_retry *r, const void **origin_key,
                    size_t *keylen, char *err, size_t errlen) {
-    static const char *const nums[] = {"push-attempts", "push-since", "push-first-attempt",
-                                       "push-last-attempt", "push-due", "push-last-status",
-                                       "push-origin-partition", "push-origin-offset"};
+    static const char *const nums[] = {
+        "push-attempts", "push-since",       "push-first-attempt",    "push-last-attempt",
+        "push-due",      "push-last-status", "push-origin-partition", "push-origin-offset"};
     long long v[8];
     memset(r, 0, sizeof *r);
     char type[KH_ORGID_TYPE_LEN], code[KH_ORGID_CODE_LEN];

@@ -28,14 +28,14 @@
 #define KH_RETRY_TOPIC "ketenhub.push.retry.v1"
 
 typedef struct kh_retry {
-    char ontvanger[32];        /* "TYPE:CODE" */
-    int attempts;              /* HTTP attempts made so far */
-    int64_t since_ms;          /* when push first took the delivery on; its age counts from here */
-    int64_t first_attempt_ms;  /* 0 when none yet */
-    int64_t last_attempt_ms;   /* 0 when none yet */
-    int64_t due_ms;            /* not to be attempted before */
-    long last_status;          /* HTTP status of the last attempt, 0 when none */
-    char last_error[160];      /* what went wrong last, "" when nothing */
+    char ontvanger[32];       /* "TYPE:CODE" */
+    int attempts;             /* HTTP attempts made so far */
+    int64_t since_ms;         /* when push first took the delivery on; its age counts from here */
+    int64_t first_attempt_ms; /* 0 when none yet */
+    int64_t last_attempt_ms;  /* 0 when none yet */
+    int64_t due_ms;           /* not to be attempted before */
+    long last_status;         /* HTTP status of the last attempt, 0 when none */
+    char last_error[160];     /* what went wrong last, "" when nothing */
     char origin_topic[256];
     int32_t origin_partition;
     int64_t origin_offset;

@@ -20,12 +20,12 @@ struct kh_schema {
     int32_t id;
     char *name;
     char *topic;
-    int current;               /* status `current` in the manifest */
-    const kh_schema *reader;   /* the current version of this name */
+    int current;             /* status `current` in the manifest */
+    const kh_schema *reader; /* the current version of this name */
     char *json;
     avro_schema_t avro;
     avro_value_iface_t *iface;
-    json_t *tree;       /* the resolved schema JSON */
+    json_t *tree; /* the resolved schema JSON */
     const kh_node *root;
     void **allocs; /* every node, field and symbol array of the tree */
     size_t nallocs, capallocs;
@@ -42,7 +42,7 @@ struct kh_schemas {
  * far, and where to report. */
 typedef struct compile_ctx {
     kh_schema *schema;
-    json_t *names;         /* full name -> integer index into nodes */
+    json_t *names; /* full name -> integer index into nodes */
     kh_node **nodes;
     size_t nnodes;
     char *err;
@@ -50,7 +50,8 @@ typedef struct compile_ctx {
     const char *file;
 } compile_ctx;
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static int fail(char *err, size_t errlen, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
@@ -134,10 +135,12 @@ static json_t *inline_types(json_t *type, const char *ns, json_t *shared, json_t
     }
     if (kind && strcmp(kind, "record") == 0)
         json_object_set_new(copy, "fields",
-                            inline_fields(json_object_get(type, "fields"), inner_ns, shared, defined));
+                            inline_fields(json_object_get(type, "fields"), inner_ns, shared,
+                                          defined));
     else if (kind && strcmp(kind, "array") == 0)
         json_object_set_new(copy, "items",
-                            inline_types(json_object_get(type, "items"), inner_ns, shared, defined));
+                            inline_types(json_object_get(type, "items"), inner_ns, shared,
+                                         defined));
     return copy;
 }
 
@@ -152,9 +155,12 @@ static kh_node *new_node(compile_ctx *c, kh_kind kind) {
 }
 
 static const kh_node *primitive(compile_ctx *c, const char *name, kh_logical logical) {
-    static const struct { const char *name; kh_kind kind; } prims[] = {
-        {"null", KH_NULL}, {"boolean", KH_BOOLEAN}, {"int", KH_INT}, {"long", KH_LONG},
-        {"float", KH_FLOAT}, {"double", KH_DOUBLE}, {"string", KH_STRING}, {"bytes", KH_BYTES},
+    static const struct {
+        const char *name;
+        kh_kind kind;
+    } prims[] = {
+        {"null", KH_NULL},   {"boolean", KH_BOOLEAN}, {"int", KH_INT},       {"long", KH_LONG},
+        {"float", KH_FLOAT}, {"double", KH_DOUBLE},   {"string", KH_STRING}, {"bytes", KH_BYTES},
     };
     for (size_t i = 0; i < sizeof prims / sizeof prims[0]; i++) {
         if (strcmp(prims[i].name, name) == 0) {
@@ -319,7 +325,8 @@ static int compile_schema(kh_schema *s, const char *text, const char *file, json
     s->iface = avro_generic_class_from_schema(s->avro);
     if (!s->iface)
         return fail(err, errlen, "%s: %s", file, avro_strerror());
-    compile_ctx c = {.schema = s, .names = json_object(), .err = err, .errlen = errlen, .file = file};
+    compile_ctx c = {
+        .schema = s, .names = json_object(), .err = err, .errlen = errlen, .file = file};
     s->root = compile_type(&c, s->tree, KH_NAMESPACE);
     json_decref(c.names);
     free(c.nodes);
@@ -376,8 +383,8 @@ void kh_schemas_free(kh_schemas *all) {
     free(all);
 }
 
-static int load_manifest(kh_schemas *all, const kh_embedded_file *files, json_t *shared,
-                         char *err, size_t errlen) {
+static int load_manifest(kh_schemas *all, const kh_embedded_file *files, json_t *shared, char *err,
+                         size_t errlen) {
     const char *text = file_in(files, "ids.tsv");
     if (!text)
         return fail(err, errlen, "ids.tsv: not embedded");
@@ -393,9 +400,10 @@ static int load_manifest(kh_schemas *all, const kh_embedded_file *files, json_t 
         memset(s, 0, sizeof *s);
         char file[256];
         if (parse_manifest_line(line, s, file, sizeof file))
-            rc = fail(err, errlen,
-                      "ids.tsv:%d: expected id, name, file, topic and status (current or read-only)",
-                      lineno);
+            rc =
+                fail(err, errlen,
+                     "ids.tsv:%d: expected id, name, file, topic and status (current or read-only)",
+                     lineno);
         else
             rc = compile_schema(s, file_in(files, file), file, shared, err, errlen);
     }
@@ -452,18 +460,15 @@ static int resolvable(const kh_node *w, const kh_node *r, path_buf *at, char *wh
     if (w->kind != r->kind || w->logical != r->logical)
         return fail(why, len, "%s: the type changed", at->buf);
     switch (w->kind) {
-    case KH_RECORD:
-        return resolvable_record(w, r, at, why, len);
+    case KH_RECORD: return resolvable_record(w, r, at, why, len);
     case KH_ENUM:
         for (size_t i = 0; i < w->nsymbols; i++)
             if (kh_node_symbol(r, w->symbols[i]) < 0)
                 return fail(why, len, "%s: symbol %s was removed", at->buf, w->symbols[i]);
         return 0;
     case KH_OPTIONAL:
-    case KH_ARRAY:
-        return resolvable(w->item, r->item, at, why, len);
-    default:
-        return 0;
+    case KH_ARRAY: return resolvable(w->item, r->item, at, why, len);
+    default: return 0;
     }
 }
 

@@ -32,8 +32,18 @@
 #include <stdint.h>
 
 typedef enum kh_kind {
-    KH_NULL, KH_BOOLEAN, KH_INT, KH_LONG, KH_FLOAT, KH_DOUBLE, KH_STRING, KH_BYTES,
-    KH_RECORD, KH_ENUM, KH_ARRAY, KH_OPTIONAL /* union of null and one other type */
+    KH_NULL,
+    KH_BOOLEAN,
+    KH_INT,
+    KH_LONG,
+    KH_FLOAT,
+    KH_DOUBLE,
+    KH_STRING,
+    KH_BYTES,
+    KH_RECORD,
+    KH_ENUM,
+    KH_ARRAY,
+    KH_OPTIONAL /* union of null and one other type */
 } kh_kind;
 
 typedef enum kh_logical { KH_PLAIN, KH_DATE, KH_TIMESTAMP_MILLIS, KH_UUID } kh_logical;
@@ -43,20 +53,20 @@ typedef struct kh_node kh_node;
 typedef struct kh_field {
     const char *name;
     const kh_node *type;
-    size_t max_length;  /* the field's maxLength attribute, 0 when absent */
-    int optional;       /* has "default": null, so it may be left out */
+    size_t max_length; /* the field's maxLength attribute, 0 when absent */
+    int optional;      /* has "default": null, so it may be left out */
 } kh_field;
 
 struct kh_node {
     kh_kind kind;
     kh_logical logical;
-    const char *name;        /* full name of a record or enum, else NULL */
-    size_t nfields;          /* KH_RECORD */
+    const char *name; /* full name of a record or enum, else NULL */
+    size_t nfields;   /* KH_RECORD */
     kh_field *fields;
-    size_t nsymbols;         /* KH_ENUM */
+    size_t nsymbols; /* KH_ENUM */
     const char **symbols;
-    const kh_node *item;     /* KH_ARRAY: the items; KH_OPTIONAL: the non-null type */
-    int null_branch;         /* KH_OPTIONAL: index of "null" in the union (0 or 1) */
+    const kh_node *item; /* KH_ARRAY: the items; KH_OPTIONAL: the non-null type */
+    int null_branch;     /* KH_OPTIONAL: index of "null" in the union (0 or 1) */
 };
 
 typedef struct kh_schemas kh_schemas;
@@ -88,10 +98,10 @@ const kh_schema *kh_schemas_id_at(const kh_schemas *all, size_t i);
 
 int32_t kh_schema_id(const kh_schema *s);
 const char *kh_schema_name(const kh_schema *s);
-const char *kh_schema_topic(const kh_schema *s);  /* the topic accepts every id of the name */
-int kh_schema_current(const kh_schema *s);        /* 1 current, 0 read-only */
+const char *kh_schema_topic(const kh_schema *s);       /* the topic accepts every id of the name */
+int kh_schema_current(const kh_schema *s);             /* 1 current, 0 read-only */
 const kh_schema *kh_schema_reader(const kh_schema *s); /* the current version of its name */
-const char *kh_schema_json(const kh_schema *s); /* resolved, self-contained */
+const char *kh_schema_json(const kh_schema *s);        /* resolved, self-contained */
 const kh_node *kh_schema_root(const kh_schema *s);
 avro_schema_t kh_schema_avro(const kh_schema *s);
 

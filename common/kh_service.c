@@ -41,23 +41,28 @@ static void install_signals(void) {
 }
 
 static void print_usage(const char *usage) {
-    printf("%s\n"
-           "Common options:\n"
-           "  -c, --config FILE     read configuration from FILE (key = value lines; repeatable)\n"
-           "  -s, --set KEY=VALUE   set one configuration key (after the files)\n"
-           "  -h, --help            this text\n"
-           "Every key can also be set by environment: KETENHUB_ + the key in upper case with\n"
-           "'.' and '-' as '_' (log.level -> KETENHUB_LOG_LEVEL); the environment wins.\n"
-           "Common keys:\n"
-           "  log.level     debug | info | warn | error (default info); logs are JSON lines on stderr\n"
-           "  ops.listen    host:port for /healthz, /readyz and /metrics\n"
-           "  topic.prefix  prepended to every topic name (default empty)\n"
-           "  startup.kafka_check_ms  at start, wait this long for Kafka to accept the credentials\n"
-           "                and TLS settings; a refused login ends the start (default 10000, 0: no check)\n"
-           "  kafka.*       handed to librdkafka without the prefix (kafka.bootstrap.servers, TLS, SASL)\n"
-           "Signals: SIGTERM/SIGINT finish in-flight work and exit 0; SIGHUP reloads the service's data files\n"
-           "(reference data; partners or subscriptions where the service has them).\n",
-           usage);
+    printf(
+        "%s\n"
+        "Common options:\n"
+        "  -c, --config FILE     read configuration from FILE (key = value lines; repeatable)\n"
+        "  -s, --set KEY=VALUE   set one configuration key (after the files)\n"
+        "  -h, --help            this text\n"
+        "Every key can also be set by environment: KETENHUB_ + the key in upper case with\n"
+        "'.' and '-' as '_' (log.level -> KETENHUB_LOG_LEVEL); the environment wins.\n"
+        "Common keys:\n"
+        "  log.level     debug | info | warn | error (default info); logs are JSON lines on "
+        "stderr\n"
+        "  ops.listen    host:port for /healthz, /readyz and /metrics\n"
+        "  topic.prefix  prepended to every topic name (default empty)\n"
+        "  startup.kafka_check_ms  at start, wait this long for Kafka to accept the credentials\n"
+        "                and TLS settings; a refused login ends the start (default 10000, 0: no "
+        "check)\n"
+        "  kafka.*       handed to librdkafka without the prefix (kafka.bootstrap.servers, TLS, "
+        "SASL)\n"
+        "Signals: SIGTERM/SIGINT finish in-flight work and exit 0; SIGHUP reloads the service's "
+        "data files\n"
+        "(reference data; partners or subscriptions where the service has them).\n",
+        usage);
 }
 
 /* Reports why the program cannot start and frees what init made. */
@@ -137,8 +142,8 @@ int kh_service_kafka_check(kh_service *svc) {
     char err[512];
     if (kh_service_int(svc, "startup.kafka_check_ms", 10000, &ms))
         return -1;
-    if (ms <= 0 || kh_kafka_check_credentials(svc->config, ms > INT32_MAX ? INT32_MAX : (int)ms, err,
-                                              sizeof err) == 0)
+    if (ms <= 0 || kh_kafka_check_credentials(svc->config, ms > INT32_MAX ? INT32_MAX : (int)ms,
+                                              err, sizeof err) == 0)
         return 0;
     kh_log_error("cannot start: Kafka refused the connection", json_pack("{s:s}", "error", err));
     return -1;

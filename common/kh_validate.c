@@ -14,7 +14,7 @@
 typedef struct check {
     const json_t *ev;
     const kh_ref *ref;
-    int32_t date;   /* the event's own date: reference data is read here */
+    int32_t date; /* the event's own date: reference data is read here */
     int64_t now_ms;
     kh_problems *p;
 } check;
@@ -117,7 +117,8 @@ static void check_jeugdige(check *c) {
             kh_problems_add(c->p, "/jeugdige/geboortedatum", KH_R_AGE,
                             "the child must be 0 to 23 years old at the event date (is %d)", age);
     }
-    check_code(c, "/jeugdige/woonplaatsgemeente", "GEMEENTE", str_at(j, "woonplaatsgemeente", NULL), 1);
+    check_code(c, "/jeugdige/woonplaatsgemeente", "GEMEENTE", str_at(j, "woonplaatsgemeente", NULL),
+               1);
 }
 
 static void check_period(check *c) {
@@ -131,7 +132,8 @@ static void check_period(check *c) {
 /* The gemeente a (possibly dissolved) code stands for at the event date. */
 static const char *resolved_gemeente(const check *c, const char *code) {
     const char *merged_from;
-    const kh_ref_gemeente *g = code ? kh_ref_gemeente_resolve(c->ref, code, c->date, &merged_from) : NULL;
+    const kh_ref_gemeente *g = code ? kh_ref_gemeente_resolve(c->ref, code, c->date, &merged_from)
+                                    : NULL;
     return g ? g->code : NULL;
 }
 
@@ -163,14 +165,15 @@ static void check_aanmelding(check *c) {
     const char *soort = str_at(c->ev, "soort", NULL);
     const char *bij_type = str_at(c->ev, "bij", "type");
     const char *bij_code = str_at(c->ev, "bij", "code");
-    const char *bron_type = str_at(json_object_get(json_object_get(c->ev, "envelope"), "bron"), "type", NULL);
+    const char *bron_type = str_at(json_object_get(json_object_get(c->ev, "envelope"), "bron"),
+                                   "type", NULL);
     int onderwijs = soort && strcmp(soort, "ONDERWIJS") == 0;
     const char *want = onderwijs ? "SCHOOL" : "AANBIEDER";
     const json_t *os = json_object_get(c->ev, "onderwijssoort");
     int has_soort = os && !json_is_null(os);
     if (bij_type && strcmp(bij_type, want) != 0)
-        kh_problems_add(c->p, "/bij/type", KH_R_INCONSISTENT, "aanmelding %s must be at organisation type %s",
-                        soort, want);
+        kh_problems_add(c->p, "/bij/type", KH_R_INCONSISTENT,
+                        "aanmelding %s must be at organisation type %s", soort, want);
     else if (bron_type && bij_type && strcmp(bron_type, bij_type) != 0)
         kh_problems_add(c->p, "/bij/type", KH_R_INCONSISTENT,
                         "must be the issuing organisation (envelope.bron)");
@@ -178,7 +181,8 @@ static void check_aanmelding(check *c) {
         check_aanmelding_place(c, onderwijs, bij_code);
     check_same_as_bron(c, "/bij/code", bij_code);
     if (onderwijs && !has_soort)
-        kh_problems_add(c->p, "/onderwijssoort", KH_R_REQUIRED, "required for an aanmelding ONDERWIJS");
+        kh_problems_add(c->p, "/onderwijssoort", KH_R_REQUIRED,
+                        "required for an aanmelding ONDERWIJS");
     if (!onderwijs && has_soort)
         kh_problems_add(c->p, "/onderwijssoort", KH_R_INCONSISTENT,
                         "only for an aanmelding ONDERWIJS");
@@ -200,7 +204,8 @@ static void check_tlv(check *c) {
     int has_cat = cat && !json_is_null(cat);
     int funded = soort && (strcmp(soort, "SO") == 0 || strcmp(soort, "VSO") == 0);
     if (soort && !funded && has_cat)
-        kh_problems_add(c->p, "/bekostigingscategorie", KH_R_INCONSISTENT, "not used for %s", soort);
+        kh_problems_add(c->p, "/bekostigingscategorie", KH_R_INCONSISTENT, "not used for %s",
+                        soort);
     if (soort && funded && !has_cat)
         kh_problems_add(c->p, "/bekostigingscategorie", KH_R_REQUIRED, "required for SO and VSO");
     check_code(c, "/aanvragende_school", "SCHOOL", str_at(c->ev, "aanvragende_school", NULL), 0);
@@ -214,7 +219,8 @@ static void check_verantwoordelijke(check *c) {
     const json_t *v = json_object_get(c->ev, "verantwoordelijke_gemeente");
     if (!v || json_is_null(v))
         return;
-    check_code(c, "/verantwoordelijke_gemeente/gemeente", "GEMEENTE", str_at(v, "gemeente", NULL), 1);
+    check_code(c, "/verantwoordelijke_gemeente/gemeente", "GEMEENTE", str_at(v, "gemeente", NULL),
+               1);
 }
 
 static int all_of(const char *s, size_t len, const char *set) {
@@ -229,7 +235,8 @@ static void check_beschikking(check *c) {
     const char *cat = str_at(c->ev, "product", "categorie");
     const char *code = str_at(c->ev, "product", "code");
     if (cat && !all_of(cat, 2, "0123456789"))
-        kh_problems_add(c->p, "/product/categorie", KH_R_FORMAT, "an iJw productcategorie is 2 digits");
+        kh_problems_add(c->p, "/product/categorie", KH_R_FORMAT,
+                        "an iJw productcategorie is 2 digits");
     if (code && !all_of(code, 5, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
         kh_problems_add(c->p, "/product/code", KH_R_FORMAT,
                         "an iJw productcode is 5 digits or capital letters");
@@ -239,7 +246,8 @@ static void check_beschikking(check *c) {
     const char *school = str_at(c->ev, "school", NULL);
     int in_school = json_is_true(json_object_get(c->ev, "zorg_in_onderwijstijd"));
     if (in_school && !school)
-        kh_problems_add(c->p, "/school", KH_R_REQUIRED, "required when zorg_in_onderwijstijd is true");
+        kh_problems_add(c->p, "/school", KH_R_REQUIRED,
+                        "required when zorg_in_onderwijstijd is true");
     else if (!in_school && school)
         kh_problems_add(c->p, "/school", KH_R_INCONSISTENT,
                         "only given when zorg_in_onderwijstijd is true");
@@ -255,7 +263,8 @@ static void check_beschikking(check *c) {
 static void check_verwijzer(check *c) {
     const char *type = str_at(c->ev, "verwijzer", "type");
     const char *code = str_at(c->ev, "verwijzer", "code");
-    const char *bron_type = str_at(json_object_get(json_object_get(c->ev, "envelope"), "bron"), "type", NULL);
+    const char *bron_type = str_at(json_object_get(json_object_get(c->ev, "envelope"), "bron"),
+                                   "type", NULL);
     if (!type || !code || !bron_type)
         return;
     if (strcmp(type, "GEMEENTE") == 0 || strcmp(type, "SCHOOL") == 0 || strcmp(type, "SWV") == 0) {
@@ -268,7 +277,8 @@ static void check_verwijzer(check *c) {
     }
     if (strcmp(bron_type, "GEMEENTE") != 0)
         kh_problems_add(c->p, "/verwijzer/type", KH_R_INCONSISTENT,
-                        "verwijzer %s refers through a gemeente (envelope.bron of type GEMEENTE)", type);
+                        "verwijzer %s refers through a gemeente (envelope.bron of type GEMEENTE)",
+                        type);
     if (!kh_code_agb(code))
         kh_problems_add(c->p, "/verwijzer/code", KH_R_FORMAT,
                         "verwijzer %s is named by an 8-digit AGB code", type);

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite, as `make test` runs it on a built sanitizer tree:
+#   0. the layout of every C file, as .clang-format says (tests/check-format.sh);
 #   1. the other build configurations, default, Release and clang, each
 #      without a warning (tests/build-configs.sh, into <build-dir>/cfg-*);
 #   2. the libFuzzer target, briefly (tests/fuzz/run.sh);
@@ -11,6 +12,7 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=$(cd "${1:-$root/build}" && pwd)
 
+"$root/tests/check-format.sh" "$root"
 "$root/tests/build-configs.sh" "$build"
 "$root/tests/fuzz/run.sh" "$build"
 

@@ -17,10 +17,13 @@ static kh_schemas *schemas;
 
 static const char *const aanmelding_json =
     "{\"envelope\":{\"event_id\":\"3f1c2b7e-8d4a-4e6b-9c1d-2a5e7f8b9c01\","
-    "\"occurred_at\":\"2026-03-02T09:15:00.5+01:00\",\"bron\":{\"type\":\"SCHOOL\",\"code\":\"12AB00\"},"
+    "\"occurred_at\":\"2026-03-02T09:15:00.5+01:00\",\"bron\":{\"type\":\"SCHOOL\",\"code\":"
+    "\"12AB00\"},"
     "\"correlatie_id\":null},"
-    "\"jeugdige\":{\"bsn\":\"111222333\",\"geboortedatum\":\"2014-05-17\",\"woonplaatsgemeente\":\"GM0502\"},"
-    "\"aanmelding_id\":\"A-1\",\"soort\":\"ONDERWIJS\",\"bij\":{\"type\":\"SCHOOL\",\"code\":\"12AB00\"},"
+    "\"jeugdige\":{\"bsn\":\"111222333\",\"geboortedatum\":\"2014-05-17\",\"woonplaatsgemeente\":"
+    "\"GM0502\"},"
+    "\"aanmelding_id\":\"A-1\",\"soort\":\"ONDERWIJS\",\"bij\":{\"type\":\"SCHOOL\",\"code\":"
+    "\"12AB00\"},"
     "\"vestigingsgemeente\":\"GM0599\",\"onderwijssoort\":\"PO\",\"ondersteuningsbehoefte\":false,"
     "\"datum\":\"2026-03-02\",\"status\":\"GEPLAATST\"}";
 
@@ -101,7 +104,8 @@ static size_t encode_with(const kh_schema *s, const json_t *j, char **wire) {
 
 static json_t *example(const char *name, const char *file) {
     char path[1024];
-    snprintf(path, sizeof path, "%s/schemas/examples/%s/valid/%s", kh_test_source_dir(), name, file);
+    snprintf(path, sizeof path, "%s/schemas/examples/%s/valid/%s", kh_test_source_dir(), name,
+             file);
     json_error_t jerr;
     json_t *j = json_load_file(path, 0, &jerr);
     ck_assert_msg(j != NULL, "%s: %s", path, jerr.text);
@@ -109,13 +113,17 @@ static json_t *example(const char *name, const char *file) {
 }
 
 static const char *const melding_1005_json =
-    "{\"melding_id\":\"0b6f6c1e-6d3e-4c1a-9a53-2f1f0d3c9b7e\",\"regel\":\"VERWIJZING_BUITEN_JEUGDREGIO\","
-    "\"ontvanger\":{\"type\":\"GEMEENTE\",\"code\":\"GM0599\"},\"oorzaak\":{\"event_type\":\"VERWIJZING\","
+    "{\"melding_id\":\"0b6f6c1e-6d3e-4c1a-9a53-2f1f0d3c9b7e\",\"regel\":\"VERWIJZING_BUITEN_"
+    "JEUGDREGIO\","
+    "\"ontvanger\":{\"type\":\"GEMEENTE\",\"code\":\"GM0599\"},\"oorzaak\":{\"event_type\":"
+    "\"VERWIJZING\","
     "\"event_id\":\"210c6d0c-8fff-4e80-9f1b-37a6a6a93557\",\"topic\":\"ketenhub.verwijzing.v1\","
     "\"partition\":2,\"offset\":41},\"betrokkenen\":[{\"rol\":\"JEUGDREGIO_AANBIEDER\",\"type\":"
-    "\"JEUGDREGIO\",\"code\":\"JR01\",\"naam\":\"Rijnmond\"},{\"rol\":\"WOONPLAATSGEMEENTE\",\"type\":"
+    "\"JEUGDREGIO\",\"code\":\"JR01\",\"naam\":\"Rijnmond\"},{\"rol\":\"WOONPLAATSGEMEENTE\","
+    "\"type\":"
     "\"GEMEENTE\",\"code\":\"GM0599\",\"naam\":\"Rotterdam\",\"opvolger_van\":\"GM0600\"}],"
-    "\"peildatum\":\"2025-01-20\",\"jeugdige\":{\"bsn\":\"999990111\",\"geboortedatum\":\"2019-03-08\"},"
+    "\"peildatum\":\"2025-01-20\",\"jeugdige\":{\"bsn\":\"999990111\",\"geboortedatum\":\"2019-03-"
+    "08\"},"
     "\"toelichting\":\"test\",\"aangemaakt_op\":\"2025-01-20T14:30:00.250Z\"}";
 
 /* A record of each older version decodes as the current version of its
@@ -134,13 +142,15 @@ START_TEST(older_versions_decode_as_the_current_one) {
     for (size_t i = 0; i < sizeof olds / sizeof olds[0]; i++) {
         const kh_schema *old = kh_schemas_by_id(schemas, olds[i].id);
         ck_assert_ptr_nonnull(old);
-        json_t *in = olds[i].example ? example(olds[i].name, olds[i].example) : parse(melding_1005_json);
+        json_t *in = olds[i].example ? example(olds[i].name, olds[i].example)
+                                     : parse(melding_1005_json);
         char *wire, err[256];
         size_t len = encode_with(old, in, &wire);
         ck_assert_int_eq(kh_codec_schema_id(wire, len), olds[i].id);
         const kh_schema *which;
         avro_value_t d, field;
-        ck_assert_msg(kh_codec_decode(schemas, wire, len, &which, &d, err, sizeof err) == KH_DECODE_OK,
+        ck_assert_msg(kh_codec_decode(schemas, wire, len, &which, &d, err, sizeof err) ==
+                          KH_DECODE_OK,
                       "id %d: %s", (int)olds[i].id, err);
         ck_assert_ptr_eq(which, kh_schemas_by_name(schemas, olds[i].name));
         ck_assert_int_ne(kh_schema_id(which), olds[i].id);
@@ -232,21 +242,27 @@ static const char *const evo_x1 =
     "{\"name\":\"weg\",\"type\":{\"type\":\"array\",\"items\":{\"type\":\"record\",\"name\":\"W\","
     "\"fields\":[{\"name\":\"b\",\"type\":\"boolean\"},{\"name\":\"d\",\"type\":\"double\"},"
     "{\"name\":\"f\",\"type\":\"float\"},{\"name\":\"by\",\"type\":\"bytes\"},"
-    "{\"name\":\"l\",\"type\":\"long\"},{\"name\":\"o\",\"type\":[\"null\",\"string\"],\"default\":null},"
+    "{\"name\":\"l\",\"type\":\"long\"},{\"name\":\"o\",\"type\":[\"null\",\"string\"],\"default\":"
+    "null},"
     "{\"name\":\"e\",\"type\":{\"type\":\"enum\",\"name\":\"E\",\"symbols\":[\"P\",\"Q\"]}},"
     "{\"name\":\"i\",\"type\":{\"type\":\"array\",\"items\":\"int\"}}]}}},"
-    "{\"name\":\"kleur\",\"type\":{\"type\":\"enum\",\"name\":\"Kleur\",\"symbols\":[\"ROOD\",\"GROEN\"]}},"
+    "{\"name\":\"kleur\",\"type\":{\"type\":\"enum\",\"name\":\"Kleur\",\"symbols\":[\"ROOD\","
+    "\"GROEN\"]}},"
     "{\"name\":\"opt\",\"type\":[\"null\",\"long\"],\"default\":null}]}";
 static const char *const evo_x2 =
     "{\"type\":\"record\",\"name\":\"X\",\"namespace\":\"nl.ketenhub\",\"fields\":["
-    "{\"name\":\"kleur\",\"type\":{\"type\":\"enum\",\"name\":\"Kleur\",\"symbols\":[\"BLAUW\",\"GROEN\",\"ROOD\"]}},"
+    "{\"name\":\"kleur\",\"type\":{\"type\":\"enum\",\"name\":\"Kleur\",\"symbols\":[\"BLAUW\","
+    "\"GROEN\",\"ROOD\"]}},"
     "{\"name\":\"nieuw\",\"type\":[\"null\",\"string\"],\"default\":null},"
     "{\"name\":\"opt\",\"type\":[\"null\",\"long\"],\"default\":null},"
     "{\"name\":\"a\",\"type\":\"string\"}]}";
 
 static int open_evo(kh_schemas **out, const char *ids, const char *x2, char *err, size_t errlen) {
-    const kh_embedded_file files[] = {{"ids.tsv", ids}, {"avro/common.avsc", "[]"},
-                                      {"avro/x1.avsc", evo_x1}, {"avro/x2.avsc", x2}, {NULL, NULL}};
+    const kh_embedded_file files[] = {{"ids.tsv", ids},
+                                      {"avro/common.avsc", "[]"},
+                                      {"avro/x1.avsc", evo_x1},
+                                      {"avro/x2.avsc", x2},
+                                      {NULL, NULL}};
     return kh_schemas_open_files(out, files, err, errlen);
 }
 
@@ -254,17 +270,18 @@ START_TEST(fields_resolve_by_name_and_removed_ones_are_skipped) {
     kh_schemas *evo;
     char err[256], *wire;
     ck_assert_msg(open_evo(&evo, evo_ids, evo_x2, err, sizeof err) == 0, "%s", err);
-    json_t *in = parse("{\"a\":\"hallo\",\"kleur\":\"ROOD\",\"opt\":7,\"weg\":[{\"b\":true,\"d\":1.5,"
-                       "\"f\":2.5,\"by\":\"AAE=\",\"l\":-3,\"o\":\"x\",\"e\":\"Q\",\"i\":[1,2]},{\"b\":"
-                       "false,\"d\":0,\"f\":0,\"by\":\"\",\"l\":0,\"e\":\"P\",\"i\":[]}]}");
+    json_t *in =
+        parse("{\"a\":\"hallo\",\"kleur\":\"ROOD\",\"opt\":7,\"weg\":[{\"b\":true,\"d\":1.5,"
+              "\"f\":2.5,\"by\":\"AAE=\",\"l\":-3,\"o\":\"x\",\"e\":\"Q\",\"i\":[1,2]},{\"b\":"
+              "false,\"d\":0,\"f\":0,\"by\":\"\",\"l\":0,\"e\":\"P\",\"i\":[]}]}");
     size_t len = encode_with(kh_schemas_by_id(evo, 1), in, &wire);
     const kh_schema *which;
     avro_value_t d;
-    ck_assert_msg(kh_codec_decode(evo, wire, len, &which, &d, err, sizeof err) == KH_DECODE_OK, "%s",
-                  err);
+    ck_assert_msg(kh_codec_decode(evo, wire, len, &which, &d, err, sizeof err) == KH_DECODE_OK,
+                  "%s", err);
     ck_assert_int_eq(kh_schema_id(which), 2);
-    json_t *out = kh_codec_to_json(which, &d, err, sizeof err), *want = parse(
-        "{\"kleur\":\"ROOD\",\"opt\":7,\"a\":\"hallo\"}");
+    json_t *out = kh_codec_to_json(which, &d, err, sizeof err),
+           *want = parse("{\"kleur\":\"ROOD\",\"opt\":7,\"a\":\"hallo\"}");
     ck_assert(json_equal(out, want));
     int e;
     avro_value_t kleur;
@@ -289,28 +306,34 @@ START_TEST(unresolvable_versions_are_refused_at_start) {
     static const struct {
         const char *ids, *x2, *expected;
     } cases[] = {
-        {NULL, "{\"type\":\"record\",\"name\":\"X\",\"fields\":[{\"name\":\"a\",\"type\":\"string\"},"
-               "{\"name\":\"kleur\",\"type\":{\"type\":\"enum\",\"name\":\"Kleur\",\"symbols\":[\"ROOD\","
-               "\"GROEN\"]}},{\"name\":\"verplicht\",\"type\":\"string\"}]}",
+        {NULL,
+         "{\"type\":\"record\",\"name\":\"X\",\"fields\":[{\"name\":\"a\",\"type\":\"string\"},"
+         "{\"name\":\"kleur\",\"type\":{\"type\":\"enum\",\"name\":\"Kleur\",\"symbols\":[\"ROOD\","
+         "\"GROEN\"]}},{\"name\":\"verplicht\",\"type\":\"string\"}]}",
          "verplicht: added without"},
-        {NULL, "{\"type\":\"record\",\"name\":\"X\",\"fields\":[{\"name\":\"kleur\",\"type\":{\"type\":"
-               "\"enum\",\"name\":\"Kleur\",\"symbols\":[\"ROOD\"]}}]}",
+        {NULL,
+         "{\"type\":\"record\",\"name\":\"X\",\"fields\":[{\"name\":\"kleur\",\"type\":{\"type\":"
+         "\"enum\",\"name\":\"Kleur\",\"symbols\":[\"ROOD\"]}}]}",
          "kleur: symbol GROEN was removed"},
-        {NULL, "{\"type\":\"record\",\"name\":\"X\",\"fields\":[{\"name\":\"a\",\"type\":\"bytes\"}]}",
+        {NULL,
+         "{\"type\":\"record\",\"name\":\"X\",\"fields\":[{\"name\":\"a\",\"type\":\"bytes\"}]}",
          "a: the type changed"},
         {NULL, "{\"type\":\"record\",\"name\":\"Y\",\"fields\":[]}", "record nl.ketenhub.X is now"},
         {"1\tx\tavro/x1.avsc\tt\tcurrent\n2\tx\tavro/x2.avsc\tt\tcurrent\n", NULL, "two current"},
         {"1\tx\tavro/x1.avsc\tt\tread-only\n", NULL, "x has no current id"},
-        {"1\tx\tavro/x1.avsc\tt\tread-only\n1\tx\tavro/x2.avsc\tt\tcurrent\n", NULL, "listed twice"},
+        {"1\tx\tavro/x1.avsc\tt\tread-only\n1\tx\tavro/x2.avsc\tt\tcurrent\n", NULL,
+         "listed twice"},
         {"1\tx\tavro/x1.avsc\tt\tread-only\n2\tx\tavro/x2.avsc\tu\tcurrent\n", NULL, "two topics"},
-        {"1\tx\tavro/x1.avsc\tt\told\n2\tx\tavro/x2.avsc\tt\tcurrent\n", NULL, "ids.tsv:1: expected"},
+        {"1\tx\tavro/x1.avsc\tt\told\n2\tx\tavro/x2.avsc\tt\tcurrent\n", NULL,
+         "ids.tsv:1: expected"},
         {"1\tx\tavro/x1.avsc\tt\n", NULL, "ids.tsv:1: expected"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         kh_schemas *evo;
         char err[256] = "";
         ck_assert_int_eq(open_evo(&evo, cases[i].ids ? cases[i].ids : evo_ids,
-                                  cases[i].x2 ? cases[i].x2 : evo_x2, err, sizeof err), -1);
+                                  cases[i].x2 ? cases[i].x2 : evo_x2, err, sizeof err),
+                         -1);
         ck_assert_ptr_null(evo);
         ck_assert_msg(strstr(err, cases[i].expected), "case %zu: %s", i, err);
     }
@@ -333,11 +356,13 @@ START_TEST(output_is_canonical) {
     size_t len = encode_aanmelding(&wire);
     const kh_schema *which;
     avro_value_t v;
-    ck_assert_int_eq(kh_codec_decode(schemas, wire, len, &which, &v, err, sizeof err), KH_DECODE_OK);
+    ck_assert_int_eq(kh_codec_decode(schemas, wire, len, &which, &v, err, sizeof err),
+                     KH_DECODE_OK);
     json_t *out = kh_codec_to_json(which, &v, err, sizeof err);
     json_t *env = json_object_get(out, "envelope");
     /* +01:00 with half a second becomes UTC with milliseconds; a null optional is left out. */
-    ck_assert_str_eq(json_string_value(json_object_get(env, "occurred_at")), "2026-03-02T08:15:00.500Z");
+    ck_assert_str_eq(json_string_value(json_object_get(env, "occurred_at")),
+                     "2026-03-02T08:15:00.500Z");
     ck_assert_ptr_null(json_object_get(env, "correlatie_id"));
     ck_assert_ptr_null(json_object_get(env, "received_at"));
     json_decref(out);
@@ -394,12 +419,15 @@ START_TEST(poison_records_are_classified) {
     size_t len = encode_aanmelding(&wire);
     const kh_schema *which;
     avro_value_t v;
-    ck_assert_int_eq(kh_codec_decode(schemas, wire, 3, &which, &v, err, sizeof err), KH_DECODE_BAD_MAGIC);
+    ck_assert_int_eq(kh_codec_decode(schemas, wire, 3, &which, &v, err, sizeof err),
+                     KH_DECODE_BAD_MAGIC);
     wire[0] = 1;
-    ck_assert_int_eq(kh_codec_decode(schemas, wire, len, &which, &v, err, sizeof err), KH_DECODE_BAD_MAGIC);
+    ck_assert_int_eq(kh_codec_decode(schemas, wire, len, &which, &v, err, sizeof err),
+                     KH_DECODE_BAD_MAGIC);
     wire[0] = 0;
     wire[4] = 99; /* id 1001 -> 867 */
-    ck_assert_int_eq(kh_codec_decode(schemas, wire, len, &which, &v, err, sizeof err), KH_DECODE_UNKNOWN_ID);
+    ck_assert_int_eq(kh_codec_decode(schemas, wire, len, &which, &v, err, sizeof err),
+                     KH_DECODE_UNKNOWN_ID);
     ck_assert_ptr_nonnull(strstr(err, "unknown schema id"));
     wire[4] = (char)(1001 & 0xFF);
     for (size_t cut = KH_WIRE_HEADER; cut < len; cut++)
@@ -418,8 +446,8 @@ END_TEST
 
 START_TEST(huge_lengths_do_not_allocate) {
     /* Schema 1001, then an event_id string claiming 2^62 bytes. */
-    const unsigned char poison[] = {0, 0, 0, 0x03, 0xE9, 0xFE, 0xFF, 0xFF, 0xFF, 0xFF,
-                                    0xFF, 0xFF, 0xFF, 0x7F, 'x'};
+    const unsigned char poison[] = {0,    0,    0,    0x03, 0xE9, 0xFE, 0xFF, 0xFF,
+                                    0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F, 'x'};
     const kh_schema *which;
     avro_value_t v;
     char err[256];
@@ -433,10 +461,10 @@ START_TEST(array_count_of_int64_min_is_refused) {
     /* Found by fuzz_codec: a melding whose betrokkenen block count is
      * -2^63, which cannot be negated. */
     const unsigned char poison[] = {
-        0x00, 0x00, 0x00, 0x03, 0xed, 0x00, 0x00, 0x02, 0x02, 0x02, 0x02, 0x02, 0x02, 0x02,
-        0x02, 0x36, 0x02, 0x02, 0x02, 0x02, 0x00, 0x02, 0xd4, 0x02, 0x00, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 0x73, 0x00, 0x00, 0x00, 0x02, 0x03, 0x02,
-        0x02, 0x02, 0x00, 0x02, 0x00, 0x01, 0x02, 0x02, 0x02};
+        0x00, 0x00, 0x00, 0x03, 0xed, 0x00, 0x00, 0x02, 0x02, 0x02, 0x02, 0x02, 0x02,
+        0x02, 0x02, 0x36, 0x02, 0x02, 0x02, 0x02, 0x00, 0x02, 0xd4, 0x02, 0x00, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 0x73, 0x00, 0x00, 0x00,
+        0x02, 0x03, 0x02, 0x02, 0x02, 0x00, 0x02, 0x00, 0x01, 0x02, 0x02, 0x02};
     const kh_schema *which;
     avro_value_t v;
     char err[256];
@@ -460,7 +488,8 @@ START_TEST(bytes_and_longs_round_trip) {
     kh_schema_new_value(s, &v);
     ck_assert_int_eq(kh_codec_from_json(s, j, &v, &p), 0);
     ck_assert_int_eq(kh_codec_encode(s, &v, &wire, &len, err, sizeof err), 0);
-    ck_assert_int_eq(kh_codec_decode(schemas, wire, len, &which, &d, err, sizeof err), KH_DECODE_OK);
+    ck_assert_int_eq(kh_codec_decode(schemas, wire, len, &which, &d, err, sizeof err),
+                     KH_DECODE_OK);
     json_t *out = kh_codec_to_json(which, &d, err, sizeof err);
     ck_assert(json_equal(j, out));
     json_decref(out);

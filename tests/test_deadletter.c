@@ -30,15 +30,22 @@ START_TEST(value_and_headers_describe_the_origin) {
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, rd_kafka_conf_new(), err, sizeof err);
     rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, "ketenhub.tlv.v1", NULL);
     const unsigned char payload[] = {1, 0, 0, 3, 0xE9, 0xFF};
-    rd_kafka_message_t origin = {.rkt = rkt, .partition = 2, .offset = 4711,
-                                 .payload = (void *)payload, .len = sizeof payload,
-                                 .key = "abc", .key_len = 3};
-    kh_deadletter dl = {.reason_code = "BAD_MAGIC_BYTE", .reason = "magic byte is not 0",
-                        .service = "route", .origin = &origin};
+    rd_kafka_message_t origin = {.rkt = rkt,
+                                 .partition = 2,
+                                 .offset = 4711,
+                                 .payload = (void *)payload,
+                                 .len = sizeof payload,
+                                 .key = "abc",
+                                 .key_len = 3};
+    kh_deadletter dl = {.reason_code = "BAD_MAGIC_BYTE",
+                        .reason = "magic byte is not 0",
+                        .service = "route",
+                        .origin = &origin};
     char *value;
     size_t len;
     rd_kafka_headers_t *h;
-    ck_assert_msg(kh_deadletter_build(schemas, &dl, &value, &len, &h, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(kh_deadletter_build(schemas, &dl, &value, &len, &h, err, sizeof err) == 0, "%s",
+                  err);
     ck_assert_str_eq(header(h, "dlq-reason", buf, sizeof buf), "BAD_MAGIC_BYTE");
     ck_assert_str_eq(header(h, "dlq-service", buf, sizeof buf), "route");
     ck_assert_str_eq(header(h, "dlq-origin-topic", buf, sizeof buf), "ketenhub.tlv.v1");
@@ -46,7 +53,8 @@ START_TEST(value_and_headers_describe_the_origin) {
     ck_assert_str_eq(header(h, "dlq-origin-offset", buf, sizeof buf), "4711");
     const kh_schema *which;
     avro_value_t v;
-    ck_assert_int_eq(kh_codec_decode(schemas, value, len, &which, &v, err, sizeof err), KH_DECODE_OK);
+    ck_assert_int_eq(kh_codec_decode(schemas, value, len, &which, &v, err, sizeof err),
+                     KH_DECODE_OK);
     ck_assert_str_eq(kh_schema_name(which), "deadletter");
     json_t *j = kh_codec_to_json(which, &v, err, sizeof err);
     ck_assert_str_eq(json_string_value(json_object_get(j, "origin_value")), "AQAAA+n/");

@@ -57,7 +57,8 @@ START_TEST(produce_and_consume_over_tcp) {
         int32_t part;
         int64_t off;
         ck_assert_msg(kh_kafka_produce_sync(p, "ketenhub.tlv.v1", key, strlen(key), value,
-                                            strlen(value) + 1, NULL, &part, &off, err, sizeof err) == 0,
+                                            strlen(value) + 1, NULL, &part, &off, err,
+                                            sizeof err) == 0,
                       "%s", err);
         ck_assert_int_ge(part, 0);
         ck_assert_int_ge(off, 0);
@@ -81,7 +82,8 @@ START_TEST(sigusr1_takes_the_cluster_down_and_sigusr2_brings_it_back) {
     int32_t part;
     int64_t off;
     ck_assert_int_eq(kh_kafka_produce_sync(p, "ketenhub.tlv.v1", "k", 1, "before", 6, NULL, &part,
-                                           &off, err, sizeof err), 0);
+                                           &off, err, sizeof err),
+                     0);
     kill(broker, SIGUSR1);
     struct timespec pause = {0, 300 * 1000000L};
     nanosleep(&pause, NULL);
@@ -92,8 +94,8 @@ START_TEST(sigusr1_takes_the_cluster_down_and_sigusr2_brings_it_back) {
     /* A client retries until the cluster answers again, as ingest will. */
     int rc = -1;
     for (int attempt = 0; attempt < 5 && rc != 0; attempt++)
-        rc = kh_kafka_produce_sync(p, "ketenhub.tlv.v1", "k", 1, "after", 5, NULL, &part, &off,
-                                   err, sizeof err);
+        rc = kh_kafka_produce_sync(p, "ketenhub.tlv.v1", "k", 1, "after", 5, NULL, &part, &off, err,
+                                   sizeof err);
     ck_assert_msg(rc == 0, "no write after the brokers came back: %s", err);
     rd_kafka_destroy(p);
     ck_assert_int_eq(kh_test_stop(broker, SIGTERM, 5000), 0);

@@ -92,7 +92,8 @@ static int check_older_versions(const kh_event_type *t, const json_t *canon, con
         if (fits) {
             ck_assert_int_eq(kh_codec_encode(old, &v, &wire, &len, err, sizeof err), 0);
             ck_assert_msg(kh_codec_decode(schemas, wire, len, &which, &d, err, sizeof err) ==
-                              KH_DECODE_OK, "%s: id %d: %s", path, (int)kh_schema_id(old), err);
+                              KH_DECODE_OK,
+                          "%s: id %d: %s", path, (int)kh_schema_id(old), err);
             json_t *out = kh_codec_to_json(which, &d, err, sizeof err);
             ck_assert_msg(json_equal(canon, out), "%s: id %d reads differently", path,
                           (int)kh_schema_id(old));
@@ -186,8 +187,8 @@ START_TEST(valid_examples_round_trip) {
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
         older += check_valid(t, path);
     }
-    ck_assert_msg(!has_older_versions(t) || older >= 3,
-                  "%s: only %d examples fit an older version", t->name, older);
+    ck_assert_msg(!has_older_versions(t) || older >= 3, "%s: only %d examples fit an older version",
+                  t->name, older);
 }
 END_TEST
 
@@ -204,12 +205,14 @@ START_TEST(invalid_examples_rejected_with_their_pointer) {
         if (line[0] == '#' || line[0] == '\n')
             continue;
         line[strcspn(line, "\r\n")] = '\0';
-        char *file = strtok(line, "\t"), *pointer = strtok(NULL, "\t"), *reason = strtok(NULL, "\t");
+        char *file = strtok(line, "\t"), *pointer = strtok(NULL, "\t"),
+             *reason = strtok(NULL, "\t");
         ck_assert_msg(file && pointer && reason, "%s: bad line", path);
         char example[1500];
         snprintf(example, sizeof example, "%s/%s", dir, file);
         check_invalid(t, example, strcmp(pointer, "/") == 0 ? "" : pointer, reason);
-        if (!strstr(reasons_seen, reason) && strlen(reasons_seen) + strlen(reason) + 2 < sizeof reasons_seen) {
+        if (!strstr(reasons_seen, reason) &&
+            strlen(reasons_seen) + strlen(reason) + 2 < sizeof reasons_seen) {
             strcat(reasons_seen, reason);
             strcat(reasons_seen, ",");
         }
@@ -218,8 +221,8 @@ START_TEST(invalid_examples_rejected_with_their_pointer) {
     fclose(f);
     ck_assert_msg(count >= 10, "%s: only %zu invalid examples", t->name, count);
     /* The classes the foundation issue asks every event type to cover. */
-    const char *classes[] = {"required", "type", "enum", "elfproef", "format", "unknown_code",
-                             "unknown_field", "too_long", "encoding", "age"};
+    const char *classes[] = {"required",     "type",          "enum",     "elfproef", "format",
+                             "unknown_code", "unknown_field", "too_long", "encoding", "age"};
     for (size_t i = 0; i < sizeof classes / sizeof classes[0]; i++)
         ck_assert_msg(strstr(reasons_seen, classes[i]), "%s: no invalid example of class %s",
                       t->name, classes[i]);

@@ -19,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define N 100          /* records per round trip */
+#define N 100 /* records per round trip */
 #define PARTITIONS 3
 #define KEYS 7         /* distinct record keys, spread over the partitions */
 #define TXN_RECORDS 10 /* committed records in the transaction test */
@@ -70,9 +70,7 @@ static kh_config *config_for(const char *bootstrap) {
     return c;
 }
 
-static kh_config *mock_config(void) {
-    return config_for(rd_kafka_mock_cluster_bootstraps(mock));
-}
+static kh_config *mock_config(void) { return config_for(rd_kafka_mock_cluster_bootstraps(mock)); }
 
 /* The real broker's bootstrap, or NULL when its absence is allowed. */
 static const char *real_bootstrap(const char *test) {
@@ -186,10 +184,11 @@ static void produce(rd_kafka_t *p, const char *topic, int seq, const char *prefi
     snprintf(key, sizeof(key), "child-%d", seq % KEYS);
     snprintf(value, sizeof(value), "%s%d", prefix, seq);
     rd_kafka_headers_t *h = headers_for(seq, "aanmelding");
-    rd_kafka_resp_err_t e = rd_kafka_producev(
-        p, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, strlen(key)),
-        RD_KAFKA_V_VALUE(value, strlen(value)), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-        RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_END);
+    rd_kafka_resp_err_t e = rd_kafka_producev(p, RD_KAFKA_V_TOPIC(topic),
+                                              RD_KAFKA_V_KEY(key, strlen(key)),
+                                              RD_KAFKA_V_VALUE(value, strlen(value)),
+                                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                              RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_END);
     if (e)
         rd_kafka_headers_destroy(h);
     ck_assert_msg(e == 0, "produce: %s", rd_kafka_err2str(e));
@@ -208,9 +207,9 @@ typedef struct seen {
     int count;
     int dup;
     int seen[N];
-    int last_seq[PARTITIONS];   /* per-partition order */
-    int64_t next[PARTITIONS];   /* offset after the last record seen */
-    int key_partition[KEYS];    /* one key, one partition */
+    int last_seq[PARTITIONS]; /* per-partition order */
+    int64_t next[PARTITIONS]; /* offset after the last record seen */
+    int key_partition[KEYS];  /* one key, one partition */
 } seen;
 
 static void seen_init(seen *s) {
@@ -621,8 +620,8 @@ START_TEST(test_txn_producer_init_fails_cleanly) {
     kh_config *c = config_for("127.0.0.1:1");
     kh_config_set(c, "kafka.transaction.timeout.ms", "1000");
     int64_t t0 = now_ms();
-    ck_assert_ptr_null(
-        kh_kafka_txn_producer_new(c, "kh-unreachable", NULL, NULL, err, sizeof(err)));
+    ck_assert_ptr_null(kh_kafka_txn_producer_new(c, "kh-unreachable", NULL, NULL, err,
+                                                 sizeof(err)));
     ck_assert_msg(strstr(err, "init_transactions") != NULL, "error: %s", err);
     ck_assert_int_le(now_ms() - t0, 2 * 1000 + 3000);
     kh_config_free(c);

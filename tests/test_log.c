@@ -116,11 +116,11 @@ START_TEST(test_reserved_and_odd_fields) {
 END_TEST
 
 START_TEST(test_bsn_masked_everywhere) {
-    json_t *line = log_one(
-        KH_LOG_INFO, "aanmelding for " BSN1 " rejected",
-        json_pack("{s:s, s:I, s:f, s:[s, {s:s}], s:s, s:s%}", "bsn", BSN2, "as_number",
-                  (json_int_t)123456782, "as_real", 123456782.0, "nested", "x" BSN1 "y", "deep",
-                  "bsn=" BSN2, "key_" BSN1, "in a key", "after_nul", "a\0" BSN1, (size_t)11));
+    json_t *line = log_one(KH_LOG_INFO, "aanmelding for " BSN1 " rejected",
+                           json_pack("{s:s, s:I, s:f, s:[s, {s:s}], s:s, s:s%}", "bsn", BSN2,
+                                     "as_number", (json_int_t)123456782, "as_real", 123456782.0,
+                                     "nested", "x" BSN1 "y", "deep", "bsn=" BSN2, "key_" BSN1,
+                                     "in a key", "after_nul", "a\0" BSN1, (size_t)11));
     ck_assert_ptr_null(strstr(captured, BSN1));
     ck_assert_ptr_null(strstr(captured, BSN2));
     ck_assert_str_eq(str_member(line, "msg"), "aanmelding for ********* rejected");
@@ -151,10 +151,10 @@ START_TEST(test_bsn_masked_everywhere) {
 END_TEST
 
 START_TEST(test_non_bsn_numbers_kept) {
-    json_t *line = log_one(
-        KH_LOG_INFO, "order " NOT_BSN " and 1" BSN2 " and " BSN2 "0",
-        json_pack("{s:s, s:I, s:s, s:s}", "fails_elfproef", NOT_BSN, "ten_digits",
-                  (json_int_t)1234567820, "zeros", "000000000", "eight", "12345678"));
+    json_t *line = log_one(KH_LOG_INFO, "order " NOT_BSN " and 1" BSN2 " and " BSN2 "0",
+                           json_pack("{s:s, s:I, s:s, s:s}", "fails_elfproef", NOT_BSN,
+                                     "ten_digits", (json_int_t)1234567820, "zeros", "000000000",
+                                     "eight", "12345678"));
     ck_assert_str_eq(str_member(line, "msg"), "order " NOT_BSN " and 1" BSN2 " and " BSN2 "0");
     ck_assert_str_eq(str_member(line, "fails_elfproef"), NOT_BSN);
     ck_assert_int_eq(json_integer_value(json_object_get(line, "ten_digits")), 1234567820);
@@ -257,8 +257,8 @@ END_TEST
 START_TEST(test_bsn_mask) {
     char text[] = BSN1 " a" BSN2 "b " NOT_BSN " 1" BSN1 " " BSN2 "9 000000000 " BSN2;
     kh_bsn_mask(text);
-    ck_assert_str_eq(text, "********* a*********b " NOT_BSN " 1" BSN1 " " BSN2
-                           "9 000000000 *********");
+    ck_assert_str_eq(text,
+                     "********* a*********b " NOT_BSN " 1" BSN1 " " BSN2 "9 000000000 *********");
     char empty[] = "";
     kh_bsn_mask(empty);
     ck_assert_str_eq(empty, "");
@@ -284,6 +284,4 @@ static Suite *log_suite(void) {
     return s;
 }
 
-int main(void) {
-    return kh_test_run(log_suite());
-}
+int main(void) { return kh_test_run(log_suite()); }

@@ -63,9 +63,12 @@ START_TEST(render_counters_gauges_histograms) {
     ck_assert_ptr_nonnull(strstr(text, "kh_requests_total{route=\"/v1/tlvs\",status=\"202\"} 3\n"));
     ck_assert_ptr_nonnull(strstr(text, "route=\"/v1/\\\"x\\\"\""));
     ck_assert_ptr_nonnull(strstr(text, "kh_up 1\n"));
-    ck_assert_ptr_nonnull(strstr(text, "kh_latency_seconds_bucket{route=\"/v1/tlvs\",le=\"0.001\"} 0\n"));
-    ck_assert_ptr_nonnull(strstr(text, "kh_latency_seconds_bucket{route=\"/v1/tlvs\",le=\"0.01\"} 1\n"));
-    ck_assert_ptr_nonnull(strstr(text, "kh_latency_seconds_bucket{route=\"/v1/tlvs\",le=\"+Inf\"} 2\n"));
+    ck_assert_ptr_nonnull(strstr(text,
+                                 "kh_latency_seconds_bucket{route=\"/v1/tlvs\",le=\"0.001\"} 0\n"));
+    ck_assert_ptr_nonnull(strstr(text,
+                                 "kh_latency_seconds_bucket{route=\"/v1/tlvs\",le=\"0.01\"} 1\n"));
+    ck_assert_ptr_nonnull(strstr(text,
+                                 "kh_latency_seconds_bucket{route=\"/v1/tlvs\",le=\"+Inf\"} 2\n"));
     ck_assert_ptr_nonnull(strstr(text, "kh_latency_seconds_count{route=\"/v1/tlvs\"} 2\n"));
     free(text);
     kh_metrics_free(m);

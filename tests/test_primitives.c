@@ -35,8 +35,8 @@ START_TEST(test_uuid_v4_form) {
     kh_uuid_v4(b);
     ck_assert(kh_uuid_valid(a, strlen(a)));
     ck_assert_str_ne(a, b);
-    ck_assert_int_eq(a[14], '4');                   /* version */
-    ck_assert(strchr("89ab", a[19]) != NULL);       /* RFC 4122 variant */
+    ck_assert_int_eq(a[14], '4');             /* version */
+    ck_assert(strchr("89ab", a[19]) != NULL); /* RFC 4122 variant */
     for (const char *p = a; *p; p++)
         ck_assert(*p == '-' || (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'));
 }
@@ -77,8 +77,9 @@ START_TEST(test_orgid_join_and_split) {
     ck_assert_int_eq(kh_orgid_join(NULL, "GM0599", id, sizeof id), -1);
     ck_assert_int_eq(kh_orgid_join("GEMEENTE", "", id, sizeof id), -1);
 
-    const char *bad[] = {"GEMEENTE", ":GM0599", "GEMEENTE:", "A_VERY_LONG_TYPE_NAME:X",
-                         "SWV:0123456789ABCDEFG", NULL};
+    const char *bad[] = {
+        "GEMEENTE", ":GM0599", "GEMEENTE:", "A_VERY_LONG_TYPE_NAME:X", "SWV:0123456789ABCDEFG",
+        NULL};
     for (size_t i = 0; bad[i]; i++) {
         ck_assert_msg(kh_orgid_split(bad[i], type, code) == -1, "accepted %s", bad[i]);
         ck_assert_str_eq(type, "");
@@ -145,9 +146,7 @@ END_TEST
 /* Under ASan with allocator_may_return_null=1 (as tests/run.sh sets it), an
  * absurd request fails like it would in production: the process must abort
  * with its one log line rather than go on with NULL. */
-START_TEST(test_alloc_aborts_on_failure) {
-    (void)kh_malloc((size_t)-1 / 2);
-}
+START_TEST(test_alloc_aborts_on_failure) { (void)kh_malloc((size_t)-1 / 2); }
 END_TEST
 
 static Suite *primitives_suite(void) {
@@ -164,6 +163,4 @@ static Suite *primitives_suite(void) {
     return s;
 }
 
-int main(void) {
-    return kh_test_run(primitives_suite());
-}
+int main(void) { return kh_test_run(primitives_suite()); }

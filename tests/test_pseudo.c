@@ -80,9 +80,9 @@ START_TEST(test_pseudonym_properties) {
     ck_assert_int_eq(kh_pseudo_bsn(key, SECRET_LEN, "123456782", b), 0);
     ck_assert_int_eq(kh_pseudo_bsn(other, sizeof(other) - 1, "123456782", c), 0);
     ck_assert_int_eq(kh_pseudo_bsn(key, SECRET_LEN, "111222333", d), 0);
-    ck_assert_str_eq(a, b);    /* deterministic */
-    ck_assert_str_ne(a, c);    /* depends on the key */
-    ck_assert_str_ne(a, d);    /* depends on the BSN */
+    ck_assert_str_eq(a, b); /* deterministic */
+    ck_assert_str_ne(a, c); /* depends on the key */
+    ck_assert_str_ne(a, d); /* depends on the BSN */
     ck_assert_int_eq(strlen(a), 64);
     ck_assert_uint_eq(strspn(a, "0123456789abcdef"), 64);
     ck_assert_ptr_null(strstr(a, "123456782"));
@@ -117,6 +117,4 @@ static Suite *pseudo_suite(void) {
     return s;
 }
 
-int main(void) {
-    return kh_test_run(pseudo_suite());
-}
+int main(void) { return kh_test_run(pseudo_suite()); }

@@ -456,41 +456,38 @@ static char *mini_dir(void) {
     char *dir = kh_strdup("/tmp/kh_ref_mini.XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(dir));
     char path[4096];
-#define PUT(name, text)                                            \
-    do {                                                           \
-        join(path, dir, name);           \
-        spew(path, text);                                          \
+#define PUT(name, text)        \
+    do {                       \
+        join(path, dir, name); \
+        spew(path, text);      \
     } while (0)
     /* BOM, CRLF, columns in another order than usual, an extra column,
      * CBS-style padding and a quoted name. */
-    PUT("gebieden_2024.csv",
-        "\xEF\xBB\xBF" "RMCregioNaam;Extra;GemeentecodeGM;JeugdzorgregioCode;Gemeentenaam;"
-        "JeugdzorgregioNaam;RMCregioCode\r\n"
-        "Rijnmond;x;GM0599   ;JZ29;\"Rotter\"\"dam\";Rijnmond;RMC32\r\n"
-        "\r\n"
-        "Rijnmond;y;GM0502;JZ29;Capelle aan den IJssel;Rijnmond;RMC32\r\n");
+    PUT("gebieden_2024.csv", "\xEF\xBB\xBF"
+                             "RMCregioNaam;Extra;GemeentecodeGM;JeugdzorgregioCode;Gemeentenaam;"
+                             "JeugdzorgregioNaam;RMCregioCode\r\n"
+                             "Rijnmond;x;GM0599   ;JZ29;\"Rotter\"\"dam\";Rijnmond;RMC32\r\n"
+                             "\r\n"
+                             "Rijnmond;y;GM0502;JZ29;Capelle aan den IJssel;Rijnmond;RMC32\r\n");
     PUT("herindelingen.csv", "DatumIngang;GemeentecodeOud;GemeentecodeNieuw\n");
-    PUT("samenwerkingsverbanden.csv",
-        "SWV CODE;SWV NAAM;SECTOR;DATUM INGANG;DATUM EINDE\n"
-        "PO2801;PPO Rotterdam;PO;2014-08-01;\n"
-        "PO2803;\"PO Capelle; Krimpen\";PO;2014-08-01;\n"
-        "VO2801;Koers VO;VO;2014-08-01;\n");
+    PUT("samenwerkingsverbanden.csv", "SWV CODE;SWV NAAM;SECTOR;DATUM INGANG;DATUM EINDE\n"
+                                      "PO2801;PPO Rotterdam;PO;2014-08-01;\n"
+                                      "PO2803;\"PO Capelle; Krimpen\";PO;2014-08-01;\n"
+                                      "VO2801;Koers VO;VO;2014-08-01;\n");
     /* Capelle moves to PPO Rotterdam on 1 August 2024. */
-    PUT("swv_gemeenten.csv",
-        "SWV CODE;GEMEENTENUMMER;DATUM INGANG;DATUM EINDE\n"
-        "PO2801;0599;2014-08-01;\n"
-        "VO2801;0599;2014-08-01;\n"
-        "PO2803;0502;2014-08-01;2024-07-31\n"
-        "PO2801;GM0502;2024-08-01;\n"
-        "VO2801;0502;2014-08-01;\n");
+    PUT("swv_gemeenten.csv", "SWV CODE;GEMEENTENUMMER;DATUM INGANG;DATUM EINDE\n"
+                             "PO2801;0599;2014-08-01;\n"
+                             "VO2801;0599;2014-08-01;\n"
+                             "PO2803;0502;2014-08-01;2024-07-31\n"
+                             "PO2801;GM0502;2024-08-01;\n"
+                             "VO2801;0502;2014-08-01;\n");
     PUT("vestigingen.csv",
         "BRIN NUMMER;VESTIGINGSNUMMER;VESTIGINGSNAAM;GEMEENTENUMMER;ONDERWIJSSOORT;DATUM INGANG;"
         "DATUM EINDE\n"
         "12AB;12AB01;\"School met\nregelovergang\";0599;PO;2024-01-01;\n"
         "12AB;00;Hoofdvestiging;0502;VO,PRO;2024-01-01;\n");
-    PUT("aanbieders.csv",
-        "AGB-CODE;NAAM;VESTIGINGSGEMEENTE;DATUM AANVANG;DATUM EINDE\n"
-        "98000017;Aanbieder;GM0599;2024-01-01;2024-12-31\n");
+    PUT("aanbieders.csv", "AGB-CODE;NAAM;VESTIGINGSGEMEENTE;DATUM AANVANG;DATUM EINDE\n"
+                          "98000017;Aanbieder;GM0599;2024-01-01;2024-12-31\n");
 #undef PUT
     return dir;
 }
@@ -713,8 +710,8 @@ END_TEST
 
 START_TEST(test_gemeente_vanishes) {
     char *dir = copy_reference();
-    edit(dir, "gebieden_2025.csv", "GM0599;Rotterdam;PV28;Zuid-Holland;JZ29;Rijnmond;RMC32;Rijnmond\r\n",
-         "");
+    edit(dir, "gebieden_2025.csv",
+         "GM0599;Rotterdam;PV28;Zuid-Holland;JZ29;Rijnmond;RMC32;Rijnmond\r\n", "");
     load_fails(dir, "gebieden_2025.csv", "'GM0599' (Rotterdam) is missing");
     remove_dir(dir);
 }
@@ -920,6 +917,4 @@ static Suite *ref_suite(void) {
     return s;
 }
 
-int main(void) {
-    return kh_test_run(ref_suite());
-}
+int main(void) { return kh_test_run(ref_suite()); }

@@ -22,8 +22,8 @@ END_TEST
 
 START_TEST(date_rejects_non_dates) {
     int32_t d;
-    const char *bad[] = {"2023-02-29", "2024-13-01", "2024-00-10", "2024-04-31", "24-01-01",
-                         "2024-1-01", "2024/01/01", "2024-01-01T", "", "abcd-ef-gh"};
+    const char *bad[] = {"2023-02-29", "2024-13-01", "2024-00-10",  "2024-04-31", "24-01-01",
+                         "2024-1-01",  "2024/01/01", "2024-01-01T", "",           "abcd-ef-gh"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         ck_assert_msg(kh_date_parse(bad[i], &d) == -1, "%s accepted", bad[i]);
     ck_assert_int_eq(kh_date_parse("2024-02-29", &d), 0);
@@ -48,8 +48,9 @@ END_TEST
 
 START_TEST(timestamps_reject_malformed) {
     int64_t ms;
-    const char *bad[] = {"2026-03-01 08:30:00Z", "2026-03-01T08:30:00", "2026-03-01T24:00:00Z",
-                         "2026-03-01T08:30:00.Z", "2026-03-01T08:30:00+0100", "2026-03-01",
+    const char *bad[] = {"2026-03-01 08:30:00Z",     "2026-03-01T08:30:00",
+                         "2026-03-01T24:00:00Z",     "2026-03-01T08:30:00.Z",
+                         "2026-03-01T08:30:00+0100", "2026-03-01",
                          "2026-03-01T08:30:00Zjunk"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         ck_assert_msg(kh_ts_parse(bad[i], &ms) == -1, "%s accepted", bad[i]);

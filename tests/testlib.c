@@ -244,7 +244,8 @@ static void assign_all(rd_kafka_t *rk, const char *topic) {
         sleep_ms(100);
     }
     ck_assert_msg(md != NULL, "no metadata for topic %s: %s", topic, rd_kafka_err2str(e));
-    rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(md->topics[0].partition_cnt);
+    rd_kafka_topic_partition_list_t *parts =
+        rd_kafka_topic_partition_list_new(md->topics[0].partition_cnt);
     for (int i = 0; i < md->topics[0].partition_cnt; i++)
         rd_kafka_topic_partition_list_add(parts, topic, md->topics[0].partitions[i].id)->offset =
             RD_KAFKA_OFFSET_BEGINNING;

@@ -36,16 +36,15 @@ int cli_common_option(cli_common *c, int opt, const char *arg) {
         if (kh_config_set_arg(c->config, arg, err, sizeof err))
             return fprintf(stderr, "ketenhub: %s\n", err), -1;
         return 1;
-    case 'j':
-        c->json = 1;
-        return 1;
+    case 'j': c->json = 1; return 1;
     case 't':
         c->timeout_ms = strtoll(arg, &end, 10);
         if (*end || c->timeout_ms <= 0)
-            return fprintf(stderr, "ketenhub: --timeout-ms wants a positive number of milliseconds\n"), -1;
+            return fprintf(stderr,
+                           "ketenhub: --timeout-ms wants a positive number of milliseconds\n"),
+                   -1;
         return 1;
-    default:
-        return 0;
+    default: return 0;
     }
 }
 
@@ -89,7 +88,9 @@ int cli_topic_resolve(const kh_schemas *schemas, const kh_config *c, const char 
 
 static int eof_hook(rd_kafka_conf_t *conf, void *ud, char *err, size_t errlen) {
     (void)ud;
-    return rd_kafka_conf_set(conf, "enable.partition.eof", "true", err, errlen) == RD_KAFKA_CONF_OK ? 0 : -1;
+    return rd_kafka_conf_set(conf, "enable.partition.eof", "true", err, errlen) == RD_KAFKA_CONF_OK
+               ? 0
+               : -1;
 }
 
 rd_kafka_t *cli_reader(const kh_config *c) {
@@ -107,8 +108,10 @@ int cli_partitions(rd_kafka_t *rk, const char *topic, int timeout_ms) {
     rd_kafka_resp_err_t e = rd_kafka_metadata(rk, 0, t, &md, timeout_ms);
     rd_kafka_topic_destroy(t);
     if (e) {
-        fprintf(stderr, "ketenhub: cannot reach Kafka for the metadata of %s (%s); check "
-                "kafka.bootstrap.servers / KETENHUB_KAFKA_BOOTSTRAP_SERVERS\n", topic, rd_kafka_err2str(e));
+        fprintf(stderr,
+                "ketenhub: cannot reach Kafka for the metadata of %s (%s); check "
+                "kafka.bootstrap.servers / KETENHUB_KAFKA_BOOTSTRAP_SERVERS\n",
+                topic, rd_kafka_err2str(e));
         return -1;
     }
     int n = md->topic_cnt == 1 && !md->topics[0].err ? md->topics[0].partition_cnt : 0;

@@ -26,7 +26,8 @@ const char *cli_deadletters_usage(void) {
            "                   [--config FILE] [--set KEY=VALUE] [--timeout-ms N]\n"
            "      Print the dead letters on ketenhub.deadletter.v1, one per line, tab-separated:\n"
            "      the dead letter's partition:offset, failed_at, reason code, service, partner\n"
-           "      (TYPE:CODE or -), origin topic:partition:offset, the melding or event id (or -),\n"
+           "      (TYPE:CODE or -), origin topic:partition:offset, the melding or event id (or "
+           "-),\n"
            "      and the reason. Never the record itself. --json: one JSON object per line.\n"
            "  deadletters replay (--all | --partner TYPE:CODE) [--reason CODE] [--since TIME]\n"
            "                   [--dry-run] [--config FILE] [--set KEY=VALUE] [--timeout-ms N]\n"
@@ -38,12 +39,14 @@ const char *cli_deadletters_usage(void) {
            "      letter as `list` does, then \"replayed N\". --dry-run writes nothing.\n"
            "      Both read the whole topic, from its start to its end.\n"
            "      --partner TYPE:CODE  only dead letters for that partner\n"
-           "      --reason CODE        only that reason code (BAD_MAGIC_BYTE ... NO_SUBSCRIPTION; an\n"
+           "      --reason CODE        only that reason code (BAD_MAGIC_BYTE ... NO_SUBSCRIPTION; "
+           "an\n"
            "                           unknown one is an error that lists them)\n"
            "      --since TIME         only those that failed at or after TIME (RFC 3339)\n"
            "      --timeout-ms N       give up (exit 2) when reading takes longer (default 30000)\n"
            "      Kafka settings as for the services: --config FILE (key = value lines) and\n"
-           "      --set KEY=VALUE, overridden by the environment (KETENHUB_KAFKA_BOOTSTRAP_SERVERS,\n"
+           "      --set KEY=VALUE, overridden by the environment "
+           "(KETENHUB_KAFKA_BOOTSTRAP_SERVERS,\n"
            "      KETENHUB_TOPIC_PREFIX, ...); kafka.* keys go to librdkafka and topic.prefix\n"
            "      is prepended to both topic names.\n";
 }
@@ -70,12 +73,16 @@ static void dl_bad_reason(const char *reason) {
 }
 
 static int dl_parse(int argc, char **argv, dl_opts *o) {
-    static const struct option opts[] = {
-        {"partner", required_argument, NULL, 'p'}, {"reason", required_argument, NULL, 'R'},
-        {"since", required_argument, NULL, 'S'},   {"json", no_argument, NULL, 'j'},
-        {"all", no_argument, NULL, 'a'},           {"dry-run", no_argument, NULL, 'n'},
-        {"config", required_argument, NULL, 'c'},  {"set", required_argument, NULL, 's'},
-        {"timeout-ms", required_argument, NULL, 't'}, {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"partner", required_argument, NULL, 'p'},
+                                         {"reason", required_argument, NULL, 'R'},
+                                         {"since", required_argument, NULL, 'S'},
+                                         {"json", no_argument, NULL, 'j'},
+                                         {"all", no_argument, NULL, 'a'},
+                                         {"dry-run", no_argument, NULL, 'n'},
+                                         {"config", required_argument, NULL, 'c'},
+                                         {"set", required_argument, NULL, 's'},
+                                         {"timeout-ms", required_argument, NULL, 't'},
+                                         {NULL, 0, NULL, 0}};
     char err[512];
     int opt;
     if (argc < 2 || (strcmp(argv[1], "list") != 0 && strcmp(argv[1], "replay") != 0))
@@ -106,7 +113,8 @@ static int dl_parse(int argc, char **argv, dl_opts *o) {
     if (optind < argc)
         return fprintf(stderr, "ketenhub: unexpected argument '%s'\n", argv[optind]), -1;
     if (o->replay && o->all == (o->partner != NULL))
-        return fprintf(stderr, "ketenhub: deadletters replay needs --all or --partner TYPE:CODE\n"), -1;
+        return fprintf(stderr, "ketenhub: deadletters replay needs --all or --partner TYPE:CODE\n"),
+               -1;
     char type[KH_ORGID_TYPE_LEN], code[KH_ORGID_CODE_LEN];
     if (o->partner && kh_orgid_split(o->partner, type, code))
         return fprintf(stderr, "ketenhub: --partner wants TYPE:CODE, e.g. GEMEENTE:GM0599\n"), -1;
@@ -180,7 +188,8 @@ static void dl_replay(dl_opts *o, const json_t *d, const char *partner, const un
     const char *k = kh_retry_key(partner);
     rd_kafka_resp_err_t e;
     while ((e = rd_kafka_producev(o->producer, RD_KAFKA_V_TOPIC(o->retry_topic),
-                                  RD_KAFKA_V_KEY(k, strlen(k)), RD_KAFKA_V_VALUE((void *)value, len),
+                                  RD_KAFKA_V_KEY(k, strlen(k)),
+                                  RD_KAFKA_V_VALUE((void *)value, len),
                                   RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h),
                                   RD_KAFKA_V_END)) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
         rd_kafka_poll(o->producer, 100);
@@ -213,8 +222,9 @@ static void dl_one(const rd_kafka_message_t *m, dl_opts *o) {
     const char *ov = json_string_value(json_object_get(d, "origin_value"));
     const char *ok = json_string_value(json_object_get(d, "origin_key"));
     kh_ts_parse(json_string_value(json_object_get(d, "failed_at")), &failed);
-    if ((o->partner && strcmp(o->partner, partner) != 0) || (o->reason && strcmp(o->reason, reason) != 0) ||
-        failed < o->since_ms || (o->replay && (!org || !ov || !dl_replayable(reason)))) {
+    if ((o->partner && strcmp(o->partner, partner) != 0) ||
+        (o->reason && strcmp(o->reason, reason) != 0) || failed < o->since_ms ||
+        (o->replay && (!org || !ov || !dl_replayable(reason)))) {
         json_decref(d);
         return;
     }
@@ -240,7 +250,9 @@ static void dl_one(const rd_kafka_message_t *m, dl_opts *o) {
 
 static int dl_eof_hook(rd_kafka_conf_t *conf, void *ud, char *err, size_t errlen) {
     (void)ud;
-    return rd_kafka_conf_set(conf, "enable.partition.eof", "true", err, errlen) == RD_KAFKA_CONF_OK ? 0 : -1;
+    return rd_kafka_conf_set(conf, "enable.partition.eof", "true", err, errlen) == RD_KAFKA_CONF_OK
+               ? 0
+               : -1;
 }
 
 /* Partitions of topic (0 when it does not exist), or -1 on error. */

@@ -31,7 +31,8 @@ const char *cli_lag_usage(void) {
     return "  lag [--group SERVICE=GROUP]... [--interval-ms N] [--json] [--config FILE]\n"
            "      [--set KEY=VALUE] [--timeout-ms N]\n"
            "      Per consumer group (default route=ketenhub-route and push=ketenhub-push) and\n"
-           "      partition it has committed on: committed offset, high offset, lag in records and\n"
+           "      partition it has committed on: committed offset, high offset, lag in records "
+           "and\n"
            "      in seconds (the age of the oldest unconsumed record), and the group's status\n"
            "      OK / WARN (lag growing) / STALL (committed offset not moving while lag > 0) /\n"
            "      ERR (offsets unreadable) / UNKNOWN (never committed; on the devbroker also a\n"
@@ -64,7 +65,8 @@ typedef struct lag_run {
 } lag_run;
 
 /* The timestamp of the record at topic/partition/offset; -1 when unread. */
-static int64_t ts_at(rd_kafka_t *rk, const char *topic, int partition, int64_t offset, int timeout_ms) {
+static int64_t ts_at(rd_kafka_t *rk, const char *topic, int partition, int64_t offset,
+                     int timeout_ms) {
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(l, topic, partition)->offset = offset;
     rd_kafka_assign(rk, l);
@@ -98,14 +100,17 @@ static void sample(lag_run *r, group *g, int k, int with_age) {
         rd_kafka_topic_partition_t *x = &l->elems[i];
         int64_t lo, hi;
         if (x->err || x->offset < 0 ||
-            rd_kafka_query_watermark_offsets(r->reader, x->topic, x->partition, &lo, &hi, (int)r->c.timeout_ms))
+            rd_kafka_query_watermark_offsets(r->reader, x->topic, x->partition, &lo, &hi,
+                                             (int)r->c.timeout_ms))
             continue;
         part *p = &g->parts[g->nparts++];
         *p = (part){NULL, x->partition, x->offset, hi, 0};
         for (size_t t = 0; t < r->ntopics; t++)
             if (!strcmp(r->topics[t], x->topic))
                 p->topic = r->topics[t];
-        int64_t ts = with_age && hi > x->offset ? ts_at(r->reader, x->topic, x->partition, x->offset, 3000) : -1;
+        int64_t ts = with_age && hi > x->offset
+                         ? ts_at(r->reader, x->topic, x->partition, x->offset, 3000)
+                         : -1;
         p->age_ms = ts >= 0 ? kh_now_millis() - ts : 0;
         g->sums[k][0] += x->offset;
         g->sums[k][1] += hi - x->offset;
@@ -132,13 +137,16 @@ static void print_group(const lag_run *r, const group *g, watch_status s) {
         json_t *parts = json_array();
         for (int i = 0; i < g->nparts; i++) {
             const part *p = &g->parts[i];
-            json_array_append_new(parts, json_pack("{s:s, s:i, s:I, s:I, s:I, s:f}", "topic", p->topic, "partition",
-                                                   p->partition, "committed", (json_int_t)p->committed, "high",
-                                                   (json_int_t)p->high, "lag", (json_int_t)(p->high - p->committed),
-                                                   "lag_seconds", (double)p->age_ms / 1000.0));
+            json_array_append_new(parts,
+                                  json_pack("{s:s, s:i, s:I, s:I, s:I, s:f}", "topic", p->topic,
+                                            "partition", p->partition, "committed",
+                                            (json_int_t)p->committed, "high", (json_int_t)p->high,
+                                            "lag", (json_int_t)(p->high - p->committed),
+                                            "lag_seconds", (double)p->age_ms / 1000.0));
         }
-        json_t *j = json_pack("{s:s, s:s, s:s, s:I, s:o}", "service", g->service, "group", g->id, "status",
-                              watch_status_name(s), "lag", (json_int_t)lag, "partitions", parts);
+        json_t *j = json_pack("{s:s, s:s, s:s, s:I, s:o}", "service", g->service, "group", g->id,
+                              "status", watch_status_name(s), "lag", (json_int_t)lag, "partitions",
+                              parts);
         char *text = json_dumps(j, JSON_COMPACT);
         puts(text);
         free(text);
@@ -148,9 +156,9 @@ static void print_group(const lag_run *r, const group *g, watch_status s) {
     printf("%s (%s): %s, lag %lld\n", g->service, g->id, watch_status_name(s), (long long)lag);
     for (int i = 0; i < g->nparts; i++) {
         const part *p = &g->parts[i];
-        printf("  %-36s %3d  committed %10lld  high %10lld  lag %8lld  %8.1f s\n", p->topic, p->partition,
-               (long long)p->committed, (long long)p->high, (long long)(p->high - p->committed),
-               (double)p->age_ms / 1000.0);
+        printf("  %-36s %3d  committed %10lld  high %10lld  lag %8lld  %8.1f s\n", p->topic,
+               p->partition, (long long)p->committed, (long long)p->high,
+               (long long)(p->high - p->committed), (double)p->age_ms / 1000.0);
     }
 }
 
@@ -161,8 +169,11 @@ static int run(lag_run *r, const kh_schemas *schemas) {
         return 2;
     int rc = 0;
     for (size_t t = 0; t < r->ntopics && !rc; t++) {
-        snprintf(r->topics[t], sizeof r->topics[t], "%s%s", kh_config_get(r->c.config, "topic.prefix", ""), names[t]);
-        rc = (r->partitions[t] = cli_partitions(r->reader, r->topics[t], (int)r->c.timeout_ms)) < 0 ? 2 : 0;
+        snprintf(r->topics[t], sizeof r->topics[t], "%s%s",
+                 kh_config_get(r->c.config, "topic.prefix", ""), names[t]);
+        rc = (r->partitions[t] = cli_partitions(r->reader, r->topics[t], (int)r->c.timeout_ms)) < 0
+                 ? 2
+                 : 0;
     }
     for (int g = 0; g < r->ngroups && !rc; g++)
         sample(r, &r->groups[g], 0, 0);
@@ -183,7 +194,10 @@ static int run(lag_run *r, const kh_schemas *schemas) {
 static int add_group(lag_run *r, const char *spec) {
     const char *eq = strchr(spec, '=');
     if (!eq || eq == spec || !eq[1] || r->ngroups >= MAX_GROUPS)
-        return fprintf(stderr, "ketenhub: --group wants SERVICE=GROUP, e.g. push=ketenhub-push (at most 8)\n"), -1;
+        return fprintf(
+                   stderr,
+                   "ketenhub: --group wants SERVICE=GROUP, e.g. push=ketenhub-push (at most 8)\n"),
+               -1;
     group *g = &r->groups[r->ngroups++];
     snprintf(g->service, sizeof g->service, "%.*s", (int)(eq - spec), spec);
     snprintf(g->id, sizeof g->id, "%s", eq + 1);
@@ -191,11 +205,13 @@ static int add_group(lag_run *r, const char *spec) {
 }
 
 int cli_lag_main(int argc, char **argv, const kh_schemas *schemas) {
-    static const struct option opts[] = {
-        {"json", no_argument, NULL, 'j'}, {"config", required_argument, NULL, 'c'},
-        {"set", required_argument, NULL, 's'}, {"timeout-ms", required_argument, NULL, 't'},
-        {"group", required_argument, NULL, 'g'}, {"interval-ms", required_argument, NULL, 'i'},
-        {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
+                                         {"config", required_argument, NULL, 'c'},
+                                         {"set", required_argument, NULL, 's'},
+                                         {"timeout-ms", required_argument, NULL, 't'},
+                                         {"group", required_argument, NULL, 'g'},
+                                         {"interval-ms", required_argument, NULL, 'i'},
+                                         {NULL, 0, NULL, 0}};
     lag_run *rp = kh_calloc(1, sizeof *rp); /* 160 KB: not on the stack */
     rp->c = (cli_common){.config = kh_config_new(), .timeout_ms = 10000};
     rp->interval = 2000;

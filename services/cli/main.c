@@ -11,12 +11,6 @@
  *   ketenhub topics apply [options] | topics acls [options]
  */
 #include "deadletters.h"
-#include "lag.h"
-#include "send.h"
-#include "tail.h"
-#include "topics.h"
-#include "topics_acl.h"
-#include "topics_apply.h"
 #include "kh_codec.h"
 #include "kh_event.h"
 #include "kh_file.h"
@@ -24,7 +18,13 @@
 #include "kh_ref.h"
 #include "kh_schema.h"
 #include "kh_time.h"
+#include "lag.h"
+#include "send.h"
 #include "simulate.h"
+#include "tail.h"
+#include "topics.h"
+#include "topics_acl.h"
+#include "topics_apply.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -33,33 +33,33 @@
 
 #define INPUT_LIMIT (1024 * 1024)
 
-
 static void usage(FILE *out) {
-    fprintf(out,
-            "Usage: ketenhub <command> [options]\n"
-            "\n"
-            "Commands:\n"
-            "  validate [-r DIR] <event> <file.json|->\n"
-            "      Check one event in natural JSON against its schema and the domain rules\n"
-            "      (elfproef, codes known at the event date, dates, age) and encode it.\n"
-            "      Prints \"OK <n> bytes\" and exits 0, or one line per failing field\n"
-            "      (\"<json-pointer>: <detail> (<reason>)\") and exits 1.\n"
-            "      <event> is one of: aanmelding, tlv, beschikking, verwijzing.\n"
-            "      -r DIR   reference data directory (default: $KETENHUB_REFERENCE_DIR,\n"
-            "               else %s)\n"
-            "  schema [<name> | <id>]\n"
-            "      Without a name: list every schema id with its name, topic and status\n"
-            "      (current: what producers write; read-only: an older version still read).\n"
-            "      With a name: print its current resolved, self-contained Avro schema;\n"
-            "      with an id: that version's.\n"
-            "%s%s%s%s%s%s%s"
-            "\n"
-            "Exit status: 0 success, 1 the input was rejected (validate, send), a dead letter could\n"
-            "not be replayed, an answer to a simulated event was not the expected one (simulate),\n"
-            "or a group is STALL or ERR (lag); 2 usage or setup error (also: Kafka or ingest\n"
-            "unreachable, unknown topic).\n",
-            KH_DEFAULT_REFERENCE_DIR, cli_deadletters_usage(), cli_simulate_usage(), cli_topics_usage(),
-            cli_tail_usage(), cli_lag_usage(), cli_send_usage(), cli_topics_apply_usage());
+    fprintf(
+        out,
+        "Usage: ketenhub <command> [options]\n"
+        "\n"
+        "Commands:\n"
+        "  validate [-r DIR] <event> <file.json|->\n"
+        "      Check one event in natural JSON against its schema and the domain rules\n"
+        "      (elfproef, codes known at the event date, dates, age) and encode it.\n"
+        "      Prints \"OK <n> bytes\" and exits 0, or one line per failing field\n"
+        "      (\"<json-pointer>: <detail> (<reason>)\") and exits 1.\n"
+        "      <event> is one of: aanmelding, tlv, beschikking, verwijzing.\n"
+        "      -r DIR   reference data directory (default: $KETENHUB_REFERENCE_DIR,\n"
+        "               else %s)\n"
+        "  schema [<name> | <id>]\n"
+        "      Without a name: list every schema id with its name, topic and status\n"
+        "      (current: what producers write; read-only: an older version still read).\n"
+        "      With a name: print its current resolved, self-contained Avro schema;\n"
+        "      with an id: that version's.\n"
+        "%s%s%s%s%s%s%s"
+        "\n"
+        "Exit status: 0 success, 1 the input was rejected (validate, send), a dead letter could\n"
+        "not be replayed, an answer to a simulated event was not the expected one (simulate),\n"
+        "or a group is STALL or ERR (lag); 2 usage or setup error (also: Kafka or ingest\n"
+        "unreachable, unknown topic).\n",
+        KH_DEFAULT_REFERENCE_DIR, cli_deadletters_usage(), cli_simulate_usage(), cli_topics_usage(),
+        cli_tail_usage(), cli_lag_usage(), cli_send_usage(), cli_topics_apply_usage());
 }
 
 static char *read_input(const char *path, size_t *len) {
@@ -75,10 +75,13 @@ static void print_problems(const kh_problems *p) {
     fputs(kh_problems_format(p, out, sizeof out), stdout);
 }
 
-static int validate(const kh_schemas *all, const char *refdir, const char *event, const char *path) {
+static int validate(const kh_schemas *all, const char *refdir, const char *event,
+                    const char *path) {
     const kh_event_type *t = kh_event_type_by_name(event);
     if (!t) {
-        fprintf(stderr, "ketenhub: unknown event type '%s' (aanmelding, tlv, beschikking, verwijzing)\n", event);
+        fprintf(stderr,
+                "ketenhub: unknown event type '%s' (aanmelding, tlv, beschikking, verwijzing)\n",
+                event);
         return 2;
     }
     char err[512];
@@ -125,7 +128,8 @@ static int schema(const kh_schemas *all, const char *name) {
                              ? kh_schemas_by_id(all, (int32_t)id)
                              : kh_schemas_by_name(all, name);
     if (!s) {
-        fprintf(stderr, "ketenhub: no schema named or numbered '%s'; `ketenhub schema` lists them\n", name);
+        fprintf(stderr,
+                "ketenhub: no schema named or numbered '%s'; `ketenhub schema` lists them\n", name);
         return 2;
     }
     puts(kh_schema_json(s));
@@ -151,7 +155,8 @@ static const schema_command schema_commands[] = {
 static const schema_command *find_schema_command(int argc, char **argv) {
     for (size_t i = 0; i < sizeof schema_commands / sizeof schema_commands[0]; i++) {
         const schema_command *c = &schema_commands[i];
-        if (strcmp(argv[1], c->name) == 0 && (!c->sub || (argc > 2 && strcmp(argv[2], c->sub) == 0)))
+        if (strcmp(argv[1], c->name) == 0 &&
+            (!c->sub || (argc > 2 && strcmp(argv[2], c->sub) == 0)))
             return c;
     }
     return NULL;

@@ -53,7 +53,8 @@ static void print_answer(long status, const char *body, int json) {
         printf("%s\n", body ? body : "");
     } else if (status == 202) {
         printf("geaccepteerd: event_id %s op %s, partitie %lld, offset %lld\n",
-               json_string_value(json_object_get(j, "event_id")), json_string_value(json_object_get(j, "topic")),
+               json_string_value(json_object_get(j, "event_id")),
+               json_string_value(json_object_get(j, "topic")),
                (long long)json_integer_value(json_object_get(j, "partition")),
                (long long)json_integer_value(json_object_get(j, "offset")));
     } else {
@@ -63,7 +64,8 @@ static void print_answer(long status, const char *body, int json) {
         json_t *e;
         json_array_foreach(json_object_get(j, "errors"), i, e)
             printf("%s: %s (%s)\n", json_string_value(json_object_get(e, "pointer")),
-                   json_string_value(json_object_get(e, "detail")), json_string_value(json_object_get(e, "reason")));
+                   json_string_value(json_object_get(e, "detail")),
+                   json_string_value(json_object_get(e, "reason")));
     }
     json_decref(j);
 }
@@ -86,8 +88,10 @@ static int post(const char *url, const char *key, const char *body, size_t len, 
     long status = 0;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
     if (rc != CURLE_OK)
-        fprintf(stderr, "ketenhub: cannot reach ingest at %s: %s; is ketenhub-ingest running? "
-                "(--url or KETENHUB_INGEST_URL)\n", url, curl_easy_strerror(rc));
+        fprintf(stderr,
+                "ketenhub: cannot reach ingest at %s: %s; is ketenhub-ingest running? "
+                "(--url or KETENHUB_INGEST_URL)\n",
+                url, curl_easy_strerror(rc));
     else
         print_answer(status, answer.data, json);
     free(answer.data);
@@ -97,7 +101,8 @@ static int post(const char *url, const char *key, const char *body, size_t len, 
 }
 
 int cli_send_main(int argc, char **argv) {
-    static const struct option opts[] = {{"json", no_argument, NULL, 'j'}, {"url", required_argument, NULL, 'u'},
+    static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
+                                         {"url", required_argument, NULL, 'u'},
                                          {NULL, 0, NULL, 0}};
     const char *base = getenv("KETENHUB_INGEST_URL");
     int opt, json = 0;
@@ -111,21 +116,29 @@ int cli_send_main(int argc, char **argv) {
             return fprintf(stderr, "ketenhub: send: see ketenhub --help\n"), 2;
     }
     if (argc - optind != 2)
-        return fprintf(stderr, "ketenhub: send wants <event> <file.json>, e.g. ketenhub send aanmelding a.json\n"), 2;
+        return fprintf(stderr, "ketenhub: send wants <event> <file.json>, e.g. ketenhub send "
+                               "aanmelding a.json\n"),
+               2;
     const kh_event_type *t = kh_event_type_by_name(argv[optind]);
     if (!t)
-        return fprintf(stderr, "ketenhub: unknown event type '%s' (aanmelding, tlv, beschikking, verwijzing)\n",
-                       argv[optind]), 2;
+        return fprintf(
+                   stderr,
+                   "ketenhub: unknown event type '%s' (aanmelding, tlv, beschikking, verwijzing)\n",
+                   argv[optind]),
+               2;
     const char *key = getenv("KETENHUB_API_KEY");
     if (!key || !*key)
-        return fprintf(stderr, "ketenhub: set KETENHUB_API_KEY to your partner API key (it is never read "
-                       "from the command line)\n"), 2;
+        return fprintf(stderr,
+                       "ketenhub: set KETENHUB_API_KEY to your partner API key (it is never read "
+                       "from the command line)\n"),
+               2;
     char err[512], url[1024];
     size_t len;
     char *body = kh_file_read(argv[optind + 1], BODY_LIMIT, &len, err, sizeof err);
     if (!body)
         return fprintf(stderr, "ketenhub: %s\n", err), 2;
-    snprintf(url, sizeof url, "%s/v1/%s", base && *base ? base : "http://127.0.0.1:8080", t->plural);
+    snprintf(url, sizeof url, "%s/v1/%s", base && *base ? base : "http://127.0.0.1:8080",
+             t->plural);
     int rc = post(url, key, body, len, json);
     free(body);
     return rc;

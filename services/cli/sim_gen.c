@@ -33,7 +33,7 @@ typedef struct story {
     const char *status[MAX_STEPS];
     int32_t day[MAX_STEPS]; /* the day of each step (its occurred_at) */
     int steps, next;
-    int dated;              /* the step's day is also the event's date (datum) */
+    int dated; /* the step's day is also the event's date (datum) */
 } story;
 
 struct sim_gen {
@@ -55,13 +55,9 @@ void sim_gen_defaults(sim_gen_options *o) {
     o->open = 64;
 }
 
-sim_rng *sim_gen_rng(sim_gen *g) {
-    return &g->rng;
-}
+sim_rng *sim_gen_rng(sim_gen *g) { return &g->rng; }
 
-const sim_world *sim_gen_world(sim_gen *g) {
-    return g->w;
-}
+const sim_world *sim_gen_world(sim_gen *g) { return g->w; }
 
 sim_gen *sim_gen_new(const sim_world *w, uint64_t seed, const sim_gen_options *o) {
     sim_gen *g = calloc(1, sizeof *g);
@@ -143,8 +139,8 @@ static child some_child(sim_gen *g, int32_t day, int max, double reuse) {
 
 static json_t *jeugdige(const child *c) {
     char born[KH_DATE_LEN];
-    return json_pack("{s:s, s:s, s:s}", "bsn", c->bsn, "geboortedatum", kh_date_format(c->geboren, born),
-                     "woonplaatsgemeente", c->brp);
+    return json_pack("{s:s, s:s, s:s}", "bsn", c->bsn, "geboortedatum",
+                     kh_date_format(c->geboren, born), "woonplaatsgemeente", c->brp);
 }
 
 static json_t *org(const char *type, const char *code) {
@@ -176,8 +172,8 @@ static int32_t first_day(sim_gen *g) {
 
 /* Steps: the first status, then a middle one with probability p_mid, then
  * one of the ends by weight. Days advance 2..21 per step. */
-static void plan(sim_gen *g, story *s, int32_t day, const char *first, const char *mid, double p_mid,
-                 const char *const *ends, const double *w, size_t nends) {
+static void plan(sim_gen *g, story *s, int32_t day, const char *first, const char *mid,
+                 double p_mid, const char *const *ends, const double *w, size_t nends) {
     s->steps = 0;
     s->status[s->steps] = first;
     s->day[s->steps++] = day;
@@ -217,7 +213,8 @@ static const char *choose_school(sim_gen *g, const char *woon, const char *soort
         school = sim_world_school(g->w, &g->rng, woon, soort, day);
     if (!school)
         school = sim_world_school(g->w, &g->rng,
-                                  sim_world_other_gemeente(g->w, &g->rng, woon, day, 0.1), soort, day);
+                                  sim_world_other_gemeente(g->w, &g->rng, woon, day, 0.1), soort,
+                                  day);
     return school ? school : sim_world_school(g->w, &g->rng, NULL, soort, day);
 }
 
@@ -240,8 +237,8 @@ static int story_onderwijs(sim_gen *g, story *s) {
     child c = new_child(g, woon, day, min, max);
     char id[40];
     snprintf(id, sizeof id, "LLN-%lu", ++g->serial);
-    int steun = strcmp(soort, "SBO") == 0 || strcmp(soort, "SO") == 0 || strcmp(soort, "VSO") == 0 ||
-                sim_rng_chance(&g->rng, 0.2);
+    int steun = strcmp(soort, "SBO") == 0 || strcmp(soort, "SO") == 0 ||
+                strcmp(soort, "VSO") == 0 || sim_rng_chance(&g->rng, 0.2);
     s->tmpl = tmpl_new(&c);
     json_object_set_new(s->tmpl, "aanmelding_id", json_string(id));
     json_object_set_new(s->tmpl, "soort", json_string("ONDERWIJS"));
@@ -274,7 +271,8 @@ static int story_jeugdhulp(sim_gen *g, story *s) {
     json_object_set_new(s->tmpl, "soort", json_string("JEUGDHULP"));
     json_object_set_new(s->tmpl, "bij", org("AANBIEDER", code));
     json_object_set_new(s->tmpl, "vestigingsgemeente", json_string(a->vestigingsgemeente));
-    json_object_set_new(s->tmpl, "ondersteuningsbehoefte", json_boolean(sim_rng_chance(&g->rng, 0.5)));
+    json_object_set_new(s->tmpl, "ondersteuningsbehoefte",
+                        json_boolean(sim_rng_chance(&g->rng, 0.5)));
     set_bron(s, "AANBIEDER", code);
     s->dated = 1;
     plan(g, s, day, "INGEDIEND", "IN_BEHANDELING", 0.6, AANMELDING_ENDS, AANMELDING_END_W, 3);
@@ -287,8 +285,9 @@ static const char *issuing_swv(sim_gen *g, const char *woon, const char *sector,
     const char *own = sim_world_swv_of(g->w, woon, sector, day);
     if (!sim_rng_chance(&g->rng, g->o.cross))
         return own;
-    const char *near = sim_world_swv_of(
-        g->w, sim_world_other_gemeente(g->w, &g->rng, woon, day, 0.2), sector, day);
+    const char *near = sim_world_swv_of(g->w,
+                                        sim_world_other_gemeente(g->w, &g->rng, woon, day, 0.2),
+                                        sector, day);
     if (near[0] && strcmp(near, own) != 0)
         return near;
     const char *other = sim_world_other_swv(g->w, &g->rng, sector, own, day);
@@ -334,10 +333,12 @@ static int story_tlv(sim_gen *g, story *s) {
     json_object_set_new(s->tmpl, "swv", json_string(swv));
     json_object_set_new(s->tmpl, "soort", json_string(soort));
     if (strcmp(soort, "SO") == 0 || strcmp(soort, "VSO") == 0)
-        json_object_set_new(s->tmpl, "bekostigingscategorie", json_string(pick_str(&g->rng, cats, cat_w, 3)));
+        json_object_set_new(s->tmpl, "bekostigingscategorie",
+                            json_string(pick_str(&g->rng, cats, cat_w, 3)));
     json_object_set_new(s->tmpl, "aanvragende_school", json_string(school));
     json_object_set_new(s->tmpl, "ingangsdatum", date_json(start));
-    json_object_set_new(s->tmpl, "einddatum", date_json(start + (sim_rng_chance(&g->rng, 0.5) ? 364 : 729)));
+    json_object_set_new(s->tmpl, "einddatum",
+                        date_json(start + (sim_rng_chance(&g->rng, 0.5) ? 364 : 729)));
     set_bron(s, "SWV", swv);
     plan(g, s, day, "AANGEVRAAGD", NULL, 0, ends, end_w, 3);
     return 0;
@@ -355,7 +356,8 @@ static json_t *product(sim_rng *r, int verblijf) {
     if (!sim_rng_chance(r, 0.6))
         return json_pack("{s:s}", "categorie", cat);
     char code[6];
-    snprintf(code, sizeof code, "%s%c%02d", cat, (char)('A' + sim_rng_below(r, 6)), (int)sim_rng_below(r, 100));
+    snprintf(code, sizeof code, "%s%c%02d", cat, (char)('A' + sim_rng_below(r, 6)),
+             (int)sim_rng_below(r, 100));
     return json_pack("{s:s, s:s}", "categorie", cat, "code", code);
 }
 
@@ -442,7 +444,8 @@ static int story_beschikking(sim_gen *g, story *s) {
     json_object_set_new(s->tmpl, "omvang", omvang(&g->rng));
     json_object_set_new(s->tmpl, "ingangsdatum", date_json(start));
     if (sim_rng_chance(&g->rng, 0.8))
-        json_object_set_new(s->tmpl, "einddatum", date_json(start + (int32_t)sim_rng_range(&g->rng, 30, 365)));
+        json_object_set_new(s->tmpl, "einddatum",
+                            date_json(start + (int32_t)sim_rng_range(&g->rng, 30, 365)));
     const char *school = NULL;
     if (sim_rng_chance(&g->rng, 0.15))
         school = choose_school(g, c.woon, NULL, start);
@@ -487,10 +490,12 @@ static void verwijzer(sim_gen *g, story *s, const char *type, const child *c, in
 }
 
 static int story_verwijzing(sim_gen *g, story *s) {
-    static const char *const types[] = {"GEMEENTE", "HUISARTS", "JEUGDARTS", "MEDISCH_SPECIALIST",
-                                        "GECERTIFICEERDE_INSTELLING", "SCHOOL", "SWV"};
+    static const char *const types[] = {
+        "GEMEENTE", "HUISARTS", "JEUGDARTS", "MEDISCH_SPECIALIST", "GECERTIFICEERDE_INSTELLING",
+        "SCHOOL",   "SWV"};
     static const double w[] = {30, 20, 10, 8, 7, 15, 10};
-    static const char *const domeinen[] = {"JEUGDHULP", "ONDERWIJSONDERSTEUNING", "SPECIAAL_ONDERWIJS"};
+    static const char *const domeinen[] = {"JEUGDHULP", "ONDERWIJSONDERSTEUNING",
+                                           "SPECIAAL_ONDERWIJS"};
     int32_t day = first_day(g);
     child c = some_child(g, day, 17, 0.5);
     const char *type = pick_str(&g->rng, types, w, 7);
@@ -504,11 +509,14 @@ static int story_verwijzing(sim_gen *g, story *s) {
     verwijzer(g, s, type, &c, day);
     if (strcmp(domein, "JEUGDHULP") == 0)
         json_object_set_new(s->tmpl, "naar",
-                            org("AANBIEDER", sim_world_aanbieder(g->w, &g->rng, c.woon, day, g->o.cross / 2)));
+                            org("AANBIEDER",
+                                sim_world_aanbieder(g->w, &g->rng, c.woon, day, g->o.cross / 2)));
     else
         json_object_set_new(s->tmpl, "naar",
-                            org("SWV", sim_world_swv_of(g->w, c.woon,
-                                                        kh_age_years(c.geboren, day) < 12 ? "PO" : "VO", day)));
+                            org("SWV",
+                                sim_world_swv_of(g->w, c.woon,
+                                                 kh_age_years(c.geboren, day) < 12 ? "PO" : "VO",
+                                                 day)));
     json_object_set_new(s->tmpl, "domein", json_string(domein));
     maybe_verantwoordelijke(g, s->tmpl, &c, day);
     s->dated = 1;
@@ -528,12 +536,9 @@ static int story_new(sim_gen *g, int kind, story *s) {
     case SIM_AANMELDING:
         /* Most aanmeldingen are at schools; some at youth-care providers. */
         return sim_rng_chance(&g->rng, 0.8) ? story_onderwijs(g, s) : story_jeugdhulp(g, s);
-    case SIM_TLV:
-        return story_tlv(g, s);
-    case SIM_BESCHIKKING:
-        return story_beschikking(g, s);
-    default:
-        return story_verwijzing(g, s);
+    case SIM_TLV: return story_tlv(g, s);
+    case SIM_BESCHIKKING: return story_beschikking(g, s);
+    default: return story_verwijzing(g, s);
     }
 }
 
@@ -567,7 +572,8 @@ static int story_step(sim_gen *g, story *s, sim_event *ev) {
 int sim_event_finish(sim_event *ev) {
     free(ev->body);
     ev->body = json_dumps(ev->event, JSON_COMPACT);
-    const char *id = json_string_value(json_object_get(json_object_get(ev->event, "envelope"), "event_id"));
+    const char *id = json_string_value(json_object_get(json_object_get(ev->event, "envelope"),
+                                                       "event_id"));
     snprintf(ev->event_id, sizeof ev->event_id, "%s", id ? id : "");
     return ev->body ? 0 : -1;
 }

@@ -39,14 +39,14 @@ void sim_gen_defaults(sim_gen_options *o);
 /* One generated event. */
 typedef struct sim_event {
     const kh_event_type *type;
-    char bron[24];        /* "TYPE:CODE", the organisation that sends it */
+    char bron[24]; /* "TYPE:CODE", the organisation that sends it */
     char event_id[37];
-    json_t *event;        /* natural JSON; NULL for a syntax case */
-    char *body;           /* the request body: the JSON text, or broken text */
+    json_t *event; /* natural JSON; NULL for a syntax case */
+    char *body;    /* the request body: the JSON text, or broken text */
     int valid;
-    int expect_status;    /* what ingest must answer: 202, 422 or 400 */
-    const char *reason;   /* an invalid event's expected reason name, else NULL */
-    const char *pointer;  /* ... and its JSON pointer ("" = the document) */
+    int expect_status;   /* what ingest must answer: 202, 422 or 400 */
+    const char *reason;  /* an invalid event's expected reason name, else NULL */
+    const char *pointer; /* ... and its JSON pointer ("" = the document) */
 } sim_event;
 
 typedef struct sim_gen sim_gen;

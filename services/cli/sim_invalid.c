@@ -25,13 +25,12 @@ static unsigned kind_bit(const sim_event *ev) {
     return n[0] == 'a' ? A : n[0] == 't' ? T : n[0] == 'b' ? B : V;
 }
 
-static json_t *obj_of(json_t *ev, const char *member) {
-    return json_object_get(ev, member);
-}
+static json_t *obj_of(json_t *ev, const char *member) { return json_object_get(ev, member); }
 
 /* The field of the event's own id: aanmelding_id, tlv_id, ... */
 static const char *id_field(const sim_event *ev) {
-    static const char *const ids[] = {"/aanmelding_id", "/tlv_id", "/beschikking_id", "/verwijzing_id"};
+    static const char *const ids[] = {"/aanmelding_id", "/tlv_id", "/beschikking_id",
+                                      "/verwijzing_id"};
     unsigned k = kind_bit(ev);
     return ids[k == A ? 0 : k == T ? 1 : k == B ? 2 : 3];
 }
@@ -57,9 +56,7 @@ static const char *br_type(sim_gen *g, sim_event *ev) {
     case B:
         json_object_set_new(obj_of(ev->event, "omvang"), "volume", json_string("2"));
         return "/omvang/volume";
-    default:
-        json_object_set_new(ev->event, "naar", json_string("98000000"));
-        return "/naar";
+    default: json_object_set_new(ev->event, "naar", json_string("98000000")); return "/naar";
     }
 }
 
@@ -76,9 +73,7 @@ static const char *br_enum(sim_gen *g, sim_event *ev) {
     return kind_bit(ev) == V ? "/domein" : "/status";
 }
 
-static json_t *jeugdige_of(sim_event *ev) {
-    return obj_of(ev->event, "jeugdige");
-}
+static json_t *jeugdige_of(sim_event *ev) { return obj_of(ev->event, "jeugdige"); }
 
 static const char *br_format(sim_gen *g, sim_event *ev) {
     (void)g;
@@ -180,15 +175,15 @@ static const char *br_inconsistent(sim_gen *g, sim_event *ev) {
                             json_string(sim_world_other_gemeente(w, sim_gen_rng(g), vg, day, 0.5)));
         return "/vestigingsgemeente";
     }
-    case T:
-        return br_inconsistent_tlv(g, ev);
+    case T: return br_inconsistent_tlv(g, ev);
     case B: /* a school without zorg in onderwijstijd */
         json_object_set_new(ev->event, "zorg_in_onderwijstijd", json_false());
         if (!json_object_get(ev->event, "school"))
             json_object_set_new(ev->event, "school", json_string(w->scholen[0]));
         return "/school";
     default: { /* JEUGDHULP to an SWV, or onderwijs to an aanbieder */
-        int jeugdhulp = strcmp(json_string_value(json_object_get(ev->event, "domein")), "JEUGDHULP") == 0;
+        int jeugdhulp = strcmp(json_string_value(json_object_get(ev->event, "domein")),
+                               "JEUGDHULP") == 0;
         json_object_set_new(ev->event, "naar",
                             json_pack("{s:s, s:s}", "type", jeugdhulp ? "SWV" : "AANBIEDER", "code",
                                       jeugdhulp ? w->swvs[0] : w->aanbieders[0]));

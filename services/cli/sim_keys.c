@@ -40,10 +40,12 @@ int sim_keys_load(sim_keys *k, const char *path, int missing_ok, char *err, size
         char *hash = strchr(line, '#');
         if (hash)
             *hash = 0;
-        char *org = strtok(line, " \t\r\n"), *key = strtok(NULL, " \t\r\n"), *name = strtok(NULL, " \t\r\n");
+        char *org = strtok(line, " \t\r\n"), *key = strtok(NULL, " \t\r\n"),
+             *name = strtok(NULL, " \t\r\n");
         if (!org)
             continue;
-        if (!key || !strchr(org, ':') || strlen(org) >= sizeof k->keys->org || strlen(key) >= sizeof k->keys->key) {
+        if (!key || !strchr(org, ':') || strlen(org) >= sizeof k->keys->org ||
+            strlen(key) >= sizeof k->keys->key) {
             snprintf(err, errlen, "%s:%d: expected `TYPE:CODE KEY [NAME]`", path, no);
             rc = -1;
         } else if (add(k, org, key, name) < 0) {
@@ -127,15 +129,17 @@ static json_t *partner(const sim_key *e) {
     snprintf(type, sizeof type, "%.*s", (int)(colon - e->org), e->org);
     if (kh_sha256_hex(e->key, strlen(e->key), hash) < 0)
         return NULL;
-    return json_pack("{s:s, s:{s:s, s:s}, s:s, s:o}", "name", e->name[0] ? e->name : e->org, "organisatie",
-                     "type", type, "code", colon + 1, "api_key_sha256", hash, "event_types", event_types(e->org));
+    return json_pack("{s:s, s:{s:s, s:s}, s:s, s:o}", "name", e->name[0] ? e->name : e->org,
+                     "organisatie", "type", type, "code", colon + 1, "api_key_sha256", hash,
+                     "event_types", event_types(e->org));
 }
 
 static int write_keys(const sim_keys *k, const char *path) {
     FILE *f = fopen(path, "w");
     if (!f)
         return -1;
-    fprintf(f, "# TYPE:CODE API-KEY NAME — demo and test keys of `ketenhub simulate`; not secret.\n");
+    fprintf(f,
+            "# TYPE:CODE API-KEY NAME — demo and test keys of `ketenhub simulate`; not secret.\n");
     for (size_t i = 0; i < k->n; i++)
         fprintf(f, "%s %s %s\n", k->keys[i].org, k->keys[i].key, k->keys[i].name);
     return fclose(f);

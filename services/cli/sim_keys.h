@@ -13,9 +13,9 @@
 #include <stddef.h>
 
 typedef struct sim_key {
-    char org[24];   /* TYPE:CODE */
+    char org[24]; /* TYPE:CODE */
     char key[128];
-    char name[64];  /* the partner's name in the partners file, may be "" */
+    char name[64]; /* the partner's name in the partners file, may be "" */
 } sim_key;
 
 typedef struct sim_keys {

@@ -19,9 +19,7 @@ void sim_rng_seed(sim_rng *r, uint64_t seed) {
         r->s[i] = splitmix64(&x);
 }
 
-static uint64_t rotl(uint64_t x, int k) {
-    return (x << k) | (x >> (64 - k));
-}
+static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
 uint64_t sim_rng_next(sim_rng *r) {
     uint64_t *s = r->s;
@@ -49,13 +47,9 @@ int64_t sim_rng_range(sim_rng *r, int64_t lo, int64_t hi) {
     return lo + (int64_t)sim_rng_below(r, (uint64_t)(hi - lo) + 1);
 }
 
-double sim_rng_unit(sim_rng *r) {
-    return (double)(sim_rng_next(r) >> 11) * 0x1.0p-53;
-}
+double sim_rng_unit(sim_rng *r) { return (double)(sim_rng_next(r) >> 11) * 0x1.0p-53; }
 
-int sim_rng_chance(sim_rng *r, double p) {
-    return sim_rng_unit(r) < p;
-}
+int sim_rng_chance(sim_rng *r, double p) { return sim_rng_unit(r) < p; }
 
 size_t sim_rng_weighted(sim_rng *r, const double *w, size_t n) {
     double total = 0;
@@ -72,8 +66,9 @@ size_t sim_rng_weighted(sim_rng *r, const double *w, size_t n) {
 
 void sim_rng_uuid(sim_rng *r, char out[37]) {
     uint64_t a = sim_rng_next(r), b = sim_rng_next(r);
-    a = (a & ~0xf000ULL) | 0x4000ULL;                     /* version 4 */
+    a = (a & ~0xf000ULL) | 0x4000ULL;                        /* version 4 */
     b = (b & 0x3fffffffffffffffULL) | 0x8000000000000000ULL; /* variant 10 */
-    snprintf(out, 37, "%08x-%04x-%04x-%04x-%012llx", (unsigned)(a >> 32), (unsigned)(a >> 16) & 0xffff,
-             (unsigned)a & 0xffff, (unsigned)(b >> 48), (unsigned long long)(b & 0xffffffffffffULL));
+    snprintf(out, 37, "%08x-%04x-%04x-%04x-%012llx", (unsigned)(a >> 32),
+             (unsigned)(a >> 16) & 0xffff, (unsigned)a & 0xffff, (unsigned)(b >> 48),
+             (unsigned long long)(b & 0xffffffffffffULL));
 }

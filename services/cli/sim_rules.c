@@ -43,8 +43,22 @@ typedef struct facts {
 
 /* The slots a rule compares and names as recipients. */
 enum slot {
-    WOON, SCHOOLGEMEENTE, GEMEENTE, VERANTW, VERANTW_OF_WOON, VERBLIJF, SWV_PO_VERBLIJF,
-    SWV_VO_VERBLIJF, RMC, SWV_WOON, SWV_SCHOOL, SWV_BRON, JZ_WOON, JZ_AANBIEDER, AANBIEDER, NONE
+    WOON,
+    SCHOOLGEMEENTE,
+    GEMEENTE,
+    VERANTW,
+    VERANTW_OF_WOON,
+    VERBLIJF,
+    SWV_PO_VERBLIJF,
+    SWV_VO_VERBLIJF,
+    RMC,
+    SWV_WOON,
+    SWV_SCHOOL,
+    SWV_BRON,
+    JZ_WOON,
+    JZ_AANBIEDER,
+    AANBIEDER,
+    NONE
 };
 
 /* Facts a row may require or forbid. */

@@ -19,8 +19,8 @@
 #define SIM_MAX_MELDINGEN 16
 
 typedef struct sim_melding {
-    const char *regel;    /* ONDERWIJS_BUITEN_WOONGEMEENTE, ... (static) */
-    char ontvanger[24];   /* TYPE:CODE */
+    const char *regel;  /* ONDERWIJS_BUITEN_WOONGEMEENTE, ... (static) */
+    char ontvanger[24]; /* TYPE:CODE */
 } sim_melding;
 
 /* The meldingen route must publish for the valid event ev (natural JSON) of

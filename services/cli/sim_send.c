@@ -20,9 +20,9 @@ typedef struct slot {
     char *answer;
     size_t answer_len;
     void *tag;
-    int busy;          /* holds a request */
-    int in_multi;      /* being sent now */
-    long retry_after;  /* seconds from the last answer's Retry-After, -1 none */
+    int busy;         /* holds a request */
+    int in_multi;     /* being sent now */
+    long retry_after; /* seconds from the last answer's Retry-After, -1 none */
     long long deadline, next_try, backoff;
     char url[512];
 } slot;
@@ -105,9 +105,7 @@ void sim_send_free(sim_send *s) {
     free(s);
 }
 
-unsigned long sim_send_attempts(const sim_send *s) {
-    return s->attempts;
-}
+unsigned long sim_send_attempts(const sim_send *s) { return s->attempts; }
 
 static void start(sim_send *s, slot *sl) {
     CURL *e = sl->easy;

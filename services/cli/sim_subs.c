@@ -39,7 +39,8 @@ static int add(json_t *subs, json_t *have, const char *type, const char *code, c
     snprintf(full, sizeof full, "%s%s", url, path);
     secret_of(org, secret);
     json_object_set_new(have, org, json_true());
-    return json_array_append_new(subs, json_pack("{s:s, s:s, s:s}", "partner", org, "url", full, "secret", secret));
+    return json_array_append_new(subs, json_pack("{s:s, s:s, s:s}", "partner", org, "url", full,
+                                                 "secret", secret));
 }
 
 static int add_all(json_t *subs, json_t *have, const kh_ref *ref, const char *url) {
@@ -85,7 +86,9 @@ static int write_file(const json_t *subs, const char *path) {
     int rc = fputs("{\"subscriptions\": [\n", f) < 0 ? -1 : 0;
     for (size_t i = 0; rc == 0 && i < json_array_size(subs); i++) {
         char *text = json_dumps(json_array_get(subs, i), JSON_COMPACT);
-        rc = text && fprintf(f, "  %s%s\n", text, i + 1 < json_array_size(subs) ? "," : "") > 0 ? 0 : -1;
+        rc = text && fprintf(f, "  %s%s\n", text, i + 1 < json_array_size(subs) ? "," : "") > 0
+                 ? 0
+                 : -1;
         free(text);
     }
     if (rc == 0 && fputs("]}\n", f) < 0)

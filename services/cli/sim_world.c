@@ -26,8 +26,9 @@ static int add_code(sim_code **list, size_t *n, const char *code) {
 
 /* Whether a fact of this code is valid on both ends of the period (facts
  * are contiguous per code, so both ends mean the whole period). */
-#define VALID_THROUGH(kind, w, code) \
-    (kh_ref_##kind##_at((w)->ref, (code), (w)->from) && kh_ref_##kind##_at((w)->ref, (code), (w)->to))
+#define VALID_THROUGH(kind, w, code)                    \
+    (kh_ref_##kind##_at((w)->ref, (code), (w)->from) && \
+     kh_ref_##kind##_at((w)->ref, (code), (w)->to))
 
 static int collect(sim_world *w) {
     const kh_ref_gemeente *g;
@@ -141,7 +142,8 @@ const char *sim_world_school(const sim_world *w, sim_rng *r, const char *g, cons
     size_t n = 0;
     for (size_t i = 0; i < w->nscholen && n < MAX_CANDIDATES; i++) {
         const kh_ref_school *s = kh_ref_school_at(w->ref, w->scholen[i], day);
-        if (s && (!g || strcmp(s->gemeente, g) == 0) && (!soort || kh_code_in_list(s->soorten, soort)))
+        if (s && (!g || strcmp(s->gemeente, g) == 0) &&
+            (!soort || kh_code_in_list(s->soorten, soort)))
             c[n++] = w->scholen[i];
     }
     return pick(r, c, n);
@@ -186,7 +188,8 @@ const char *sim_world_aanbieder(const sim_world *w, sim_rng *r, const char *g, i
     const kh_ref_gemeente *home = kh_ref_gemeente_at(w->ref, g, day);
     for (size_t i = 0; i < w->naanbieders && nx < MAX_CANDIDATES; i++) {
         const kh_ref_aanbieder *a = kh_ref_aanbieder_at(w->ref, w->aanbieders[i], day);
-        const kh_ref_gemeente *at = a ? kh_ref_gemeente_at(w->ref, a->vestigingsgemeente, day) : NULL;
+        const kh_ref_gemeente *at = a ? kh_ref_gemeente_at(w->ref, a->vestigingsgemeente, day)
+                                      : NULL;
         if (!at)
             continue;
         if (home && strcmp(at->jeugdregio, home->jeugdregio) == 0) {

@@ -40,7 +40,7 @@ typedef struct run {
     const kh_ref *ref;
     sim_keys keys;
     FILE *out, *results;
-    json_t *expected;     /* array of expected meldingen (with --expect) */
+    json_t *expected; /* array of expected meldingen (with --expect) */
     json_t *per_regel, *per_ontvanger;
     unsigned long generated, invalid, sent, accepted, rejected, as_expected, unexpected, no_key;
     unsigned long meldingen;
@@ -56,7 +56,8 @@ static void on_signal(int sig) {
 
 const char *cli_simulate_usage(void) {
     return "  simulate [-r DIR] [options] (--url URL --keys FILE | --out FILE |\n"
-           "           --write-partners FILE --keys FILE | --write-subscriptions FILE --receiver URL)\n"
+           "           --write-partners FILE --keys FILE | --write-subscriptions FILE --receiver "
+           "URL)\n"
            "      Realistic, reproducible traffic for the regions of the reference data: children\n"
            "      with valid BSNs, aanmeldingen through their statuses, TLVs, beschikkingen,\n"
            "      verwijzingen; optionally a share of invalid events of every error class. Sends\n"
@@ -75,7 +76,8 @@ const char *cli_simulate_usage(void) {
            "      --keys FILE         `TYPE:CODE KEY [NAME]` per line (deploy/demo/keys.txt)\n"
            "      --connections N     parallel keep-alive connections (4)\n"
            "      --retry-for S       retry an event on no connection, 429 or 503 for S s (60)\n"
-           "      --out FILE          write {\"type\",\"bron\",\"event\"|\"body\",\"expect\"} lines\n"
+           "      --out FILE          write {\"type\",\"bron\",\"event\"|\"body\",\"expect\"} "
+           "lines\n"
            "                          instead of sending (- for stdout)\n"
            "      --expect FILE       write the expected meldingen as JSON\n"
            "      --results FILE      with --url: one JSON line per event with its answer\n"
@@ -114,18 +116,34 @@ static int set_option(options *o, int opt, const char *arg) {
     double v;
     switch (opt) {
     case 's': o->seed = strtoull(arg, NULL, 10); return 0;
-    case 'n': if (number("--events", arg, 0, 1e12, &v)) return -1; o->events = (unsigned long)v; return 0;
+    case 'n':
+        if (number("--events", arg, 0, 1e12, &v))
+            return -1;
+        o->events = (unsigned long)v;
+        return 0;
     case 'R': return number("--rate", arg, 0, 1e6, &o->rate);
     case 'd': return number("--duration", arg, 0, 1e9, &o->duration);
     case 'i': return number("--invalid-share", arg, 0, 1, &o->gen.invalid_share);
     case 'm': return parse_mix(arg, o->gen.mix) ? bad("--mix", arg) : 0;
     case 'x': return number("--cross", arg, 0, 1, &o->gen.cross);
     case 'f': return kh_date_parse(arg, &o->from) ? bad("--from", arg) : 0;
-    case 'D': if (number("--days", arg, 1, 3650, &v)) return -1; o->days = (int)v; return 0;
+    case 'D':
+        if (number("--days", arg, 1, 3650, &v))
+            return -1;
+        o->days = (int)v;
+        return 0;
     case 'u': o->url = arg; return 0;
     case 'k': o->keys = arg; return 0;
-    case 'c': if (number("--connections", arg, 1, 64, &v)) return -1; o->connections = (int)v; return 0;
-    case 'T': if (number("--retry-for", arg, 0, 86400, &v)) return -1; o->retry_ms = (long)(v * 1000); return 0;
+    case 'c':
+        if (number("--connections", arg, 1, 64, &v))
+            return -1;
+        o->connections = (int)v;
+        return 0;
+    case 'T':
+        if (number("--retry-for", arg, 0, 86400, &v))
+            return -1;
+        o->retry_ms = (long)(v * 1000);
+        return 0;
     case 'o': o->out = arg; return 0;
     case 'e': o->expect = arg; return 0;
     case 'F': o->results = arg; return 0;
@@ -140,12 +158,17 @@ static int set_option(options *o, int opt, const char *arg) {
 
 static int parse(int argc, char **argv, const char *refdir, options *o) {
     static const struct option longs[] = {
-        {"seed", 1, 0, 's'}, {"events", 1, 0, 'n'}, {"rate", 1, 0, 'R'}, {"duration", 1, 0, 'd'},
-        {"invalid-share", 1, 0, 'i'}, {"mix", 1, 0, 'm'}, {"cross", 1, 0, 'x'}, {"from", 1, 0, 'f'},
-        {"days", 1, 0, 'D'}, {"url", 1, 0, 'u'}, {"keys", 1, 0, 'k'}, {"connections", 1, 0, 'c'},
-        {"retry-for", 1, 0, 'T'}, {"out", 1, 0, 'o'}, {"expect", 1, 0, 'e'}, {"results", 1, 0, 'F'},
-        {"write-partners", 1, 0, 'P'}, {"write-subscriptions", 1, 0, 'S'}, {"receiver", 1, 0, 'V'},
-        {"quiet", 0, 0, 'q'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+        {"seed", 1, 0, 's'},           {"events", 1, 0, 'n'},
+        {"rate", 1, 0, 'R'},           {"duration", 1, 0, 'd'},
+        {"invalid-share", 1, 0, 'i'},  {"mix", 1, 0, 'm'},
+        {"cross", 1, 0, 'x'},          {"from", 1, 0, 'f'},
+        {"days", 1, 0, 'D'},           {"url", 1, 0, 'u'},
+        {"keys", 1, 0, 'k'},           {"connections", 1, 0, 'c'},
+        {"retry-for", 1, 0, 'T'},      {"out", 1, 0, 'o'},
+        {"expect", 1, 0, 'e'},         {"results", 1, 0, 'F'},
+        {"write-partners", 1, 0, 'P'}, {"write-subscriptions", 1, 0, 'S'},
+        {"receiver", 1, 0, 'V'},       {"quiet", 0, 0, 'q'},
+        {"help", 0, 0, 'h'},           {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     o->refdir = refdir;
     o->seed = 1;
@@ -192,13 +215,14 @@ static json_t *expect_meldingen(run *r, const sim_event *ev) {
     size_t n = sim_rules_expect(r->ref, ev->type, ev->event, m);
     json_t *list = json_array();
     for (size_t i = 0; i < n; i++) {
-        json_array_append_new(list, json_pack("{s:s, s:s}", "regel", m[i].regel, "ontvanger", m[i].ontvanger));
+        json_array_append_new(list, json_pack("{s:s, s:s}", "regel", m[i].regel, "ontvanger",
+                                              m[i].ontvanger));
         count(r->per_regel, m[i].regel);
         count(r->per_ontvanger, m[i].ontvanger);
         if (r->expected)
-            json_array_append_new(r->expected, json_pack("{s:s, s:s, s:s, s:s}", "bron", ev->bron, "event_id",
-                                                         ev->event_id, "regel", m[i].regel, "ontvanger",
-                                                         m[i].ontvanger));
+            json_array_append_new(r->expected, json_pack("{s:s, s:s, s:s, s:s}", "bron", ev->bron,
+                                                         "event_id", ev->event_id, "regel",
+                                                         m[i].regel, "ontvanger", m[i].ontvanger));
     }
     r->meldingen += n;
     return list;
@@ -207,8 +231,8 @@ static json_t *expect_meldingen(run *r, const sim_event *ev) {
 static json_t *expectation(run *r, const sim_event *ev) {
     if (ev->valid)
         return json_pack("{s:i, s:o}", "status", 202, "meldingen", expect_meldingen(r, ev));
-    return json_pack("{s:i, s:s, s:s}", "status", ev->expect_status, "reason", ev->reason, "pointer",
-                     ev->pointer);
+    return json_pack("{s:i, s:s, s:s}", "status", ev->expect_status, "reason", ev->reason,
+                     "pointer", ev->pointer);
 }
 
 static int write_event(run *r, const sim_event *ev, json_t *expect) {
@@ -252,9 +276,10 @@ static int names_problem(const json_t *answer, const pending *p) {
 static void record_result(run *r, const pending *p, long status, const json_t *answer, int ok) {
     if (!r->results)
         return;
-    json_t *line = json_pack("{s:I, s:s, s:s, s:s, s:I, s:I, s:b}", "n", (json_int_t)p->n, "type", p->type,
-                             "bron", p->bron, "event_id", p->event_id, "status", (json_int_t)status,
-                             "expected_status", (json_int_t)p->expect_status, "as_expected", ok);
+    json_t *line = json_pack("{s:I, s:s, s:s, s:s, s:I, s:I, s:b}", "n", (json_int_t)p->n, "type",
+                             p->type, "bron", p->bron, "event_id", p->event_id, "status",
+                             (json_int_t)status, "expected_status", (json_int_t)p->expect_status,
+                             "as_expected", ok);
     if (status == 202) {
         const char *keys[] = {"topic", "partition", "offset"};
         for (size_t i = 0; i < 3; i++)
@@ -282,10 +307,12 @@ static void on_answer(void *ud, void *tag, long status, const char *body) {
     r->as_expected += ok;
     r->unexpected += !ok;
     if (!ok && r->unexpected <= 10)
-        fprintf(stderr, "ketenhub simulate: event %lu (%s from %s): %s %ld, expected %d%s%s%s%s\n", p->n, p->type,
-                p->bron, status ? "answered" : "no answer within --retry-for, last status", status,
+        fprintf(stderr, "ketenhub simulate: event %lu (%s from %s): %s %ld, expected %d%s%s%s%s\n",
+                p->n, p->type, p->bron,
+                status ? "answered" : "no answer within --retry-for, last status", status,
                 p->expect_status, p->reason ? " with " : "", p->reason ? p->reason : "",
-                p->reason ? " at " : "", p->reason ? (p->pointer[0] ? p->pointer : "the document") : "");
+                p->reason ? " at " : "",
+                p->reason ? (p->pointer[0] ? p->pointer : "the document") : "");
     record_result(r, p, status, answer, ok);
     json_decref(answer);
     free(p);
@@ -295,8 +322,10 @@ static int send_event(run *r, sim_send *s, const sim_event *ev) {
     const char *key = sim_keys_find(&r->keys, ev->bron);
     if (!key) {
         if (r->no_key++ < 5)
-            fprintf(stderr, "ketenhub simulate: no key for %s in %s; `ketenhub simulate --write-partners` "
-                            "makes keys and partners for every organisation\n", ev->bron, r->o->keys);
+            fprintf(stderr,
+                    "ketenhub simulate: no key for %s in %s; `ketenhub simulate --write-partners` "
+                    "makes keys and partners for every organisation\n",
+                    ev->bron, r->o->keys);
         return 0;
     }
     pending *p = calloc(1, sizeof *p);
@@ -395,7 +424,8 @@ static void print_regels(FILE *f, json_t *per_regel) {
     fprintf(f, "  %-42s %9s\n", "regel", "meldingen");
     for (size_t i = 0; i < sim_rules_count(); i++) {
         json_t *v = json_object_get(per_regel, sim_rules_name(i));
-        fprintf(f, "  %-42s %9lld\n", sim_rules_name(i), v ? (long long)json_integer_value(v) : 0LL);
+        fprintf(f, "  %-42s %9lld\n", sim_rules_name(i),
+                v ? (long long)json_integer_value(v) : 0LL);
     }
 }
 
@@ -420,22 +450,23 @@ static void print_ontvangers(FILE *f, json_t *per_ontvanger) {
 
 static void print_summary(const run *r, FILE *f) {
     const options *o = r->o;
-    fprintf(f, "ketenhub simulate: seed %llu, %lu events (%lu invalid)\n", (unsigned long long)o->seed,
-            r->generated, r->invalid);
+    fprintf(f, "ketenhub simulate: seed %llu, %lu events (%lu invalid)\n",
+            (unsigned long long)o->seed, r->generated, r->invalid);
     if (o->url)
-        fprintf(f, "sent %lu: %lu accepted (202), %lu rejected; %lu answered as expected, %lu not; "
-                   "%lu without a key\n", r->sent, r->accepted, r->rejected, r->as_expected, r->unexpected,
-                r->no_key);
+        fprintf(f,
+                "sent %lu: %lu accepted (202), %lu rejected; %lu answered as expected, %lu not; "
+                "%lu without a key\n",
+                r->sent, r->accepted, r->rejected, r->as_expected, r->unexpected, r->no_key);
     fprintf(f, "expected grensverkeer meldingen: %lu\n", r->meldingen);
     print_regels(f, r->per_regel);
     print_ontvangers(f, r->per_ontvanger);
 }
 
 static int write_expect(const run *r) {
-    json_t *doc = json_pack("{s:I, s:I, s:I, s:I, s:O, s:O, s:O}", "seed", (json_int_t)r->o->seed, "events",
-                            (json_int_t)r->generated, "invalid", (json_int_t)r->invalid, "meldingen_count",
-                            (json_int_t)r->meldingen, "per_regel", r->per_regel, "per_ontvanger",
-                            r->per_ontvanger, "meldingen", r->expected);
+    json_t *doc = json_pack("{s:I, s:I, s:I, s:I, s:O, s:O, s:O}", "seed", (json_int_t)r->o->seed,
+                            "events", (json_int_t)r->generated, "invalid", (json_int_t)r->invalid,
+                            "meldingen_count", (json_int_t)r->meldingen, "per_regel", r->per_regel,
+                            "per_ontvanger", r->per_ontvanger, "meldingen", r->expected);
     int rc = doc ? json_dump_file(doc, r->o->expect, JSON_INDENT(1)) : -1;
     json_decref(doc);
     if (rc)
@@ -471,7 +502,8 @@ static int write_partners(const options *o, const kh_ref *ref) {
         return 2;
     }
     if (!o->quiet)
-        printf("ketenhub simulate: %ld partners in %s, their keys in %s\n", n, o->partners, o->keys);
+        printf("ketenhub simulate: %ld partners in %s, their keys in %s\n", n, o->partners,
+               o->keys);
     return o->subs ? write_subscriptions(o, ref) : 0;
 }
 
@@ -518,7 +550,8 @@ static void run_close(run *r) {
 static int simulate(const options *o, const kh_ref *ref) {
     sim_world w;
     char err[512];
-    if (sim_world_build(&w, ref, o->from, o->from + o->days + SIM_STORY_SPAN, err, sizeof err) < 0) {
+    if (sim_world_build(&w, ref, o->from, o->from + o->days + SIM_STORY_SPAN, err, sizeof err) <
+        0) {
         fprintf(stderr, "ketenhub simulate: %s\n", err);
         return 2;
     }

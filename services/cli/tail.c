@@ -29,7 +29,8 @@ const char *cli_tail_usage(void) {
            "               [--regel RULE] [--reveal] [--json] [--config FILE] [--set KEY=VALUE]\n"
            "      The records of a topic (aanmelding, tlv, beschikking, verwijzing, grensverkeer,\n"
            "      deadletter, afleveringen, push.retry, or a full name) decoded, one JSON object\n"
-           "      per line: {topic, partition, offset, timestamp, value}. Without --from-beginning\n"
+           "      per line: {topic, partition, offset, timestamp, value}. Without "
+           "--from-beginning\n"
            "      or --since: the last 10 records of each partition. Stops at the end unless\n"
            "      --follow. --since TIME (RFC 3339): only records written at or after TIME.\n"
            "      --partner TYPE:CODE: only records for or from that organisation (ontvanger of a\n"
@@ -62,7 +63,8 @@ static void mask(json_t *j) {
         json_object_del(j, "origin_value");
         json_object_del(j, "origin_key");
     } else if (json_is_array(j)) {
-        json_array_foreach(j, i, v) mask(v);
+        json_array_foreach(j, i, v)
+            mask(v);
     }
 }
 
@@ -101,9 +103,9 @@ static void print_record(const tail_opts *o, const rd_kafka_message_t *m) {
     }
     if (!o->reveal)
         mask(value);
-    json_t *line = json_pack("{s:s, s:i, s:I, s:s, s:o}", "topic", rd_kafka_topic_name(m->rkt), "partition",
-                             (int)m->partition, "offset", (json_int_t)m->offset, "timestamp",
-                             kh_ts_format(ts, tsbuf), "value", value);
+    json_t *line = json_pack("{s:s, s:i, s:I, s:s, s:o}", "topic", rd_kafka_topic_name(m->rkt),
+                             "partition", (int)m->partition, "offset", (json_int_t)m->offset,
+                             "timestamp", kh_ts_format(ts, tsbuf), "value", value);
     char *text = json_dumps(line, o->c.json ? JSON_COMPACT : JSON_INDENT(2));
     puts(text);
     fflush(stdout);
@@ -161,9 +163,10 @@ static int run(tail_opts *o) {
 static int audit(const tail_opts *o) {
     const char *user = getenv("USER") ? getenv("USER") : "unknown";
     char ts[KH_TS_LEN];
-    json_t *line = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s?, s:b}", "ts", kh_ts_format(kh_now_millis(), ts),
-                             "event", "bsn-reveal", "user", user, "topic", o->topic, "partner", o->partner,
-                             "regel", o->regel, "follow", o->follow);
+    json_t *line = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s?, s:b}", "ts",
+                             kh_ts_format(kh_now_millis(), ts), "event", "bsn-reveal", "user", user,
+                             "topic", o->topic, "partner", o->partner, "regel", o->regel, "follow",
+                             o->follow);
     char *text = json_dumps(line, JSON_COMPACT);
     json_decref(line);
     fprintf(stderr, "%s\n", text);
@@ -181,12 +184,17 @@ static int audit(const tail_opts *o) {
 }
 
 static int parse(int argc, char **argv, tail_opts *o) {
-    static const struct option opts[] = {
-        {"json", no_argument, NULL, 'j'}, {"config", required_argument, NULL, 'c'},
-        {"set", required_argument, NULL, 's'}, {"timeout-ms", required_argument, NULL, 't'},
-        {"follow", no_argument, NULL, 'f'}, {"from-beginning", no_argument, NULL, 'b'},
-        {"since", required_argument, NULL, 'S'}, {"partner", required_argument, NULL, 'p'},
-        {"regel", required_argument, NULL, 'r'}, {"reveal", no_argument, NULL, 'R'}, {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
+                                         {"config", required_argument, NULL, 'c'},
+                                         {"set", required_argument, NULL, 's'},
+                                         {"timeout-ms", required_argument, NULL, 't'},
+                                         {"follow", no_argument, NULL, 'f'},
+                                         {"from-beginning", no_argument, NULL, 'b'},
+                                         {"since", required_argument, NULL, 'S'},
+                                         {"partner", required_argument, NULL, 'p'},
+                                         {"regel", required_argument, NULL, 'r'},
+                                         {"reveal", no_argument, NULL, 'R'},
+                                         {NULL, 0, NULL, 0}};
     int opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "f", opts, NULL)) != -1) {
@@ -202,18 +210,24 @@ static int parse(int argc, char **argv, tail_opts *o) {
         case 'r': o->regel = optarg; break;
         case 'p':
             if (!strchr(optarg, ':'))
-                return fprintf(stderr, "ketenhub: --partner wants TYPE:CODE, e.g. GEMEENTE:GM0599\n"), -1;
+                return fprintf(stderr,
+                               "ketenhub: --partner wants TYPE:CODE, e.g. GEMEENTE:GM0599\n"),
+                       -1;
             o->partner = optarg;
             break;
         case 'S':
             if (kh_ts_parse(optarg, &o->since_ms))
-                return fprintf(stderr, "ketenhub: --since wants an RFC 3339 time, e.g. 2026-03-01T08:00:00Z\n"), -1;
+                return fprintf(
+                           stderr,
+                           "ketenhub: --since wants an RFC 3339 time, e.g. 2026-03-01T08:00:00Z\n"),
+                       -1;
             break;
         default: return fprintf(stderr, "ketenhub: tail: see ketenhub --help\n"), -1;
         }
     }
     if (argc - optind != 1)
-        return fprintf(stderr, "ketenhub: tail wants one topic, e.g. ketenhub tail grensverkeer\n"), -1;
+        return fprintf(stderr, "ketenhub: tail wants one topic, e.g. ketenhub tail grensverkeer\n"),
+               -1;
     return 0;
 }
 

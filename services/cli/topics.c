@@ -19,10 +19,14 @@
 #include <unistd.h>
 
 const char *cli_topics_usage(void) {
-    return "  topics [--json] [--interval-ms N] [--config FILE] [--set KEY=VALUE] [--timeout-ms N]\n"
-           "      Every ketenhub topic: partitions, low and high offsets summed, records retained,\n"
-           "      retention.ms (\"-\" when the broker answers no admin requests, as the devbroker),\n"
-           "      and records/s: the growth of the high offsets over --interval-ms (default 1000).\n";
+    return "  topics [--json] [--interval-ms N] [--config FILE] [--set KEY=VALUE] [--timeout-ms "
+           "N]\n"
+           "      Every ketenhub topic: partitions, low and high offsets summed, records "
+           "retained,\n"
+           "      retention.ms (\"-\" when the broker answers no admin requests, as the "
+           "devbroker),\n"
+           "      and records/s: the growth of the high offsets over --interval-ms (default "
+           "1000).\n";
 }
 
 typedef struct topic_row {
@@ -37,7 +41,8 @@ static int watermarks(rd_kafka_t *rk, topic_row *r, int64_t *low, int64_t *high,
     *low = *high = 0;
     for (int p = 0; p < r->partitions; p++) {
         int64_t lo, hi;
-        rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(rk, r->name, p, &lo, &hi, timeout_ms);
+        rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(rk, r->name, p, &lo, &hi,
+                                                                 timeout_ms);
         if (e) {
             fprintf(stderr, "ketenhub: offsets of %s [%d]: %s\n", r->name, p, rd_kafka_err2str(e));
             return -1;
@@ -60,14 +65,17 @@ static void retention(rd_kafka_t *rk, topic_row *rows, size_t n, int timeout_ms)
     rd_kafka_AdminOptions_set_request_timeout(o, timeout_ms, NULL, 0);
     rd_kafka_DescribeConfigs(rk, res, n, o, q);
     rd_kafka_event_t *ev = rd_kafka_queue_poll(q, timeout_ms + 500);
-    const rd_kafka_DescribeConfigs_result_t *r = ev ? rd_kafka_event_DescribeConfigs_result(ev) : NULL;
+    const rd_kafka_DescribeConfigs_result_t *r = ev ? rd_kafka_event_DescribeConfigs_result(ev)
+                                                    : NULL;
     size_t cnt = 0;
-    const rd_kafka_ConfigResource_t **out = r ? rd_kafka_DescribeConfigs_result_resources(r, &cnt) : NULL;
+    const rd_kafka_ConfigResource_t **out = r ? rd_kafka_DescribeConfigs_result_resources(r, &cnt)
+                                              : NULL;
     for (size_t i = 0; i < cnt; i++) {
         size_t ne;
         const rd_kafka_ConfigEntry_t **entries = rd_kafka_ConfigResource_configs(out[i], &ne);
         for (size_t k = 0; k < ne; k++)
-            if (!strcmp(rd_kafka_ConfigEntry_name(entries[k]), "retention.ms") && rd_kafka_ConfigEntry_value(entries[k]))
+            if (!strcmp(rd_kafka_ConfigEntry_name(entries[k]), "retention.ms") &&
+                rd_kafka_ConfigEntry_value(entries[k]))
                 for (size_t t = 0; t < n; t++)
                     if (!strcmp(rows[t].name, rd_kafka_ConfigResource_name(out[i])))
                         snprintf(rows[t].retention, sizeof rows[t].retention, "%s",
@@ -88,17 +96,18 @@ static void print_rows(const topic_row *rows, size_t n, double secs, int json) {
         const topic_row *r = &rows[i];
         double rate = (double)(r->high2 - r->high) / secs;
         if (json) {
-            json_t *j = json_pack("{s:s, s:i, s:I, s:I, s:I, s:s, s:f}", "topic", r->name, "partitions",
-                                  r->partitions, "low", (json_int_t)r->low, "high", (json_int_t)r->high2,
-                                  "records", (json_int_t)(r->high2 - r->low), "retention_ms", r->retention,
-                                  "rate", rate);
+            json_t *j = json_pack("{s:s, s:i, s:I, s:I, s:I, s:s, s:f}", "topic", r->name,
+                                  "partitions", r->partitions, "low", (json_int_t)r->low, "high",
+                                  (json_int_t)r->high2, "records", (json_int_t)(r->high2 - r->low),
+                                  "retention_ms", r->retention, "rate", rate);
             char *text = json_dumps(j, JSON_COMPACT);
             puts(text);
             free(text);
             json_decref(j);
         } else {
             printf("%-36s %10d %12lld %12lld %12lld %14s %10.1f\n", r->name, r->partitions,
-                   (long long)r->low, (long long)r->high2, (long long)(r->high2 - r->low), r->retention, rate);
+                   (long long)r->low, (long long)r->high2, (long long)(r->high2 - r->low),
+                   r->retention, rate);
         }
     }
 }
@@ -115,7 +124,8 @@ static int run(cli_common *c, const kh_schemas *schemas, long long interval) {
     for (size_t i = 0; i < n && !rc; i++) {
         snprintf(rows[i].name, sizeof rows[i].name, "%s%s", prefix, names[i]);
         rows[i].partitions = cli_partitions(rk, rows[i].name, (int)c->timeout_ms);
-        rc = rows[i].partitions < 0 || watermarks(rk, &rows[i], &rows[i].low, &rows[i].high, (int)c->timeout_ms);
+        rc = rows[i].partitions < 0 ||
+             watermarks(rk, &rows[i], &rows[i].low, &rows[i].high, (int)c->timeout_ms);
     }
     if (!rc) {
         usleep((useconds_t)(interval * 1000));
@@ -133,10 +143,12 @@ static int run(cli_common *c, const kh_schemas *schemas, long long interval) {
 }
 
 int cli_topics_main(int argc, char **argv, const kh_schemas *schemas) {
-    static const struct option opts[] = {
-        {"json", no_argument, NULL, 'j'}, {"config", required_argument, NULL, 'c'},
-        {"set", required_argument, NULL, 's'}, {"timeout-ms", required_argument, NULL, 't'},
-        {"interval-ms", required_argument, NULL, 'i'}, {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
+                                         {"config", required_argument, NULL, 'c'},
+                                         {"set", required_argument, NULL, 's'},
+                                         {"timeout-ms", required_argument, NULL, 't'},
+                                         {"interval-ms", required_argument, NULL, 'i'},
+                                         {NULL, 0, NULL, 0}};
     cli_common c = {.config = kh_config_new(), .timeout_ms = 10000};
     long long interval = 1000;
     int opt, rc = 0;

@@ -52,7 +52,7 @@ typedef struct topic_list {
     size_t count;
 } topic_list;
 
-#define WARNING                                                                          \
+#define WARNING                                                                        \
     "ketenhub-devbroker is an in-memory demo/test broker (librdkafka mock cluster). "  \
     "Each partition keeps only the newest ~5 MiB / 100,000 message sets and silently " \
     "drops older records (measured: of 200,000 acknowledged 100-byte records on a "    \
@@ -124,18 +124,17 @@ static void usage(FILE *out, const topic_list *topics) {
             MAX_BROKERS, MAX_PARTITIONS);
     for (size_t i = 0; i < topics->count; i++)
         fprintf(out, "  %s\n", topics->names[i]);
-    fprintf(out,
-            "\n"
-            "Output: the first line on stdout is \"bootstrap=127.0.0.1:PORT,...\".\n"
-            "Logs go to stderr, one JSON object per line.\n"
-            "\n"
-            "Signals:\n"
-            "  SIGTERM, SIGINT   stop and exit 0\n"
-            "  SIGUSR1           take all brokers down (connections are closed and\n"
-            "                    refused; the ports stay reserved)\n"
-            "  SIGUSR2           bring all brokers back up on the same ports\n"
-            "\n"
-            "Exit status: 0 stopped by a signal, 1 the cluster could not start, 2 usage.\n");
+    fprintf(out, "\n"
+                 "Output: the first line on stdout is \"bootstrap=127.0.0.1:PORT,...\".\n"
+                 "Logs go to stderr, one JSON object per line.\n"
+                 "\n"
+                 "Signals:\n"
+                 "  SIGTERM, SIGINT   stop and exit 0\n"
+                 "  SIGUSR1           take all brokers down (connections are closed and\n"
+                 "                    refused; the ports stay reserved)\n"
+                 "  SIGUSR2           bring all brokers back up on the same ports\n"
+                 "\n"
+                 "Exit status: 0 stopped by a signal, 1 the cluster could not start, 2 usage.\n");
 }
 
 /* Parses a decimal int in [min, max] into *out; returns -1 when it is not one. */
@@ -341,17 +340,16 @@ static void announce(const char *bootstrap, const struct options *o, const topic
 
 static void warn_in_memory(void) {
     if (isatty(STDERR_FILENO))
-        fprintf(stderr,
-                "\n"
-                "  *****************************************************************\n"
-                "  *  WARNING: in-memory demo/test broker. It silently DROPS old    *\n"
-                "  *  records (keeps ~5 MiB / 100,000 message sets per partition),  *\n"
-                "  *  writes nothing to disk and forgets everything on exit, and    *\n"
-                "  *  does not enforce transactions (aborts stay visible).          *\n"
-                "  *  Never for production or durability tests: use Apache Kafka    *\n"
-                "  *  (deploy/kafka/kafka.sh).                                      *\n"
-                "  *****************************************************************\n"
-                "\n");
+        fprintf(stderr, "\n"
+                        "  *****************************************************************\n"
+                        "  *  WARNING: in-memory demo/test broker. It silently DROPS old    *\n"
+                        "  *  records (keeps ~5 MiB / 100,000 message sets per partition),  *\n"
+                        "  *  writes nothing to disk and forgets everything on exit, and    *\n"
+                        "  *  does not enforce transactions (aborts stay visible).          *\n"
+                        "  *  Never for production or durability tests: use Apache Kafka    *\n"
+                        "  *  (deploy/kafka/kafka.sh).                                      *\n"
+                        "  *****************************************************************\n"
+                        "\n");
     kh_log_warn(WARNING, NULL);
 }
 

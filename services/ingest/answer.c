@@ -19,10 +19,12 @@ int64_t ingest_answer_now_ns(void) {
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-const char *ingest_answer_partner_name(const request *r) { return r->partner ? r->partner->name : "-"; }
+const char *ingest_answer_partner_name(const request *r) {
+    return r->partner ? r->partner->name : "-";
+}
 
-enum MHD_Result ingest_answer_respond(request *r, unsigned status, const char *content_type, char *body,
-                            size_t len, const char *const *headers) {
+enum MHD_Result ingest_answer_respond(request *r, unsigned status, const char *content_type,
+                                      char *body, size_t len, const char *const *headers) {
     struct MHD_Response *resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
     if (!resp) {
         free(body);
@@ -39,7 +41,7 @@ enum MHD_Result ingest_answer_respond(request *r, unsigned status, const char *c
     enum MHD_Result rc = MHD_queue_response(r->conn, status, resp);
     MHD_destroy_response(resp);
     ingest_telemetry_request(r->api->d.telemetry, r->label, status, ingest_answer_partner_name(r),
-                      (double)(ingest_answer_now_ns() - r->started_ns) / 1e9);
+                             (double)(ingest_answer_now_ns() - r->started_ns) / 1e9);
     return rc;
 }
 
@@ -47,8 +49,8 @@ enum MHD_Result ingest_answer_respond(request *r, unsigned status, const char *c
 static void log_rejection(const request *r, const ingest_problem_info *info, const char *instance,
                           size_t line, const kh_problems *fields) {
     json_t *f = json_pack("{s:s, s:s, s:i, s:s, s:s}", "route", r->label, "partner",
-                          ingest_answer_partner_name(r), "status", (int)info->status, "problem", info->slug,
-                          "instance", instance);
+                          ingest_answer_partner_name(r), "status", (int)info->status, "problem",
+                          info->slug, "instance", instance);
     if (line)
         json_object_set_new(f, "line", json_integer((json_int_t)line));
     if (fields && fields->count) {
@@ -56,16 +58,16 @@ static void log_rejection(const request *r, const ingest_problem_info *info, con
         for (size_t i = 0; i < fields->count; i++) {
             char pointer[KH_POINTER_LEN];
             ingest_problem_mask_digits(fields->items[i].pointer, pointer, sizeof pointer);
-            json_array_append_new(list, json_pack("{s:s, s:s}", "pointer", pointer,
-                                                  "reason", kh_reason_name(fields->items[i].reason)));
+            json_array_append_new(list, json_pack("{s:s, s:s}", "pointer", pointer, "reason",
+                                                  kh_reason_name(fields->items[i].reason)));
         }
         json_object_set_new(f, "errors", list);
     }
     kh_log_info(line ? "batch line rejected" : "request rejected", f);
 }
 
-json_t *ingest_answer_line_problem(request *r, size_t line, ingest_problem_class c, const char *detail,
-                         const kh_problems *fields) {
+json_t *ingest_answer_line_problem(request *r, size_t line, ingest_problem_class c,
+                                   const char *detail, const kh_problems *fields) {
     char id[37];
     kh_uuid_v4(id);
     const ingest_problem_info *info = ingest_problem_info_of(c);
@@ -75,7 +77,7 @@ json_t *ingest_answer_line_problem(request *r, size_t line, ingest_problem_class
 }
 
 enum MHD_Result ingest_answer_problem(request *r, ingest_problem_class c, const char *detail,
-                            const kh_problems *fields, const char *const *headers) {
+                                      const kh_problems *fields, const char *const *headers) {
     char id[37];
     kh_uuid_v4(id);
     const ingest_problem_info *info = ingest_problem_info_of(c);
@@ -86,5 +88,6 @@ enum MHD_Result ingest_answer_problem(request *r, ingest_problem_class c, const 
     json_decref(body);
     if (!text)
         return MHD_NO;
-    return ingest_answer_respond(r, info->status, "application/problem+json", text, strlen(text), headers);
+    return ingest_answer_respond(r, info->status, "application/problem+json", text, strlen(text),
+                                 headers);
 }

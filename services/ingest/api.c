@@ -15,22 +15,24 @@
 #include "kh_uuid.h"
 
 #include <arpa/inet.h>
-#include <sys/socket.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 /* The connection record of conn (conns.h). */
 static ingest_conn *conn_of(struct MHD_Connection *conn) {
-    const union MHD_ConnectionInfo *i = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    const union MHD_ConnectionInfo *i = MHD_get_connection_info(conn,
+                                                                MHD_CONNECTION_INFO_SOCKET_CONTEXT);
     return i ? i->socket_context : NULL;
 }
 
-static enum MHD_Result respond_text(request *r, unsigned status, const char *type, const char *text) {
+static enum MHD_Result respond_text(request *r, unsigned status, const char *type,
+                                    const char *text) {
     return ingest_answer_respond(r, status, type, kh_strdup(text), strlen(text), NULL);
 }
 
@@ -50,9 +52,12 @@ static enum MHD_Result problemf(request *r, ingest_problem_class c, const char *
 /* ---- routing -------------------------------------------------------------- */
 
 static void find_endpoint(request *r, const char *url) {
-    static const struct { const char *path; ingest_endpoint id; } fixed[] = {
-        {"/v1/batch", ENDPOINT_BATCH},     {"/openapi.json", ENDPOINT_OPENAPI},
-        {"/healthz", ENDPOINT_HEALTHZ},    {"/readyz", ENDPOINT_READYZ},
+    static const struct {
+        const char *path;
+        ingest_endpoint id;
+    } fixed[] = {
+        {"/v1/batch", ENDPOINT_BATCH},  {"/openapi.json", ENDPOINT_OPENAPI},
+        {"/healthz", ENDPOINT_HEALTHZ}, {"/readyz", ENDPOINT_READYZ},
         {"/metrics", ENDPOINT_METRICS},
     };
     r->endpoint = ENDPOINT_UNKNOWN;
@@ -92,10 +97,8 @@ static enum MHD_Result serve_get(request *r) {
     ingest_api *a = r->api;
     char why[256];
     switch (r->endpoint) {
-    case ENDPOINT_OPENAPI:
-        return respond_text(r, 200, "application/json", a->d.openapi);
-    case ENDPOINT_HEALTHZ:
-        return respond_text(r, 200, "text/plain", "ok\n");
+    case ENDPOINT_OPENAPI: return respond_text(r, 200, "application/json", a->d.openapi);
+    case ENDPOINT_HEALTHZ: return respond_text(r, 200, "text/plain", "ok\n");
     case ENDPOINT_READYZ:
         if (!ingest_api_ready(a, why, sizeof why - 1)) {
             strcat(why, "\n");
@@ -110,7 +113,8 @@ static enum MHD_Result serve_get(request *r) {
         kh_metric_set(t->window_ids, NULL, (double)ingest_window_size(a->d.window));
         kh_metric_set(t->connections_open, NULL, (double)ingest_conns_open(a->conns));
         char *text = kh_metrics_render(a->d.metrics);
-        return text ? ingest_answer_respond(r, 200, "text/plain; version=0.0.4", text, strlen(text), NULL)
+        return text ? ingest_answer_respond(r, 200, "text/plain; version=0.0.4", text, strlen(text),
+                                            NULL)
                     : MHD_NO;
     }
     }
@@ -186,7 +190,8 @@ static enum MHD_Result admit_post(request *r) {
     snprintf(retry, sizeof retry, "%lld", a->d.cfg->retry_after_s);
     if (atomic_load(&a->draining)) {
         const char *const h[] = {MHD_HTTP_HEADER_RETRY_AFTER, retry, NULL};
-        return problemf(r, INGEST_PROBLEM_SHUTTING_DOWN, h, "this instance is stopping; send again (to another instance)");
+        return problemf(r, INGEST_PROBLEM_SHUTTING_DOWN, h,
+                        "this instance is stopping; send again (to another instance)");
     }
     enum MHD_Result rc = authenticate(r);
     if (!r->partner)
@@ -198,19 +203,24 @@ static enum MHD_Result admit_post(request *r) {
         char after[16];
         snprintf(after, sizeof after, "%d", wait_s);
         const char *const h[] = {MHD_HTTP_HEADER_RETRY_AFTER, after, NULL};
-        return problemf(r, INGEST_PROBLEM_RATE_LIMITED, h, "partner %s may send %.0f requests per second (burst %.0f)",
+        return problemf(r, INGEST_PROBLEM_RATE_LIMITED, h,
+                        "partner %s may send %.0f requests per second (burst %.0f)",
                         r->partner->name, r->partner->rate, r->partner->burst);
     }
     const char *want = r->endpoint == ENDPOINT_BATCH ? "application/x-ndjson" : "application/json";
     if (!media_type_is(header(r, MHD_HTTP_HEADER_CONTENT_TYPE), want))
         return problemf(r, INGEST_PROBLEM_MEDIA_TYPE, NULL, "send Content-Type: %s", want);
-    r->limit = (size_t)(r->endpoint == ENDPOINT_BATCH ? a->d.cfg->max_batch_body : a->d.cfg->max_body);
+    r->limit = (size_t)(r->endpoint == ENDPOINT_BATCH ? a->d.cfg->max_batch_body
+                                                      : a->d.cfg->max_body);
     const char *length = header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (length && strtoull(length, NULL, 10) > r->limit)
-        return problemf(r, INGEST_PROBLEM_TOO_LARGE, NULL, "the body may be at most %zu bytes", r->limit);
+        return problemf(r, INGEST_PROBLEM_TOO_LARGE, NULL, "the body may be at most %zu bytes",
+                        r->limit);
     if (!ingest_publisher_ready(a->pub, why, sizeof why)) {
         const char *const h[] = {MHD_HTTP_HEADER_RETRY_AFTER, retry, NULL};
-        return problemf(r, INGEST_PROBLEM_UNAVAILABLE, h, "the broker is not reachable (%s); nothing was stored, send again later", why);
+        return problemf(r, INGEST_PROBLEM_UNAVAILABLE, h,
+                        "the broker is not reachable (%s); nothing was stored, send again later",
+                        why);
     }
     return MHD_YES;
 }
@@ -226,7 +236,8 @@ static enum MHD_Result keep_field(void *cls, enum MHD_ValueKind kind, const char
     fields *f = cls;
     if (f->count == f->cap)
         f->items = kh_realloc(f->items, (f->cap = f->cap ? f->cap * 2 : 32) * sizeof *f->items);
-    f->items[f->count++] = (ingest_http_field){name, value ? value : "", name_len, value ? value_len : 0};
+    f->items[f->count++] = (ingest_http_field){name, value ? value : "", name_len,
+                                               value ? value_len : 0};
     return MHD_YES;
 }
 
@@ -237,14 +248,18 @@ static int check_head(request *r, const char *method, const char *version,
                       enum MHD_Result *answered) {
     ingest_conn *k = conn_of(r->conn);
     if (k && k->target_bad)
-        return *answered = problemf(r, INGEST_PROBLEM_BAD_REQUEST, NULL,
-                        "the request-target holds an encoded NUL (%%00), a control character, a "
-                        "space or a byte that is not ASCII"), -1;
+        return *answered = problemf(
+                   r, INGEST_PROBLEM_BAD_REQUEST, NULL,
+                   "the request-target holds an encoded NUL (%%00), a control character, a "
+                   "space or a byte that is not ASCII"),
+               -1;
     fields f = {0};
     MHD_get_connection_values_n(r->conn, MHD_HEADER_KIND, keep_field, &f);
-    const union MHD_ConnectionInfo *size = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
-    ingest_http_head head = {method, version, k ? k->target_len : 0,
-                             size && k ? size->header_size : 0, f.items, f.count};
+    const union MHD_ConnectionInfo *size =
+        MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+    ingest_http_head head = {
+        method,  version, k ? k->target_len : 0, size && k ? size->header_size : 0,
+        f.items, f.count};
     ingest_http_verdict v;
     int rc = ingest_http_check(&head, &v);
     free(f.items);
@@ -265,7 +280,8 @@ static enum MHD_Result start(request *r, const char *url, const char *method, co
         return problemf(r, INGEST_PROBLEM_NOT_IMPLEMENTED, NULL,
                         "ingest knows no such method; the API uses GET, HEAD and POST");
     int is_post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
-    int is_get = strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+    int is_get = strcmp(method, MHD_HTTP_METHOD_GET) == 0 ||
+                 strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
     if (r->endpoint == ENDPOINT_UNKNOWN)
         return problemf(r, INGEST_PROBLEM_NOT_FOUND, NULL,
                         "no such resource; the API is described at /openapi.json");
@@ -326,7 +342,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     if (r->phase == PHASE_WAITING)
         return ingest_submit_answer(r);
     if (r->over_limit)
-        return problemf(r, INGEST_PROBLEM_TOO_LARGE, NULL, "the body may be at most %zu bytes", r->limit);
+        return problemf(r, INGEST_PROBLEM_TOO_LARGE, NULL, "the body may be at most %zu bytes",
+                        r->limit);
     return ingest_submit_process(r);
 }
 
@@ -376,7 +393,8 @@ static void mhd_log(void *cls, const char *fmt, va_list ap) {
     ingest_telemetry_rejection(a->d.telemetry, "http-library", "-");
     kh_log_info("request rejected by libmicrohttpd",
                 json_pack("{s:s, s:s, s:i, s:s, s:s}", "route", "library", "partner", "-", "status",
-                          (int)status, "problem", "http-library", "reason", title ? title + 7 : text));
+                          (int)status, "problem", "http-library", "reason",
+                          title ? title + 7 : text));
 }
 
 /* socket_context of every connection: its record in conns. */
@@ -384,7 +402,8 @@ static void notify(void *cls, struct MHD_Connection *conn, void **socket_context
                    enum MHD_ConnectionNotificationCode code) {
     ingest_api *a = cls;
     if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-        const union MHD_ConnectionInfo *fd = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        const union MHD_ConnectionInfo *fd =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
         *socket_context = fd ? ingest_conns_started(a->conns, fd->connect_fd) : NULL;
     } else {
         ingest_conns_closed(a->conns, *socket_context);
@@ -406,7 +425,8 @@ ingest_api *ingest_api_new(const ingest_api_deps *deps) {
     ingest_api *a = kh_calloc(1, sizeof *a);
     a->d = *deps;
     for (size_t i = 0; i < kh_event_type_count(); i++)
-        snprintf(a->event_paths[i], sizeof a->event_paths[i], "/v1/%s", kh_event_type_at(i)->plural);
+        snprintf(a->event_paths[i], sizeof a->event_paths[i], "/v1/%s",
+                 kh_event_type_at(i)->plural);
     return a;
 }
 
@@ -426,7 +446,8 @@ int ingest_api_start(ingest_api *a, publisher *pub, char *err, size_t errlen) {
     const settings *cfg = a->d.cfg;
     struct sockaddr_in addr;
     if (kh_ops_parse_listen(cfg->listen, &addr)) {
-        snprintf(err, errlen, "http.listen '%s' is not host:port (e.g. 127.0.0.1:8080)", cfg->listen);
+        snprintf(err, errlen, "http.listen '%s' is not host:port (e.g. 127.0.0.1:8080)",
+                 cfg->listen);
         return -1;
     }
     a->pub = pub;
@@ -459,21 +480,23 @@ int ingest_api_start(ingest_api *a, publisher *pub, char *err, size_t errlen) {
      * library's connection limit is per thread (the total divided by the
      * threads, each socket going to one by its number): conns.c applies
      * the real limits, so the library's only has to stay out of the way. */
-    a->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, handle, a, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, a,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->idle_timeout_s,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)(cfg->connection_limit * cfg->threads),
-        MHD_OPTION_STRICT_FOR_CLIENT, 0, MHD_OPTION_NOTIFY_CONNECTION, notify, a,
-        MHD_OPTION_URI_LOG_CALLBACK, target_seen, a,
-        MHD_OPTION_NOTIFY_COMPLETED, completed, a,
-        MHD_OPTION_ARRAY, a->tls_cert ? tls : tls + 2, MHD_OPTION_END);
+    a->daemon = MHD_start_daemon(flags, 0, NULL, NULL, handle, a, MHD_OPTION_EXTERNAL_LOGGER,
+                                 mhd_log, a, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads,
+                                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->idle_timeout_s,
+                                 MHD_OPTION_CONNECTION_LIMIT,
+                                 (unsigned)(cfg->connection_limit * cfg->threads),
+                                 MHD_OPTION_STRICT_FOR_CLIENT, 0, MHD_OPTION_NOTIFY_CONNECTION,
+                                 notify, a, MHD_OPTION_URI_LOG_CALLBACK, target_seen, a,
+                                 MHD_OPTION_NOTIFY_COMPLETED, completed, a, MHD_OPTION_ARRAY,
+                                 a->tls_cert ? tls : tls + 2, MHD_OPTION_END);
     if (!a->daemon) {
-        snprintf(err, errlen, "cannot start libmicrohttpd on %s (a bad TLS certificate/key?)", cfg->listen);
+        snprintf(err, errlen, "cannot start libmicrohttpd on %s (a bad TLS certificate/key?)",
+                 cfg->listen);
         return -1;
     }
     /* Under TLS the bytes are ciphertext: no first-head check (front.h). */
-    return ingest_front_run(a->front, a->daemon, a->conns, a->d.telemetry, !cfg->tls_cert, err, errlen);
+    return ingest_front_run(a->front, a->daemon, a->conns, a->d.telemetry, !cfg->tls_cert, err,
+                            errlen);
 }
 
 int ingest_api_port(const ingest_api *a) { return a->port; }

@@ -61,7 +61,8 @@ static void *watch(void *arg) {
         pthread_cond_timedwait(&c->wake, &c->lock, &until);
         size_t closed = close_overdue(c, mono_ns());
         if (closed) {
-            kh_metric_add(c->t->connections_closed, (const char *[]){"header-deadline"}, (double)closed);
+            kh_metric_add(c->t->connections_closed, (const char *[]){"header-deadline"},
+                          (double)closed);
             kh_log_info("connections closed: no complete request head before the deadline",
                         json_pack("{s:I}", "connections", (json_int_t)closed));
         }

@@ -68,9 +68,9 @@ static int own_bron(const json_t *ev, const partner *p) {
     return type && code && strcmp(type, p->org_type) == 0 && strcmp(code, p->org_code) == 0;
 }
 
-ingest_event_verdict ingest_event_prepare(const ingest_event_ctx *ctx, const kh_event_type *t, json_t *ev,
-                            const partner *p, int64_t now_ms, ingest_event_record *rec,
-                            kh_problems *probs) {
+ingest_event_verdict ingest_event_prepare(const ingest_event_ctx *ctx, const kh_event_type *t,
+                                          json_t *ev, const partner *p, int64_t now_ms,
+                                          ingest_event_record *rec, kh_problems *probs) {
     memset(rec, 0, sizeof *rec);
     complete_envelope(ev, now_ms);
     const kh_ref *ref = kh_refstore_acquire(ctx->refs);
@@ -79,7 +79,8 @@ ingest_event_verdict ingest_event_prepare(const ingest_event_ctx *ctx, const kh_
     if (rc)
         return INGEST_EVENT_INVALID;
     const char *bsn = json_string_value(json_object_get(json_object_get(ev, "jeugdige"), "bsn"));
-    const char *id = json_string_value(json_object_get(json_object_get(ev, "envelope"), "event_id"));
+    const char *id = json_string_value(json_object_get(json_object_get(ev, "envelope"),
+                                                       "event_id"));
     snprintf(rec->event_id, sizeof rec->event_id, "%s", id ? id : "");
     /* Both hold after kh_intake: the BSN passed the elfproef, the id is a UUID. */
     if (kh_pseudo_bsn(ctx->secret, ctx->secretlen, bsn, rec->key) ||

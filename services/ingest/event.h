@@ -26,17 +26,17 @@ typedef struct ingest_event_ctx {
 
 typedef enum ingest_event_verdict {
     INGEST_EVENT_OK,
-    INGEST_EVENT_INVALID,     /* schema or rule failures, each in the problem list */
+    INGEST_EVENT_INVALID,      /* schema or rule failures, each in the problem list */
     INGEST_EVENT_NOT_OWN_BRON, /* valid, but envelope.bron is not the partner's organisation */
     INGEST_EVENT_INTERNAL      /* valid, but the hub could not key it (OpenSSL failed) */
 } ingest_event_verdict;
 
 typedef struct ingest_event_record {
-    char event_id[37];   /* as sent, or assigned by the hub */
+    char event_id[37]; /* as sent, or assigned by the hub */
     unsigned char id[16];
-    char key[65];        /* the child pseudonym: the record key */
+    char key[65];             /* the child pseudonym: the record key */
     unsigned char digest[32]; /* SHA-256 of the canonical event (below) */
-    char *wire;          /* Confluent wire format, malloc'd, the caller's */
+    char *wire;               /* Confluent wire format, malloc'd, the caller's */
     size_t wire_len;
 } ingest_event_record;
 
@@ -51,8 +51,8 @@ typedef struct ingest_event_record {
  * always, both set by the hub), checks it for partner p at now_ms and
  * encodes it. On INGEST_EVENT_OK rec is filled and rec->wire is the caller's; on
  * INGEST_EVENT_INVALID every problem is in probs; rec->wire is then NULL. */
-ingest_event_verdict ingest_event_prepare(const ingest_event_ctx *ctx, const kh_event_type *t, json_t *ev,
-                            const partner *p, int64_t now_ms, ingest_event_record *rec,
-                            kh_problems *probs);
+ingest_event_verdict ingest_event_prepare(const ingest_event_ctx *ctx, const kh_event_type *t,
+                                          json_t *ev, const partner *p, int64_t now_ms,
+                                          ingest_event_record *rec, kh_problems *probs);
 
 #endif

@@ -103,8 +103,10 @@ static void hand_over(ingest_front *f, pending *p) {
         p->next->prev = p->prev;
     ingest_conns_handed(f->conns, p->k);
     /* libmicrohttpd closes the socket itself when it refuses it. */
-    if (MHD_add_connection(f->daemon, p->fd, (const struct sockaddr *)&p->addr, sizeof p->addr) != MHD_YES) {
-        kh_log_warn("libmicrohttpd refused a connection", json_pack("{s:s}", "error", strerror(errno)));
+    if (MHD_add_connection(f->daemon, p->fd, (const struct sockaddr *)&p->addr, sizeof p->addr) !=
+        MHD_YES) {
+        kh_log_warn("libmicrohttpd refused a connection",
+                    json_pack("{s:s}", "error", strerror(errno)));
         ingest_conns_closed(f->conns, p->k);
     }
     free(p);
@@ -123,18 +125,20 @@ static void answer(ingest_front *f, pending *p, const ingest_http_verdict *v) {
     struct tm tm;
     strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", gmtime_r(&now, &tm));
     size_t len = body ? strlen(body) : 0;
-    int n = snprintf(head, sizeof head,
-                     "HTTP/1.1 %u %s\r\nDate: %s\r\nContent-Type: application/problem+json\r\n"
-                     "Cache-Control: no-store\r\n%sConnection: close\r\nContent-Length: %zu\r\n\r\n",
-                     info->status, MHD_get_reason_phrase_for(info->status), date,
-                     v->accept_encoding ? "Accept-Encoding: identity\r\n" : "", len);
+    int n =
+        snprintf(head, sizeof head,
+                 "HTTP/1.1 %u %s\r\nDate: %s\r\nContent-Type: application/problem+json\r\n"
+                 "Cache-Control: no-store\r\n%sConnection: close\r\nContent-Length: %zu\r\n\r\n",
+                 info->status, MHD_get_reason_phrase_for(info->status), date,
+                 v->accept_encoding ? "Accept-Encoding: identity\r\n" : "", len);
     send(p->fd, head, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT | (len ? MSG_MORE : 0));
     if (len)
         send(p->fd, body, len, MSG_NOSIGNAL | MSG_DONTWAIT);
     free(body);
     kh_log_info("request rejected",
                 json_pack("{s:s, s:s, s:i, s:s, s:s, s:s}", "route", "-", "partner", "-", "status",
-                          (int)info->status, "problem", info->slug, "instance", id, "stage", "first-head"));
+                          (int)info->status, "problem", info->slug, "instance", id, "stage",
+                          "first-head"));
     ingest_telemetry_request(f->t, "-", info->status, "-",
                              (double)(mono_ns() - p->k->accepted_ns) / 1e9);
     ingest_telemetry_rejection(f->t, info->slug, "-");
@@ -273,7 +277,8 @@ void ingest_front_free(ingest_front *f) {
     if (f->running) {
         uint64_t one = 1;
         if (write(f->efd, &one, sizeof one) != sizeof one)
-            kh_log_warn("cannot stop the accepting thread", json_pack("{s:s}", "error", strerror(errno)));
+            kh_log_warn("cannot stop the accepting thread",
+                        json_pack("{s:s}", "error", strerror(errno)));
         pthread_join(f->thread, NULL);
     }
     while (f->head)

@@ -49,7 +49,7 @@ static int target_bad_n(const char *raw, size_t len) {
 int ingest_http_target_bad(const char *raw) { return target_bad_n(raw, strlen(raw)); }
 
 int ingest_http_method_known(const char *method) {
-    static const char *const known[] = {"GET",     "HEAD",  "POST",  "PUT",   "DELETE",
+    static const char *const known[] = {"GET",     "HEAD",    "POST",  "PUT",   "DELETE",
                                         "CONNECT", "OPTIONS", "TRACE", "PATCH", NULL};
     for (size_t i = 0; known[i]; i++)
         if (strcmp(method, known[i]) == 0)
@@ -58,7 +58,9 @@ int ingest_http_method_known(const char *method) {
 }
 
 const char *ingest_http_origin_path(const char *url) {
-    size_t skip = strncasecmp(url, "http://", 7) == 0 ? 7 : strncasecmp(url, "https://", 8) == 0 ? 8 : 0;
+    size_t skip = strncasecmp(url, "http://", 7) == 0    ? 7
+                  : strncasecmp(url, "https://", 8) == 0 ? 8
+                                                         : 0;
     if (!skip)
         return url;
     const char *path = strchr(url + skip, '/');
@@ -73,7 +75,8 @@ static int names_and_values(const ingest_http_head *h, ingest_http_verdict *v) {
         if (!ingest_http_is_token(f->name, f->name_len))
             return reject(v, INGEST_PROBLEM_BAD_REQUEST,
                           "header field %zu: a field name is a token, with no whitespace before "
-                          "the colon (RFC 9112 section 5.1)", i + 1);
+                          "the colon (RFC 9112 section 5.1)",
+                          i + 1);
         for (size_t j = 0; j < f->value_len; j++) {
             unsigned char c = (unsigned char)f->value[j];
             if ((c < 0x20 && c != '\t') || c == 0x7f)
@@ -151,7 +154,8 @@ static int host(const ingest_http_head *h, ingest_http_verdict *v) {
     if (n == 0 && http11)
         return reject(v, INGEST_PROBLEM_BAD_REQUEST, "an HTTP/1.1 request must have a Host field");
     if (n > 1)
-        return reject(v, INGEST_PROBLEM_BAD_REQUEST, "the request has %zu Host fields; it must have one", n);
+        return reject(v, INGEST_PROBLEM_BAD_REQUEST,
+                      "the request has %zu Host fields; it must have one", n);
     if (n == 1 && !valid_host(f->value, f->value_len))
         return reject(v, INGEST_PROBLEM_BAD_REQUEST, "the Host field is not host[:port]");
     return 0;
@@ -186,7 +190,8 @@ static int framing(const ingest_http_head *h, ingest_http_verdict *v) {
     size_t ncl = count(h, "Content-Length", &cl), nte = count(h, "Transfer-Encoding", &te);
     if (ncl > 1)
         return reject(v, INGEST_PROBLEM_BAD_REQUEST,
-                      "the request has %zu Content-Length fields; the body's length is ambiguous", ncl);
+                      "the request has %zu Content-Length fields; the body's length is ambiguous",
+                      ncl);
     if (ncl && nte)
         return reject(v, INGEST_PROBLEM_BAD_REQUEST,
                       "the request has both Content-Length and Transfer-Encoding; the body's "
@@ -194,9 +199,11 @@ static int framing(const ingest_http_head *h, ingest_http_verdict *v) {
     if (cl && (cl->value_len == 0 || strspn(cl->value, "0123456789") < cl->value_len))
         return reject(v, INGEST_PROBLEM_BAD_REQUEST, "Content-Length must be one decimal number");
     if (cl && cl->value_len > 18)
-        return reject(v, INGEST_PROBLEM_TOO_LARGE, "the Content-Length is larger than any body ingest takes");
+        return reject(v, INGEST_PROBLEM_TOO_LARGE,
+                      "the Content-Length is larger than any body ingest takes");
     if (nte > 1)
-        return reject(v, INGEST_PROBLEM_BAD_REQUEST, "the request has %zu Transfer-Encoding fields", nte);
+        return reject(v, INGEST_PROBLEM_BAD_REQUEST, "the request has %zu Transfer-Encoding fields",
+                      nte);
     if (te && strcmp(h->version, "HTTP/1.1") != 0)
         return reject(v, INGEST_PROBLEM_BAD_REQUEST, "Transfer-Encoding needs HTTP/1.1");
     return te ? transfer_coding(te, v) : 0;
@@ -262,10 +269,13 @@ static int request_line(const char *line, size_t len, char *method, size_t mlen,
                         size_t *target_len, ingest_http_verdict *v) {
     const char *sp1 = memchr(line, ' ', len);
     const char *sp2 = sp1 ? memchr(sp1 + 1, ' ', len - (size_t)(sp1 + 1 - line)) : NULL;
-    if (!sp2 || sp1 == line || sp2 == sp1 + 1 || memchr(sp2 + 1, ' ', len - (size_t)(sp2 + 1 - line)))
-        return reject(v, INGEST_PROBLEM_BAD_REQUEST,
-                      "the request line must be: method, one space, target, one space, HTTP version");
-    size_t ml = (size_t)(sp1 - line), tl = (size_t)(sp2 - sp1 - 1), vl = len - (size_t)(sp2 + 1 - line);
+    if (!sp2 || sp1 == line || sp2 == sp1 + 1 ||
+        memchr(sp2 + 1, ' ', len - (size_t)(sp2 + 1 - line)))
+        return reject(
+            v, INGEST_PROBLEM_BAD_REQUEST,
+            "the request line must be: method, one space, target, one space, HTTP version");
+    size_t ml = (size_t)(sp1 - line), tl = (size_t)(sp2 - sp1 - 1),
+           vl = len - (size_t)(sp2 + 1 - line);
     if (!ingest_http_is_token(line, ml))
         return reject(v, INGEST_PROBLEM_BAD_REQUEST, "the method is not a token");
     if (ml >= mlen)
@@ -282,7 +292,8 @@ static int request_line(const char *line, size_t len, char *method, size_t mlen,
     int shaped = vl == 8 && memcmp(ver, "HTTP/", 5) == 0 && ver[5] >= '0' && ver[5] <= '9' &&
                  ver[6] == '.' && ver[7] >= '0' && ver[7] <= '9';
     if (!shaped)
-        return reject(v, INGEST_PROBLEM_BAD_REQUEST, "the request line does not end in an HTTP version");
+        return reject(v, INGEST_PROBLEM_BAD_REQUEST,
+                      "the request line does not end in an HTTP version");
     if (memcmp(ver, "HTTP/1.1", 8) != 0 && memcmp(ver, "HTTP/1.0", 8) != 0)
         return reject(v, INGEST_PROBLEM_VERSION, "ingest speaks HTTP/1.1 and HTTP/1.0");
     memcpy(method, line, ml);
@@ -329,8 +340,8 @@ static int lines(const char *buf, size_t len, char *method, char *version, size_
             if (request_line(buf, line_len, method, 64, version, target_len, v))
                 return -1;
         } else if (n == INGEST_HTTP_FIELDS_MAX) {
-            return reject(v, INGEST_PROBLEM_HEAD_TOO_LARGE, "the request head may have at most %d fields",
-                          INGEST_HTTP_FIELDS_MAX);
+            return reject(v, INGEST_PROBLEM_HEAD_TOO_LARGE,
+                          "the request head may have at most %d fields", INGEST_HTTP_FIELDS_MAX);
         } else if (field_line(buf + at, line_len, n + 1, &fields[n], v)) {
             return -1;
         } else {

@@ -26,9 +26,9 @@ typedef struct ingest_http_field {
 
 typedef struct ingest_http_head {
     const char *method;
-    const char *version;            /* "HTTP/1.1" */
-    size_t target_len;              /* bytes of the raw request-target */
-    size_t head_size;               /* bytes of the whole head as received; 0: unknown */
+    const char *version;             /* "HTTP/1.1" */
+    size_t target_len;               /* bytes of the raw request-target */
+    size_t head_size;                /* bytes of the whole head as received; 0: unknown */
     const ingest_http_field *fields; /* every field line, in order */
     size_t nfields;
 } ingest_http_head;

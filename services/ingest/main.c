@@ -5,56 +5,57 @@
  * file describes the API, the error catalogue and the configuration.
  */
 #include "api.h"
-#include "submit.h"
 #include "kh_alloc.h"
 #include "kh_event.h"
 #include "kh_log.h"
 #include "kh_schema.h"
 #include "kh_service.h"
 #include "kh_time.h"
+#include "submit.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#define USAGE                                                                                   \
-    "Usage: ketenhub-ingest [options]\n"                                                        \
-    "\n"                                                                                        \
-    "The partner-facing event API of ketenhub. POST /v1/aanmeldingen, /v1/tlvs,\n"              \
-    "/v1/beschikkingen, /v1/verwijzingen (one event, application/json) and /v1/batch\n"         \
+#define USAGE                                                                                    \
+    "Usage: ketenhub-ingest [options]\n"                                                         \
+    "\n"                                                                                         \
+    "The partner-facing event API of ketenhub. POST /v1/aanmeldingen, /v1/tlvs,\n"               \
+    "/v1/beschikkingen, /v1/verwijzingen (one event, application/json) and /v1/batch\n"          \
     "(application/x-ndjson, one {\"type\", \"event\"} per line); GET /openapi.json, /healthz,\n" \
-    "/readyz and /metrics on the same port. An event is answered 202 only after the broker\n"   \
-    "acknowledged it (acks=all, idempotent producer); errors are RFC 9457 problem+json.\n"      \
-    "\n"                                                                                        \
-    "Configuration keys (defaults in brackets):\n"                                              \
-    "  http.listen            host:port of the API [127.0.0.1:8080]\n"                          \
-    "  http.threads           libmicrohttpd epoll threads [2]\n"                                \
-    "  http.tls.cert          PEM certificate file: serve HTTPS (with http.tls.key) [plain HTTP]\n" \
-    "  http.tls.key           PEM private key file of http.tls.cert\n"                          \
-    "  http.max_body          largest body of one event, bytes [65536]\n"                       \
-    "  http.max_batch_body    largest body of a batch, bytes [1048576]\n"                       \
-    "  http.max_batch_lines   most events in one batch [1000]\n"                                \
-    "  http.idle_timeout      seconds an idle keep-alive connection stays open [60]\n"          \
-    "  http.connection_limit  most connections at once [1000]; /readyz says saturated at 90%\n" \
-    "  http.per_address_limit most connections from one IP address [256]\n"                   \
-    "  http.header_timeout    seconds a connection has for a complete request head [10]\n"    \
-    "  http.retry_after       Retry-After seconds of a 503 [5]\n"                               \
-    "  partners.file          the partners file (JSON; README.md) [partners.json]\n"            \
-    "  reference.dir          reference data directory [" KH_DEFAULT_REFERENCE_DIR "]\n"        \
+    "/readyz and /metrics on the same port. An event is answered 202 only after the broker\n"    \
+    "acknowledged it (acks=all, idempotent producer); errors are RFC 9457 problem+json.\n"       \
+    "\n"                                                                                         \
+    "Configuration keys (defaults in brackets):\n"                                               \
+    "  http.listen            host:port of the API [127.0.0.1:8080]\n"                           \
+    "  http.threads           libmicrohttpd epoll threads [2]\n"                                 \
+    "  http.tls.cert          PEM certificate file: serve HTTPS (with http.tls.key) [plain "     \
+    "HTTP]\n"                                                                                    \
+    "  http.tls.key           PEM private key file of http.tls.cert\n"                           \
+    "  http.max_body          largest body of one event, bytes [65536]\n"                        \
+    "  http.max_batch_body    largest body of a batch, bytes [1048576]\n"                        \
+    "  http.max_batch_lines   most events in one batch [1000]\n"                                 \
+    "  http.idle_timeout      seconds an idle keep-alive connection stays open [60]\n"           \
+    "  http.connection_limit  most connections at once [1000]; /readyz says saturated at 90%\n"  \
+    "  http.per_address_limit most connections from one IP address [256]\n"                      \
+    "  http.header_timeout    seconds a connection has for a complete request head [10]\n"       \
+    "  http.retry_after       Retry-After seconds of a 503 [5]\n"                                \
+    "  partners.file          the partners file (JSON; README.md) [partners.json]\n"             \
+    "  reference.dir          reference data directory [" KH_DEFAULT_REFERENCE_DIR "]\n"         \
     "  pseudonym.secret       hub secret of the child pseudonym (the record key), >= 16 bytes\n" \
-    "                         (required; use 32 random bytes)\n"                                \
-    "  idempotency.window     event ids remembered per instance for resubmissions [100000]\n"   \
-    "  rate.per_second        requests per second per partner unless its entry says [100];\n"   \
-    "                         0: no limit\n"                                                    \
-    "  rate.burst             token bucket size per partner unless its entry says [200]\n"      \
-    "  broker.probe_ms        how often readiness asks the broker for metadata [1000]\n"        \
-    "  shutdown.grace_ms      how long SIGTERM waits for requests in flight [30000]\n"          \
-    "  kafka.*                librdkafka settings; ingest defaults: linger.ms=1,\n"             \
-    "                         message.timeout.ms=10000 (the longest wait before a 503),\n"     \
-    "                         reconnect.backoff.max.ms=1000\n"                                 \
-    "  ops.listen             optional second listener for /healthz, /readyz, /metrics\n"       \
-    "\n"                                                                                        \
+    "                         (required; use 32 random bytes)\n"                                 \
+    "  idempotency.window     event ids remembered per instance for resubmissions [100000]\n"    \
+    "  rate.per_second        requests per second per partner unless its entry says [100];\n"    \
+    "                         0: no limit\n"                                                     \
+    "  rate.burst             token bucket size per partner unless its entry says [200]\n"       \
+    "  broker.probe_ms        how often readiness asks the broker for metadata [1000]\n"         \
+    "  shutdown.grace_ms      how long SIGTERM waits for requests in flight [30000]\n"           \
+    "  kafka.*                librdkafka settings; ingest defaults: linger.ms=1,\n"              \
+    "                         message.timeout.ms=10000 (the longest wait before a 503),\n"       \
+    "                         reconnect.backoff.max.ms=1000\n"                                   \
+    "  ops.listen             optional second listener for /healthz, /readyz, /metrics\n"        \
+    "\n"                                                                                         \
     "Signals: SIGTERM/SIGINT stop accepting, answer every request in flight, flush,\n"           \
     "exit 0. SIGHUP reloads the reference data and the partners file.\n"                         \
     "Exit status: 0 stopped by a signal; 1 could not start (the log says why) or the\n"          \
@@ -99,12 +100,12 @@ static int open_data(hub *h) {
     if (!(h->refs = kh_refstore_open(h->cfg.reference_dir, err, sizeof err)))
         return fail("cannot load the reference data", err);
     if (!(h->partners = ingest_partners_open(h->cfg.partners_file, (double)h->cfg.rate,
-                                      (double)h->cfg.burst, err, sizeof err)))
+                                             (double)h->cfg.burst, err, sizeof err)))
         return fail("cannot load the partners file", err);
     if (!(h->window = ingest_window_new((size_t)h->cfg.window)))
         return fail("cannot allocate the idempotency window", "out of memory");
     h->events = (ingest_event_ctx){h->schemas, h->refs, (const unsigned char *)h->cfg.secret,
-                            strlen(h->cfg.secret)};
+                                   strlen(h->cfg.secret)};
     return 0;
 }
 
@@ -119,10 +120,16 @@ static int start(hub *h) {
         topics[i] = kh_service_topic(&h->svc, kh_schema_topic(s), names[i], sizeof names[i]);
     }
     ingest_telemetry_init(&h->tm, h->svc.metrics);
-    ingest_api_deps deps = {&h->cfg, &h->events, h->partners, h->window, &h->tm, h->svc.metrics,
-                     kh_schemas_file("openapi.json")};
+    ingest_api_deps deps = {&h->cfg,
+                            &h->events,
+                            h->partners,
+                            h->window,
+                            &h->tm,
+                            h->svc.metrics,
+                            kh_schemas_file("openapi.json")};
     h->api = ingest_api_new(&deps);
-    h->pub = ingest_publisher_new(h->svc.config, topics, n, ingest_submit_delivered, h->api, err, sizeof err);
+    h->pub = ingest_publisher_new(h->svc.config, topics, n, ingest_submit_delivered, h->api, err,
+                                  sizeof err);
     if (!h->pub)
         return fail("cannot create the Kafka producer", err);
     ingest_publisher_probe(h->pub, (int)h->cfg.probe_ms);
@@ -134,8 +141,9 @@ static int start(hub *h) {
     kh_log_info("ingest listening",
                 json_pack("{s:s, s:i, s:b, s:I, s:I, s:s}", "listen", h->cfg.listen, "port",
                           ingest_api_port(h->api), "tls", h->cfg.tls_cert != NULL, "partners",
-                          (json_int_t)ingest_partners_count_current(h->partners), "idempotency_window",
-                          (json_int_t)h->cfg.window, "topic_aanmelding", topics[0]));
+                          (json_int_t)ingest_partners_count_current(h->partners),
+                          "idempotency_window", (json_int_t)h->cfg.window, "topic_aanmelding",
+                          topics[0]));
     return 0;
 }
 
@@ -145,16 +153,19 @@ static void reload(hub *h) {
     int rc = kh_refstore_reload(h->refs, err, sizeof err);
     kh_metric_add(h->tm.reloads, rc ? failed : ok, 1);
     if (rc)
-        kh_log_error("reference data not reloaded; the old data stays", json_pack("{s:s}", "error", err));
+        kh_log_error("reference data not reloaded; the old data stays",
+                     json_pack("{s:s}", "error", err));
     else
         kh_log_info("reference data reloaded", NULL);
     rc = ingest_partners_reload(h->partners, err, sizeof err);
     kh_metric_add(h->tm.reloads, (const char *[]){"partners", rc ? "failed" : "ok"}, 1);
     if (rc)
-        kh_log_error("partners file not reloaded; the old table stays", json_pack("{s:s}", "error", err));
+        kh_log_error("partners file not reloaded; the old table stays",
+                     json_pack("{s:s}", "error", err));
     else
         kh_log_info("partners file reloaded",
-                    json_pack("{s:I}", "partners", (json_int_t)ingest_partners_count_current(h->partners)));
+                    json_pack("{s:I}", "partners",
+                              (json_int_t)ingest_partners_count_current(h->partners)));
 }
 
 /* Until SIGTERM, or a producer that can no longer write (exit 1). */

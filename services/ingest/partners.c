@@ -88,8 +88,8 @@ static int valid_hash(const char *s) {
 }
 
 static void only_members(parse_ctx *c, const char *ptr, const json_t *obj) {
-    static const char *const allowed[] = {"name", "organisatie", "api_key_sha256", "event_types",
-                                          "rate_per_second", "burst", NULL};
+    static const char *const allowed[] = {
+        "name", "organisatie", "api_key_sha256", "event_types", "rate_per_second", "burst", NULL};
     const char *k;
     json_t *v;
     json_object_foreach((json_t *)obj, k, v) {
@@ -109,7 +109,8 @@ static void parse_types(parse_ctx *c, const char *ptr, const json_t *arr, partne
         return;
     }
     json_array_foreach(arr, i, v) {
-        const kh_event_type *t = kh_event_type_by_name(json_string_value(v) ? json_string_value(v) : "");
+        const kh_event_type *t = kh_event_type_by_name(json_string_value(v) ? json_string_value(v)
+                                                                            : "");
         if (!t)
             problem(c, ptr, "\"event_types\" item %zu is not an event type", i);
         else if (p->org_bit && !(t->issuers & p->org_bit))
@@ -121,7 +122,8 @@ static void parse_types(parse_ctx *c, const char *ptr, const json_t *arr, partne
 
 static void parse_rate(parse_ctx *c, const char *ptr, const json_t *obj, partner *p,
                        const partners_store *s) {
-    const json_t *rate = json_object_get(obj, "rate_per_second"), *burst = json_object_get(obj, "burst");
+    const json_t *rate = json_object_get(obj, "rate_per_second"),
+                 *burst = json_object_get(obj, "burst");
     p->rate = rate ? json_number_value(rate) : s->default_rate;
     p->burst = burst ? json_number_value(burst) : (rate ? fmax(1, p->rate) : s->default_burst);
     if ((rate && !json_is_number(rate)) || p->rate < 0)
@@ -135,11 +137,13 @@ static void parse_org(parse_ctx *c, const char *ptr, const json_t *org, partner 
     const char *type = json_string_value(json_object_get(org, "type"));
     const char *code = json_string_value(json_object_get(org, "code"));
     if (!type || !code || !kh_org_bit(type) || json_object_size(org) != 2) {
-        problem(c, ptr, "\"organisatie\" must be {\"type\": GEMEENTE|SWV|SCHOOL|AANBIEDER, \"code\"}");
+        problem(c, ptr,
+                "\"organisatie\" must be {\"type\": GEMEENTE|SWV|SCHOOL|AANBIEDER, \"code\"}");
         return;
     }
     if (!kh_code_for_type(type, code) || kh_orgid_join(type, code, p->bron, sizeof p->bron)) {
-        problem(c, ptr, "\"organisatie\" code is not a %s code (%s)", type, kh_code_format_hint(type));
+        problem(c, ptr, "\"organisatie\" code is not a %s code (%s)", type,
+                kh_code_format_hint(type));
         return;
     }
     snprintf(p->org_type, sizeof p->org_type, "%s", type);
@@ -165,7 +169,8 @@ static void parse_partner(parse_ctx *c, const json_t *obj, size_t index, partner
     parse_org(c, ptr, json_object_get(obj, "organisatie"), p);
     const char *hash = json_string_value(json_object_get(obj, "api_key_sha256"));
     if (!hash || !valid_hash(hash))
-        problem(c, ptr, "\"api_key_sha256\" must be 64 lowercase hex digits (sha256sum of the key)");
+        problem(c, ptr,
+                "\"api_key_sha256\" must be 64 lowercase hex digits (sha256sum of the key)");
     else
         memcpy(p->key_sha256, hash, 65);
     parse_types(c, ptr, json_object_get(obj, "event_types"), p);
@@ -179,7 +184,8 @@ static void check_unique(parse_ctx *c, const partners *t) {
             snprintf(ptr, sizeof ptr, "/partners/%zu", i);
             if (t->items[i].name[0] && strcmp(t->items[i].name, t->items[j].name) == 0)
                 problem(c, ptr, "partner name %s is used twice", t->items[i].name);
-            if (t->items[i].key_sha256[0] && strcmp(t->items[i].key_sha256, t->items[j].key_sha256) == 0)
+            if (t->items[i].key_sha256[0] &&
+                strcmp(t->items[i].key_sha256, t->items[j].key_sha256) == 0)
                 problem(c, ptr, "partners %s and %s have the same API key", t->items[j].name,
                         t->items[i].name);
         }
@@ -217,7 +223,8 @@ static partners *table_load(const partners_store *s, char *err, size_t errlen) {
     json_t *doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
     free(text);
     if (!doc) {
-        snprintf(err, errlen, "%s: line %d column %d: %s", s->path, jerr.line, jerr.column, jerr.text);
+        snprintf(err, errlen, "%s: line %d column %d: %s", s->path, jerr.line, jerr.column,
+                 jerr.text);
         return NULL;
     }
     char why[2048];
@@ -251,7 +258,7 @@ static void drop_ref(partners *t) {
 }
 
 partners_store *ingest_partners_open(const char *path, double default_rate, double default_burst,
-                              char *err, size_t errlen) {
+                                     char *err, size_t errlen) {
     partners_store *s = kh_calloc(1, sizeof *s);
     s->path = kh_strdup(path);
     s->default_rate = default_rate;

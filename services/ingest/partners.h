@@ -26,15 +26,15 @@
 #include "kh_event.h"
 
 typedef struct partner {
-    char name[64];       /* safe as a metric label and in logs */
-    char org_type[12];   /* GEMEENTE | SWV | SCHOOL | AANBIEDER */
+    char name[64];     /* safe as a metric label and in logs */
+    char org_type[12]; /* GEMEENTE | SWV | SCHOOL | AANBIEDER */
     char org_code[12];
-    char bron[24];       /* "TYPE:CODE", the bron header of its events */
-    unsigned org_bit;    /* KH_ORG_* */
-    char key_sha256[65]; /* lowercase hex */
-    unsigned types;      /* bit i: kh_event_type_at(i) allowed */
-    double rate;         /* tokens per second; 0: no limit */
-    double burst;        /* bucket size */
+    char bron[24];        /* "TYPE:CODE", the bron header of its events */
+    unsigned org_bit;     /* KH_ORG_* */
+    char key_sha256[65];  /* lowercase hex */
+    unsigned types;       /* bit i: kh_event_type_at(i) allowed */
+    double rate;          /* tokens per second; 0: no limit */
+    double burst;         /* bucket size */
     pthread_mutex_t lock; /* guards the bucket */
     double tokens;
     int64_t refill_ms;
@@ -49,7 +49,7 @@ typedef struct partners_store partners_store;
  * push's subscriptions file), or "FILE: line L column C: <what>" when it is
  * not JSON. */
 partners_store *ingest_partners_open(const char *path, double default_rate, double default_burst,
-                              char *err, size_t errlen);
+                                     char *err, size_t errlen);
 void ingest_partners_close(partners_store *s);
 
 /* Loads the file again and swaps it in; on failure the old table stays. */

@@ -99,23 +99,30 @@ static json_t *masked_pointer(const char *pointer) {
 
 static const ingest_problem_info catalogue[INGEST_PROBLEM_COUNT] = {
     [INGEST_PROBLEM_SYNTAX] = {"syntax", 400, "The body is not valid JSON"},
-    [INGEST_PROBLEM_BAD_BATCH] = {"bad-batch", 400, "The batch is not lines of {\"type\", \"event\"}"},
+    [INGEST_PROBLEM_BAD_BATCH] = {"bad-batch", 400,
+                                  "The batch is not lines of {\"type\", \"event\"}"},
     [INGEST_PROBLEM_BAD_REQUEST] = {"bad-request", 400, "The request is not well-formed HTTP"},
     [INGEST_PROBLEM_UNAUTHORIZED] = {"unauthorized", 401, "No valid API key"},
-    [INGEST_PROBLEM_FORBIDDEN_TYPE] = {"forbidden-event-type", 403, "This partner may not send this event type"},
-    [INGEST_PROBLEM_FORBIDDEN_BRON] = {"forbidden-bron", 403, "The event's bron is not this partner's organisation"},
+    [INGEST_PROBLEM_FORBIDDEN_TYPE] = {"forbidden-event-type", 403,
+                                       "This partner may not send this event type"},
+    [INGEST_PROBLEM_FORBIDDEN_BRON] = {"forbidden-bron", 403,
+                                       "The event's bron is not this partner's organisation"},
     [INGEST_PROBLEM_NOT_FOUND] = {"not-found", 404, "Not found"},
     [INGEST_PROBLEM_METHOD] = {"method-not-allowed", 405, "Method not allowed"},
-    [INGEST_PROBLEM_EVENT_ID_CONFLICT] = {"event-id-conflict", 409, "The event_id was already used for a different event"},
+    [INGEST_PROBLEM_EVENT_ID_CONFLICT] = {"event-id-conflict", 409,
+                                          "The event_id was already used for a different event"},
     [INGEST_PROBLEM_TOO_LARGE] = {"payload-too-large", 413, "The body is over the limit"},
     [INGEST_PROBLEM_URI_TOO_LONG] = {"uri-too-long", 414, "The request-target is too long"},
     [INGEST_PROBLEM_MEDIA_TYPE] = {"unsupported-media-type", 415, "Unsupported content type"},
-    [INGEST_PROBLEM_VALIDATION] = {"validation", 422, "The event breaks the schema or a domain rule"},
+    [INGEST_PROBLEM_VALIDATION] = {"validation", 422,
+                                   "The event breaks the schema or a domain rule"},
     [INGEST_PROBLEM_RATE_LIMITED] = {"rate-limited", 429, "Too many requests from this partner"},
-    [INGEST_PROBLEM_HEAD_TOO_LARGE] = {"header-fields-too-large", 431, "The request head is too large"},
+    [INGEST_PROBLEM_HEAD_TOO_LARGE] = {"header-fields-too-large", 431,
+                                       "The request head is too large"},
     [INGEST_PROBLEM_INTERNAL] = {"internal", 500, "Internal error"},
     [INGEST_PROBLEM_NOT_IMPLEMENTED] = {"not-implemented", 501, "Not implemented"},
-    [INGEST_PROBLEM_VERSION] = {"http-version-not-supported", 505, "Only HTTP/1.1 and HTTP/1.0 are served"},
+    [INGEST_PROBLEM_VERSION] = {"http-version-not-supported", 505,
+                                "Only HTTP/1.1 and HTTP/1.0 are served"},
     [INGEST_PROBLEM_UNAVAILABLE] = {"broker-unavailable", 503, "The event could not be stored now"},
     [INGEST_PROBLEM_SHUTTING_DOWN] = {"shutting-down", 503, "This instance is shutting down"},
 };
@@ -127,21 +134,22 @@ const ingest_problem_info *ingest_problem_info_of(ingest_problem_class c) {
 static json_t *field_errors(const kh_problems *fields) {
     json_t *errors = json_array();
     for (size_t i = 0; i < fields->count; i++)
-        json_array_append_new(errors, json_pack("{s:o, s:o, s:s}", "pointer", masked_pointer(fields->items[i].pointer),
-                                                "detail", masked(fields->items[i].detail), "reason",
+        json_array_append_new(errors, json_pack("{s:o, s:o, s:s}", "pointer",
+                                                masked_pointer(fields->items[i].pointer), "detail",
+                                                masked(fields->items[i].detail), "reason",
                                                 kh_reason_name(fields->items[i].reason)));
     return errors;
 }
 
 json_t *ingest_problem_new(ingest_problem_class c, const char *detail, const char *instance_id,
-                    const kh_problems *fields) {
+                           const kh_problems *fields) {
     const ingest_problem_info *info = ingest_problem_info_of(c);
     char type[96], instance[64];
     snprintf(type, sizeof type, "https://ketenhub.nl/problems/%s", info->slug);
     snprintf(instance, sizeof instance, "urn:uuid:%s", instance_id);
     json_t *body = json_pack("{s:s, s:s, s:i, s:o, s:s}", "type", type, "title", info->title,
-                             "status", (int)info->status, "detail", masked(detail ? detail : info->title),
-                             "instance", instance);
+                             "status", (int)info->status, "detail",
+                             masked(detail ? detail : info->title), "instance", instance);
     if (body && fields && fields->count)
         json_object_set_new(body, "errors", field_errors(fields));
     return body;

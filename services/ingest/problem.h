@@ -18,31 +18,31 @@
 #include "kh_problem.h"
 
 typedef enum ingest_problem_class {
-    INGEST_PROBLEM_SYNTAX,          /* 400 body not JSON, or not UTF-8 */
-    INGEST_PROBLEM_BAD_BATCH,       /* 400 an empty batch, or a batch line that is not {"type","event"} */
-    INGEST_PROBLEM_BAD_REQUEST,     /* 400 the request is not well-formed HTTP (http_check.h) */
-    INGEST_PROBLEM_UNAUTHORIZED,    /* 401 no or unknown API key */
-    INGEST_PROBLEM_FORBIDDEN_TYPE,  /* 403 the partner may not send this event type */
-    INGEST_PROBLEM_FORBIDDEN_BRON,  /* 403 envelope.bron is not the partner's own organisation */
-    INGEST_PROBLEM_NOT_FOUND,       /* 404 */
-    INGEST_PROBLEM_METHOD,          /* 405 */
+    INGEST_PROBLEM_SYNTAX,    /* 400 body not JSON, or not UTF-8 */
+    INGEST_PROBLEM_BAD_BATCH, /* 400 an empty batch, or a batch line that is not {"type","event"} */
+    INGEST_PROBLEM_BAD_REQUEST,       /* 400 the request is not well-formed HTTP (http_check.h) */
+    INGEST_PROBLEM_UNAUTHORIZED,      /* 401 no or unknown API key */
+    INGEST_PROBLEM_FORBIDDEN_TYPE,    /* 403 the partner may not send this event type */
+    INGEST_PROBLEM_FORBIDDEN_BRON,    /* 403 envelope.bron is not the partner's own organisation */
+    INGEST_PROBLEM_NOT_FOUND,         /* 404 */
+    INGEST_PROBLEM_METHOD,            /* 405 */
     INGEST_PROBLEM_EVENT_ID_CONFLICT, /* 409 the event_id was used for a different event */
-    INGEST_PROBLEM_TOO_LARGE,       /* 413 body or batch over the limit */
-    INGEST_PROBLEM_URI_TOO_LONG,    /* 414 the request-target is over the limit */
-    INGEST_PROBLEM_MEDIA_TYPE,      /* 415 */
-    INGEST_PROBLEM_VALIDATION,      /* 422 schema or domain rule */
-    INGEST_PROBLEM_RATE_LIMITED,    /* 429 */
-    INGEST_PROBLEM_HEAD_TOO_LARGE,  /* 431 the request head is over the limit */
-    INGEST_PROBLEM_INTERNAL,        /* 500 */
-    INGEST_PROBLEM_NOT_IMPLEMENTED, /* 501 an unknown method or transfer coding */
-    INGEST_PROBLEM_VERSION,         /* 505 not HTTP/1.0 or HTTP/1.1 */
-    INGEST_PROBLEM_UNAVAILABLE,     /* 503 the broker cannot take the write */
-    INGEST_PROBLEM_SHUTTING_DOWN,   /* 503 the instance is stopping */
+    INGEST_PROBLEM_TOO_LARGE,         /* 413 body or batch over the limit */
+    INGEST_PROBLEM_URI_TOO_LONG,      /* 414 the request-target is over the limit */
+    INGEST_PROBLEM_MEDIA_TYPE,        /* 415 */
+    INGEST_PROBLEM_VALIDATION,        /* 422 schema or domain rule */
+    INGEST_PROBLEM_RATE_LIMITED,      /* 429 */
+    INGEST_PROBLEM_HEAD_TOO_LARGE,    /* 431 the request head is over the limit */
+    INGEST_PROBLEM_INTERNAL,          /* 500 */
+    INGEST_PROBLEM_NOT_IMPLEMENTED,   /* 501 an unknown method or transfer coding */
+    INGEST_PROBLEM_VERSION,           /* 505 not HTTP/1.0 or HTTP/1.1 */
+    INGEST_PROBLEM_UNAVAILABLE,       /* 503 the broker cannot take the write */
+    INGEST_PROBLEM_SHUTTING_DOWN,     /* 503 the instance is stopping */
     INGEST_PROBLEM_COUNT
 } ingest_problem_class;
 
 typedef struct ingest_problem_info {
-    const char *slug;   /* last segment of the type URI; also the metric label */
+    const char *slug; /* last segment of the type URI; also the metric label */
     unsigned status;
     const char *title;
 } ingest_problem_info;
@@ -70,6 +70,6 @@ const ingest_problem_info *ingest_problem_info_of(ingest_problem_class c);
  * {pointer, detail, reason} per field problem. The caller owns the result
  * (json_decref); NULL only when memory runs out. */
 json_t *ingest_problem_new(ingest_problem_class c, const char *detail, const char *instance_id,
-                    const kh_problems *fields);
+                           const kh_problems *fields);
 
 #endif

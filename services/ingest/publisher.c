@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 struct publisher {
     rd_kafka_t *rk;
     rd_kafka_topic_t *rkt[KH_EVENT_TYPES_MAX];
@@ -76,7 +75,8 @@ static void on_error(rd_kafka_t *rk, int code, const char *reason, void *opaque)
     if (code == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
         set_ready(p, 0, "all brokers are down");
     else if (kh_log_enabled(KH_LOG_DEBUG))
-        kh_log_debug("kafka error", json_pack("{s:s, s:s}", "error", rd_kafka_err2name(code), "reason", reason));
+        kh_log_debug("kafka error",
+                     json_pack("{s:s, s:s}", "error", rd_kafka_err2name(code), "reason", reason));
 }
 
 static int hook(rd_kafka_conf_t *conf, void *ud, char *err, size_t errlen) {
@@ -96,9 +96,10 @@ static void *poll_loop(void *arg) {
 }
 
 publisher *ingest_publisher_new(const kh_config *c, const char *const *topics, size_t ntopics,
-                         publisher_done_fn done, void *ud, char *err, size_t errlen) {
+                                publisher_done_fn done, void *ud, char *err, size_t errlen) {
     if (ntopics > KH_EVENT_TYPES_MAX) {
-        snprintf(err, errlen, "%zu topics; at most KH_EVENT_TYPES_MAX (%d)", ntopics, KH_EVENT_TYPES_MAX);
+        snprintf(err, errlen, "%zu topics; at most KH_EVENT_TYPES_MAX (%d)", ntopics,
+                 KH_EVENT_TYPES_MAX);
         return NULL;
     }
     publisher *p = kh_calloc(1, sizeof *p);
@@ -123,18 +124,20 @@ publisher *ingest_publisher_new(const kh_config *c, const char *const *topics, s
 
 const char *ingest_publisher_topic(const publisher *p, size_t i) { return p->topics[i]; }
 
-rd_kafka_resp_err_t ingest_publisher_produce(publisher *p, size_t topic, const char *key, char *value,
-                                      size_t len, const char *event_type, const char *event_id,
-                                      const char *bron, void *opaque) {
+rd_kafka_resp_err_t ingest_publisher_produce(publisher *p, size_t topic, const char *key,
+                                             char *value, size_t len, const char *event_type,
+                                             const char *event_id, const char *bron, void *opaque) {
     rd_kafka_headers_t *h = rd_kafka_headers_new(3);
     rd_kafka_header_add(h, "event-type", -1, event_type, -1);
     rd_kafka_header_add(h, "event-id", -1, event_id, -1);
     rd_kafka_header_add(h, "bron", -1, bron, -1);
     atomic_fetch_add(&p->in_flight, 1);
-    rd_kafka_resp_err_t e = rd_kafka_producev(
-        p->rk, RD_KAFKA_V_RKT(p->rkt[topic]), RD_KAFKA_V_KEY(key, strlen(key)),
-        RD_KAFKA_V_VALUE(value, len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE),
-        RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
+    rd_kafka_resp_err_t e = rd_kafka_producev(p->rk, RD_KAFKA_V_RKT(p->rkt[topic]),
+                                              RD_KAFKA_V_KEY(key, strlen(key)),
+                                              RD_KAFKA_V_VALUE(value, len),
+                                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE),
+                                              RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_OPAQUE(opaque),
+                                              RD_KAFKA_V_END);
     if (e) {
         atomic_fetch_sub(&p->in_flight, 1);
         rd_kafka_headers_destroy(h);

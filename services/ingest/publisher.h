@@ -40,7 +40,7 @@ typedef void (*publisher_done_fn)(void *opaque, const publisher_report *report, 
 /* A producer on the kafka.* keys of c for the given topics (full names,
  * copied) and its delivery thread. Returns NULL with a message in err. */
 publisher *ingest_publisher_new(const kh_config *c, const char *const *topics, size_t ntopics,
-                         publisher_done_fn done, void *ud, char *err, size_t errlen);
+                                publisher_done_fn done, void *ud, char *err, size_t errlen);
 
 /* The full name of topic i, valid as long as the publisher. */
 const char *ingest_publisher_topic(const publisher *p, size_t i);
@@ -49,9 +49,9 @@ const char *ingest_publisher_topic(const publisher *p, size_t i);
  * over on success and stays the caller's on failure. The headers event-type,
  * event-id and bron are added. Returns 0, or the librdkafka error
  * (e.g. RD_KAFKA_RESP_ERR__QUEUE_FULL) and done is never called. */
-rd_kafka_resp_err_t ingest_publisher_produce(publisher *p, size_t topic, const char *key, char *value,
-                                      size_t len, const char *event_type, const char *event_id,
-                                      const char *bron, void *opaque);
+rd_kafka_resp_err_t ingest_publisher_produce(publisher *p, size_t topic, const char *key,
+                                             char *value, size_t len, const char *event_type,
+                                             const char *event_id, const char *bron, void *opaque);
 
 /* 1 when the broker is reachable; otherwise 0 with the reason in why. */
 int ingest_publisher_ready(publisher *p, char *why, size_t whylen);

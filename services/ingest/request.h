@@ -18,7 +18,6 @@
 #include "kh_event.h"
 #include "problem.h"
 
-
 struct ingest_api {
     ingest_api_deps d;
     char event_paths[KH_EVENT_TYPES_MAX][40]; /* "/v1/<plural>": routes and metric labels */
@@ -33,7 +32,13 @@ struct ingest_api {
 };
 
 typedef enum ingest_endpoint {
-    ENDPOINT_EVENT, ENDPOINT_BATCH, ENDPOINT_OPENAPI, ENDPOINT_HEALTHZ, ENDPOINT_READYZ, ENDPOINT_METRICS, ENDPOINT_UNKNOWN
+    ENDPOINT_EVENT,
+    ENDPOINT_BATCH,
+    ENDPOINT_OPENAPI,
+    ENDPOINT_HEALTHZ,
+    ENDPOINT_READYZ,
+    ENDPOINT_METRICS,
+    ENDPOINT_UNKNOWN
 } ingest_endpoint;
 
 typedef enum item_state {
@@ -48,9 +53,9 @@ typedef struct item {
     window_ticket ticket; /* first member: a finished ticket leads back to its item */
     struct request *req;
     const kh_event_type *type;
-    size_t line;          /* 1-based line of a batch, 0 for a single event */
+    size_t line; /* 1-based line of a batch, 0 for a single event */
     item_state state;
-    json_t *problem;      /* ITEM_REJECTED */
+    json_t *problem; /* ITEM_REJECTED */
     char event_id[37];
     char key[65];
     rd_kafka_resp_err_t err; /* ITEM_SENT: the delivery error, if any */

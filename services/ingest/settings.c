@@ -17,11 +17,13 @@
  * producer still batches whatever arrives while earlier batches are in
  * flight); a 503 within seconds rather than librdkafka's five minutes; a
  * quick reconnect once the broker is back. */
-static const char *const kafka_defaults[] = {
-    "kafka.linger.ms", "1",
-    "kafka.message.timeout.ms", "10000",
-    "kafka.reconnect.backoff.max.ms", "1000",
-    NULL};
+static const char *const kafka_defaults[] = {"kafka.linger.ms",
+                                             "1",
+                                             "kafka.message.timeout.ms",
+                                             "10000",
+                                             "kafka.reconnect.backoff.max.ms",
+                                             "1000",
+                                             NULL};
 
 typedef struct int_key {
     const char *key;

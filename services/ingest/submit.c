@@ -67,7 +67,9 @@ static window_claim claim_id(request *r, item *it, const ingest_event_record *re
         return claim;
     if (claim != WINDOW_PENDING)
         atomic_fetch_sub(&r->pending, 1);
-    it->state = claim == WINDOW_DONE ? ITEM_REPLAYED : claim == WINDOW_PENDING ? ITEM_WAITING : it->state;
+    it->state = claim == WINDOW_DONE      ? ITEM_REPLAYED
+                : claim == WINDOW_PENDING ? ITEM_WAITING
+                                          : it->state;
     return claim;
 }
 
@@ -77,8 +79,8 @@ static window_claim claim_id(request *r, item *it, const ingest_event_record *re
 static int publish(request *r, item *it, json_t *ev, rejection *rej) {
     ingest_api *a = r->api;
     ingest_event_record rec;
-    ingest_event_verdict v = ingest_event_prepare(a->d.events, it->type, ev, r->partner, kh_now_millis(), &rec,
-                                    &rej->fields);
+    ingest_event_verdict v = ingest_event_prepare(a->d.events, it->type, ev, r->partner,
+                                                  kh_now_millis(), &rec, &rej->fields);
     if (v == INGEST_EVENT_INVALID) {
         rej->cls = INGEST_PROBLEM_VALIDATION;
         snprintf(rej->detail, sizeof rej->detail, "%zu field problem(s)%s; see errors",
@@ -88,7 +90,8 @@ static int publish(request *r, item *it, json_t *ev, rejection *rej) {
     }
     if (v == INGEST_EVENT_INTERNAL) {
         rej->cls = INGEST_PROBLEM_INTERNAL;
-        snprintf(rej->detail, sizeof rej->detail, "the hub could not compute the record key; nothing was stored");
+        snprintf(rej->detail, sizeof rej->detail,
+                 "the hub could not compute the record key; nothing was stored");
         return -1;
     }
     if (v == INGEST_EVENT_NOT_OWN_BRON) {
@@ -112,9 +115,9 @@ static int publish(request *r, item *it, json_t *ev, rejection *rej) {
         return -1;
     }
     it->state = ITEM_SENT;
-    rd_kafka_resp_err_t e = ingest_publisher_produce(a->pub, type_index(it->type), rec.key, rec.wire,
-                                              rec.wire_len, it->type->name, rec.event_id,
-                                              r->partner->bron, it);
+    rd_kafka_resp_err_t e = ingest_publisher_produce(a->pub, type_index(it->type), rec.key,
+                                                     rec.wire, rec.wire_len, it->type->name,
+                                                     rec.event_id, r->partner->bron, it);
     if (e) {
         free(rec.wire);
         it->err = e;
@@ -144,8 +147,10 @@ static enum MHD_Result process_single(request *r) {
     kh_problems_init(&rej.fields);
     json_t *ev = kh_codec_parse(r->body ? r->body : "", r->len, &rej.fields);
     if (!ev) {
-        ingest_telemetry_event(r->api->d.telemetry, r->type->name, ingest_answer_partner_name(r), "rejected");
-        return ingest_answer_problem(r, INGEST_PROBLEM_SYNTAX, rej.fields.items[0].detail, &rej.fields, NULL);
+        ingest_telemetry_event(r->api->d.telemetry, r->type->name, ingest_answer_partner_name(r),
+                               "rejected");
+        return ingest_answer_problem(r, INGEST_PROBLEM_SYNTAX, rej.fields.items[0].detail,
+                                     &rej.fields, NULL);
     }
     r->items = kh_calloc(1, sizeof *r->items);
     r->nitems = 1;
@@ -156,7 +161,8 @@ static enum MHD_Result process_single(request *r) {
     json_decref(ev);
     if (rc) {
         it->state = ITEM_REJECTED;
-        ingest_telemetry_event(r->api->d.telemetry, r->type->name, ingest_answer_partner_name(r), "rejected");
+        ingest_telemetry_event(r->api->d.telemetry, r->type->name, ingest_answer_partner_name(r),
+                               "rejected");
         return ingest_answer_problem(r, rej.cls, rej.detail, &rej.fields, NULL);
     }
     return wait_or_answer(r);
@@ -210,7 +216,7 @@ static void batch_line(request *r, item *it, const char *text, size_t len) {
     if (!ev || publish(r, it, ev, &rej)) {
         it->state = ITEM_REJECTED;
         it->problem = ingest_answer_line_problem(r, it->line, rej.cls, rej.detail,
-                                       rej.fields.count ? &rej.fields : NULL);
+                                                 rej.fields.count ? &rej.fields : NULL);
     }
     json_decref(doc);
 }
@@ -225,8 +231,9 @@ static enum MHD_Result process_batch(request *r) {
         lines += !blank(body + at, end - at);
     }
     if (lines == 0)
-        return ingest_answer_problem(r, INGEST_PROBLEM_BAD_BATCH, "the batch is empty: send one JSON object per line",
-                           NULL, NULL);
+        return ingest_answer_problem(r, INGEST_PROBLEM_BAD_BATCH,
+                                     "the batch is empty: send one JSON object per line", NULL,
+                                     NULL);
     if ((long long)lines > r->api->d.cfg->max_batch_lines) {
         char detail[128];
         snprintf(detail, sizeof detail, "a batch may have at most %lld lines",
@@ -265,17 +272,19 @@ static const char *outcome(const item *it) {
 }
 
 static json_t *accepted_json(const item *it) {
-    return json_pack("{s:s, s:s, s:i, s:I}", "event_id", it->event_id, "topic", it->ticket.result.topic,
-                     "partition", (int)it->ticket.result.partition, "offset",
-                     (json_int_t)it->ticket.result.offset);
+    return json_pack("{s:s, s:s, s:i, s:I}", "event_id", it->event_id, "topic",
+                     it->ticket.result.topic, "partition", (int)it->ticket.result.partition,
+                     "offset", (json_int_t)it->ticket.result.offset);
 }
 
 static void failure_detail(const item *it, char *buf, size_t len) {
     if (it->state == ITEM_WAITING)
-        snprintf(buf, len, "an earlier submission of this event_id failed while this one waited "
-                           "for it; nothing is known to be stored: send it again");
+        snprintf(buf, len,
+                 "an earlier submission of this event_id failed while this one waited "
+                 "for it; nothing is known to be stored: send it again");
     else
-        snprintf(buf, len, "the broker did not take the write (%s); %s: send it again with the same event_id",
+        snprintf(buf, len,
+                 "the broker did not take the write (%s); %s: send it again with the same event_id",
                  rd_kafka_err2str(it->err),
                  it->possibly_persisted ? "it may have been stored all the same"
                                         : "nothing was stored");
@@ -283,12 +292,14 @@ static void failure_detail(const item *it, char *buf, size_t len) {
 
 static void record_item(request *r, const item *it) {
     const char *what = outcome(it);
-    ingest_telemetry_event(r->api->d.telemetry, it->type ? it->type->name : "unknown", ingest_answer_partner_name(r), what);
+    ingest_telemetry_event(r->api->d.telemetry, it->type ? it->type->name : "unknown",
+                           ingest_answer_partner_name(r), what);
     if (it->ticket.ok && kh_log_enabled(KH_LOG_DEBUG))
         kh_log_debug("event accepted",
-                     json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:I, s:s}", "partner", ingest_answer_partner_name(r),
-                               "event_type", it->type->name, "event_id", it->event_id, "outcome", what,
-                               "topic", it->ticket.result.topic, "partition",
+                     json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:I, s:s}", "partner",
+                               ingest_answer_partner_name(r), "event_type", it->type->name,
+                               "event_id", it->event_id, "outcome", what, "topic",
+                               it->ticket.result.topic, "partition",
                                (int)it->ticket.result.partition, "offset",
                                (json_int_t)it->ticket.result.offset, "pseudonym", it->key));
 }
@@ -308,7 +319,7 @@ static enum MHD_Result answer_single(request *r) {
     json_decref(body);
     const char *const replayed[] = {"Idempotent-Replayed", "true", NULL};
     return ingest_answer_respond(r, 202, "application/json", text, strlen(text),
-                       it->state == ITEM_SENT ? NULL : replayed);
+                                 it->state == ITEM_SENT ? NULL : replayed);
 }
 
 static enum MHD_Result answer_batch(request *r) {
@@ -342,8 +353,8 @@ static enum MHD_Result answer_batch(request *r) {
     char retry[16];
     snprintf(retry, sizeof retry, "%lld", r->api->d.cfg->retry_after_s);
     const char *const h[] = {MHD_HTTP_HEADER_RETRY_AFTER, retry, NULL};
-    return ingest_answer_respond(r, accepted == r->nitems ? 200 : 207, "application/json", text, strlen(text),
-                       failed ? h : NULL);
+    return ingest_answer_respond(r, accepted == r->nitems ? 200 : 207, "application/json", text,
+                                 strlen(text), failed ? h : NULL);
 }
 
 enum MHD_Result ingest_submit_answer(request *r) {

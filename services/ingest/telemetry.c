@@ -6,16 +6,19 @@
 #include <stdio.h>
 
 void ingest_telemetry_init(telemetry *t, kh_metrics *m) {
-    static const double bounds[] = {0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+    static const double bounds[] = {0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1,
+                                    0.25,  0.5,    1,     2.5,  5,    10};
     t->requests = kh_metrics_counter(m, "ketenhub_ingest_requests_total",
                                      "HTTP requests answered, by route, status and partner.",
                                      "route,status,partner");
-    t->rejections = kh_metrics_counter(m, "ketenhub_ingest_rejections_total",
-                                       "Requests and batch lines rejected, by problem class and partner; none published anything.",
-                                       "class,partner");
-    t->events = kh_metrics_counter(m, "ketenhub_ingest_events_total",
-                                   "Events by type, partner and outcome (accepted, duplicate, rejected).",
-                                   "type,partner,outcome");
+    t->rejections = kh_metrics_counter(
+        m, "ketenhub_ingest_rejections_total",
+        "Requests and batch lines rejected, by problem class and partner; none published anything.",
+        "class,partner");
+    t->events =
+        kh_metrics_counter(m, "ketenhub_ingest_events_total",
+                           "Events by type, partner and outcome (accepted, duplicate, rejected).",
+                           "type,partner,outcome");
     t->duration = kh_metrics_histogram(m, "ketenhub_ingest_request_duration_seconds",
                                        "Time from the request's headers to its answer, by route.",
                                        "route", bounds, sizeof bounds / sizeof bounds[0]);
@@ -24,8 +27,9 @@ void ingest_telemetry_init(telemetry *t, kh_metrics *m) {
                                            "error");
     t->requests_in_flight = kh_metrics_gauge(m, "ketenhub_ingest_requests_in_flight",
                                              "Requests received and not yet answered.", NULL);
-    t->records_in_flight = kh_metrics_gauge(m, "ketenhub_ingest_records_in_flight",
-                                            "Records handed to the producer and not yet acknowledged.", NULL);
+    t->records_in_flight =
+        kh_metrics_gauge(m, "ketenhub_ingest_records_in_flight",
+                         "Records handed to the producer and not yet acknowledged.", NULL);
     t->broker_ready = kh_metrics_gauge(m, "ketenhub_ingest_broker_ready",
                                        "1 when the broker is reachable (see /readyz).", NULL);
     t->window_ids = kh_metrics_gauge(m, "ketenhub_ingest_idempotency_window_ids",
@@ -34,15 +38,17 @@ void ingest_telemetry_init(telemetry *t, kh_metrics *m) {
                                     "Reloads on SIGHUP, by what (reference, partners) and result.",
                                     "what,result");
     t->connections_open = kh_metrics_gauge(m, "ketenhub_ingest_connections_open",
-                                           "TCP connections open on the API port (see /readyz).", NULL);
-    t->connections_closed = kh_metrics_counter(m, "ketenhub_ingest_connections_closed_total",
-                                               "Connections ingest closed itself, by reason "
-                                               "(header-deadline: no complete request head in time).",
-                                               "reason");
+                                           "TCP connections open on the API port (see /readyz).",
+                                           NULL);
+    t->connections_closed =
+        kh_metrics_counter(m, "ketenhub_ingest_connections_closed_total",
+                           "Connections ingest closed itself, by reason "
+                           "(header-deadline: no complete request head in time).",
+                           "reason");
 }
 
 void ingest_telemetry_request(telemetry *t, const char *route, unsigned status, const char *partner,
-                       double seconds) {
+                              double seconds) {
     char code[8];
     snprintf(code, sizeof code, "%u", status);
     kh_metric_add(t->requests, (const char *[]){route, code, partner}, 1);
@@ -53,7 +59,8 @@ void ingest_telemetry_rejection(telemetry *t, const char *slug, const char *part
     kh_metric_add(t->rejections, (const char *[]){slug, partner}, 1);
 }
 
-void ingest_telemetry_event(telemetry *t, const char *type, const char *partner, const char *outcome) {
+void ingest_telemetry_event(telemetry *t, const char *type, const char *partner,
+                            const char *outcome) {
     kh_metric_add(t->events, (const char *[]){type, partner, outcome}, 1);
 }
 

@@ -18,10 +18,10 @@ enum { FREE, PENDING, DONE };
 
 typedef struct slot {
     window_key key;
-    uint32_t chain;         /* next slot in the same bucket */
+    uint32_t chain; /* next slot in the same bucket */
     uint8_t state;
-    window_ticket *owner;   /* PENDING: the submission being written */
-    window_result result;   /* DONE */
+    window_ticket *owner; /* PENDING: the submission being written */
+    window_result result; /* DONE */
 } slot;
 
 struct window {
@@ -142,7 +142,8 @@ window_claim ingest_window_claim_id(window *w, const window_key *key, window_tic
     return claim;
 }
 
-window_ticket *ingest_window_finish(window *w, window_ticket *owner, int ok, const window_result *result) {
+window_ticket *ingest_window_finish(window *w, window_ticket *owner, int ok,
+                                    const window_result *result) {
     pthread_mutex_lock(&w->lock);
     slot *s = &w->slots[owner->slot];
     if (s->state == PENDING && s->owner == owner) {

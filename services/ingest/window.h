@@ -68,7 +68,8 @@ window_claim ingest_window_claim_id(window *w, const window_key *key, window_tic
  * broker's result, or failed. Fills the outcome into the owner and every
  * waiter, and returns the waiters as a list (linked by next) for the caller
  * to complete; the window keeps no pointer to any of them afterwards. */
-window_ticket *ingest_window_finish(window *w, window_ticket *owner, int ok, const window_result *result);
+window_ticket *ingest_window_finish(window *w, window_ticket *owner, int ok,
+                                    const window_result *result);
 
 /* The number of ids held (pending or done). */
 size_t ingest_window_size(window *w);

@@ -10,51 +10,51 @@
 
 #include <stdio.h>
 
-#define USAGE                                                                                   \
-    "Usage: ketenhub-push [--config FILE] [--set KEY=VALUE]...\n"                               \
-    "\n"                                                                                        \
-    "Delivers every melding on ketenhub.grensverkeer.v1 to the partner it is addressed to,\n"   \
-    "and raw events to subscribers they are addressed to, by HTTP POST to the partner's\n"      \
-    "endpoint from the subscriptions file, signed per Standard Webhooks (webhook-id,\n"         \
-    "webhook-timestamp, webhook-signature). 2xx is delivered; 408, 429, 5xx and network\n"      \
-    "errors are retried with backoff through ketenhub.push.retry.v1 up to the partner's\n"      \
-    "maximum age, then dead-lettered; other statuses are dead-lettered at once; a recipient\n"  \
-    "without a subscription is dead-lettered for replay. Every final outcome is written to\n"   \
-    "ketenhub.afleveringen.v1. See services/push/README.md.\n"                                  \
-    "\n"                                                                                        \
-    "Configuration keys:\n"                                                                     \
-    "  subscriptions.file        the subscriptions (JSON; default subscriptions.json);\n"       \
-    "                            reloaded on SIGHUP, kept when the new file is invalid\n"       \
-    "  group.id                  Kafka consumer group (default ketenhub-push); instances\n"    \
-    "                            with the same group.id share the partitions\n"               \
-    "  delivery.concurrency      requests in flight per partner when its subscription sets\n"   \
-    "                            no limit (default 1: keeps each partner's order)\n"            \
-    "  delivery.timeout.ms       per request, when the subscription sets none (default 10000)\n"\
-    "  delivery.max.age.ms       give up (dead letter DELIVERY_EXPIRED) this long after push\n" \
-    "                            took a delivery on, when the subscription sets none\n"         \
-    "                            (default 86400000, one day)\n"                                 \
-    "  retry.initial.ms          backoff after the first failed attempt (default 1000)\n"       \
-    "  retry.max.ms              longest backoff (default 300000); each failure doubles it,\n"  \
-    "                            with jitter, and Retry-After is honoured when longer\n"        \
-    "  retry.breaker.failures    failed attempts in a row after which the whole partner\n"     \
-    "                            backs off: no requests until the backoff ends, its queued\n"  \
-    "                            deliveries go to the retry topic (default 3; a Retry-After\n" \
-    "                            header makes the partner back off at once)\n"                 \
-    "  buffer.max                deliveries read and not yet started, in memory, before\n"      \
-    "                            reading pauses (default 10000)\n"                              \
-    "  retry.buffer.max          retries held in memory until due, before reading the retry\n"  \
-    "                            topic pauses (default 100000)\n"                               \
-    "  commit.interval.ms        how often finished offsets are committed (default 1000)\n"     \
-    "  shutdown.timeout.ms       on SIGTERM, how long requests in flight may finish\n"          \
-    "                            (default 10000)\n"                                             \
-    "  http.max.connections      idle connections kept for reuse (default 512)\n"               \
-    "  http.max.host.connections connections per host, 0 = no cap (default 0)\n"                \
-    "  ops.listen                /healthz, /readyz, /metrics (default 127.0.0.1:9103)\n"        \
-    "Topics (all with topic.prefix): reads ketenhub.grensverkeer.v1, ketenhub.push.retry.v1\n"  \
-    "and the raw event topics subscriptions ask for; writes ketenhub.afleveringen.v1,\n"        \
-    "ketenhub.deadletter.v1 and ketenhub.push.retry.v1. The consumer sets\n"                    \
-    "kafka.allow.auto.create.topics=true unless configured, so the retry topic is created\n"    \
-    "where the broker allows it.\n"                                                             \
+#define USAGE                                                                                    \
+    "Usage: ketenhub-push [--config FILE] [--set KEY=VALUE]...\n"                                \
+    "\n"                                                                                         \
+    "Delivers every melding on ketenhub.grensverkeer.v1 to the partner it is addressed to,\n"    \
+    "and raw events to subscribers they are addressed to, by HTTP POST to the partner's\n"       \
+    "endpoint from the subscriptions file, signed per Standard Webhooks (webhook-id,\n"          \
+    "webhook-timestamp, webhook-signature). 2xx is delivered; 408, 429, 5xx and network\n"       \
+    "errors are retried with backoff through ketenhub.push.retry.v1 up to the partner's\n"       \
+    "maximum age, then dead-lettered; other statuses are dead-lettered at once; a recipient\n"   \
+    "without a subscription is dead-lettered for replay. Every final outcome is written to\n"    \
+    "ketenhub.afleveringen.v1. See services/push/README.md.\n"                                   \
+    "\n"                                                                                         \
+    "Configuration keys:\n"                                                                      \
+    "  subscriptions.file        the subscriptions (JSON; default subscriptions.json);\n"        \
+    "                            reloaded on SIGHUP, kept when the new file is invalid\n"        \
+    "  group.id                  Kafka consumer group (default ketenhub-push); instances\n"      \
+    "                            with the same group.id share the partitions\n"                  \
+    "  delivery.concurrency      requests in flight per partner when its subscription sets\n"    \
+    "                            no limit (default 1: keeps each partner's order)\n"             \
+    "  delivery.timeout.ms       per request, when the subscription sets none (default 10000)\n" \
+    "  delivery.max.age.ms       give up (dead letter DELIVERY_EXPIRED) this long after push\n"  \
+    "                            took a delivery on, when the subscription sets none\n"          \
+    "                            (default 86400000, one day)\n"                                  \
+    "  retry.initial.ms          backoff after the first failed attempt (default 1000)\n"        \
+    "  retry.max.ms              longest backoff (default 300000); each failure doubles it,\n"   \
+    "                            with jitter, and Retry-After is honoured when longer\n"         \
+    "  retry.breaker.failures    failed attempts in a row after which the whole partner\n"       \
+    "                            backs off: no requests until the backoff ends, its queued\n"    \
+    "                            deliveries go to the retry topic (default 3; a Retry-After\n"   \
+    "                            header makes the partner back off at once)\n"                   \
+    "  buffer.max                deliveries read and not yet started, in memory, before\n"       \
+    "                            reading pauses (default 10000)\n"                               \
+    "  retry.buffer.max          retries held in memory until due, before reading the retry\n"   \
+    "                            topic pauses (default 100000)\n"                                \
+    "  commit.interval.ms        how often finished offsets are committed (default 1000)\n"      \
+    "  shutdown.timeout.ms       on SIGTERM, how long requests in flight may finish\n"           \
+    "                            (default 10000)\n"                                              \
+    "  http.max.connections      idle connections kept for reuse (default 512)\n"                \
+    "  http.max.host.connections connections per host, 0 = no cap (default 0)\n"                 \
+    "  ops.listen                /healthz, /readyz, /metrics (default 127.0.0.1:9103)\n"         \
+    "Topics (all with topic.prefix): reads ketenhub.grensverkeer.v1, ketenhub.push.retry.v1\n"   \
+    "and the raw event topics subscriptions ask for; writes ketenhub.afleveringen.v1,\n"         \
+    "ketenhub.deadletter.v1 and ketenhub.push.retry.v1. The consumer sets\n"                     \
+    "kafka.allow.auto.create.topics=true unless configured, so the retry topic is created\n"     \
+    "where the broker allows it.\n"                                                              \
     "SIGHUP reloads the subscriptions file (not reference data: push uses none).\n"
 
 typedef struct key_spec {
@@ -83,8 +83,8 @@ static int read_settings(kh_service *svc, push_settings *s) {
         if (kh_service_int(svc, keys[i].key, keys[i].def, keys[i].out))
             return -1;
         if (*keys[i].out < keys[i].min) {
-            kh_log_error("bad configuration", json_pack("{s:s, s:I}", "key", keys[i].key,
-                                                        "minimum", (json_int_t)keys[i].min));
+            kh_log_error("bad configuration", json_pack("{s:s, s:I}", "key", keys[i].key, "minimum",
+                                                        (json_int_t)keys[i].min));
             return -1;
         }
     }

@@ -40,11 +40,11 @@ int push_aflevering_encode(const kh_schemas *schemas, const push_aflevering *a, 
         snprintf(err, errlen, "no aflevering schema, or recipient not TYPE:CODE");
         return -1;
     }
-    json_t *j = json_pack("{s:s, s:{s:s, s:s}, s:o, s:i, s:o, s:o, s:o, s:s, s:o}",
-                          "melding_id", a->melding_id, "ontvanger", "type", type, "code", code,
-                          "endpoint",
+    json_t *j = json_pack("{s:s, s:{s:s, s:s}, s:o, s:i, s:o, s:o, s:o, s:s, s:o}", "melding_id",
+                          a->melding_id, "ontvanger", "type", type, "code", code, "endpoint",
                           text_or_null(a->endpoint, ENDPOINT_MAX), "attempts", a->attempts,
-                          "http_status", a->http_status ? json_integer(a->http_status) : json_null(),
+                          "http_status",
+                          a->http_status ? json_integer(a->http_status) : json_null(),
                           "first_attempt_at", ts_or_null(a->first_attempt_ms), "last_attempt_at",
                           ts_or_null(a->last_attempt_ms), "outcome", a->outcome, "error",
                           text_or_null(a->error, ERROR_MAX));

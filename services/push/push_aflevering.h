@@ -12,9 +12,9 @@
 #include <stdint.h>
 
 typedef struct push_aflevering {
-    const char *melding_id;   /* the webhook-id */
-    const char *ontvanger;    /* "TYPE:CODE" */
-    const char *endpoint;     /* without credentials; NULL when there was no subscription */
+    const char *melding_id; /* the webhook-id */
+    const char *ontvanger;  /* "TYPE:CODE" */
+    const char *endpoint;   /* without credentials; NULL when there was no subscription */
     int attempts;
     long http_status;         /* 0: no response */
     int64_t first_attempt_ms; /* 0: none */

@@ -99,11 +99,16 @@ static void attempt(push_deliverer *d, push_partner *p, push_job *job) {
         job->first_attempt_ms = now;
     push_partner_fly(p, job);
     sign_headers(sub, job, now, id_h, sizeof id_h, ts_h, sizeof ts_h, sig_h, sizeof sig_h, &rc);
-    const char *headers[] = {"Content-Type: application/json", id_h, ts_h, sig_h,
-                             sub->authorization, NULL};
-    push_http_request rq = {.url = sub->url, .body = job->body, .body_len = job->body_len,
-                            .headers = headers, .timeout_ms = sub->timeout_ms,
-                            .ca_file = sub->ca_file, .cert = sub->cert, .key = sub->key};
+    const char *headers[] = {
+        "Content-Type: application/json", id_h, ts_h, sig_h, sub->authorization, NULL};
+    push_http_request rq = {.url = sub->url,
+                            .body = job->body,
+                            .body_len = job->body_len,
+                            .headers = headers,
+                            .timeout_ms = sub->timeout_ms,
+                            .ca_file = sub->ca_file,
+                            .cert = sub->cert,
+                            .key = sub->key};
     if (rc == 0 && push_http_start(d->http, &rq, on_response, job, err, sizeof err) == 0)
         return;
     push_http_result failed = {.retry_after_ms = -1};
@@ -170,9 +175,7 @@ static void on_response(void *ctx, void *ud, const push_http_result *r) {
         partner_ok(job->partner);
         push_outcome_finish(d->outcomes, job, PUSH_FINAL_REJECTED, r->error);
         return;
-    case PUSH_RETRY:
-        retry_later(d, job, r);
-        return;
+    case PUSH_RETRY: retry_later(d, job, r); return;
     }
 }
 
@@ -235,7 +238,8 @@ int64_t push_deliver_dispatch(push_deliverer *d) {
         if (p->in_flight >= limit)
             continue;
         int64_t at = p->blocked_until > now ? p->blocked_until
-                     : p->waiting          ? p->waiting->due_ms : now + IDLE_WAIT_MS;
+                     : p->waiting           ? p->waiting->due_ms
+                                            : now + IDLE_WAIT_MS;
         if (at - now < next)
             next = at - now;
     }

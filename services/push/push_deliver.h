@@ -25,12 +25,12 @@
 typedef struct push_deliverer {
     const push_settings *set;
     push_partners *partners;
-    const push_subs *subs;        /* the current subscriptions (swapped on reload) */
-    push_http *http;              /* created with this deliverer as its context */
+    const push_subs *subs; /* the current subscriptions (swapped on reload) */
+    push_http *http;       /* created with this deliverer as its context */
     push_outcomes *outcomes;
     push_metrics *m;
-    size_t nfresh, nwaiting;      /* jobs in all partners' fresh / waiting lists */
-    unsigned rng;                 /* jitter of the backoff; never 0 */
+    size_t nfresh, nwaiting; /* jobs in all partners' fresh / waiting lists */
+    unsigned rng;            /* jitter of the backoff; never 0 */
 } push_deliverer;
 
 /* Queues job, a fresh delivery to partner ("TYPE:CODE"); without a

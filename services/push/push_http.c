@@ -204,7 +204,8 @@ static void finish(push_http *h, CURL *easy, CURLcode code) {
     else if (r.status > 0)
         snprintf(r.error, sizeof r.error, "HTTP %ld", r.status);
     else
-        snprintf(r.error, sizeof r.error, "%.159s", t->errbuf[0] ? t->errbuf : curl_easy_strerror(code));
+        snprintf(r.error, sizeof r.error, "%.159s",
+                 t->errbuf[0] ? t->errbuf : curl_easy_strerror(code));
     push_http_done_fn *done = t->done;
     void *ud = t->ud;
     release(h, t);

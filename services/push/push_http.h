@@ -20,20 +20,20 @@ typedef struct push_http push_http;
 
 typedef struct push_http_request {
     const char *url;
-    const char *body;            /* not copied: must stay valid until done */
+    const char *body; /* not copied: must stay valid until done */
     size_t body_len;
-    const char *const *headers;  /* "Name: value" lines, NULL-terminated; copied */
-    long timeout_ms;             /* whole request, connect included */
-    const char *ca_file;         /* NULL: the system's CA store */
-    const char *cert, *key;      /* TLS client certificate and key, or NULL */
+    const char *const *headers; /* "Name: value" lines, NULL-terminated; copied */
+    long timeout_ms;            /* whole request, connect included */
+    const char *ca_file;        /* NULL: the system's CA store */
+    const char *cert, *key;     /* TLS client certificate and key, or NULL */
 } push_http_request;
 
 typedef struct push_http_result {
-    long status;             /* HTTP status; 0 when no response was received */
-    int timed_out;           /* the request ran out of time */
-    int64_t retry_after_ms;  /* the response's Retry-After (seconds or HTTP date), -1 when none */
-    double seconds;          /* duration of the request */
-    char error[160];         /* status line, or libcurl's error text; never the response body */
+    long status;            /* HTTP status; 0 when no response was received */
+    int timed_out;          /* the request ran out of time */
+    int64_t retry_after_ms; /* the response's Retry-After (seconds or HTTP date), -1 when none */
+    double seconds;         /* duration of the request */
+    char error[160];        /* status line, or libcurl's error text; never the response body */
 } push_http_result;
 
 /* Called once per request, from push_http_run(), with the ctx given to

@@ -31,7 +31,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define BATCH 500          /* records read per turn of the loop */
+#define BATCH 500 /* records read per turn of the loop */
 #define TOPIC_LEN 256
 
 typedef struct loop {
@@ -41,17 +41,16 @@ typedef struct loop {
     push_subs *subs;
     push_offsets *offsets;
     push_output *out;
-    push_outcomes outcomes;       /* writes outcomes; its failed points at ours */
-    push_deliverer deliver;       /* the partners and their requests */
+    push_outcomes outcomes; /* writes outcomes; its failed points at ours */
+    push_deliverer deliver; /* the partners and their requests */
     rd_kafka_t *consumer;
-    int wake[2];                  /* readable when Kafka has something for us */
-    char t_melding[TOPIC_LEN], t_retry[TOPIC_LEN], t_aflevering[TOPIC_LEN],
-        t_deadletter[TOPIC_LEN];
+    int wake[2]; /* readable when Kafka has something for us */
+    char t_melding[TOPIC_LEN], t_retry[TOPIC_LEN], t_aflevering[TOPIC_LEN], t_deadletter[TOPIC_LEN];
     char t_events[KH_EVENT_TYPES_MAX][TOPIC_LEN]; /* by kh_event_type index */
-    unsigned subscribed_events;   /* the raw event types in the current subscription */
+    unsigned subscribed_events; /* the raw event types in the current subscription */
     int main_paused, retry_paused;
-    int failed;                   /* a write could not even be queued: stop, commit nothing more */
-    atomic_int ready;             /* read by the ops thread */
+    int failed;       /* a write could not even be queued: stop, commit nothing more */
+    atomic_int ready; /* read by the ops thread */
     push_metrics m;
 } loop;
 
@@ -289,7 +288,8 @@ static void reload(loop *l) {
     l->subs = fresh;
     push_metrics_count(l->m.reloads, "ok", NULL);
     kh_metric_set(l->m.subscriptions, NULL, (double)push_subs_count(fresh));
-    kh_log_info("subscriptions reloaded", json_pack("{s:i}", "subscriptions", (int)push_subs_count(fresh)));
+    kh_log_info("subscriptions reloaded",
+                json_pack("{s:i}", "subscriptions", (int)push_subs_count(fresh)));
     if (push_subs_events(fresh) != l->subscribed_events && subscribe(l))
         l->failed = 1;
 }
@@ -327,7 +327,8 @@ static int setup_kafka(loop *l, char *err, size_t errlen) {
     if (!l->out)
         return -1;
     push_output_ensure_topic(l->out, l->t_retry);
-    l->consumer = kh_kafka_consumer_new(l->svc->config, l->set->group_id, consumer_hook, l, err, errlen);
+    l->consumer = kh_kafka_consumer_new(l->svc->config, l->set->group_id, consumer_hook, l, err,
+                                        errlen);
     if (!l->consumer)
         return -1;
     if (pipe(l->wake) || fcntl(l->wake[0], F_SETFL, O_NONBLOCK) ||
@@ -339,9 +340,13 @@ static int setup_kafka(loop *l, char *err, size_t errlen) {
     rd_kafka_queue_io_event_enable(q, l->wake[1], "c", 1);
     rd_kafka_queue_destroy(q);
     push_output_wake_fd(l->out, l->wake[1]);
-    l->outcomes = (push_outcomes){.schemas = l->schemas, .out = l->out, .consumer = l->consumer,
-                                  .t_aflevering = l->t_aflevering, .t_retry = l->t_retry,
-                                  .t_deadletter = l->t_deadletter, .m = &l->m,
+    l->outcomes = (push_outcomes){.schemas = l->schemas,
+                                  .out = l->out,
+                                  .consumer = l->consumer,
+                                  .t_aflevering = l->t_aflevering,
+                                  .t_retry = l->t_retry,
+                                  .t_deadletter = l->t_deadletter,
+                                  .m = &l->m,
                                   .failed = &l->failed};
     return subscribe(l);
 }
@@ -349,14 +354,18 @@ static int setup_kafka(loop *l, char *err, size_t errlen) {
 static int setup(loop *l, char *err, size_t errlen) {
     if (kh_schemas_open(&l->schemas, err, errlen))
         return -1;
-    if (push_subs_load(l->set->subscriptions_file, l->schemas, &l->set->defaults, &l->subs, err, errlen))
+    if (push_subs_load(l->set->subscriptions_file, l->schemas, &l->set->defaults, &l->subs, err,
+                       errlen))
         return -1;
     topics(l);
     push_metrics_init(&l->m, l->svc->metrics);
     kh_metric_set(l->m.subscriptions, NULL, (double)push_subs_count(l->subs));
     l->offsets = push_offsets_new();
-    l->deliver = (push_deliverer){.set = l->set, .partners = push_partners_new(), .subs = l->subs,
-                                  .outcomes = &l->outcomes, .m = &l->m,
+    l->deliver = (push_deliverer){.set = l->set,
+                                  .partners = push_partners_new(),
+                                  .subs = l->subs,
+                                  .outcomes = &l->outcomes,
+                                  .m = &l->m,
                                   .rng = (unsigned)kh_now_millis() | 1u};
     l->deliver.http = push_http_new(&l->deliver, (long)l->set->max_connections,
                                     (long)l->set->max_host_connections, err, errlen);
@@ -407,7 +416,8 @@ static int read_batch(loop *l) {
         if (!m->err)
             handle(l, m);
         else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
-            kh_log_warn("kafka consumer error", json_pack("{s:s}", "error", rd_kafka_message_errstr(m)));
+            kh_log_warn("kafka consumer error",
+                        json_pack("{s:s}", "error", rd_kafka_message_errstr(m)));
         rd_kafka_message_destroy(m);
         n++;
     }
@@ -430,8 +440,7 @@ static void run(loop *l) {
         int64_t now = kh_now_millis();
         if (now >= next_tick) {
             commit(l, 0);
-            push_metrics_refresh(&l->m, l->deliver.partners, now, l->main_paused,
-                                 l->retry_paused);
+            push_metrics_refresh(&l->m, l->deliver.partners, now, l->main_paused, l->retry_paused);
             next_tick = now + l->set->commit_interval_ms;
         }
     }

@@ -13,18 +13,20 @@ static void init_flow(push_metrics *m, kh_metrics *r) {
                                        "partner,outcome");
     m->attempts = kh_metrics_counter(r, "ketenhub_push_attempts_total",
                                      "HTTP attempts, by partner and result (2xx, 3xx, 4xx, 408, "
-                                     "429, 5xx, timeout, error).", "partner,result");
+                                     "429, 5xx, timeout, error).",
+                                     "partner,result");
     m->retries = kh_metrics_counter(r, "ketenhub_push_retries_total",
                                     "Failed attempts handed to the retry topic, by partner.",
                                     "partner");
     m->deferred = kh_metrics_counter(r, "ketenhub_push_deferred_total",
                                      "Jobs handed to the retry topic without an attempt, by "
-                                     "partner and reason (backoff, overflow).", "partner,reason");
+                                     "partner and reason (backoff, overflow).",
+                                     "partner,reason");
 }
 
 static void init_state(push_metrics *m, kh_metrics *r) {
     static const double bounds[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
-                                    0.25,  0.5,    1,     2.5,  5,    10,   30};
+                                    0.25,  0.5,    1,     2.5,  5,     10,   30};
     m->in_flight = kh_metrics_gauge(r, "ketenhub_push_in_flight", "Requests in flight, by partner.",
                                     "partner");
     m->queued = kh_metrics_gauge(r, "ketenhub_push_queued",
@@ -35,14 +37,16 @@ static void init_state(push_metrics *m, kh_metrics *r) {
                                       sizeof bounds / sizeof bounds[0]);
     m->oldest = kh_metrics_gauge(r, "ketenhub_push_oldest_undelivered_age_seconds",
                                  "Age of the oldest delivery not yet final that push holds, by "
-                                 "partner (0 when none).", "partner");
-    m->subscriptions = kh_metrics_gauge(r, "ketenhub_push_subscriptions",
-                                        "Subscriptions loaded.", NULL);
+                                 "partner (0 when none).",
+                                 "partner");
+    m->subscriptions = kh_metrics_gauge(r, "ketenhub_push_subscriptions", "Subscriptions loaded.",
+                                        NULL);
     m->reloads = kh_metrics_counter(r, "ketenhub_push_reloads_total",
                                     "Subscription file reloads, by result (ok, error).", "result");
     m->paused = kh_metrics_gauge(r, "ketenhub_push_paused",
                                  "1 while reading is paused because the memory bound is reached, "
-                                 "by topic kind (main, retry).", "topic");
+                                 "by topic kind (main, retry).",
+                                 "topic");
     m->assigned = kh_metrics_gauge(r, "ketenhub_push_assigned_partitions",
                                    "Partitions assigned to this instance by the consumer group.",
                                    NULL);

@@ -45,16 +45,22 @@ static rd_kafka_headers_t *melding_headers(const push_job *job) {
 
 /* The original record, as the dead-letter builder wants it; for a failed
  * delivery with its partner (ontvanger, "TYPE:CODE"), else NULL. */
-static int dead_letter_for(push_outcomes *o, push_job *job, kh_dl_reason reason,
-                           const char *why, const char *ontvanger, char *err, size_t errlen) {
+static int dead_letter_for(push_outcomes *o, push_job *job, kh_dl_reason reason, const char *why,
+                           const char *ontvanger, char *err, size_t errlen) {
     rd_kafka_topic_t *rkt = rd_kafka_topic_new(o->consumer, job->origin_topic, NULL);
-    rd_kafka_message_t origin = {.rkt = rkt, .partition = job->origin_partition,
-                                 .offset = job->origin_offset, .payload = job->value,
-                                 .len = job->value_len, .key = job->key, .key_len = job->key_len};
+    rd_kafka_message_t origin = {.rkt = rkt,
+                                 .partition = job->origin_partition,
+                                 .offset = job->origin_offset,
+                                 .payload = job->value,
+                                 .len = job->value_len,
+                                 .key = job->key,
+                                 .key_len = job->key_len};
     char type[KH_ORGID_TYPE_LEN], code[KH_ORGID_CODE_LEN];
     int named = ontvanger && kh_orgid_split(ontvanger, type, code) == 0;
-    kh_deadletter dl = {.reason_code = kh_dl_reason_name(reason), .reason = why,
-                        .service = "push", .origin = &origin,
+    kh_deadletter dl = {.reason_code = kh_dl_reason_name(reason),
+                        .reason = why,
+                        .service = "push",
+                        .origin = &origin,
                         .ontvanger_type = named ? type : NULL,
                         .ontvanger_code = named ? code : NULL};
     char *value = NULL;
@@ -72,14 +78,17 @@ static int dead_letter_for(push_outcomes *o, push_job *job, kh_dl_reason reason,
     return rc;
 }
 
-static int write_aflevering(push_outcomes *o, push_job *job, const char *outcome,
-                            const char *why, char *err, size_t errlen) {
+static int write_aflevering(push_outcomes *o, push_job *job, const char *outcome, const char *why,
+                            char *err, size_t errlen) {
     const char *partner = job->partner->name, *key = kh_retry_key(partner);
-    push_aflevering a = {.melding_id = job->id, .ontvanger = partner,
-                         .endpoint = job->endpoint, .attempts = job->attempts,
+    push_aflevering a = {.melding_id = job->id,
+                         .ontvanger = partner,
+                         .endpoint = job->endpoint,
+                         .attempts = job->attempts,
                          .http_status = job->last_status,
                          .first_attempt_ms = job->first_attempt_ms,
-                         .last_attempt_ms = job->last_attempt_ms, .outcome = outcome,
+                         .last_attempt_ms = job->last_attempt_ms,
+                         .outcome = outcome,
                          .error = job->last_error[0] ? job->last_error : why};
     char *value = NULL;
     size_t len = 0;

@@ -35,10 +35,10 @@ const char *push_final_name(push_final f);
 typedef struct push_outcomes {
     const kh_schemas *schemas;
     push_output *out;
-    rd_kafka_t *consumer;        /* names the origin topics of dead letters */
+    rd_kafka_t *consumer;                              /* names the origin topics of dead letters */
     const char *t_aflevering, *t_retry, *t_deadletter; /* with topic.prefix */
     push_metrics *m;
-    int *failed;                 /* set to 1 when a write cannot even be queued */
+    int *failed; /* set to 1 when a write cannot even be queued */
 } push_outcomes;
 
 /* Writes job's final outcome (why: the error when there is no last one),

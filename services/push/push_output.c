@@ -82,9 +82,9 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque) 
         kh_log_error("kafka producer fatal error", json_pack("{s:s}", "error", why));
         return;
     }
-    kh_log_warn("kafka producer error", json_pack("{s:s, s:s}", "error",
-                                                  rd_kafka_err2str((rd_kafka_resp_err_t)err),
-                                                  "reason", reason));
+    kh_log_warn("kafka producer error",
+                json_pack("{s:s, s:s}", "error", rd_kafka_err2str((rd_kafka_resp_err_t)err),
+                          "reason", reason));
 }
 
 static int hook(rd_kafka_conf_t *conf, void *ud, char *err, size_t errlen) {
@@ -123,7 +123,8 @@ void push_output_ensure_topic(push_output *o, const char *topic) {
         rd_kafka_topic_destroy(t);
     if (!exists)
         kh_log_warn("topic does not exist and was not created; create it, or deliveries that "
-                    "need a retry cannot be handed off", json_pack("{s:s}", "topic", topic));
+                    "need a retry cannot be handed off",
+                    json_pack("{s:s}", "topic", topic));
 }
 
 void push_output_free(push_output *o) {
@@ -191,5 +192,6 @@ int push_output_fatal(const push_output *o) { return o->fatal; }
 
 int push_output_flush(push_output *o, int timeout_ms) {
     return rd_kafka_flush(o->rk, timeout_ms) == RD_KAFKA_RESP_ERR_NO_ERROR && o->outstanding == 0
-               ? 0 : -1;
+               ? 0
+               : -1;
 }

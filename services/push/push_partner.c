@@ -84,10 +84,13 @@ void push_job_free(push_job *j) {
 }
 
 void push_job_to_retry(const push_job *job, int64_t due_ms, kh_retry *r) {
-    *r = (kh_retry){.attempts = job->attempts, .since_ms = job->since_ms,
+    *r = (kh_retry){.attempts = job->attempts,
+                    .since_ms = job->since_ms,
                     .first_attempt_ms = job->first_attempt_ms,
-                    .last_attempt_ms = job->last_attempt_ms, .due_ms = due_ms,
-                    .last_status = job->last_status, .origin_partition = job->origin_partition,
+                    .last_attempt_ms = job->last_attempt_ms,
+                    .due_ms = due_ms,
+                    .last_status = job->last_status,
+                    .origin_partition = job->origin_partition,
                     .origin_offset = job->origin_offset};
     snprintf(r->ontvanger, sizeof r->ontvanger, "%s", job->partner->name);
     snprintf(r->last_error, sizeof r->last_error, "%s", job->last_error);

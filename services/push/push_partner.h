@@ -27,45 +27,45 @@
 typedef struct push_partner push_partner;
 
 typedef struct push_job {
-    struct push_job *next;          /* in one partner list at a time */
-    push_partner *partner;          /* NULL for work without a recipient (poison) */
-    push_pending *pending;          /* the consumed record this work belongs to */
-    char id[40];                    /* webhook-id: the melding_id, or a raw event's derived id */
-    char what[48];                  /* a melding's regel, or a raw event's type */
-    int is_event;                   /* a raw event rather than a melding */
-    char *body;                     /* natural JSON, exactly as sent and signed */
+    struct push_job *next; /* in one partner list at a time */
+    push_partner *partner; /* NULL for work without a recipient (poison) */
+    push_pending *pending; /* the consumed record this work belongs to */
+    char id[40];           /* webhook-id: the melding_id, or a raw event's derived id */
+    char what[48];         /* a melding's regel, or a raw event's type */
+    int is_event;          /* a raw event rather than a melding */
+    char *body;            /* natural JSON, exactly as sent and signed */
     size_t body_len;
-    char *value;                    /* the original record value (wire format) */
+    char *value; /* the original record value (wire format) */
     size_t value_len;
-    char *key;                      /* the original record key */
+    char *key; /* the original record key */
     size_t key_len;
-    char *origin_topic;             /* where the original record is */
+    char *origin_topic; /* where the original record is */
     int32_t origin_partition;
     int64_t origin_offset;
-    char *endpoint;                 /* of the last attempt (no credentials), or NULL */
+    char *endpoint; /* of the last attempt (no credentials), or NULL */
     int attempts;
-    int64_t since_ms;               /* when push first took it on: the age counts from here */
+    int64_t since_ms; /* when push first took it on: the age counts from here */
     int64_t first_attempt_ms, last_attempt_ms; /* 0 when none */
-    int64_t due_ms;                 /* not to be attempted before */
-    long last_status;               /* 0 when no response */
+    int64_t due_ms;                            /* not to be attempted before */
+    long last_status;                          /* 0 when no response */
     char last_error[160];
-    int acks;                       /* produce acknowledgements still awaited */
+    int acks; /* produce acknowledgements still awaited */
 } push_job;
 
 struct push_partner {
-    push_partner *hnext;            /* hash chain */
-    push_partner *next;             /* the list of all partners */
+    push_partner *hnext; /* hash chain */
+    push_partner *next;  /* the list of all partners */
     char name[PUSH_ORG_LEN];
-    const push_sub *sub;            /* the current subscription, NULL when none */
+    const push_sub *sub; /* the current subscription, NULL when none */
     push_job *fresh, *fresh_tail;
     size_t nfresh;
     push_job *waiting, *waiting_tail;
     size_t nwaiting;
     push_job *flying;
     int in_flight;
-    int64_t blocked_until;          /* backing off: no attempts, fresh jobs deferred */
-    int failures;                   /* retryable failures in a row */
-    int failing;                    /* backing off after failures (for logging the change) */
+    int64_t blocked_until; /* backing off: no attempts, fresh jobs deferred */
+    int failures;          /* retryable failures in a row */
+    int failing;           /* backing off after failures (for logging the change) */
 };
 
 typedef struct push_partners push_partners;

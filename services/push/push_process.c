@@ -103,8 +103,8 @@ static void from_melding(const kh_schema *s, const json_t *j, push_decision *d) 
 static void from_event(const push_subs *subs, const push_record *r, const kh_schema *s,
                        const json_t *j, push_decision *d) {
     if (kh_event_type_by_name(kh_schema_name(s)) != r->event_type) {
-        poison(d, KH_DL_INVALID_EVENT, "a record of schema %s on the %s topic",
-               kh_schema_name(s), r->event_type->name);
+        poison(d, KH_DL_INVALID_EVENT, "a record of schema %s on the %s topic", kh_schema_name(s),
+               r->event_type->name);
         return;
     }
     char orgs[PUSH_NAMED_MAX][PUSH_ORG_LEN];

@@ -36,7 +36,7 @@ typedef enum push_source { PUSH_FROM_MELDING, PUSH_FROM_EVENT, PUSH_FROM_RETRY }
 
 typedef struct push_record {
     push_source source;
-    const kh_event_type *event_type;  /* PUSH_FROM_EVENT: the type its topic carries */
+    const kh_event_type *event_type; /* PUSH_FROM_EVENT: the type its topic carries */
     const void *payload;
     size_t len;
     const rd_kafka_headers_t *headers; /* PUSH_FROM_RETRY: the record's headers, may be NULL */
@@ -48,17 +48,17 @@ typedef struct push_record {
 #define PUSH_EVENT_ID_NAMESPACE "4fb15c45-d49b-58ff-af92-7f9ad9b9a5c3"
 
 typedef struct push_decision {
-    int poison;                  /* nobody can be given the record: reason and why say why */
+    int poison; /* nobody can be given the record: reason and why say why */
     kh_dl_reason reason;
-    char why[256];               /* never payload content */
-    char id[40];                 /* webhook-id: the melding_id, or a raw event's derived id */
-    char what[48];               /* a melding's regel, or a raw event's type */
+    char why[256]; /* never payload content */
+    char id[40];   /* webhook-id: the melding_id, or a raw event's derived id */
+    char what[48]; /* a melding's regel, or a raw event's type */
     int is_event;
-    char *body;                  /* natural JSON text, as sent and signed; owned */
-    kh_retry retry;              /* PUSH_FROM_RETRY: what the headers say */
-    const void *retry_key;       /* its original key, pointing into the headers; NULL if none */
+    char *body;            /* natural JSON text, as sent and signed; owned */
+    kh_retry retry;        /* PUSH_FROM_RETRY: what the headers say */
+    const void *retry_key; /* its original key, pointing into the headers; NULL if none */
     size_t retry_keylen;
-    size_t n;                    /* recipients */
+    size_t n; /* recipients */
     char to[PUSH_NAMED_MAX][PUSH_ORG_LEN];
 } push_decision;
 

@@ -13,9 +13,9 @@ typedef struct push_settings {
     const char *group_id;
     push_sub_defaults defaults;
     long long retry_initial_ms, retry_max_ms;
-    long long breaker_failures;   /* failures in a row that make a partner back off */
-    long long buffer_max;         /* fresh jobs in memory before the main topics pause */
-    long long retry_buffer_max;   /* waiting jobs in memory before the retry topic pauses */
+    long long breaker_failures; /* failures in a row that make a partner back off */
+    long long buffer_max;       /* fresh jobs in memory before the main topics pause */
+    long long retry_buffer_max; /* waiting jobs in memory before the retry topic pauses */
     long long commit_interval_ms;
     long long shutdown_timeout_ms;
     long long max_connections, max_host_connections;

@@ -36,8 +36,7 @@ int push_sign_parse_secret(const char *whsec, unsigned char *key, size_t *keylen
         }
     if (n == 0 || n % 4 != 0 || n / 4 * 3 - pad > PUSH_SIGN_KEY_MAX ||
         n / 4 * 3 - pad < PUSH_SIGN_KEY_MIN) {
-        snprintf(err, errlen,
-                 "the signing secret must be whsec_ + padded base64 of %d to %d bytes",
+        snprintf(err, errlen, "the signing secret must be whsec_ + padded base64 of %d to %d bytes",
                  PUSH_SIGN_KEY_MIN, PUSH_SIGN_KEY_MAX);
         return -1;
     }

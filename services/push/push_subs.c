@@ -6,10 +6,10 @@
 #include "push_subs.h"
 
 #include "kh_alloc.h"
-#include "kh_file.h"
-#include "kh_orgid.h"
 #include "kh_code.h"
 #include "kh_event.h"
+#include "kh_file.h"
+#include "kh_orgid.h"
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -48,8 +48,8 @@ static void problem(parse_ctx *c, const char *pointer, const char *fmt, ...) {
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
     if (c->used < c->errlen) {
-        int n = snprintf(c->err + c->used, c->errlen - c->used, "%s%s: %s",
-                         c->problems ? "; " : "", pointer, what);
+        int n = snprintf(c->err + c->used, c->errlen - c->used, "%s%s: %s", c->problems ? "; " : "",
+                         pointer, what);
         if (n > 0)
             c->used += (size_t)n < c->errlen - c->used ? (size_t)n : c->errlen - c->used;
     }
@@ -189,8 +189,8 @@ static void parse_url(parse_ctx *c, const json_t *obj, const char *ptr, push_sub
         size_t n = strlen(scheme) + strlen(host) + (port ? strlen(port) : 0) +
                    (path ? strlen(path) : 0) + 8;
         s->endpoint = kh_malloc(n);
-        snprintf(s->endpoint, n, "%s://%s%s%s%s", scheme, host, port ? ":" : "",
-                 port ? port : "", path ? path : "/");
+        snprintf(s->endpoint, n, "%s://%s%s%s%s", scheme, host, port ? ":" : "", port ? port : "",
+                 path ? path : "/");
         s->url = kh_strdup(url);
         if (strlen(s->endpoint) > 512)
             problem(c, ptr, "\"url\" is longer than 512 characters");
@@ -336,15 +336,16 @@ static void parse_limits(parse_ctx *c, const json_t *obj, const char *ptr, push_
     }
     only_members(c, l, p, allowed);
     s->concurrency = (long)get_int(c, l, p, "concurrency", d->concurrency, 1, MAX_CONCURRENCY);
-    s->timeout_ms = (long)get_int(c, l, p, "timeout_ms", d->timeout_ms, MIN_TIMEOUT_MS, MAX_TIMEOUT_MS);
+    s->timeout_ms = (long)get_int(c, l, p, "timeout_ms", d->timeout_ms, MIN_TIMEOUT_MS,
+                                  MAX_TIMEOUT_MS);
     s->max_age_ms = get_int(c, l, p, "max_age_ms", d->max_age_ms, 1, 366LL * 86400 * 1000);
 }
 
 static void parse_one(parse_ctx *c, const json_t *obj, const char *ptr, push_sub *s,
                       const push_sub_defaults *d) {
-    static const char *const allowed[] = {"partner", "url",   "auth",   "ca_file", "secret",
-                                          "secret_env", "meldingen", "regels", "events",
-                                          "limits", NULL};
+    static const char *const allowed[] = {"partner", "url",        "auth",      "ca_file",
+                                          "secret",  "secret_env", "meldingen", "regels",
+                                          "events",  "limits",     NULL};
     if (!json_is_object(obj)) {
         problem(c, ptr, "must be an object");
         return;
@@ -399,7 +400,8 @@ int push_subs_parse(const char *text, size_t len, const char *base_dir, const kh
         qsort(s->subs, s->n, sizeof *s->subs, by_partner);
         for (i = 0; i + 1 < s->n; i++)
             if (s->subs[i].partner[0] && strcmp(s->subs[i].partner, s->subs[i + 1].partner) == 0)
-                problem(&c, "/subscriptions", "partner %s appears more than once", s->subs[i].partner);
+                problem(&c, "/subscriptions", "partner %s appears more than once",
+                        s->subs[i].partner);
         for (i = 0; i < s->n; i++)
             s->events |= s->subs[i].events;
     }

@@ -22,20 +22,20 @@ typedef enum push_auth { PUSH_AUTH_NONE, PUSH_AUTH_BEARER, PUSH_AUTH_TLS_CLIENT 
 typedef struct push_sub {
     char partner[PUSH_ORG_LEN]; /* "GEMEENTE:GM0599" */
     char *url;                  /* as configured */
-    char *endpoint;             /* url without user info, query and fragment: safe to log and record */
+    char *endpoint; /* url without user info, query and fragment: safe to log and record */
     push_auth auth;
-    char *authorization;        /* "Authorization: Bearer <token>" (bearer), else NULL */
-    char *cert, *key;           /* client certificate and key files (tls_client), else NULL */
-    char *ca_file;              /* CA bundle for the endpoint's certificate; NULL: the system's */
+    char *authorization; /* "Authorization: Bearer <token>" (bearer), else NULL */
+    char *cert, *key;    /* client certificate and key files (tls_client), else NULL */
+    char *ca_file;       /* CA bundle for the endpoint's certificate; NULL: the system's */
     unsigned char secret[PUSH_SIGN_KEY_MAX];
     size_t secret_len;
-    int meldingen;              /* receives the meldingen addressed to it */
-    char **regels;              /* only meldingen of these rules; nregels 0: every rule */
+    int meldingen; /* receives the meldingen addressed to it */
+    char **regels; /* only meldingen of these rules; nregels 0: every rule */
     size_t nregels;
-    unsigned events;            /* bit i: raw events of type kh_event_type_at(i) */
-    long concurrency;           /* requests in flight at most */
-    long timeout_ms;            /* per request */
-    long long max_age_ms;       /* give up this long after push first took the item on */
+    unsigned events;      /* bit i: raw events of type kh_event_type_at(i) */
+    long concurrency;     /* requests in flight at most */
+    long timeout_ms;      /* per request */
+    long long max_age_ms; /* give up this long after push first took the item on */
 } push_sub;
 
 /* Limits for subscriptions that do not set them. */

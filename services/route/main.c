@@ -14,32 +14,32 @@
 #include <string.h>
 #include <unistd.h>
 
-#define USAGE                                                                                  \
-    "Usage: ketenhub-route [options]\n"                                                        \
-    "\n"                                                                                       \
+#define USAGE                                                                                   \
+    "Usage: ketenhub-route [options]\n"                                                         \
+    "\n"                                                                                        \
     "Consumes ketenhub.{aanmelding,tlv,beschikking,verwijzing}.v1 in one consumer group,\n"     \
-    "applies the grensverkeer rules with the reference data of each event's own date and\n"   \
-    "publishes one melding per recipient on ketenhub.grensverkeer.v1 (key: the recipient's\n" \
-    "code), inside Kafka transactions that also commit the consumed offsets (exactly once).\n"\
-    "Poison records go to ketenhub.deadletter.v1. Run several instances with the same\n"       \
-    "group.id and distinct route.instance values to share the partitions.\n"                   \
-    "\n"                                                                                       \
-    "Configuration keys:\n"                                                                    \
-    "  group.id            consumer group (default ketenhub-route)\n"                          \
-    "  route.instance      stable name of this instance, the same across restarts and\n"      \
-    "                      unique among running instances (default: the host name)\n"          \
-    "  transactional.id    (default ketenhub-route-<route.instance>); a restart with the\n"    \
-    "                      same id fences and aborts its predecessor's open transaction\n"     \
-    "  route.transactions  true: exactly once; false: at least once (produce, flush, then\n"   \
-    "                      commit offsets; a crash may repeat meldingen) (default true)\n"     \
-    "  route.batch.records end a batch (transaction) after this many records (default 20000)\n"\
-    "  route.batch.ms      ... or this many ms after its first record (default 250)\n"         \
-    "  reference.dir       reference data directory (default " KH_DEFAULT_REFERENCE_DIR ")\n"  \
-    "  reference.watch.ms  reload when the files there change, checked this often; 0: only\n"  \
-    "                      on SIGHUP (default 5000)\n"                                         \
-    "  ops.listen          /healthz /readyz /metrics (default 127.0.0.1:9102)\n"              \
-    "Exit status: 0 after SIGTERM/SIGINT (open batch committed); 1 on a fatal Kafka error\n"   \
-    "(restart it: nothing committed is lost, nothing uncommitted is visible); 2 on bad\n"      \
+    "applies the grensverkeer rules with the reference data of each event's own date and\n"     \
+    "publishes one melding per recipient on ketenhub.grensverkeer.v1 (key: the recipient's\n"   \
+    "code), inside Kafka transactions that also commit the consumed offsets (exactly once).\n"  \
+    "Poison records go to ketenhub.deadletter.v1. Run several instances with the same\n"        \
+    "group.id and distinct route.instance values to share the partitions.\n"                    \
+    "\n"                                                                                        \
+    "Configuration keys:\n"                                                                     \
+    "  group.id            consumer group (default ketenhub-route)\n"                           \
+    "  route.instance      stable name of this instance, the same across restarts and\n"        \
+    "                      unique among running instances (default: the host name)\n"           \
+    "  transactional.id    (default ketenhub-route-<route.instance>); a restart with the\n"     \
+    "                      same id fences and aborts its predecessor's open transaction\n"      \
+    "  route.transactions  true: exactly once; false: at least once (produce, flush, then\n"    \
+    "                      commit offsets; a crash may repeat meldingen) (default true)\n"      \
+    "  route.batch.records end a batch (transaction) after this many records (default 20000)\n" \
+    "  route.batch.ms      ... or this many ms after its first record (default 250)\n"          \
+    "  reference.dir       reference data directory (default " KH_DEFAULT_REFERENCE_DIR ")\n"   \
+    "  reference.watch.ms  reload when the files there change, checked this often; 0: only\n"   \
+    "                      on SIGHUP (default 5000)\n"                                          \
+    "  ops.listen          /healthz /readyz /metrics (default 127.0.0.1:9102)\n"                \
+    "Exit status: 0 after SIGTERM/SIGINT (open batch committed); 1 on a fatal Kafka error\n"    \
+    "(restart it: nothing committed is lost, nothing uncommitted is visible); 2 on bad\n"       \
     "configuration.\n"
 
 /* ud: the loop's readiness flag, main's `ready`. */

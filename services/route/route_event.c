@@ -29,35 +29,67 @@ const char *route_kind_symbol(route_kind kind) { return kind_symbols[kind]; }
 
 /* The fields route reads. */
 enum field {
-    F_EVENT_ID, F_OCCURRED_AT, F_RECEIVED_AT, F_BSN, F_GEBOORTEDATUM, F_WOONPLAATS, F_DATE,
-    F_STATUS, F_SOORT, F_BIJ_TYPE, F_BIJ_CODE, F_ONDERWIJSSOORT, F_SWV, F_GEMEENTE, F_AANBIEDER,
-    F_ZORG, F_SCHOOL, F_NAAR_TYPE, F_NAAR_CODE, F_BRON_TYPE, F_BRON_CODE, F_EERSTE, F_CATEGORIE,
-    F_VERANTW, F_VERWIJZER_TYPE, F_DOMEIN, F_COUNT
+    F_EVENT_ID,
+    F_OCCURRED_AT,
+    F_RECEIVED_AT,
+    F_BSN,
+    F_GEBOORTEDATUM,
+    F_WOONPLAATS,
+    F_DATE,
+    F_STATUS,
+    F_SOORT,
+    F_BIJ_TYPE,
+    F_BIJ_CODE,
+    F_ONDERWIJSSOORT,
+    F_SWV,
+    F_GEMEENTE,
+    F_AANBIEDER,
+    F_ZORG,
+    F_SCHOOL,
+    F_NAAR_TYPE,
+    F_NAAR_CODE,
+    F_BRON_TYPE,
+    F_BRON_CODE,
+    F_EERSTE,
+    F_CATEGORIE,
+    F_VERANTW,
+    F_VERWIJZER_TYPE,
+    F_DOMEIN,
+    F_COUNT
 };
 _Static_assert(F_COUNT <= ROUTE_FIELDS, "route_event_reader has no room for every field");
 
 /* Paths per field; NULL when a kind does not have it. F_DATE is the event
  * type's date_field (kh_event.h), filled in at init. */
 static const char *const common_paths[F_COUNT] = {
-    [F_EVENT_ID] = "envelope.event_id",   [F_OCCURRED_AT] = "envelope.occurred_at",
-    [F_RECEIVED_AT] = "envelope.received_at", [F_BSN] = "jeugdige.bsn",
-    [F_GEBOORTEDATUM] = "jeugdige.geboortedatum",
-    [F_WOONPLAATS] = "jeugdige.woonplaatsgemeente",
-    [F_BRON_TYPE] = "envelope.bron.type", [F_BRON_CODE] = "envelope.bron.code",
+    [F_EVENT_ID] = "envelope.event_id",           [F_OCCURRED_AT] = "envelope.occurred_at",
+    [F_RECEIVED_AT] = "envelope.received_at",     [F_BSN] = "jeugdige.bsn",
+    [F_GEBOORTEDATUM] = "jeugdige.geboortedatum", [F_WOONPLAATS] = "jeugdige.woonplaatsgemeente",
+    [F_BRON_TYPE] = "envelope.bron.type",         [F_BRON_CODE] = "envelope.bron.code",
 };
 
 static const char *const kind_paths[ROUTE_KINDS][F_COUNT] = {
-    [ROUTE_AANMELDING] = {[F_STATUS] = "status", [F_SOORT] = "soort", [F_BIJ_TYPE] = "bij.type",
-                          [F_BIJ_CODE] = "bij.code", [F_ONDERWIJSSOORT] = "onderwijssoort"},
-    [ROUTE_TLV] = {[F_STATUS] = "status", [F_SWV] = "swv", [F_SOORT] = "soort",
+    [ROUTE_AANMELDING] = {[F_STATUS] = "status",
+                          [F_SOORT] = "soort",
+                          [F_BIJ_TYPE] = "bij.type",
+                          [F_BIJ_CODE] = "bij.code",
+                          [F_ONDERWIJSSOORT] = "onderwijssoort"},
+    [ROUTE_TLV] = {[F_STATUS] = "status",
+                   [F_SWV] = "swv",
+                   [F_SOORT] = "soort",
                    [F_EERSTE] = "eerste_inschrijving"},
-    [ROUTE_BESCHIKKING] = {[F_STATUS] = "status", [F_GEMEENTE] = "gemeente",
-                           [F_AANBIEDER] = "aanbieder", [F_ZORG] = "zorg_in_onderwijstijd",
-                           [F_SCHOOL] = "school", [F_CATEGORIE] = "product.categorie",
+    [ROUTE_BESCHIKKING] = {[F_STATUS] = "status",
+                           [F_GEMEENTE] = "gemeente",
+                           [F_AANBIEDER] = "aanbieder",
+                           [F_ZORG] = "zorg_in_onderwijstijd",
+                           [F_SCHOOL] = "school",
+                           [F_CATEGORIE] = "product.categorie",
                            [F_VERANTW] = "verantwoordelijke_gemeente"},
-    [ROUTE_VERWIJZING] = {[F_NAAR_TYPE] = "naar.type", [F_NAAR_CODE] = "naar.code",
+    [ROUTE_VERWIJZING] = {[F_NAAR_TYPE] = "naar.type",
+                          [F_NAAR_CODE] = "naar.code",
                           [F_VERANTW] = "verantwoordelijke_gemeente",
-                          [F_VERWIJZER_TYPE] = "verwijzer.type", [F_DOMEIN] = "domein"},
+                          [F_VERWIJZER_TYPE] = "verwijzer.type",
+                          [F_DOMEIN] = "domein"},
 };
 
 static int resolve(avro_schema_t s, const char *path, int index[ROUTE_FIELD_DEPTH]) {
@@ -88,8 +120,9 @@ int route_event_reader_init(route_event_reader *r, const kh_schemas *all, char *
         const kh_schema *s = kh_schemas_by_name(all, kind_names[k]);
         const kh_event_type *t = kh_event_type_by_name(kind_names[k]);
         for (int f = 0; f < F_COUNT; f++) {
-            const char *path = f == F_DATE ? (t ? t->date_field : NULL)
-                                           : common_paths[f] ? common_paths[f] : kind_paths[k][f];
+            const char *path = f == F_DATE       ? (t ? t->date_field : NULL)
+                               : common_paths[f] ? common_paths[f]
+                                                 : kind_paths[k][f];
             if (path && (!s || resolve(kh_schema_avro(s), path, r->index[k][f]))) {
                 snprintf(err, errlen, "schema %s has no field %s", kind_names[k], path);
                 return -1;
@@ -277,7 +310,8 @@ int route_event_read(const route_event_reader *rd, route_kind kind, avro_value_t
     read_envelope(&r, ev);
     read_kind(&r, kind, ev);
     if (r.failed >= 0) {
-        const char *path = common_paths[r.failed] ? common_paths[r.failed] : kind_paths[kind][r.failed];
+        const char *path = common_paths[r.failed] ? common_paths[r.failed]
+                                                  : kind_paths[kind][r.failed];
         snprintf(err, errlen, "field %s missing or of the wrong type for %s", path ? path : "date",
                  kind_names[kind]);
         return -1;

@@ -27,12 +27,12 @@ typedef struct route_event {
     route_kind kind;
     const char *event_id;
     const char *bron_type, *bron_code; /* envelope.bron: with event_id, the event's identity */
-    int64_t aangemaakt_op;  /* envelope.received_at, else occurred_at */
-    int32_t peildatum;      /* the event's own date (kh_event_type date_field) */
+    int64_t aangemaakt_op;             /* envelope.received_at, else occurred_at */
+    int32_t peildatum;                 /* the event's own date (kh_event_type date_field) */
     const char *bsn;
     int32_t geboortedatum;
     const char *woonplaatsgemeente;
-    const char *status;     /* the status symbol; NULL for a verwijzing (it has none) */
+    const char *status; /* the status symbol; NULL for a verwijzing (it has none) */
     /* aanmelding */
     const char *soort, *bij_type, *bij_code;
     const char *onderwijssoort; /* NULL when absent */
@@ -41,9 +41,9 @@ typedef struct route_event {
     int eerste_inschrijving; /* 1 when the tlv says true; 0 when false or absent */
     /* beschikking */
     const char *gemeente, *aanbieder;
-    const char *categorie;  /* product.categorie */
+    const char *categorie; /* product.categorie */
     int zorg_in_onderwijstijd;
-    const char *school;     /* NULL when absent */
+    const char *school; /* NULL when absent */
     /* verwijzing */
     const char *naar_type, *naar_code;
     const char *verwijzer_type, *domein;
@@ -68,13 +68,12 @@ typedef struct route_event_reader {
 } route_event_reader;
 
 /* Returns 0, or -1 with err naming a field an event schema lacks. */
-int route_event_reader_init(route_event_reader *r, const kh_schemas *all, char *err,
-                            size_t errlen);
+int route_event_reader_init(route_event_reader *r, const kh_schemas *all, char *err, size_t errlen);
 
 /* Fills ev from v, a decoded value of kind's schema. Returns 0, or -1 with
  * err naming the field that could not be read (only possible when v is not
  * of that schema). */
-int route_event_read(const route_event_reader *r, route_kind kind, avro_value_t *v,
-                     route_event *ev, char *err, size_t errlen);
+int route_event_read(const route_event_reader *r, route_kind kind, avro_value_t *v, route_event *ev,
+                     char *err, size_t errlen);
 
 #endif

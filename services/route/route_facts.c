@@ -74,8 +74,9 @@ static void dissolved(const kh_ref *ref, const char *code, int32_t date, route_p
 static const kh_ref_gemeente *gemeente(resolving *r, const char *field, const char *code,
                                        route_slot slot) {
     const char *merged_from = NULL;
-    const kh_ref_gemeente *g =
-        code ? kh_ref_gemeente_resolve(r->ref, code, r->ev->peildatum, &merged_from) : NULL;
+    const kh_ref_gemeente *g = code ? kh_ref_gemeente_resolve(r->ref, code, r->ev->peildatum,
+                                                              &merged_from)
+                                    : NULL;
     if (!g) {
         unknown(r, field, code);
         return NULL;
@@ -121,10 +122,10 @@ static int sector_swvs(resolving *r, const char *sector, const kh_ref_gemeente *
                        const kh_ref_gemeente *other, route_slot other_slot) {
     int po = strcmp(sector, "PO") == 0;
     word(r, ROUTE_SECTOR, sector, po ? "primair onderwijs" : "voortgezet onderwijs");
-    if (swv(r, "jeugdige.woonplaatsgemeente SWV", po ? woon->swv_po : woon->swv_vo,
-            ROUTE_SWV_WOON))
+    if (swv(r, "jeugdige.woonplaatsgemeente SWV", po ? woon->swv_po : woon->swv_vo, ROUTE_SWV_WOON))
         return -1;
-    return other ? swv(r, "school gemeente SWV", po ? other->swv_po : other->swv_vo, other_slot) : 0;
+    return other ? swv(r, "school gemeente SWV", po ? other->swv_po : other->swv_vo, other_slot)
+                 : 0;
 }
 
 /* A school and its gemeente; *found (when asked) is the school. */
@@ -152,12 +153,9 @@ static const kh_ref_aanbieder *aanbieder(resolving *r, const char *field, const 
 
 /* A beschikking status as a past participle for the toelichting. */
 static const char *status_word(const char *status) {
-    static const char *const words[][2] = {{"TOEGEKEND", "toegekend"},
-                                           {"GEWIJZIGD", "gewijzigd"},
-                                           {"AFGEWEZEN", "afgewezen"},
-                                           {"INGETROKKEN", "ingetrokken"},
-                                           {"BEEINDIGD", "beëindigd"},
-                                           {"GEPLAATST", "geplaatst"}};
+    static const char *const words[][2] = {
+        {"TOEGEKEND", "toegekend"},     {"GEWIJZIGD", "gewijzigd"}, {"AFGEWEZEN", "afgewezen"},
+        {"INGETROKKEN", "ingetrokken"}, {"BEEINDIGD", "beëindigd"}, {"GEPLAATST", "geplaatst"}};
     for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
         if (strcmp(status, words[i][0]) == 0)
             return words[i][1];
@@ -207,8 +205,8 @@ static int verantwoordelijke(resolving *r) {
 static int verblijfgemeente(resolving *r, const kh_ref_aanbieder *a) {
     if (!(r->out->facts & ROUTE_F_VERBLIJF))
         return 0;
-    const kh_ref_gemeente *g =
-        gemeente(r, "aanbieder vestigingsgemeente", a->vestigingsgemeente, ROUTE_VERBLIJFGEMEENTE);
+    const kh_ref_gemeente *g = gemeente(r, "aanbieder vestigingsgemeente", a->vestigingsgemeente,
+                                        ROUTE_VERBLIJFGEMEENTE);
     if (!g || swv(r, "verblijfgemeente SWV PO", g->swv_po, ROUTE_SWV_VERBLIJF_PO) ||
         swv(r, "verblijfgemeente SWV VO", g->swv_vo, ROUTE_SWV_VERBLIJF_VO))
         return -1;
@@ -239,8 +237,8 @@ static void plicht(resolving *r) {
     word(r, ROUTE_LEEFTIJD, years, years);
     if (ev->peildatum >= from && age < 18) {
         r->out->facts |= ROUTE_F_LEERPLICHTIG;
-        word(r, ROUTE_PLICHT, "PLICHT", ev->peildatum >= kwalificatie ? "kwalificatieplichtige"
-                                                                      : "leerplichtige");
+        word(r, ROUTE_PLICHT, "PLICHT",
+             ev->peildatum >= kwalificatie ? "kwalificatieplichtige" : "leerplichtige");
     } else if (age >= 18 && age < 23) {
         r->out->facts |= ROUTE_F_RMC_LEEFTIJD;
     }
@@ -260,11 +258,11 @@ static int rmc(resolving *r, const kh_ref_gemeente *woon) {
 
 /* Who referred, for the toelichting; the facts of a verwijzing by law. */
 static void verwijzer(resolving *r) {
-    static const char *const wettelijk[][2] = {{"HUISARTS", "De huisarts"},
-                                               {"JEUGDARTS", "De jeugdarts"},
-                                               {"MEDISCH_SPECIALIST", "De medisch specialist"},
-                                               {"GECERTIFICEERDE_INSTELLING",
-                                                "De gecertificeerde instelling"}};
+    static const char *const wettelijk[][2] = {
+        {"HUISARTS", "De huisarts"},
+        {"JEUGDARTS", "De jeugdarts"},
+        {"MEDISCH_SPECIALIST", "De medisch specialist"},
+        {"GECERTIFICEERDE_INSTELLING", "De gecertificeerde instelling"}};
     const route_event *ev = r->ev;
     if (!ev->verwijzer_type || !ev->domein || strcmp(ev->domein, "JEUGDHULP") != 0)
         return;
@@ -277,11 +275,13 @@ static void verwijzer(resolving *r) {
 
 /* The SOORT slot: an onderwijssoort or TLV soort and its name. */
 static void soort(resolving *r, const char *code) {
-    static const char *const soorten[][2] = {
-        {"PO", "primair onderwijs"},  {"SBO", "speciaal basisonderwijs"},
-        {"SO", "speciaal onderwijs"}, {"VO", "voortgezet onderwijs"},
-        {"VSO", "voortgezet speciaal onderwijs"}, {"PRO", "praktijkonderwijs"},
-        {"MBO", "middelbaar beroepsonderwijs"}};
+    static const char *const soorten[][2] = {{"PO", "primair onderwijs"},
+                                             {"SBO", "speciaal basisonderwijs"},
+                                             {"SO", "speciaal onderwijs"},
+                                             {"VO", "voortgezet onderwijs"},
+                                             {"VSO", "voortgezet speciaal onderwijs"},
+                                             {"PRO", "praktijkonderwijs"},
+                                             {"MBO", "middelbaar beroepsonderwijs"}};
     for (size_t i = 0; i < sizeof soorten / sizeof soorten[0]; i++)
         if (strcmp(code, soorten[i][0]) == 0)
             word(r, ROUTE_SOORT, soorten[i][0], soorten[i][1]);
@@ -357,8 +357,8 @@ static int verwijzing(resolving *r) {
     const kh_ref_aanbieder *a = aanbieder(r, "naar.code", ev->naar_code);
     if (!a)
         return -1;
-    const kh_ref_gemeente *g =
-        gemeente(r, "aanbieder vestigingsgemeente", a->vestigingsgemeente, ROUTE_AANBIEDERGEMEENTE);
+    const kh_ref_gemeente *g = gemeente(r, "aanbieder vestigingsgemeente", a->vestigingsgemeente,
+                                        ROUTE_AANBIEDERGEMEENTE);
     if (!g)
         return -1;
     jeugdregio(r, g, ROUTE_JZ_AANBIEDER);
@@ -372,23 +372,18 @@ int route_facts_resolve(const route_event *ev, const kh_ref *ref, route_result *
     out->facts = 0;
     out->reason_code = NULL;
     out->reason[0] = '\0';
-    const kh_ref_gemeente *woon =
-        gemeente(&r, "jeugdige.woonplaatsgemeente", ev->woonplaatsgemeente, ROUTE_WOON);
+    const kh_ref_gemeente *woon = gemeente(&r, "jeugdige.woonplaatsgemeente",
+                                           ev->woonplaatsgemeente, ROUTE_WOON);
     if (!woon)
         return -1;
     jeugdregio(&r, woon, ROUTE_JZ_WOON);
     word(&r, ROUTE_DATUM, "DATUM", route_text_date(ev->peildatum, day, sizeof day));
     plicht(&r);
     switch (ev->kind) {
-    case ROUTE_AANMELDING:
-        return aanmelding(&r, woon);
-    case ROUTE_TLV:
-        return tlv(&r, woon);
-    case ROUTE_BESCHIKKING:
-        return beschikking(&r);
-    case ROUTE_VERWIJZING:
-        return verwijzing(&r);
-    default:
-        return invalid(&r, "event type", "not consumed by route");
+    case ROUTE_AANMELDING: return aanmelding(&r, woon);
+    case ROUTE_TLV: return tlv(&r, woon);
+    case ROUTE_BESCHIKKING: return beschikking(&r);
+    case ROUTE_VERWIJZING: return verwijzing(&r);
+    default: return invalid(&r, "event type", "not consumed by route");
     }
 }

@@ -18,8 +18,8 @@
 #define ROUTE_ID_NAMESPACE "8f9a67de-b482-5b01-9179-0ec6b22c0228"
 #define ROUTE_ID_LEN 37 /* 36 characters and the NUL */
 
-/* bron is the cause event's "TYPE:CODE". Writes the lowercase UUID into out. Returns 0, or -1 when OpenSSL fails
- * or the name does not fit (out is then ""). */
+/* bron is the cause event's "TYPE:CODE". Writes the lowercase UUID into out. Returns 0, or -1 when
+ * OpenSSL fails or the name does not fit (out is then ""). */
 int route_melding_id(const char *bron, const char *event_id, const char *regel, const char *type,
                      const char *code, char out[ROUTE_ID_LEN]);
 

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <time.h>
 
-#define RETRIES 10          /* of a retriable transaction call before giving up */
+#define RETRIES 10 /* of a retriable transaction call before giving up */
 #define COMMITTED_WAIT_MS 10000
 #define IDLE_POLL_MS 100
 
@@ -31,13 +31,13 @@ typedef struct loop {
     route_processor proc;
     route_stats stats;
     int transactional;
-    int open;                 /* a batch (transaction) has begun */
+    int open; /* a batch (transaction) has begun */
     long long batch_count;
     int64_t batch_start;
-    int failed;               /* a fatal error: leave the loop, exit 1 */
-    int delivery_failures;    /* in the open batch (without transactions) */
-    int assigned;             /* partitions */
-    int rewind_kept;          /* a rebalance aborted the batch: rewind what stays */
+    int failed;            /* a fatal error: leave the loop, exit 1 */
+    int delivery_failures; /* in the open batch (without transactions) */
+    int assigned;          /* partitions */
+    int rewind_kept;       /* a rebalance aborted the batch: rewind what stays */
     uint64_t watch_sig;
     int64_t next_watch;
 } loop;
@@ -154,8 +154,8 @@ static void batch_abort(loop *L, int rewind, const char *why) {
     if (!L->open)
         return;
     L->open = 0;
-    kh_log_warn("batch aborted", json_pack("{s:s,s:I}", "reason", why, "records",
-                                           (json_int_t)L->batch_count));
+    kh_log_warn("batch aborted",
+                json_pack("{s:s,s:I}", "reason", why, "records", (json_int_t)L->batch_count));
     if (L->transactional)
         abort_transaction(L);
     route_stats_abort(&L->stats);
@@ -248,9 +248,9 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
     if (!m->err)
         return;
     L->delivery_failures++;
-    kh_log_warn("delivery failed", json_pack("{s:s,s:i,s:s}", "topic", rd_kafka_topic_name(m->rkt),
-                                             "partition", (int)m->partition, "error",
-                                             rd_kafka_err2str(m->err)));
+    kh_log_warn("delivery failed",
+                json_pack("{s:s,s:i,s:s}", "topic", rd_kafka_topic_name(m->rkt), "partition",
+                          (int)m->partition, "error", rd_kafka_err2str(m->err)));
 }
 
 /* Finish the batch while the partitions going away are still ours; the
@@ -319,10 +319,11 @@ static route_kind kind_of(const loop *L, const rd_kafka_message_t *m) {
 static int produce(loop *L, route_output *o) {
     rd_kafka_topic_t *rkt = o->deadletter ? L->dead_rkt : L->melding_rkt;
     for (;;) {
-        rd_kafka_resp_err_t e = rd_kafka_producev(
-            L->producer, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_KEY(o->key, o->keylen),
-            RD_KAFKA_V_VALUE(o->value, o->len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE),
-            RD_KAFKA_V_HEADERS(o->headers), RD_KAFKA_V_END);
+        rd_kafka_resp_err_t e = rd_kafka_producev(L->producer, RD_KAFKA_V_RKT(rkt),
+                                                  RD_KAFKA_V_KEY(o->key, o->keylen),
+                                                  RD_KAFKA_V_VALUE(o->value, o->len),
+                                                  RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE),
+                                                  RD_KAFKA_V_HEADERS(o->headers), RD_KAFKA_V_END);
         if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
             o->value = NULL; /* librdkafka's now */
             o->headers = NULL;
@@ -387,9 +388,9 @@ static void consumer_error(loop *L, const rd_kafka_message_t *m) {
         fatal(L, "consume", why);
         return;
     }
-    kh_log_warn("consumer error", json_pack("{s:s,s:s}", "topic",
-                                            m->rkt ? rd_kafka_topic_name(m->rkt) : "",
-                                            "error", rd_kafka_message_errstr(m)));
+    kh_log_warn("consumer error",
+                json_pack("{s:s,s:s}", "topic", m->rkt ? rd_kafka_topic_name(m->rkt) : "", "error",
+                          rd_kafka_message_errstr(m)));
 }
 
 /* ---- Reference data ----------------------------------------------------- */
@@ -444,10 +445,9 @@ static int subscribe(loop *L) {
 static int open_clients(loop *L) {
     char err[512];
     const kh_config *c = L->svc->config;
-    L->producer = L->transactional
-                      ? kh_kafka_txn_producer_new(c, L->cfg->transactional_id, producer_hook, L,
-                                                  err, sizeof err)
-                      : kh_kafka_producer_new(c, producer_hook, L, err, sizeof err);
+    L->producer = L->transactional ? kh_kafka_txn_producer_new(c, L->cfg->transactional_id,
+                                                               producer_hook, L, err, sizeof err)
+                                   : kh_kafka_producer_new(c, producer_hook, L, err, sizeof err);
     if (L->producer)
         L->consumer = kh_kafka_consumer_new(c, L->cfg->group_id, consumer_hook, L, err, sizeof err);
     if (!L->producer || !L->consumer) {
@@ -529,9 +529,9 @@ int route_loop_run(kh_service *svc, const route_loop_config *cfg, kh_refstore *s
         kh_log_info("routing", json_pack("{s:s,s:s,s:s?,s:I,s:I}", "group", cfg->group_id, "mode",
                                          L->transactional ? "exactly once (transactions)"
                                                           : "at least once (no transactions)",
-                                         "transactional_id", cfg->transactional_id,
-                                         "batch_records", (json_int_t)cfg->batch_records,
-                                         "batch_ms", (json_int_t)cfg->batch_ms));
+                                         "transactional_id", cfg->transactional_id, "batch_records",
+                                         (json_int_t)cfg->batch_records, "batch_ms",
+                                         (json_int_t)cfg->batch_ms));
         run(L, ready);
         rc = L->failed ? 1 : 0;
     }

@@ -45,7 +45,7 @@ typedef struct route_loop_config {
     long long batch_records;
     long long batch_ms;
     const char *reference_dir;
-    long long watch_ms;           /* 0: reload only on SIGHUP */
+    long long watch_ms;              /* 0: reload only on SIGHUP */
     const char *topics[ROUTE_KINDS]; /* full names, topic.prefix applied */
     const char *melding_topic;
     const char *deadletter_topic;

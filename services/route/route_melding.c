@@ -101,7 +101,8 @@ static int fill(avro_value_t *v, const route_event *ev, const route_result *r,
            set_str(&ontvanger, "code", route_melding_ontvanger_code(r, m)) ||
            field(v, "oorzaak", &oorzaak) ||
            set_enum(&oorzaak, "event_type", route_kind_symbol(ev->kind)) ||
-           set_str(&oorzaak, "event_id", ev->event_id) || set_str(&oorzaak, "topic", cause->topic) ||
+           set_str(&oorzaak, "event_id", ev->event_id) ||
+           set_str(&oorzaak, "topic", cause->topic) ||
            set_int(&oorzaak, "partition", cause->partition) ||
            set_long(&oorzaak, "offset", cause->offset) || set_betrokkenen(v, r, rule) ||
            set_int(v, "peildatum", ev->peildatum) || field(v, "jeugdige", &jeugdige) ||
@@ -113,8 +114,8 @@ static int fill(avro_value_t *v, const route_event *ev, const route_result *r,
 }
 
 int route_melding_encode(route_encoder *e, const route_event *ev, const route_result *r,
-                         const route_melding *m, const route_cause *cause, char **wire,
-                         size_t *len, char *err, size_t errlen) {
+                         const route_melding *m, const route_cause *cause, char **wire, size_t *len,
+                         char *err, size_t errlen) {
     avro_value_reset(&e->value);
     if (fill(&e->value, ev, r, m, cause)) {
         snprintf(err, errlen, "cannot fill the melding value: %s", avro_strerror());

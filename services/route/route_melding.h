@@ -45,8 +45,8 @@ void route_encoder_free(route_encoder *e);
  * it, or hands it to librdkafka with RD_KAFKA_MSG_F_FREE). Returns 0, or -1
  * with err filled. */
 int route_melding_encode(route_encoder *e, const route_event *ev, const route_result *r,
-                         const route_melding *m, const route_cause *cause, char **wire,
-                         size_t *len, char *err, size_t errlen);
+                         const route_melding *m, const route_cause *cause, char **wire, size_t *len,
+                         char *err, size_t errlen);
 
 /* The recipient: its OrganisatieType and code (pointers into r). */
 const char *route_melding_ontvanger_type(const route_melding *m);

@@ -35,8 +35,8 @@ void route_process_discard(route_processor *p) {
 static int deadletter(route_processor *p, const rd_kafka_message_t *m, const char *reason_code,
                       char *err, size_t errlen) {
     route_output *o = &p->out[0];
-    kh_deadletter dl = {.reason_code = reason_code, .reason = p->reason, .service = ROUTE_SERVICE,
-                        .origin = m};
+    kh_deadletter dl = {
+        .reason_code = reason_code, .reason = p->reason, .service = ROUTE_SERVICE, .origin = m};
     memset(o, 0, sizeof *o);
     if (kh_deadletter_build(p->schemas, &dl, &o->value, &o->len, &o->headers, err, errlen))
         return -1;
@@ -72,12 +72,9 @@ static int meldingen(route_processor *p, const rd_kafka_message_t *m, const rout
 
 static const char *decode_reason(kh_decode_status st) {
     switch (st) {
-    case KH_DECODE_BAD_MAGIC:
-        return kh_dl_reason_name(KH_DL_BAD_MAGIC_BYTE);
-    case KH_DECODE_UNKNOWN_ID:
-        return kh_dl_reason_name(KH_DL_UNKNOWN_SCHEMA_ID);
-    default:
-        return kh_dl_reason_name(KH_DL_UNDECODABLE);
+    case KH_DECODE_BAD_MAGIC: return kh_dl_reason_name(KH_DL_BAD_MAGIC_BYTE);
+    case KH_DECODE_UNKNOWN_ID: return kh_dl_reason_name(KH_DL_UNKNOWN_SCHEMA_ID);
+    default: return kh_dl_reason_name(KH_DL_UNDECODABLE);
     }
 }
 
@@ -87,16 +84,15 @@ int route_process(route_processor *p, const rd_kafka_message_t *m, route_kind ki
     avro_value_t v;
     route_event ev;
     route_process_discard(p);
-    kh_decode_status st =
-        kh_codec_decode(p->schemas, m->payload, m->len, &which, &v, p->reason, sizeof p->reason);
+    kh_decode_status st = kh_codec_decode(p->schemas, m->payload, m->len, &which, &v, p->reason,
+                                          sizeof p->reason);
     if (st != KH_DECODE_OK)
         return deadletter(p, m, decode_reason(st), err, errlen);
     int rc;
     if (route_kind_by_name(kh_schema_name(which)) != kind) {
         snprintf(p->reason, sizeof p->reason, "schema id %d (%s) is not the %s event of topic %s",
                  (int)kh_codec_schema_id(m->payload, m->len), kh_schema_name(which),
-                 route_kind_name(kind),
-                 rd_kafka_topic_name(m->rkt));
+                 route_kind_name(kind), rd_kafka_topic_name(m->rkt));
         rc = deadletter(p, m, kh_dl_reason_name(KH_DL_UNKNOWN_SCHEMA_ID), err, errlen);
     } else if (route_event_read(&p->reader, kind, &v, &ev, p->reason, sizeof p->reason)) {
         rc = deadletter(p, m, kh_dl_reason_name(KH_DL_UNDECODABLE), err, errlen);

@@ -28,16 +28,25 @@
     "vóór dat verblijf."
 
 static const route_rule rules[] = {
-    {"ONDERWIJS_BUITEN_WOONGEMEENTE", ROUTE_AANMELDING, "GEPLAATST", 0, 0,
+    {"ONDERWIJS_BUITEN_WOONGEMEENTE",
+     ROUTE_AANMELDING,
+     "GEPLAATST",
+     0,
+     0,
      {ROUTE_SCHOOLGEMEENTE, ROUTE_WOON},
      {ROUTE_WOON, ROUTE_SCHOOLGEMEENTE},
      {ROUTE_WOON, ROUTE_SCHOOLGEMEENTE},
      "HULP_OP_SCHOOL",
-     "Leerling woont volgens de BRP in {WOON} en is geplaatst op {SCHOOL} in {SCHOOLGEMEENTE}. "
-     WOONPLAATSBEGINSEL " Hoe {WOON.naam} en {SCHOOLGEMEENTE.naam} hulp op school afstemmen, "
+     "Leerling woont volgens de BRP in {WOON} en is geplaatst op {SCHOOL} in "
+     "{SCHOOLGEMEENTE}. " WOONPLAATSBEGINSEL
+     " Hoe {WOON.naam} en {SCHOOLGEMEENTE.naam} hulp op school afstemmen, "
      "volgt uit de afspraken tussen de gemeenten."},
 
-    {"ONDERWIJS_BUITEN_SWV_REGIO", ROUTE_AANMELDING, "GEPLAATST", 0, 0,
+    {"ONDERWIJS_BUITEN_SWV_REGIO",
+     ROUTE_AANMELDING,
+     "GEPLAATST",
+     0,
+     0,
      {ROUTE_SWV_SCHOOL, ROUTE_SWV_WOON},
      {ROUTE_SWV_WOON, ROUTE_SWV_SCHOOL},
      {ROUTE_SWV_WOON, ROUTE_SWV_SCHOOL, ROUTE_WOON, ROUTE_SCHOOLGEMEENTE},
@@ -47,7 +56,11 @@ static const route_rule rules[] = {
      "onder samenwerkingsverband {SWV_SCHOOL.code}; deze melding is ter informatie voor beide "
      "samenwerkingsverbanden."},
 
-    {"TLV_BUITEN_SWV_WOONPLAATS", ROUTE_TLV, "AFGEGEVEN", 0, ROUTE_F_EERSTE,
+    {"TLV_BUITEN_SWV_WOONPLAATS",
+     ROUTE_TLV,
+     "AFGEGEVEN",
+     0,
+     ROUTE_F_EERSTE,
      {ROUTE_SWV_AFGEVER, ROUTE_SWV_WOON},
      {ROUTE_SWV_WOON},
      {ROUTE_SWV_AFGEVER, ROUTE_SWV_WOON, ROUTE_WOON},
@@ -60,8 +73,11 @@ static const route_rule rules[] = {
      "samenwerkingsverband gaat. Verlengt: samenwerkingsverband {SWV_AFGEVER.code}, dat de "
      "verklaring afgaf."},
 
-    {"BESCHIKKING_NIET_DOOR_WOONPLAATSGEMEENTE", ROUTE_BESCHIKKING, "TOEGEKEND,GEWIJZIGD",
-     VERANTW, 0,
+    {"BESCHIKKING_NIET_DOOR_WOONPLAATSGEMEENTE",
+     ROUTE_BESCHIKKING,
+     "TOEGEKEND,GEWIJZIGD",
+     VERANTW,
+     0,
      {ROUTE_BESCHIKKER, ROUTE_VERANTWOORDELIJK},
      {ROUTE_VERANTWOORDELIJK, ROUTE_BESCHIKKER, ROUTE_AANBIEDER},
      {ROUTE_VERANTWOORDELIJK, ROUTE_WOON, ROUTE_BESCHIKKER, ROUTE_AANBIEDER},
@@ -70,8 +86,11 @@ static const route_rule rules[] = {
      "{VERANTWOORDELIJK} is opgegeven als verantwoordelijke gemeente ({REDEN.naam}). Volgens "
      "het woonplaatsbeginsel van de Jeugdwet is {VERANTWOORDELIJK.naam} verantwoordelijk voor "
      "deze jeugdhulp. De gemeenten stemmen onderling af welke gemeente de hulp toewijst."},
-    {"BESCHIKKING_NIET_DOOR_WOONPLAATSGEMEENTE", ROUTE_BESCHIKKING, "TOEGEKEND,GEWIJZIGD",
-     VERBLIJF, VERANTW,
+    {"BESCHIKKING_NIET_DOOR_WOONPLAATSGEMEENTE",
+     ROUTE_BESCHIKKING,
+     "TOEGEKEND,GEWIJZIGD",
+     VERBLIJF,
+     VERANTW,
      {ROUTE_BESCHIKKER, ROUTE_WOON},
      {ROUTE_WOON, ROUTE_BESCHIKKER, ROUTE_AANBIEDER},
      {ROUTE_WOON, ROUTE_BESCHIKKER, ROUTE_AANBIEDER},
@@ -81,8 +100,11 @@ static const route_rule rules[] = {
      "in een instelling is volgens het woonplaatsbeginsel de gemeente van het woonadres vlak vóór "
      "dat verblijf verantwoordelijk; dat kan een andere gemeente zijn dan {WOON.naam}. Wilt u "
      "samen nagaan welke gemeente verantwoordelijk is?"},
-    {"BESCHIKKING_NIET_DOOR_WOONPLAATSGEMEENTE", ROUTE_BESCHIKKING, "TOEGEKEND,GEWIJZIGD",
-     0, VERANTW | VERBLIJF,
+    {"BESCHIKKING_NIET_DOOR_WOONPLAATSGEMEENTE",
+     ROUTE_BESCHIKKING,
+     "TOEGEKEND,GEWIJZIGD",
+     0,
+     VERANTW | VERBLIJF,
      {ROUTE_BESCHIKKER, ROUTE_WOON},
      {ROUTE_WOON, ROUTE_BESCHIKKER, ROUTE_AANBIEDER},
      {ROUTE_WOON, ROUTE_BESCHIKKER, ROUTE_AANBIEDER},
@@ -93,7 +115,11 @@ static const route_rule rules[] = {
      "jeugdhulpaanbieder, pleegouder of in een instelling. De gemeenten stemmen onderling af "
      "welke gemeente de hulp toewijst."},
 
-    {"ZORG_OP_SCHOOL_BUITEN_WOONGEMEENTE", ROUTE_BESCHIKKING, "TOEGEKEND,GEWIJZIGD", 0, 0,
+    {"ZORG_OP_SCHOOL_BUITEN_WOONGEMEENTE",
+     ROUTE_BESCHIKKING,
+     "TOEGEKEND,GEWIJZIGD",
+     0,
+     0,
      {ROUTE_SCHOOLGEMEENTE, ROUTE_WOON},
      {ROUTE_SCHOOLGEMEENTE, ROUTE_WOON, ROUTE_VERANTWOORDELIJK},
      {ROUTE_WOON, ROUTE_SCHOOLGEMEENTE, ROUTE_AANBIEDER, ROUTE_VERANTWOORDELIJK},
@@ -102,7 +128,11 @@ static const route_rule rules[] = {
      "{AANBIEDER} op {SCHOOL} in {SCHOOLGEMEENTE}. " WOONPLAATSBEGINSEL " Hoe de gemeenten hulp "
      "op school afstemmen, volgt uit hun onderlinge afspraken."},
 
-    {"VERWIJZING_BUITEN_JEUGDREGIO", ROUTE_VERWIJZING, NULL, 0, 0,
+    {"VERWIJZING_BUITEN_JEUGDREGIO",
+     ROUTE_VERWIJZING,
+     NULL,
+     0,
+     0,
      {ROUTE_JZ_AANBIEDER, ROUTE_JZ_WOON},
      {ROUTE_WOON, ROUTE_VERANTWOORDELIJK},
      {ROUTE_WOON, ROUTE_JZ_WOON, ROUTE_AANBIEDER, ROUTE_JZ_AANBIEDER, ROUTE_VERANTWOORDELIJK},
@@ -112,7 +142,11 @@ static const route_rule rules[] = {
      "{VERANTWOORDELIJK.naam} verantwoordelijk voor deze jeugdhulp, ook wanneer de aanbieder "
      "buiten de eigen jeugdregio ligt."},
 
-    {"TLV_EERSTE_INSCHRIJVING_BUITEN_SWV_WOONPLAATS", ROUTE_TLV, "AFGEGEVEN", ROUTE_F_EERSTE, 0,
+    {"TLV_EERSTE_INSCHRIJVING_BUITEN_SWV_WOONPLAATS",
+     ROUTE_TLV,
+     "AFGEGEVEN",
+     ROUTE_F_EERSTE,
+     0,
      {ROUTE_SWV_AFGEVER, ROUTE_SWV_WOON},
      {ROUTE_SWV_AFGEVER, ROUTE_SWV_WOON},
      {ROUTE_SWV_AFGEVER, ROUTE_SWV_WOON, ROUTE_WOON},
@@ -123,8 +157,11 @@ static const route_rule rules[] = {
      "van de woonplaats de verklaring af, hier {SWV_WOON}. Wilt u samen nagaan welk "
      "samenwerkingsverband de verklaring afgeeft?"},
 
-    {"LEERPLICHT_AFWIJZING", ROUTE_AANMELDING, "AFGEWEZEN,INGETROKKEN",
-     ROUTE_F_ONDERWIJS | ROUTE_F_LEERPLICHTIG, 0,
+    {"LEERPLICHT_AFWIJZING",
+     ROUTE_AANMELDING,
+     "AFGEWEZEN,INGETROKKEN",
+     ROUTE_F_ONDERWIJS | ROUTE_F_LEERPLICHTIG,
+     0,
      {ROUTE_NONE, ROUTE_NONE},
      {ROUTE_WOON},
      {ROUTE_WOON, ROUTE_SCHOOLGEMEENTE},
@@ -133,8 +170,11 @@ static const route_rule rules[] = {
      "is op {DATUM.naam} {STATUS.naam}. Deze melding is voor de leerplichtambtenaar van "
      "{WOON.naam}, om na te gaan of de leerling op een school staat ingeschreven."},
 
-    {"RMC_AFWIJZING", ROUTE_AANMELDING, "AFGEWEZEN,INGETROKKEN",
-     ROUTE_F_ONDERWIJS | ROUTE_F_RMC_LEEFTIJD, 0,
+    {"RMC_AFWIJZING",
+     ROUTE_AANMELDING,
+     "AFGEWEZEN,INGETROKKEN",
+     ROUTE_F_ONDERWIJS | ROUTE_F_RMC_LEEFTIJD,
+     0,
      {ROUTE_NONE, ROUTE_NONE},
      {ROUTE_RMC},
      {ROUTE_RMC, ROUTE_WOON, ROUTE_SCHOOLGEMEENTE},
@@ -145,7 +185,11 @@ static const route_rule rules[] = {
      "schoolverlaten (RMC); of deze jongere een startkwalificatie heeft, is de hub niet bekend. "
      "Deze melding gaat naar {RMC}, contactgemeente van RMC-regio {RMC_REGIO.naam}."},
 
-    {"VERBLIJF_BUITEN_WOONPLAATS", ROUTE_BESCHIKKING, "TOEGEKEND,GEWIJZIGD", VERANTW | VERBLIJF, 0,
+    {"VERBLIJF_BUITEN_WOONPLAATS",
+     ROUTE_BESCHIKKING,
+     "TOEGEKEND,GEWIJZIGD",
+     VERANTW | VERBLIJF,
+     0,
      {ROUTE_VERBLIJFGEMEENTE, ROUTE_VERANTWOORDELIJK},
      {ROUTE_VERBLIJFGEMEENTE, ROUTE_WOON, ROUTE_SWV_VERBLIJF_PO, ROUTE_SWV_VERBLIJF_VO,
       ROUTE_VERANTWOORDELIJK},
@@ -160,7 +204,11 @@ static const route_rule rules[] = {
      "onderwijs zal volgen, en voor leerplicht van {WOON.naam}, waar de jeugdige volgens de BRP "
      "woont."},
 
-    {"LEERLINGENVERVOER", ROUTE_AANMELDING, "GEPLAATST", ROUTE_F_ONDERWIJS | ROUTE_F_SPECIAAL, 0,
+    {"LEERLINGENVERVOER",
+     ROUTE_AANMELDING,
+     "GEPLAATST",
+     ROUTE_F_ONDERWIJS | ROUTE_F_SPECIAAL,
+     0,
      {ROUTE_NONE, ROUTE_NONE},
      {ROUTE_WOON},
      {ROUTE_WOON, ROUTE_SCHOOLGEMEENTE},
@@ -170,7 +218,11 @@ static const route_rule rules[] = {
      "kunnen bij de gemeente een vergoeding voor leerlingenvervoer aanvragen; de gemeente beslist "
      "daarover volgens haar verordening leerlingenvervoer. Deze melding is informatief en zegt "
      "niets over een recht op vervoer."},
-    {"LEERLINGENVERVOER", ROUTE_TLV, "AFGEGEVEN", 0, 0,
+    {"LEERLINGENVERVOER",
+     ROUTE_TLV,
+     "AFGEGEVEN",
+     0,
+     0,
      {ROUTE_NONE, ROUTE_NONE},
      {ROUTE_WOON},
      {ROUTE_WOON, ROUTE_SWV_AFGEVER},
@@ -180,7 +232,11 @@ static const route_rule rules[] = {
      "aanvragen; de gemeente beslist daarover volgens haar verordening leerlingenvervoer. Deze "
      "melding is informatief en zegt niets over een recht op vervoer."},
 
-    {"WETTELIJKE_VERWIJZING", ROUTE_VERWIJZING, NULL, ROUTE_F_WETTELIJK, 0,
+    {"WETTELIJKE_VERWIJZING",
+     ROUTE_VERWIJZING,
+     NULL,
+     ROUTE_F_WETTELIJK,
+     0,
      {ROUTE_NONE, ROUTE_NONE},
      {ROUTE_VERANTWOORDELIJK},
      {ROUTE_VERANTWOORDELIJK, ROUTE_WOON, ROUTE_AANBIEDER},
@@ -190,7 +246,11 @@ static const route_rule rules[] = {
      "(iJw-bericht Verzoek om toewijzing). Volgens de iJw-bedrijfsregels antwoordt de gemeente "
      "binnen vijf werkdagen met een toewijzing of een antwoordbericht; is de aanvraag in "
      "onderzoek, dan volgt binnen acht weken een toewijzing of afwijzing."},
-    {"WETTELIJKE_VERWIJZING", ROUTE_VERWIJZING, NULL, ROUTE_F_GI, 0,
+    {"WETTELIJKE_VERWIJZING",
+     ROUTE_VERWIJZING,
+     NULL,
+     ROUTE_F_GI,
+     0,
      {ROUTE_NONE, ROUTE_NONE},
      {ROUTE_VERANTWOORDELIJK},
      {ROUTE_VERANTWOORDELIJK, ROUTE_WOON, ROUTE_AANBIEDER},
@@ -253,8 +313,9 @@ static const kh_ref_afspraak *afspraak(const route_rule *rule, const route_event
         return NULL;
     for (size_t i = 0; i < sizeof where / sizeof where[0]; i++) {
         const route_party *p = &out->party[where[i]];
-        const kh_ref_afspraak *a =
-            p->known ? kh_ref_afspraak_at(ref, p->code, rule->afspraak, ev->peildatum) : NULL;
+        const kh_ref_afspraak *a = p->known ? kh_ref_afspraak_at(ref, p->code, rule->afspraak,
+                                                                 ev->peildatum)
+                                            : NULL;
         if (a && strcmp(a->status, "AFSPRAAK") == 0) {
             *regio = where[i];
             return a;

@@ -42,15 +42,15 @@ int route_rule_index(const char *regel);
 
 /* One melding as the rules decided it; the encoder adds the cause. */
 typedef struct route_melding {
-    int rule;                         /* index in the table */
+    int rule; /* index in the table */
     char melding_id[ROUTE_ID_LEN];
-    route_slot ontvanger;             /* its party is the recipient */
+    route_slot ontvanger; /* its party is the recipient */
     char toelichting[4 * ROUTE_TOELICHTING_CHARS + 1];
 } route_melding;
 
 typedef struct route_result {
     route_party party[ROUTE_SLOTS];
-    unsigned facts;                   /* route_fact bits */
+    unsigned facts; /* route_fact bits */
     size_t n;
     route_melding m[ROUTE_MAX_MELDINGEN];
     /* On poison: a DeadLetterReason symbol and a reason without payload. */

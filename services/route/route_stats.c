@@ -102,7 +102,8 @@ void route_stats_reload(route_stats *s, int ok) {
 }
 
 void route_stats_facts(route_stats *s, const kh_ref *ref) {
-    kh_metric_set(s->facts, (const char *const[]){"gemeenten"}, (double)kh_ref_count_gemeenten(ref));
+    kh_metric_set(s->facts, (const char *const[]){"gemeenten"},
+                  (double)kh_ref_count_gemeenten(ref));
     kh_metric_set(s->facts, (const char *const[]){"scholen"}, (double)kh_ref_count_scholen(ref));
     kh_metric_set(s->facts, (const char *const[]){"aanbieders"},
                   (double)kh_ref_count_aanbieders(ref));

@@ -27,9 +27,9 @@ static void add(text *t, const char *s, size_t n) {
 static void adds(text *t, const char *s) { add(t, s, strlen(s)); }
 
 char *route_text_date(int32_t day, char *buf, size_t len) {
-    static const char *const maanden[] = {"januari", "februari", "maart",     "april",
-                                          "mei",     "juni",     "juli",      "augustus",
-                                          "september", "oktober", "november", "december"};
+    static const char *const maanden[] = {"januari",   "februari", "maart",    "april",
+                                          "mei",       "juni",     "juli",     "augustus",
+                                          "september", "oktober",  "november", "december"};
     int y, m, d;
     kh_date_to_ymd(day, &y, &m, &d);
     snprintf(buf, len, "%d %s %d", d, maanden[(m - 1) % 12], y);

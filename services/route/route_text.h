@@ -34,8 +34,7 @@
  * NULL) is the agreement to quote, registered for the region in slot
  * regio. */
 void route_text_render(const route_rule *rule, const route_party party[ROUTE_SLOTS],
-                       const kh_ref_afspraak *afspraak, route_slot regio, char *out,
-                       size_t outlen);
+                       const kh_ref_afspraak *afspraak, route_slot regio, char *out, size_t outlen);
 
 /* "1 januari 2023" for a day number; buf of at least 32 bytes. Returns buf. */
 char *route_text_date(int32_t day, char *buf, size_t len);

@@ -40,15 +40,15 @@
     "  watch.groups              service=group.id pairs whose lag is watched\n"                  \
     "                            [route=ketenhub-route,push=ketenhub-push]\n"                    \
     "  watch.history.seconds     read from this long ago at start, found by timestamp\n"         \
-    "                            (Apache Kafka; the devbroker answers with the end);\n"       \
-    "                            0: the whole retained history [0]\n"                        \
+    "                            (Apache Kafka; the devbroker answers with the end);\n"          \
+    "                            0: the whole retained history [0]\n"                            \
     "  watch.sample.ms           how often committed offsets are sampled [2000]\n"               \
     "  watch.status.window       samples a group status is judged on [10]\n"                     \
     "  watch.status.err_seconds  a stall whose oldest record is older is ERR [300]\n"            \
     "  watch.partner.warn_seconds a partner whose oldest undelivered melding is older\n"         \
     "                            turns orange [300]\n"                                           \
-    "  watch.max.series          time series kept at most (26 KB each, made on\n"              \
-    "                            first use; one per partner and outcome) [2048]\n"             \
+    "  watch.max.series          time series kept at most (26 KB each, made on\n"                \
+    "                            first use; one per partner and outcome) [2048]\n"               \
     "  watch.region.rows         rows of the regional monitoring at most [50000]\n"              \
     "  watch.pending.max         undelivered meldingen tracked at most [131072]\n"               \
     "  kafka.*                   librdkafka settings\n"                                          \
@@ -81,11 +81,13 @@ typedef struct watch {
 static int parse_groups(watch *w, const char *spec) {
     char buf[1024];
     snprintf(buf, sizeof buf, "%s", spec);
-    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok;
+         tok = strtok_r(NULL, ",", &save)) {
         char *eq = strchr(tok, '=');
         if (!eq || eq == tok || !eq[1] || w->ngroups >= MAX_GROUPS) {
-            kh_log_error("watch.groups wants service=group.id pairs separated by commas (at most 8)",
-                         json_pack("{s:s}", "value", spec));
+            kh_log_error(
+                "watch.groups wants service=group.id pairs separated by commas (at most 8)",
+                json_pack("{s:s}", "value", spec));
             return -1;
         }
         *eq = 0;
@@ -110,8 +112,10 @@ static int get_int(watch *w, const char *key, long long def, long long *out) {
 
 static int make_model(watch *w) {
     long long series, rows, pending, window, err_s, warn_s;
-    if (get_int(w, "watch.max.series", 2048, &series) || get_int(w, "watch.region.rows", 50000, &rows) ||
-        get_int(w, "watch.pending.max", 131072, &pending) || get_int(w, "watch.status.window", 10, &window) ||
+    if (get_int(w, "watch.max.series", 2048, &series) ||
+        get_int(w, "watch.region.rows", 50000, &rows) ||
+        get_int(w, "watch.pending.max", 131072, &pending) ||
+        get_int(w, "watch.status.window", 10, &window) ||
         get_int(w, "watch.status.err_seconds", 300, &err_s) ||
         get_int(w, "watch.partner.warn_seconds", 300, &warn_s))
         return -1;
@@ -119,8 +123,8 @@ static int make_model(watch *w) {
                                       "route=ketenhub-route,push=ketenhub-push")))
         return -1;
     list_topics(w);
-    watch_limits lim = {(size_t)series, (size_t)rows, (size_t)pending, (int)window, err_s * 1000,
-                        warn_s * 1000};
+    watch_limits lim = {(size_t)series, (size_t)rows, (size_t)pending,
+                        (int)window,    err_s * 1000, warn_s * 1000};
     w->model = watch_model_new(&lim, w->topics, w->ntopics, w->service_p, w->group_p, w->ngroups,
                                w->schemas);
     w->ref = kh_refstore_acquire(w->refs);
@@ -130,18 +134,21 @@ static int make_model(watch *w) {
 
 static int make_kafka(watch *w, char *err, size_t errlen) {
     long long history, sample;
-    if (get_int(w, "watch.history.seconds", 0, &history) || get_int(w, "watch.sample.ms", 2000, &sample))
+    if (get_int(w, "watch.history.seconds", 0, &history) ||
+        get_int(w, "watch.sample.ms", 2000, &sample))
         return -1;
     kh_service_topic(&w->svc, "", w->prefix, sizeof w->prefix);
-    watch_kafka_opts o = {w->svc.config, w->prefix, w->topics, w->ntopics, w->group_p, w->ngroups,
-                          history * 1000, sample > 100 ? sample : 100};
+    watch_kafka_opts o = {w->svc.config, w->prefix,  w->topics,      w->ntopics,
+                          w->group_p,    w->ngroups, history * 1000, sample > 100 ? sample : 100};
     if (!(w->kafka = watch_kafka_new(&o, w->model, err, errlen)))
         return -1;
     if (!(w->producer = kh_kafka_producer_new(w->svc.config, NULL, NULL, err, errlen)))
         return -1;
-    kh_service_topic(&w->svc, kh_schemas_topic(w->schemas, "deadletter"), w->dl_topic, sizeof w->dl_topic);
+    kh_service_topic(&w->svc, kh_schemas_topic(w->schemas, "deadletter"), w->dl_topic,
+                     sizeof w->dl_topic);
     kh_service_topic(&w->svc, KH_RETRY_TOPIC, w->retry_topic, sizeof w->retry_topic);
-    w->redrive = (watch_redrive_ctx){w->svc.config, w->schemas, w->producer, w->dl_topic, w->retry_topic};
+    w->redrive = (watch_redrive_ctx){w->svc.config, w->schemas, w->producer, w->dl_topic,
+                                     w->retry_topic};
     return 0;
 }
 
@@ -150,11 +157,14 @@ static int ready(void *ud, char *why, size_t whylen) { return watch_kafka_ready(
 static int make_http(watch *w, char *err, size_t errlen) {
     const kh_config *c = w->svc.config;
     const char *listen = kh_config_get(c, "http.listen", "127.0.0.1:8090");
-    const char *cert = kh_config_get(c, "http.tls.cert", NULL), *key = kh_config_get(c, "http.tls.key", NULL);
+    const char *cert = kh_config_get(c, "http.tls.cert", NULL),
+               *key = kh_config_get(c, "http.tls.key", NULL);
     const char *ops = kh_config_get(c, "operators.file", NULL);
     if (!watch_auth_is_loopback(listen) && (!cert || !key || !ops)) {
-        snprintf(err, errlen, "http.listen %s is not loopback: set http.tls.cert, http.tls.key and "
-                 "operators.file, or listen on 127.0.0.1", listen);
+        snprintf(err, errlen,
+                 "http.listen %s is not loopback: set http.tls.cert, http.tls.key and "
+                 "operators.file, or listen on 127.0.0.1",
+                 listen);
         return -1;
     }
     if ((cert != NULL) != (key != NULL)) {
@@ -163,19 +173,21 @@ static int make_http(watch *w, char *err, size_t errlen) {
     }
     if (ops && watch_auth_load(&w->auth, ops, err, errlen))
         return -1;
-    watch_http_deps d = {listen, cert, key, ops ? &w->auth : NULL, w->model, w->svc.metrics,
-                         &w->redrive, ready, w->kafka};
+    watch_http_deps d = {listen,   cert,           key,         ops ? &w->auth : NULL,
+                         w->model, w->svc.metrics, &w->redrive, ready,
+                         w->kafka};
     if (!(w->http = watch_http_start(&d, err, errlen)))
         return -1;
     kh_log_info("watch is serving", json_pack("{s:s, s:i, s:b}", "url", listen, "port",
-                                               watch_http_port(w->http), "tokens", ops != NULL));
+                                              watch_http_port(w->http), "tokens", ops != NULL));
     return 0;
 }
 
 static void reload(watch *w) {
     char err[512];
     if (kh_refstore_reload(w->refs, err, sizeof err)) {
-        kh_log_error("reference data not reloaded; the old data stays", json_pack("{s:s}", "error", err));
+        kh_log_error("reference data not reloaded; the old data stays",
+                     json_pack("{s:s}", "error", err));
         return;
     }
     const kh_ref *fresh = kh_refstore_acquire(w->refs);
@@ -188,8 +200,9 @@ static void reload(watch *w) {
 static int start(watch *w) {
     char err[512];
     const char *refdir = kh_config_get(w->svc.config, "reference.dir", KH_DEFAULT_REFERENCE_DIR);
-    if (kh_schemas_open(&w->schemas, err, sizeof err) || !(w->refs = kh_refstore_open(refdir, err, sizeof err)) ||
-        (err[0] = 0, make_model(w)) || make_kafka(w, err, sizeof err) || make_http(w, err, sizeof err)) {
+    if (kh_schemas_open(&w->schemas, err, sizeof err) ||
+        !(w->refs = kh_refstore_open(refdir, err, sizeof err)) || (err[0] = 0, make_model(w)) ||
+        make_kafka(w, err, sizeof err) || make_http(w, err, sizeof err)) {
         if (err[0])
             kh_log_error("cannot start", json_pack("{s:s}", "error", err));
         return -1;

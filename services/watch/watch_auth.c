@@ -27,8 +27,10 @@ static int load_one(watch_auth *a, const json_t *o, size_t i, const char *path, 
         return -1;
     }
     if (!hash || strlen(hash) != 64 || strspn(hash, "0123456789abcdef") != 64) {
-        snprintf(err, errlen, "%s: operators[%zu].token_sha256 must be 64 lowercase hex digits "
-                 "(printf %%s TOKEN | sha256sum)", path, i);
+        snprintf(err, errlen,
+                 "%s: operators[%zu].token_sha256 must be 64 lowercase hex digits "
+                 "(printf %%s TOKEN | sha256sum)",
+                 path, i);
         return -1;
     }
     snprintf(a->ops[a->n].name, sizeof a->ops[0].name, "%s", name);
@@ -48,9 +50,12 @@ int watch_auth_load(watch_auth *a, const char *path, char *err, size_t errlen) {
     free(text);
     const json_t *list = json_object_get(root, "operators");
     int rc = 0;
-    if (!json_is_array(list) || json_array_size(list) == 0 || json_array_size(list) > WATCH_OPERATORS_MAX) {
-        snprintf(err, errlen, "%s: want {\"operators\": [{\"name\", \"token_sha256\"}, ...]} with 1-%d "
-                 "operators%s%s", path, WATCH_OPERATORS_MAX, root ? "" : "; JSON error: ", root ? "" : je.text);
+    if (!json_is_array(list) || json_array_size(list) == 0 ||
+        json_array_size(list) > WATCH_OPERATORS_MAX) {
+        snprintf(err, errlen,
+                 "%s: want {\"operators\": [{\"name\", \"token_sha256\"}, ...]} with 1-%d "
+                 "operators%s%s",
+                 path, WATCH_OPERATORS_MAX, root ? "" : "; JSON error: ", root ? "" : je.text);
         rc = -1;
     }
     for (size_t i = 0; rc == 0 && i < json_array_size(list); i++)

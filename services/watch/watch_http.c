@@ -34,8 +34,9 @@ typedef struct request {
 
 static enum MHD_Result respond(struct MHD_Connection *c, unsigned status, const char *type,
                                const char *body, size_t len, int copy) {
-    struct MHD_Response *r = MHD_create_response_from_buffer(
-        len, (void *)body, copy ? MHD_RESPMEM_MUST_COPY : MHD_RESPMEM_MUST_FREE);
+    struct MHD_Response *r = MHD_create_response_from_buffer(len, (void *)body,
+                                                             copy ? MHD_RESPMEM_MUST_COPY
+                                                                  : MHD_RESPMEM_MUST_FREE);
     if (!r)
         return MHD_NO;
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
@@ -44,7 +45,8 @@ static enum MHD_Result respond(struct MHD_Connection *c, unsigned status, const 
     MHD_add_response_header(r, "Content-Security-Policy",
                             "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'");
     if (status == MHD_HTTP_UNAUTHORIZED)
-        MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Basic realm=\"ketenhub-watch\"");
+        MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+                                "Basic realm=\"ketenhub-watch\"");
     enum MHD_Result rc = MHD_queue_response(c, status, r);
     MHD_destroy_response(r);
     return rc;
@@ -60,8 +62,8 @@ static enum MHD_Result problem(struct MHD_Connection *c, unsigned status, const 
                                const char *title, const char *detail) {
     char type[128];
     snprintf(type, sizeof type, "https://ketenhub.nl/problems/%s", slug);
-    json_t *j = json_pack("{s:s, s:s, s:i, s:s}", "type", type, "title", title, "status", (int)status,
-                          "detail", detail);
+    json_t *j = json_pack("{s:s, s:s, s:i, s:s}", "type", type, "title", title, "status",
+                          (int)status, "detail", detail);
     char *text = json_dumps(j, JSON_COMPACT);
     json_decref(j);
     return text ? respond(c, status, "application/problem+json", text, strlen(text), 0) : MHD_NO;
@@ -85,7 +87,8 @@ static enum MHD_Result serve_file(struct MHD_Connection *c, const char *url) {
     for (const watch_web_file *f = watch_web_files; f->path; f++)
         if (strcmp(f->path, path) == 0)
             return respond(c, 200, content_type(path), f->text, strlen(f->text), 1);
-    return problem(c, 404, "not-found", "Not Found", "no such path; the page is at /, the API under /api/v1/");
+    return problem(c, 404, "not-found", "Not Found",
+                   "no such path; the page is at /, the API under /api/v1/");
 }
 
 static const char *arg(struct MHD_Connection *c, const char *name) {
@@ -130,14 +133,26 @@ static void g_topic(void *ud, const char *topic, double total) {
 
 static void make_families(watch_http *h) {
     kh_metrics *m = h->d.metrics;
-    h->lag = kh_metrics_gauge(m, "ketenhub_watch_lag_records", "Records not yet consumed, per group and partition", "group,topic,partition");
-    h->group_lag = kh_metrics_gauge(m, "ketenhub_watch_group_lag_records", "Records not yet consumed by the group", "group,service");
-    h->group_age = kh_metrics_gauge(m, "ketenhub_watch_group_lag_seconds", "Age of the group's oldest unconsumed record", "group,service");
-    h->status = kh_metrics_gauge(m, "ketenhub_watch_group_status", "1 for the group's current status (OK, WARN, STALL, ERR, UNKNOWN)", "group,service,status");
-    h->pending = kh_metrics_gauge(m, "ketenhub_watch_partner_pending", "Meldingen read but not yet delivered or given up, per partner", "partner");
-    h->oldest = kh_metrics_gauge(m, "ketenhub_watch_partner_oldest_pending_seconds", "Age of the partner's oldest undelivered melding", "partner");
-    h->records = kh_metrics_gauge(m, "ketenhub_watch_topic_records", "Records read per topic since the watch started (including retained history)", "topic");
-    h->redrives = kh_metrics_counter(m, "ketenhub_watch_redrives_total", "Redrives asked for on the page, by outcome", "outcome");
+    h->lag = kh_metrics_gauge(m, "ketenhub_watch_lag_records",
+                              "Records not yet consumed, per group and partition",
+                              "group,topic,partition");
+    h->group_lag = kh_metrics_gauge(m, "ketenhub_watch_group_lag_records",
+                                    "Records not yet consumed by the group", "group,service");
+    h->group_age = kh_metrics_gauge(m, "ketenhub_watch_group_lag_seconds",
+                                    "Age of the group's oldest unconsumed record", "group,service");
+    h->status = kh_metrics_gauge(m, "ketenhub_watch_group_status",
+                                 "1 for the group's current status (OK, WARN, STALL, ERR, UNKNOWN)",
+                                 "group,service,status");
+    h->pending = kh_metrics_gauge(m, "ketenhub_watch_partner_pending",
+                                  "Meldingen read but not yet delivered or given up, per partner",
+                                  "partner");
+    h->oldest = kh_metrics_gauge(m, "ketenhub_watch_partner_oldest_pending_seconds",
+                                 "Age of the partner's oldest undelivered melding", "partner");
+    h->records = kh_metrics_gauge(
+        m, "ketenhub_watch_topic_records",
+        "Records read per topic since the watch started (including retained history)", "topic");
+    h->redrives = kh_metrics_counter(m, "ketenhub_watch_redrives_total",
+                                     "Redrives asked for on the page, by outcome", "outcome");
 }
 
 static enum MHD_Result serve_metrics(watch_http *h, struct MHD_Connection *c) {
@@ -157,7 +172,8 @@ static int paar_arg(struct MHD_Connection *c) {
 static enum MHD_Result serve_region(watch_http *h, struct MHD_Connection *c, int csv) {
     int paar = paar_arg(c);
     if (paar < 0)
-        return problem(c, 400, "bad-parameter", "Bad Request", "paar must be gemeente, swv or jeugdregio");
+        return problem(c, 400, "bad-parameter", "Bad Request",
+                       "paar must be gemeente, swv or jeugdregio");
     const char *jr = arg(c, "jeugdregio"), *swv = arg(c, "swv");
     if (!csv)
         return respond_json(c, 200, watch_model_region(h->d.model, paar, jr, swv));
@@ -169,9 +185,11 @@ static enum MHD_Result serve_series(watch_http *h, struct MHD_Connection *c) {
     const char *fam = arg(c, "familie"), *key = arg(c, "sleutel"), *res = arg(c, "resolutie");
     if (!fam || !key)
         return problem(c, 400, "bad-parameter", "Bad Request", "familie and sleutel are required");
-    json_t *s = watch_model_series(h->d.model, fam, key, res && !strcmp(res, "1m"), kh_now_millis());
+    json_t *s = watch_model_series(h->d.model, fam, key, res && !strcmp(res, "1m"),
+                                   kh_now_millis());
     return s ? respond_json(c, 200, s)
-             : problem(c, 404, "not-found", "Not Found", "no such series; /api/v1/overzicht lists them");
+             : problem(c, 404, "not-found", "Not Found",
+                       "no such series; /api/v1/overzicht lists them");
 }
 
 static enum MHD_Result serve_get(watch_http *h, struct MHD_Connection *c, const char *url) {
@@ -189,8 +207,9 @@ static enum MHD_Result serve_get(watch_http *h, struct MHD_Connection *c, const 
     if (!strcmp(url, "/api/v1/overzicht"))
         return respond_json(c, 200, watch_model_overview(h->d.model, kh_now_millis()));
     if (!strcmp(url, "/api/v1/deadletters"))
-        return respond_json(c, 200, json_pack("{s:o}", "deadletters",
-                                              watch_model_deadletters(h->d.model, kh_now_millis())));
+        return respond_json(c, 200,
+                            json_pack("{s:o}", "deadletters",
+                                      watch_model_deadletters(h->d.model, kh_now_millis())));
     if (!strcmp(url, "/api/v1/regio"))
         return serve_region(h, c, 0);
     if (!strcmp(url, "/api/v1/regio.csv"))
@@ -208,8 +227,10 @@ static enum MHD_Result serve_redrive(watch_http *h, struct MHD_Connection *c, co
     json_int_t partition = -1, offset = -1;
     const char *name = NULL;
     char partner[48] = "", reason[48] = "", err[512];
-    if (!b || json_unpack(b, "{s:I, s:I, s?s}", "partition", &partition, "offset", &offset,
-                          "operator", &name) || partition < 0 || offset < 0) {
+    if (!b ||
+        json_unpack(b, "{s:I, s:I, s?s}", "partition", &partition, "offset", &offset, "operator",
+                    &name) ||
+        partition < 0 || offset < 0) {
         json_decref(b);
         return problem(c, 400, "bad-request", "Bad Request",
                        "want {\"partition\": n, \"offset\": n, \"operator\": \"your name\"}");
@@ -218,29 +239,35 @@ static enum MHD_Result serve_redrive(watch_http *h, struct MHD_Connection *c, co
         name = op->name;
     if (!name || !*name || strlen(name) > 63) {
         json_decref(b);
-        return problem(c, 400, "operator-required", "Bad Request",
-                       "say who redrives: \"operator\" (1-63 characters) is logged with the redrive");
+        return problem(
+            c, 400, "operator-required", "Bad Request",
+            "say who redrives: \"operator\" (1-63 characters) is logged with the redrive");
     }
     char who[64];
     snprintf(who, sizeof who, "%s", name);
     json_decref(b);
     if (watch_model_deadletter(h->d.model, (int32_t)partition, offset, partner, sizeof partner,
                                reason, sizeof reason))
-        return problem(c, 404, "not-found", "Not Found", "no such dead letter among the latest kept");
+        return problem(c, 404, "not-found", "Not Found",
+                       "no such dead letter among the latest kept");
     if (!watch_redrive_allowed(reason) || !partner[0])
         return problem(c, 409, "not-redrivable", "Conflict",
-                       "only failed deliveries (DELIVERY_REJECTED, DELIVERY_EXPIRED, NO_SUBSCRIPTION) can be redriven");
-    int rc = watch_redrive(h->d.redrive, (int32_t)partition, offset, partner, sizeof partner, err, sizeof err);
+                       "only failed deliveries (DELIVERY_REJECTED, DELIVERY_EXPIRED, "
+                       "NO_SUBSCRIPTION) can be redriven");
+    int rc = watch_redrive(h->d.redrive, (int32_t)partition, offset, partner, sizeof partner, err,
+                           sizeof err);
     const char *outcome[] = {rc ? "failed" : "ok"};
     kh_metric_add(h->redrives, outcome, 1);
-    kh_log_info(rc ? "redrive failed" : "redrive", json_pack("{s:s, s:i, s:I, s:s, s:s, s:s}", "operator", who,
-                "partition", (int)partition, "offset", (json_int_t)offset, "partner", partner,
-                "reason_code", reason, "error", rc ? err : ""));
+    kh_log_info(rc ? "redrive failed" : "redrive",
+                json_pack("{s:s, s:i, s:I, s:s, s:s, s:s}", "operator", who, "partition",
+                          (int)partition, "offset", (json_int_t)offset, "partner", partner,
+                          "reason_code", reason, "error", rc ? err : ""));
     if (rc)
         return problem(c, 502, "redrive-failed", "Bad Gateway", err);
     watch_model_redriven(h->d.model, (int32_t)partition, offset, who, kh_now_millis());
-    return respond_json(c, 200, json_pack("{s:s, s:s, s:i, s:I}", "redriven", partner, "operator", who,
-                                          "partition", (int)partition, "offset", (json_int_t)offset));
+    return respond_json(c, 200,
+                        json_pack("{s:s, s:s, s:i, s:I}", "redriven", partner, "operator", who,
+                                  "partition", (int)partition, "offset", (json_int_t)offset));
 }
 
 static const watch_operator *authenticate(watch_http *h, struct MHD_Connection *c, const char *url,
@@ -248,8 +275,9 @@ static const watch_operator *authenticate(watch_http *h, struct MHD_Connection *
     *denied = 0;
     if (!h->d.auth || !strcmp(url, "/healthz") || !strcmp(url, "/readyz"))
         return NULL;
-    const watch_operator *op = watch_auth_check(
-        h->d.auth, MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION));
+    const watch_operator *op =
+        watch_auth_check(h->d.auth, MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                                MHD_HTTP_HEADER_AUTHORIZATION));
     *denied = op == NULL;
     return op;
 }
@@ -278,17 +306,22 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     int denied;
     const watch_operator *op = authenticate(h, c, url, &denied);
     if (denied)
-        return problem(c, 401, "unauthorized", "Unauthorized", "an operator token is required (Bearer, or Basic with name and token)");
+        return problem(c, 401, "unauthorized", "Unauthorized",
+                       "an operator token is required (Bearer, or Basic with name and token)");
     if (is_post && !strcmp(url, "/api/v1/deadletters/redrive")) {
-        const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+        const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                     MHD_HTTP_HEADER_CONTENT_TYPE);
         if (!ct || strncmp(ct, "application/json", 16) != 0)
-            return problem(c, 415, "unsupported-media-type", "Unsupported Media Type", "send application/json");
+            return problem(c, 415, "unsupported-media-type", "Unsupported Media Type",
+                           "send application/json");
         if (r->too_big)
-            return problem(c, 413, "payload-too-large", "Payload Too Large", "the body is over 4096 bytes");
+            return problem(c, 413, "payload-too-large", "Payload Too Large",
+                           "the body is over 4096 bytes");
         return serve_redrive(h, c, r, op);
     }
     if (strcmp(method, "GET") && strcmp(method, "HEAD"))
-        return problem(c, 405, "method-not-allowed", "Method Not Allowed", "GET, or POST to /api/v1/deadletters/redrive");
+        return problem(c, 405, "method-not-allowed", "Method Not Allowed",
+                       "GET, or POST to /api/v1/deadletters/redrive");
     return serve_get(h, c, url);
 }
 
@@ -302,7 +335,8 @@ static void completed(void *cls, struct MHD_Connection *c, void **state,
 watch_http *watch_http_start(const watch_http_deps *deps, char *err, size_t errlen) {
     struct sockaddr_in addr;
     if (kh_ops_parse_listen(deps->listen, &addr)) {
-        snprintf(err, errlen, "http.listen '%s' is not host:port (e.g. 127.0.0.1:8090)", deps->listen);
+        snprintf(err, errlen, "http.listen '%s' is not host:port (e.g. 127.0.0.1:8090)",
+                 deps->listen);
         return NULL;
     }
     watch_http *h = kh_calloc(1, sizeof *h);
@@ -322,12 +356,13 @@ watch_http *watch_http_start(const watch_http_deps *deps, char *err, size_t errl
                                    {MHD_OPTION_HTTPS_MEM_KEY, 0, h->key},
                                    {MHD_OPTION_END, 0, NULL}};
     h->daemon = MHD_start_daemon(flags, 0, NULL, NULL, handle, h, MHD_OPTION_SOCK_ADDR, &addr,
-                                 MHD_OPTION_THREAD_POOL_SIZE, 2u, MHD_OPTION_CONNECTION_TIMEOUT, 60u,
-                                 MHD_OPTION_NOTIFY_COMPLETED, completed, h,
+                                 MHD_OPTION_THREAD_POOL_SIZE, 2u, MHD_OPTION_CONNECTION_TIMEOUT,
+                                 60u, MHD_OPTION_NOTIFY_COMPLETED, completed, h,
                                  MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_ARRAY,
                                  h->cert ? tls : tls + 2, MHD_OPTION_END);
     if (!h->daemon) {
-        snprintf(err, errlen, "cannot listen on %s (in use, not a local address, or a bad TLS certificate/key?)",
+        snprintf(err, errlen,
+                 "cannot listen on %s (in use, not a local address, or a bad TLS certificate/key?)",
                  deps->listen);
         watch_http_stop(h);
         return NULL;

@@ -16,8 +16,8 @@
 
 typedef struct watch_http_deps {
     const char *listen;
-    const char *tls_cert, *tls_key;  /* PEM file paths, or NULL for plain HTTP */
-    const watch_auth *auth;          /* NULL: no tokens (loopback only) */
+    const char *tls_cert, *tls_key; /* PEM file paths, or NULL for plain HTTP */
+    const watch_auth *auth;         /* NULL: no tokens (loopback only) */
     watch_model *model;
     kh_metrics *metrics;
     const watch_redrive_ctx *redrive;

@@ -23,8 +23,8 @@ struct watch_kafka {
     rd_kafka_t *reader;
     rd_kafka_t *group[WATCH_MAX_GROUPS];
     char prefix[256];
-    char full[WATCH_MAX_TOPICS][256];      /* topic names with the prefix */
-    int assigned[WATCH_MAX_TOPICS];        /* partitions assigned so far */
+    char full[WATCH_MAX_TOPICS][256]; /* topic names with the prefix */
+    int assigned[WATCH_MAX_TOPICS];   /* partitions assigned so far */
     int64_t next_sample, next_metadata;
     atomic_int ready;
     char why[256];
@@ -43,7 +43,8 @@ watch_kafka *watch_kafka_new(const watch_kafka_opts *o, watch_model *m, char *er
     snprintf(reader_group, sizeof reader_group, "ketenhub-watch-reader-%ld", (long)getpid());
     k->reader = kh_kafka_consumer_new(o->config, reader_group, NULL, NULL, err, errlen);
     for (size_t g = 0; k->reader && g < o->ngroups && g < WATCH_MAX_GROUPS; g++)
-        if (!(k->group[g] = kh_kafka_consumer_new(o->config, o->groups[g], NULL, NULL, err, errlen))) {
+        if (!(k->group[g] = kh_kafka_consumer_new(o->config, o->groups[g], NULL, NULL, err,
+                                                  errlen))) {
             watch_kafka_free(k);
             return NULL;
         }
@@ -96,7 +97,10 @@ static void start_offsets(watch_kafka *k, rd_kafka_topic_partition_list_t *parts
             rd_kafka_query_watermark_offsets(k->reader, x->topic, x->partition, &lo, &hi, 5000);
         /* No record that recent: start at the current end, as a number, so
          * nothing written between now and the first fetch is skipped. */
-        x->offset = e || x->err ? RD_KAFKA_OFFSET_BEGINNING : x->offset >= 0 ? x->offset : hi >= 0 ? hi : RD_KAFKA_OFFSET_BEGINNING;
+        x->offset = e || x->err      ? RD_KAFKA_OFFSET_BEGINNING
+                    : x->offset >= 0 ? x->offset
+                    : hi >= 0        ? hi
+                                     : RD_KAFKA_OFFSET_BEGINNING;
         x->err = 0;
     }
 }
@@ -117,7 +121,8 @@ static void assign_new(watch_kafka *k) {
         start_offsets(k, parts);
         rd_kafka_error_t *e = rd_kafka_incremental_assign(k->reader, parts);
         if (e) {
-            kh_log_error("cannot assign partitions", json_pack("{s:s}", "error", rd_kafka_error_string(e)));
+            kh_log_error("cannot assign partitions",
+                         json_pack("{s:s}", "error", rd_kafka_error_string(e)));
             rd_kafka_error_destroy(e);
         } else {
             kh_log_info("reading partitions", json_pack("{s:i}", "partitions", parts->cnt));
@@ -134,7 +139,7 @@ static void on_message(watch_kafka *k, const rd_kafka_message_t *m) {
     rd_kafka_timestamp_type_t tt;
     int64_t ts = rd_kafka_message_timestamp(m, &tt);
     watch_input in = {topic + plen, m->partition, m->offset, ts >= 0 ? ts : kh_now_millis(),
-                      m->payload, m->len};
+                      m->payload,   m->len};
     watch_model_record(k->model, &in, kh_now_millis());
 }
 
@@ -169,7 +174,8 @@ static void sample_groups(watch_kafka *k) {
         }
         if (e)
             kh_log_warn("cannot read committed offsets",
-                        json_pack("{s:s, s:s}", "group", k->o.groups[g], "error", rd_kafka_err2str(e)));
+                        json_pack("{s:s, s:s}", "group", k->o.groups[g], "error",
+                                  rd_kafka_err2str(e)));
         watch_model_committed(k->model, g, committed, e != 0, kh_now_millis());
     }
     rd_kafka_topic_partition_list_destroy(parts);

@@ -27,14 +27,14 @@
 typedef struct watch_kafka watch_kafka;
 
 typedef struct watch_kafka_opts {
-    const kh_config *config;     /* kafka.* keys */
-    const char *prefix;          /* topic.prefix; copied */
-    const char *const *topics;   /* short names, as given to watch_model_new */
+    const kh_config *config;   /* kafka.* keys */
+    const char *prefix;        /* topic.prefix; copied */
+    const char *const *topics; /* short names, as given to watch_model_new */
     size_t ntopics;
-    const char *const *groups;   /* group ids, as given to watch_model_new */
+    const char *const *groups; /* group ids, as given to watch_model_new */
     size_t ngroups;
-    int64_t history_ms;          /* 0: the whole retained history */
-    int64_t sample_ms;           /* how often committed offsets are sampled */
+    int64_t history_ms; /* 0: the whole retained history */
+    int64_t sample_ms;  /* how often committed offsets are sampled */
 } watch_kafka_opts;
 
 /* Returns NULL with err filled when a client cannot be made. */

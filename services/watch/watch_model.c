@@ -14,8 +14,8 @@
 #include <string.h>
 
 watch_model *watch_model_new(const watch_limits *lim, const char *const *topics, size_t ntopics,
-                             const char *const *services, const char *const *groups,
-                             size_t ngroups, const kh_schemas *schemas) {
+                             const char *const *services, const char *const *groups, size_t ngroups,
+                             const kh_schemas *schemas) {
     watch_model *m = kh_calloc(1, sizeof *m);
     pthread_mutex_init(&m->lock, NULL);
     m->lim = *lim;
@@ -107,8 +107,9 @@ static void on_event(watch_model *m, const char *type, const json_t *j, int64_t 
     const char *status = str(j, "status");
     snprintf(key, sizeof key, "%s:%s", type, *status ? status : "-");
     watch_stats_add(m->stats, "status", key, ts, 1, now);
-    watch_stats_add(m->stats, "bron", str(json_object_get(json_object_get(j, "envelope"), "bron"), "type"),
-                    ts, 1, now);
+    watch_stats_add(m->stats, "bron",
+                    str(json_object_get(json_object_get(j, "envelope"), "bron"), "type"), ts, 1,
+                    now);
 }
 
 /* The gemeente's regions at date, as tags of a case. */
@@ -289,7 +290,8 @@ void watch_model_committed(watch_model *m, size_t g, const int64_t *committed, i
         note_consumed(m, x, sums, now_ms);
         watch_window_add(&x->window, sum, lag);
         watch_stats_set(m->stats, "lag", x->service, now_ms, (double)lag, now_ms);
-        watch_stats_set(m->stats, "lag_seconds", x->service, now_ms, (double)oldest / 1000.0, now_ms);
+        watch_stats_set(m->stats, "lag_seconds", x->service, now_ms, (double)oldest / 1000.0,
+                        now_ms);
     }
     x->status = watch_window_status(&x->window, read_error, has, oldest, m->lim.err_ms);
     pthread_mutex_unlock(&m->lock);

@@ -30,11 +30,11 @@
 #define WATCH_DEADLETTERS_KEPT 500
 
 typedef struct watch_limits {
-    size_t max_series;     /* watch.max.series */
-    size_t region_rows;    /* watch.region.rows */
-    size_t pending;        /* watch.pending.max */
-    int status_window;     /* watch.status.window: samples per group status */
-    int64_t err_ms;        /* watch.status.err_seconds * 1000 */
+    size_t max_series;       /* watch.max.series */
+    size_t region_rows;      /* watch.region.rows */
+    size_t pending;          /* watch.pending.max */
+    int status_window;       /* watch.status.window: samples per group status */
+    int64_t err_ms;          /* watch.status.err_seconds * 1000 */
     int64_t partner_warn_ms; /* watch.partner.warn_seconds * 1000: oldest pending turns orange */
 } watch_limits;
 
@@ -45,8 +45,8 @@ typedef struct watch_model watch_model;
  * group.id" pairs. schemas and ref are borrowed (ref may be NULL: the
  * region filters then use the melding's own regions only). */
 watch_model *watch_model_new(const watch_limits *lim, const char *const *topics, size_t ntopics,
-                             const char *const *services, const char *const *groups,
-                             size_t ngroups, const kh_schemas *schemas);
+                             const char *const *services, const char *const *groups, size_t ngroups,
+                             const kh_schemas *schemas);
 void watch_model_free(watch_model *m);
 
 /* Swaps the reference data used for region filters (borrowed). */
@@ -77,9 +77,10 @@ void watch_model_committed(watch_model *m, size_t g, const int64_t *committed, i
 int watch_model_partitions(watch_model *m, size_t t);
 
 /* The JSON views (caller owns): */
-json_t *watch_model_overview(watch_model *m, int64_t now_ms);   /* topics, groups, events, partners, flow */
+json_t *watch_model_overview(watch_model *m,
+                             int64_t now_ms); /* topics, groups, events, partners, flow */
 json_t *watch_model_series(watch_model *m, const char *family, const char *key, int coarse,
-                           int64_t now_ms);                     /* NULL when unknown */
+                           int64_t now_ms); /* NULL when unknown */
 json_t *watch_model_deadletters(watch_model *m, int64_t now_ms);
 json_t *watch_model_region(watch_model *m, int paar, const char *jeugdregio, const char *swv);
 char *watch_model_region_csv(watch_model *m, int paar, const char *jeugdregio, const char *swv);
@@ -88,8 +89,8 @@ char *watch_model_region_csv(watch_model *m, int paar, const char *jeugdregio, c
  * reason code, to check a redrive. Returns 0, or -1 when not kept. */
 int watch_model_deadletter(watch_model *m, int32_t partition, int64_t offset, char *partner,
                            size_t plen, char *reason, size_t rlen);
-void watch_model_redriven(watch_model *m, int32_t partition, int64_t offset, const char *operator_name,
-                          int64_t now_ms);
+void watch_model_redriven(watch_model *m, int32_t partition, int64_t offset,
+                          const char *operator_name, int64_t now_ms);
 
 /* Updates the gauges of metrics families (see watch_metrics in main.c). */
 typedef struct watch_gauges {

@@ -27,7 +27,8 @@ int watch_redrive_allowed(const char *reason_code) {
  * consumer: librdkafka's destroy waits for every message it handed out. */
 static void *fetch_one(const watch_redrive_ctx *c, int32_t partition, int64_t offset, size_t *len,
                        char *err, size_t errlen) {
-    rd_kafka_t *rk = kh_kafka_consumer_new(c->config, "ketenhub-watch-redrive", NULL, NULL, err, errlen);
+    rd_kafka_t *rk = kh_kafka_consumer_new(c->config, "ketenhub-watch-redrive", NULL, NULL, err,
+                                           errlen);
     if (!rk)
         return NULL;
     rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(1);
@@ -96,7 +97,8 @@ int watch_redrive(const watch_redrive_ctx *c, int32_t partition, int64_t offset,
     const char *reason = json_string_value(json_object_get(d, "reason_code"));
     if (d && (!reason || !watch_redrive_allowed(reason) ||
               kh_orgid_from_json(json_object_get(d, "ontvanger"), partner, plen)))
-        snprintf(err, errlen, "dead letter %d:%lld is not a failed delivery (reason %s); only "
+        snprintf(err, errlen,
+                 "dead letter %d:%lld is not a failed delivery (reason %s); only "
                  "DELIVERY_REJECTED, DELIVERY_EXPIRED and NO_SUBSCRIPTION can be redriven",
                  (int)partition, (long long)offset, reason ? reason : "?");
     else if (d)

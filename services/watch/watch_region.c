@@ -65,7 +65,11 @@ static void add_tag(char tags[WATCH_REGION_TAGS][8], const char *tag) {
 /* The row of (regel, maand, paar, a, b), made when there is room. */
 static row *row_of(watch_region *r, const char *regel, const char *maand, watch_paar p,
                    const char *a, const char *b) {
-    uint64_t h = watch_hash(watch_hash(watch_hash(watch_hash(watch_hash(WATCH_HASH_SEED, regel), maand), watch_paar_name(p)), a), b);
+    uint64_t h = watch_hash(watch_hash(watch_hash(watch_hash(watch_hash(WATCH_HASH_SEED, regel),
+                                                             maand),
+                                                  watch_paar_name(p)),
+                                       a),
+                            b);
     size_t i = h & (r->slots - 1);
     for (; r->index[i]; i = (i + 1) & (r->slots - 1)) {
         row *x = &r->rows[r->index[i] - 1];

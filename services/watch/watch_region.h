@@ -39,9 +39,9 @@ typedef enum watch_paar {
 /* One case, as watch_record makes it from a melding. Strings are borrowed
  * for the call. a[k]/b[k] NULL: the melding has no pair of that kind. */
 typedef struct watch_case {
-    const char *cause;  /* bron + event id of the cause, for counting it once */
+    const char *cause; /* bron + event id of the cause, for counting it once */
     const char *regel;
-    int32_t peildatum;  /* days since the epoch: the month counted */
+    int32_t peildatum; /* days since the epoch: the month counted */
     const char *a[WATCH_PAAR_COUNT], *b[WATCH_PAAR_COUNT];
     const char *jeugdregio[WATCH_REGION_TAGS]; /* regions involved, for filters */
     const char *swv[WATCH_REGION_TAGS];

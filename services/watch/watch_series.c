@@ -156,8 +156,8 @@ static entry *entry_of(watch_stats *st, const char *family, const char *key, wat
     return e;
 }
 
-void watch_stats_add(watch_stats *st, const char *family, const char *key, int64_t ts_ms,
-                     double v, int64_t now_ms) {
+void watch_stats_add(watch_stats *st, const char *family, const char *key, int64_t ts_ms, double v,
+                     int64_t now_ms) {
     entry *e = entry_of(st, family, key, WATCH_SUM);
     if (!e)
         return;
@@ -165,8 +165,8 @@ void watch_stats_add(watch_stats *st, const char *family, const char *key, int64
     watch_series_put(e->series, ts_ms, v, now_ms);
 }
 
-void watch_stats_set(watch_stats *st, const char *family, const char *key, int64_t ts_ms,
-                     double v, int64_t now_ms) {
+void watch_stats_set(watch_stats *st, const char *family, const char *key, int64_t ts_ms, double v,
+                     int64_t now_ms) {
     entry *e = entry_of(st, family, key, WATCH_LAST);
     if (!e)
         return;

@@ -31,7 +31,7 @@ typedef enum watch_kind { WATCH_SUM, WATCH_LAST } watch_kind;
 
 typedef struct watch_series {
     watch_kind kind;
-    int32_t fine_at[WATCH_FINE_SLOTS];     /* bucket number (ms / WATCH_FINE_MS) held by the slot */
+    int32_t fine_at[WATCH_FINE_SLOTS]; /* bucket number (ms / WATCH_FINE_MS) held by the slot */
     float fine[WATCH_FINE_SLOTS];
     int32_t coarse_at[WATCH_COARSE_SLOTS];
     float coarse[WATCH_COARSE_SLOTS];
@@ -67,12 +67,12 @@ void watch_stats_free(watch_stats *st);
 
 /* Adds v at ts_ms to family/key (made as a sum series on first use; past
  * the limit: family/"overig"), and v to its total. */
-void watch_stats_add(watch_stats *st, const char *family, const char *key, int64_t ts_ms,
-                     double v, int64_t now_ms);
+void watch_stats_add(watch_stats *st, const char *family, const char *key, int64_t ts_ms, double v,
+                     int64_t now_ms);
 
 /* Sets the gauge family/key to v at ts_ms (made as a gauge on first use). */
-void watch_stats_set(watch_stats *st, const char *family, const char *key, int64_t ts_ms,
-                     double v, int64_t now_ms);
+void watch_stats_set(watch_stats *st, const char *family, const char *key, int64_t ts_ms, double v,
+                     int64_t now_ms);
 
 /* The series of family/key, or NULL; valid until st is freed. */
 const watch_series *watch_stats_get(const watch_stats *st, const char *family, const char *key);

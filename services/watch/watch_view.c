@@ -13,9 +13,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#define RATE_BUCKETS 5   /* the rate shown: the last 10 seconds */
-#define SPARK_BINS 90    /* an hour in bins of 40 s */
-#define RECENT_MS 60000  /* failures this recent turn an edge red */
+#define RATE_BUCKETS 5  /* the rate shown: the last 10 seconds */
+#define SPARK_BINS 90   /* an hour in bins of 40 s */
+#define RECENT_MS 60000 /* failures this recent turn an edge red */
 
 /* An hour of a series in SPARK_BINS bins: records/s for a sum, the largest
  * value for a gauge (null when empty). */
@@ -24,7 +24,8 @@ static json_t *spark(const watch_series *s, int64_t now) {
     json_t *a = json_array();
     if (!s)
         return a;
-    size_t n = watch_series_points(s, WATCH_FINE_MS, now, pts, WATCH_FINE_SLOTS), per = n / SPARK_BINS;
+    size_t n = watch_series_points(s, WATCH_FINE_MS, now, pts, WATCH_FINE_SLOTS),
+           per = n / SPARK_BINS;
     for (size_t b = 0; b < SPARK_BINS; b++) {
         double v = s->kind == WATCH_SUM ? 0 : NAN;
         for (size_t k = b * per; k < (b + 1) * per; k++)
@@ -59,9 +60,10 @@ typedef struct ctx {
 
 static void family_entry(const char *key, const watch_series *s, double total, void *ud) {
     ctx *c = ud;
-    json_array_append_new(c->out, json_pack("{s:s, s:f, s:f, s:o}", "key", key, "rate",
-                                            round(watch_series_rate(s, c->now, RATE_BUCKETS) * 100) / 100,
-                                            "total", total, "spark", spark(s, c->now)));
+    json_array_append_new(c->out,
+                          json_pack("{s:s, s:f, s:f, s:o}", "key", key, "rate",
+                                    round(watch_series_rate(s, c->now, RATE_BUCKETS) * 100) / 100,
+                                    "total", total, "spark", spark(s, c->now)));
 }
 
 static json_t *family(const watch_model *m, const char *name, int64_t now) {
@@ -122,15 +124,17 @@ static void partner_outcome(const char *key, const watch_series *s, double total
     snprintf(partner, sizeof partner, "%.*s", (int)(bar - key), key);
     json_t *p = json_object_get(c->out, partner);
     if (!p) {
-        p = json_pack("{s:s, s:{}, s:i, s:n, s:f, s:f}", "partner", partner, "outcomes", "pending", 0,
-                      "oldest_pending_seconds", "failures_recent", 0.0, "rate", 0.0);
+        p = json_pack("{s:s, s:{}, s:i, s:n, s:f, s:f}", "partner", partner, "outcomes", "pending",
+                      0, "oldest_pending_seconds", "failures_recent", 0.0, "rate", 0.0);
         json_object_set_new(c->out, partner, p);
     }
     json_object_set_new(json_object_get(p, "outcomes"), bar + 1, json_real(total));
-    double rate = json_real_value(json_object_get(p, "rate")) + watch_series_rate(s, c->now, RATE_BUCKETS);
+    double rate = json_real_value(json_object_get(p, "rate")) +
+                  watch_series_rate(s, c->now, RATE_BUCKETS);
     json_object_set_new(p, "rate", json_real(round(rate * 100) / 100));
     if (strcmp(bar + 1, "DELIVERED") != 0) {
-        double f = json_real_value(json_object_get(p, "failures_recent")) + recent(s, c->now, RECENT_MS);
+        double f = json_real_value(json_object_get(p, "failures_recent")) +
+                   recent(s, c->now, RECENT_MS);
         json_object_set_new(p, "failures_recent", json_real(f));
     }
 }
@@ -139,8 +143,8 @@ static void partner_pending(const char *partner, size_t pending, int64_t oldest,
     ctx *c = ud;
     json_t *p = json_object_get(c->out, partner);
     if (!p) {
-        p = json_pack("{s:s, s:{}, s:f, s:f}", "partner", partner, "outcomes", "failures_recent", 0.0,
-                      "rate", 0.0);
+        p = json_pack("{s:s, s:{}, s:f, s:f}", "partner", partner, "outcomes", "failures_recent",
+                      0.0, "rate", 0.0);
         json_object_set_new(c->out, partner, p);
     }
     json_object_set_new(p, "pending", json_integer((json_int_t)pending));
@@ -207,7 +211,8 @@ static void service_edges(const watch_model *m, json_t *edges, const char *servi
         int consumes = 0;
         for (int p = 0; p < m->topics[t].npart; p++)
             consumes |= g->committed[t][p] >= 0;
-        int declared = (!strcmp(service, "route") && strstr(m->topics[t].name, "grensverkeer") == NULL &&
+        int declared = (!strcmp(service, "route") &&
+                        strstr(m->topics[t].name, "grensverkeer") == NULL &&
                         strstr(m->topics[t].name, "deadletter") == NULL &&
                         strstr(m->topics[t].name, "aflevering") == NULL &&
                         strstr(m->topics[t].name, "retry") == NULL) ||
@@ -252,9 +257,10 @@ static json_t *flow_json(const watch_model *m, const json_t *partners, int64_t n
     }
     for (size_t t = 0; t < m->ntopics; t++) {
         const char *name = m->topics[t].name;
-        const char *producer = strstr(name, "grensverkeer") ? "svc:route"
+        const char *producer = strstr(name, "grensverkeer")                          ? "svc:route"
                                : strstr(name, "aflevering") || strstr(name, "retry") ? "svc:push"
-                               : strstr(name, "deadletter") ? NULL : "svc:ingest";
+                               : strstr(name, "deadletter")                          ? NULL
+                                                                                     : "svc:ingest";
         snprintf(to, sizeof to, "topic:%s", name);
         if (producer)
             edge(edges, producer, to, rate_of(m, "topic", name, now), "ok", "");
@@ -270,7 +276,8 @@ static void deadletter_edges(const watch_model *m, json_t *edges, int64_t now) {
     for (size_t g = 0; g < m->ngroups; g++) {
         double n = 0;
         for (size_t k = 0; k < m->ndl; k++)
-            if (!strcmp(m->dls[k].service, m->groups[g].service) && now - m->dls[k].failed_at < RECENT_MS)
+            if (!strcmp(m->dls[k].service, m->groups[g].service) &&
+                now - m->dls[k].failed_at < RECENT_MS)
                 n++;
         snprintf(from, sizeof from, "svc:%s", m->groups[g].service);
         snprintf(to, sizeof to, "topic:%s", "ketenhub.deadletter.v1");
@@ -291,12 +298,13 @@ json_t *watch_model_overview(watch_model *m, int64_t now_ms) {
     json_t *partners = partners_json(m, now_ms);
     json_t *edges = flow_json(m, partners, now_ms);
     deadletter_edges(m, edges, now_ms);
-    json_t *o = json_pack(
-        "{s:s, s:o, s:o, s:{s:o, s:o, s:o}, s:o, s:o, s:o, s:o, s:I}", "now", kh_ts_format(now_ms, ts),
-        "topics", topics_json(m, now_ms), "groups", groups, "events", "type", family(m, "type", now_ms),
-        "status", family(m, "status", now_ms), "bron", family(m, "bron", now_ms), "regels",
-        family(m, "regel", now_ms), "deadletters", family(m, "deadletter", now_ms), "partners",
-        partners, "flow", edges, "undecodable", (json_int_t)m->undecodable);
+    json_t *o = json_pack("{s:s, s:o, s:o, s:{s:o, s:o, s:o}, s:o, s:o, s:o, s:o, s:I}", "now",
+                          kh_ts_format(now_ms, ts), "topics", topics_json(m, now_ms), "groups",
+                          groups, "events", "type", family(m, "type", now_ms), "status",
+                          family(m, "status", now_ms), "bron", family(m, "bron", now_ms), "regels",
+                          family(m, "regel", now_ms), "deadletters",
+                          family(m, "deadletter", now_ms), "partners", partners, "flow", edges,
+                          "undecodable", (json_int_t)m->undecodable);
     pthread_mutex_unlock(&m->lock);
     return o;
 }
@@ -309,12 +317,14 @@ json_t *watch_model_series(watch_model *m, const char *fam, const char *key, int
     json_t *o = NULL;
     if (s) {
         int64_t step = coarse ? WATCH_COARSE_MS : WATCH_FINE_MS;
-        size_t n = watch_series_points(s, step, now_ms, pts, coarse ? WATCH_COARSE_SLOTS : WATCH_FINE_SLOTS);
+        size_t n = watch_series_points(s, step, now_ms, pts,
+                                       coarse ? WATCH_COARSE_SLOTS : WATCH_FINE_SLOTS);
         json_t *a = json_array();
         for (size_t i = 0; i < n; i++)
             json_array_append_new(a, isnan(pts[i]) ? json_null() : json_real(pts[i]));
         o = json_pack("{s:s, s:s, s:I, s:s, s:o}", "family", fam, "key", key, "step_ms",
-                      (json_int_t)step, "kind", s->kind == WATCH_SUM ? "count" : "gauge", "points", a);
+                      (json_int_t)step, "kind", s->kind == WATCH_SUM ? "count" : "gauge", "points",
+                      a);
     }
     pthread_mutex_unlock(&m->lock);
     return o;
@@ -325,7 +335,8 @@ json_t *watch_model_deadletters(watch_model *m, int64_t now_ms) {
     json_t *a = json_array();
     pthread_mutex_lock(&m->lock);
     for (size_t k = 0; k < m->ndl; k++) {
-        const watch_dl *d = &m->dls[(m->dlhead + WATCH_DEADLETTERS_KEPT - 1 - k) % WATCH_DEADLETTERS_KEPT];
+        const watch_dl *d =
+            &m->dls[(m->dlhead + WATCH_DEADLETTERS_KEPT - 1 - k) % WATCH_DEADLETTERS_KEPT];
         int reason = kh_dl_reason_by_name(d->reason);
         json_t *o = json_pack("{s:i, s:I, s:s, s:s, s:s?, s:s, s:s, s:f, s:b}", "partition",
                               (int)d->partition, "offset", (json_int_t)d->offset, "reason_code",
@@ -333,10 +344,12 @@ json_t *watch_model_deadletters(watch_model *m, int64_t now_ms) {
                               d->partner[0] ? d->partner : NULL, "origin", d->origin, "failed_at",
                               kh_ts_format(d->failed_at, ts), "age_seconds",
                               (double)(now_ms - d->failed_at) / 1000.0, "redrivable",
-                              d->partner[0] && reason >= 0 && kh_dl_reason_is_delivery((kh_dl_reason)reason));
+                              d->partner[0] && reason >= 0 &&
+                                  kh_dl_reason_is_delivery((kh_dl_reason)reason));
         if (d->redriven_at)
-            json_object_set_new(o, "redriven", json_pack("{s:s, s:s}", "at", kh_ts_format(d->redriven_at, ts),
-                                                          "by", d->redriven_by));
+            json_object_set_new(o, "redriven",
+                                json_pack("{s:s, s:s}", "at", kh_ts_format(d->redriven_at, ts),
+                                          "by", d->redriven_by));
         json_array_append_new(a, o);
     }
     pthread_mutex_unlock(&m->lock);

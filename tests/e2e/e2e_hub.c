@@ -21,9 +21,10 @@
 #define SECRET "e2e-pseudonym-secret-0123456789abcdef"
 
 static const char *const NAMES[E2E_SERVICES] = {"ingest", "route", "push"};
-static const char *const TOPICS[] = {"ketenhub.aanmelding.v1", "ketenhub.tlv.v1", "ketenhub.beschikking.v1",
-                                     "ketenhub.verwijzing.v1", "ketenhub.grensverkeer.v1",
-                                     "ketenhub.deadletter.v1", "ketenhub.afleveringen.v1", "ketenhub.push.retry.v1"};
+static const char *const TOPICS[] = {"ketenhub.aanmelding.v1",   "ketenhub.tlv.v1",
+                                     "ketenhub.beschikking.v1",  "ketenhub.verwijzing.v1",
+                                     "ketenhub.grensverkeer.v1", "ketenhub.deadletter.v1",
+                                     "ketenhub.afleveringen.v1", "ketenhub.push.retry.v1"};
 
 long long e2e_now_ms(void) {
     struct timespec ts;
@@ -47,9 +48,7 @@ const char *e2e_topic(const e2e_hub *h, const char *topic, int slot) {
     return buf[slot & 3];
 }
 
-int e2e_receiver_of(const char *org) {
-    return strncmp(org, "GEMEENTE:", 9) == 0 ? 0 : 1;
-}
+int e2e_receiver_of(const char *org) { return strncmp(org, "GEMEENTE:", 9) == 0 ? 0 : 1; }
 
 /* Runs the CLI to completion; fails the test unless it exits 0. */
 static void cli(const e2e_hub *h, const char *const *args) {
@@ -60,7 +59,8 @@ static void cli(const e2e_hub *h, const char *const *args) {
         argv[a++] = args[i];
     argv[a] = NULL;
     pid_t pid = kh_test_spawn(argv, NULL, e2e_path(h, "cli.log", 3));
-    ck_assert_msg(e2e_wait_exit(pid, 120000) == 0, "ketenhub %s failed; see %s/cli.log", args[0], h->dir);
+    ck_assert_msg(e2e_wait_exit(pid, 120000) == 0, "ketenhub %s failed; see %s/cli.log", args[0],
+                  h->dir);
 }
 
 /* Gemeenten stay on receiver 0; every other organisation moves to 1. */
@@ -83,9 +83,17 @@ static void split_receivers(const e2e_hub *h) {
 static void write_config(e2e_hub *h) {
     char receiver[64];
     snprintf(receiver, sizeof receiver, "http://127.0.0.1:%d", h->recv_port[0]);
-    const char *args[] = {"simulate", "-q", "--write-partners", e2e_path(h, "partners.json", 0), "--keys",
-                          e2e_path(h, "keys.txt", 1), "--write-subscriptions",
-                          e2e_path(h, "subscriptions.json", 2), "--receiver", receiver, NULL};
+    const char *args[] = {"simulate",
+                          "-q",
+                          "--write-partners",
+                          e2e_path(h, "partners.json", 0),
+                          "--keys",
+                          e2e_path(h, "keys.txt", 1),
+                          "--write-subscriptions",
+                          e2e_path(h, "subscriptions.json", 2),
+                          "--receiver",
+                          receiver,
+                          NULL};
     cli(h, args);
     split_receivers(h);
 }
@@ -96,7 +104,7 @@ static void start_receivers(e2e_hub *h) {
         snprintf(port, sizeof port, "%d", h->recv_port[r]);
         snprintf(record, sizeof record, "receiver-%d.jsonl", r);
         const char *argv[] = {kh_test_bin("kh-test-receiver"), "--port", port, "--record",
-                              e2e_path(h, record, 0), NULL};
+                              e2e_path(h, record, 0),          NULL};
         snprintf(record, sizeof record, "receiver-%d.log", r);
         h->recv[r] = kh_test_spawn(argv, NULL, e2e_path(h, record, 1));
         kh_test_wait_http(h->recv_port[r], "/_control/stats", 200, 20000);
@@ -107,7 +115,8 @@ void e2e_hub_init(e2e_hub *h) {
     memset(h, 0, sizeof *h);
     snprintf(h->bootstrap, sizeof h->bootstrap, "%s", kh_test_kafka());
     kh_test_unique_prefix(h->prefix, sizeof h->prefix);
-    snprintf(h->dir, sizeof h->dir, "%s/kh-e2e.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    snprintf(h->dir, sizeof h->dir, "%s/kh-e2e.XXXXXX",
+             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
     ck_assert_ptr_nonnull(mkdtemp(h->dir));
     for (size_t i = 0; i < sizeof TOPICS / sizeof TOPICS[0]; i++)
         kh_test_create_topic(h->bootstrap, e2e_topic(h, TOPICS[i], 0), 4);
@@ -195,10 +204,27 @@ pid_t e2e_simulate(e2e_hub *h, unsigned long seed, unsigned long events) {
     snprintf(url, sizeof url, "http://127.0.0.1:%d", h->port[E2E_INGEST]);
     snprintf(s, sizeof s, "%lu", seed);
     snprintf(n, sizeof n, "%lu", events);
-    const char *argv[] = {kh_test_bin("ketenhub"), "simulate", "--url", url, "--keys",
-                          e2e_path(h, "keys.txt", 0), "--seed", s, "--events", n, "--invalid-share", "0.05",
-                          "--connections", "8", "--retry-for", "120", "--expect",
-                          e2e_path(h, "expect.json", 1), "--results", e2e_path(h, "results.jsonl", 2), NULL};
+    const char *argv[] = {kh_test_bin("ketenhub"),
+                          "simulate",
+                          "--url",
+                          url,
+                          "--keys",
+                          e2e_path(h, "keys.txt", 0),
+                          "--seed",
+                          s,
+                          "--events",
+                          n,
+                          "--invalid-share",
+                          "0.05",
+                          "--connections",
+                          "8",
+                          "--retry-for",
+                          "120",
+                          "--expect",
+                          e2e_path(h, "expect.json", 1),
+                          "--results",
+                          e2e_path(h, "results.jsonl", 2),
+                          NULL};
     return kh_test_spawn(argv, NULL, e2e_path(h, "simulate.log", 3));
 }
 
@@ -272,7 +298,8 @@ static char **broker_argv(pid_t pid, char **text) {
     ck_assert_ptr_nonnull(argv);
     for (size_t i = 0; i < len; i += strlen(*text + i) + 1)
         argv[n++] = *text + i;
-    ck_assert_msg(n > 2 && strstr(argv[n - 2], "kafka.Kafka"), "pid %d is not the Kafka broker", (int)pid);
+    ck_assert_msg(n > 2 && strstr(argv[n - 2], "kafka.Kafka"), "pid %d is not the Kafka broker",
+                  (int)pid);
     return argv;
 }
 
@@ -280,7 +307,8 @@ static void broker_ready(const e2e_hub *h) {
     long long deadline = e2e_now_ms() + 120000;
     rd_kafka_t *p = kh_test_producer(h->bootstrap);
     const rd_kafka_metadata_t *md = NULL;
-    while (rd_kafka_metadata(p, 0, NULL, &md, 2000) != RD_KAFKA_RESP_ERR_NO_ERROR || md->broker_cnt < 1) {
+    while (rd_kafka_metadata(p, 0, NULL, &md, 2000) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+           md->broker_cnt < 1) {
         if (md)
             rd_kafka_metadata_destroy(md);
         md = NULL;
@@ -311,7 +339,8 @@ void e2e_broker_restart(const e2e_hub *h, int down_ms) {
     ck_assert_int_ge(pid, 0);
     if (pid == 0) { /* like kafka.sh: its own session, output to its log */
         setsid();
-        int fd = open(logfile, O_WRONLY | O_APPEND | O_CREAT, 0644), in = open("/dev/null", O_RDONLY);
+        int fd = open(logfile, O_WRONLY | O_APPEND | O_CREAT, 0644),
+            in = open("/dev/null", O_RDONLY);
         dup2(in, 0), dup2(fd, 1), dup2(fd, 2);
         execvp(argv[0], argv);
         _exit(127);

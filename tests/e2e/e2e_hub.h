@@ -17,11 +17,11 @@ enum { E2E_INGEST, E2E_ROUTE, E2E_PUSH, E2E_SERVICES };
 
 typedef struct e2e_hub {
     char bootstrap[256];
-    char prefix[64];                 /* topic.prefix and group ids */
-    char dir[128];                   /* files and logs of this hub */
-    int port[E2E_SERVICES];          /* HTTP/ops port of each service */
+    char prefix[64];        /* topic.prefix and group ids */
+    char dir[128];          /* files and logs of this hub */
+    int port[E2E_SERVICES]; /* HTTP/ops port of each service */
     pid_t pid[E2E_SERVICES];
-    int runs[E2E_SERVICES];          /* starts so far (log file names) */
+    int runs[E2E_SERVICES]; /* starts so far (log file names) */
     int recv_port[2];
     pid_t recv[2];
 } e2e_hub;

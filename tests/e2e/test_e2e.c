@@ -56,9 +56,7 @@ typedef struct answers {
     json_t *rejected; /* event_id -> true: must be on no topic */
 } answers;
 
-static answers answers_new(void) {
-    return (answers){json_object(), json_object()};
-}
+static answers answers_new(void) { return (answers){json_object(), json_object()}; }
 
 static void read_answers(const e2e_hub *h, tally *t, answers *a) {
     FILE *f = fopen(e2e_path(h, "results.jsonl", 0), "r");
@@ -134,7 +132,8 @@ static void check_event_topics(const e2e_hub *h, const answers *a, int crash, lo
         json_object_foreach(a->accepted, key, t)
             want += strcmp(json_string_value(t), full) == 0;
         on_topic o = {full, seen};
-        size_t got = kh_test_read_topic_expect(h->bootstrap, full, want, 3000, 120000, count_event, &o);
+        size_t got = kh_test_read_topic_expect(h->bootstrap, full, want, 3000, 120000, count_event,
+                                               &o);
         ck_assert_msg(got >= want, "%s: %zu records, %zu accepted", full, got, want);
     }
     const char *id;
@@ -150,7 +149,8 @@ static void check_event_topics(const e2e_hub *h, const answers *a, int crash, lo
     json_object_foreach(a->rejected, id, v)
         ck_assert_msg(!json_object_get(seen, id), "rejected event %s was published", id);
     json_object_foreach(seen, id, v) /* "": the poison records written straight onto the topics */
-        ck_assert_msg(!id[0] || json_object_get(a->accepted, id), "event %s on a topic was never accepted", id);
+        ck_assert_msg(!id[0] || json_object_get(a->accepted, id),
+                      "event %s on a topic was never accepted", id);
     json_decref(seen);
 }
 
@@ -165,11 +165,13 @@ static json_t *expected_meldingen(const e2e_hub *h) {
     json_array_foreach(json_object_get(doc, "meldingen"), i, m) {
         char key[160];
         snprintf(key, sizeof key, "%s|%s|%s", json_string_value(json_object_get(m, "event_id")),
-                 json_string_value(json_object_get(m, "regel")), json_string_value(json_object_get(m, "ontvanger")));
+                 json_string_value(json_object_get(m, "regel")),
+                 json_string_value(json_object_get(m, "ontvanger")));
         ck_assert_msg(!json_object_get(want, key), "the simulator expects %s twice", key);
         json_object_set_new(want, key, json_integer(0));
     }
-    ck_assert_uint_eq(json_object_size(want), (size_t)json_integer_value(json_object_get(doc, "meldingen_count")));
+    ck_assert_uint_eq(json_object_size(want),
+                      (size_t)json_integer_value(json_object_get(doc, "meldingen_count")));
     json_decref(doc);
     return want;
 }
@@ -186,10 +188,11 @@ static void count_melding(const rd_kafka_message_t *m, void *ud) {
  * once, or, after an ingest crash stored events twice, copies of those. */
 static void check_grensverkeer(const e2e_hub *h, size_t want, int crash) {
     json_t *ids = json_object();
-    size_t got = kh_test_read_topic_expect(h->bootstrap, e2e_topic(h, "ketenhub.grensverkeer.v1", 0), want, 3000,
+    size_t got = kh_test_read_topic_expect(h->bootstrap,
+                                           e2e_topic(h, "ketenhub.grensverkeer.v1", 0), want, 3000,
                                            180000, count_melding, ids);
-    ck_assert_msg(json_object_size(ids) == want, "%zu distinct meldingen on the topic, %zu expected",
-                  json_object_size(ids), want);
+    ck_assert_msg(json_object_size(ids) == want,
+                  "%zu distinct meldingen on the topic, %zu expected", json_object_size(ids), want);
     ck_assert_msg(got == want || crash, "%zu melding records for %zu meldingen", got, want);
     json_decref(ids);
 }
@@ -217,7 +220,8 @@ static void delivered_one(json_t *rec, int receiver, json_t *want, json_t *webho
     sim_subs_path(org, path, sizeof path);
     ck_assert_msg(strcmp(json_string_value(json_object_get(rec, "path")), path) == 0 &&
                       receiver == e2e_receiver_of(org),
-                  "a melding for %s arrived at %s", org, json_string_value(json_object_get(rec, "path")));
+                  "a melding for %s arrived at %s", org,
+                  json_string_value(json_object_get(rec, "path")));
     const char *wid = json_string_value(json_object_get(rec, "webhook_id"));
     ck_assert_str_eq(wid, json_string_value(json_object_get(body, "melding_id")));
     json_t *n = json_object_get(want, key), *first = json_object_get(webhook, key);
@@ -284,7 +288,8 @@ static json_t *children(unsigned long seed, unsigned long events) {
     snprintf(dir, sizeof dir, "%s/deploy/reference", kh_test_source_dir());
     ck_assert_msg(kh_ref_load(dir, &ref, err, sizeof err) == 0, "%s", err);
     int32_t from = kh_date_from_ymd(2025, 1, 1);
-    ck_assert_int_eq(sim_world_build(&w, ref, from, from + 365 + SIM_STORY_SPAN, err, sizeof err), 0);
+    ck_assert_int_eq(sim_world_build(&w, ref, from, from + 365 + SIM_STORY_SPAN, err, sizeof err),
+                     0);
     sim_gen_options o;
     sim_gen_defaults(&o);
     o.invalid_share = 0.05;
@@ -335,31 +340,31 @@ static char table_path[128];
 static void add_row(const tally *t) {
     FILE *f = fopen(table_path, "a");
     ck_assert_ptr_nonnull(f);
-    fprintf(f, "%s\t%ld\t%ld\t%ld\t%ld\t%ld\t%ld\t%ld\n", t->scenario, t->sent, t->accepted, t->rejected,
-            t->expected, t->delivered, t->missing, t->duplicates);
+    fprintf(f, "%s\t%ld\t%ld\t%ld\t%ld\t%ld\t%ld\t%ld\n", t->scenario, t->sent, t->accepted,
+            t->rejected, t->expected, t->delivered, t->missing, t->duplicates);
     fclose(f);
 }
 
 static void print_table(void) {
     FILE *f = fopen(table_path, "r");
     char line[512];
-    fprintf(stderr, "\ntest_e2e: %-44s %7s %8s %8s %9s %9s %7s %10s\n", "scenario", "sent", "accepted",
-            "rejected", "expected", "delivered", "missing", "duplicates");
+    fprintf(stderr, "\ntest_e2e: %-44s %7s %8s %8s %9s %9s %7s %10s\n", "scenario", "sent",
+            "accepted", "rejected", "expected", "delivered", "missing", "duplicates");
     while (f && fgets(line, sizeof line, f)) {
         char name[128];
         long v[7];
-        if (sscanf(line, "%127[^\t]\t%ld\t%ld\t%ld\t%ld\t%ld\t%ld\t%ld", name, &v[0], &v[1], &v[2], &v[3], &v[4],
-                   &v[5], &v[6]) == 8)
-            fprintf(stderr, "test_e2e: %-44s %7ld %8ld %8ld %9ld %9ld %7ld %10ld\n", name, v[0], v[1], v[2], v[3],
-                    v[4], v[5], v[6]);
+        if (sscanf(line, "%127[^\t]\t%ld\t%ld\t%ld\t%ld\t%ld\t%ld\t%ld", name, &v[0], &v[1], &v[2],
+                   &v[3], &v[4], &v[5], &v[6]) == 8)
+            fprintf(stderr, "test_e2e: %-44s %7ld %8ld %8ld %9ld %9ld %7ld %10ld\n", name, v[0],
+                    v[1], v[2], v[3], v[4], v[5], v[6]);
     }
     if (f)
         fclose(f);
 }
 
 /* Everything a scenario ends with; crash: copies explained by a kill -9. */
-static void check_run(const e2e_hub *h, tally *t, int crash, unsigned long seed, unsigned long events,
-                      answers *a) {
+static void check_run(const e2e_hub *h, tally *t, int crash, unsigned long seed,
+                      unsigned long events, answers *a) {
     long copies = 0;
     read_answers(h, t, a);
     ck_assert_int_eq(t->sent, (long)events);
@@ -375,9 +380,13 @@ static void check_run(const e2e_hub *h, tally *t, int crash, unsigned long seed,
     json_decref(want);
     add_row(t);
     if (crash)
-        fprintf(stderr, "test_e2e: %ld events stored twice (an answer lost in the fault, the retry stored)\n", copies);
+        fprintf(
+            stderr,
+            "test_e2e: %ld events stored twice (an answer lost in the fault, the retry stored)\n",
+            copies);
     ck_assert_msg(t->missing == 0, "%ld meldingen never delivered", t->missing);
-    ck_assert_msg(t->unexplained == 0, "%ld deliveries not expected or with another webhook-id", t->unexplained);
+    ck_assert_msg(t->unexplained == 0, "%ld deliveries not expected or with another webhook-id",
+                  t->unexplained);
     ck_assert_msg(crash || t->duplicates == 0, "%ld duplicates without a crash", t->duplicates);
 }
 
@@ -406,7 +415,8 @@ static long post(const e2e_hub *h, const char *path, const char *key, const char
     snprintf(url, sizeof url, "http://127.0.0.1:%d%s", h->port[E2E_INGEST], path);
     snprintf(auth, sizeof auth, "Authorization: Bearer %s", key);
     CURL *c = curl_easy_init();
-    struct curl_slist *hdrs = curl_slist_append(curl_slist_append(NULL, auth), "Content-Type: application/json");
+    struct curl_slist *hdrs = curl_slist_append(curl_slist_append(NULL, auth),
+                                                "Content-Type: application/json");
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
@@ -422,8 +432,10 @@ static long post(const e2e_hub *h, const char *path, const char *key, const char
 /* A valid beschikking of Capelle (GM0502) with a fresh event id. */
 static char *beschikking_of_capelle(const char *id) {
     char path[512];
-    snprintf(path, sizeof path, "%s/schemas/examples/beschikking/valid/02-toegekend-capelle-zorg-op-school-rotterdam.json",
-             kh_test_source_dir());
+    snprintf(
+        path, sizeof path,
+        "%s/schemas/examples/beschikking/valid/02-toegekend-capelle-zorg-op-school-rotterdam.json",
+        kh_test_source_dir());
     json_t *ev = json_load_file(path, 0, NULL);
     ck_assert_ptr_nonnull(ev);
     json_object_set_new(json_object_get(ev, "envelope"), "event_id", json_string(id));
@@ -435,14 +447,20 @@ static char *beschikking_of_capelle(const char *id) {
 /* Rotterdam's key sending as Capelle, a school sending a beschikking: 403,
  * and (checked with the run) never published. */
 static void impersonate(const e2e_hub *h, answers *a, tally *t) {
-    static const char *const ids[] = {"6a1f0c52-0d7e-4b8e-9a53-5f7b3f0e2a01", "6a1f0c52-0d7e-4b8e-9a53-5f7b3f0e2a02"};
+    static const char *const ids[] = {"6a1f0c52-0d7e-4b8e-9a53-5f7b3f0e2a01",
+                                      "6a1f0c52-0d7e-4b8e-9a53-5f7b3f0e2a02"};
     char key[128];
     char *as_capelle = beschikking_of_capelle(ids[0]), *by_school = beschikking_of_capelle(ids[1]);
-    ck_assert_int_eq(post(h, "/v1/beschikkingen", key_of(h, "GEMEENTE:GM0599", key, sizeof key), as_capelle), 403);
-    ck_assert_int_eq(post(h, "/v1/beschikkingen", key_of(h, "SCHOOL:12AB00", key, sizeof key), by_school), 403);
+    ck_assert_int_eq(post(h, "/v1/beschikkingen", key_of(h, "GEMEENTE:GM0599", key, sizeof key),
+                          as_capelle),
+                     403);
+    ck_assert_int_eq(post(h, "/v1/beschikkingen", key_of(h, "SCHOOL:12AB00", key, sizeof key),
+                          by_school),
+                     403);
     for (int i = 0; i < 2; i++)
         json_object_set_new(a->rejected, ids[i], json_true());
-    *t = (tally){.scenario = "impersonation (A as B, school beschikking)", .sent = 2, .rejected = 2};
+    *t = (tally){
+        .scenario = "impersonation (A as B, school beschikking)", .sent = 2, .rejected = 2};
     free(as_capelle), free(by_school);
 }
 
@@ -451,8 +469,10 @@ static void poison(const e2e_hub *h) {
     rd_kafka_t *p = kh_test_producer(h->bootstrap);
     for (size_t i = 0; i < 4; i++)
         ck_assert_int_eq(rd_kafka_producev(p, RD_KAFKA_V_TOPIC(e2e_topic(h, EVENT_TOPICS[i], 0)),
-                                           RD_KAFKA_V_KEY("poison", 6), RD_KAFKA_V_VALUE("\x01not avro", 9),
-                                           RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END),
+                                           RD_KAFKA_V_KEY("poison", 6),
+                                           RD_KAFKA_V_VALUE("\x01not avro", 9),
+                                           RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                           RD_KAFKA_V_END),
                          RD_KAFKA_RESP_ERR_NO_ERROR);
     ck_assert_int_eq(rd_kafka_flush(p, 30000), RD_KAFKA_RESP_ERR_NO_ERROR);
     rd_kafka_destroy(p);
@@ -468,12 +488,14 @@ static void count_deadletter(const rd_kafka_message_t *m, void *ud) {
 
 static void check_poison(const e2e_hub *h, tally *t) {
     json_t *origins = json_object();
-    kh_test_read_topic_expect(h->bootstrap, e2e_topic(h, "ketenhub.deadletter.v1", 0), 4, 3000, 60000,
-                              count_deadletter, origins);
+    kh_test_read_topic_expect(h->bootstrap, e2e_topic(h, "ketenhub.deadletter.v1", 0), 4, 3000,
+                              60000, count_deadletter, origins);
     for (size_t i = 0; i < 4; i++)
         ck_assert_msg(json_object_get(origins, e2e_topic(h, EVENT_TOPICS[i], 0)),
                       "the poison record on %s was not dead-lettered by route", EVENT_TOPICS[i]);
-    *t = (tally){.scenario = "poison records (dead-lettered)", .sent = 4, .rejected = (long)json_object_size(origins)};
+    *t = (tally){.scenario = "poison records (dead-lettered)",
+                 .sent = 4,
+                 .rejected = (long)json_object_size(origins)};
     json_decref(origins);
 }
 
@@ -495,8 +517,10 @@ START_TEST(steady_state) {
     impersonate(&h, &a, &imp);
     poison(&h);
     pid_t sim = e2e_simulate(&h, SEED, EVENTS);
-    ck_assert_msg(e2e_wait_exit(sim, 20 * 60000) == 0, "ketenhub simulate: an answer was not the expected one; "
-                                                        "see %s/simulate.log", h.dir);
+    ck_assert_msg(e2e_wait_exit(sim, 20 * 60000) == 0,
+                  "ketenhub simulate: an answer was not the expected one; "
+                  "see %s/simulate.log",
+                  h.dir);
     fprintf(stderr, "test_e2e: %d events sent in %lld ms\n", EVENTS, e2e_now_ms() - t0);
     check_poison(&h, &poi);
     check_run(&h, &t, 0, SEED, EVENTS, &a);
@@ -521,10 +545,13 @@ static void wait_answers(const e2e_hub *h, size_t n) {
 static long refused_requests(const e2e_hub *h, const char *org) {
     char path[64], *body = NULL;
     sim_subs_path(org, path, sizeof path);
-    ck_assert_int_eq(kh_test_http(h->recv_port[e2e_receiver_of(org)], "GET", "/_control/stats", &body), 200);
+    ck_assert_int_eq(kh_test_http(h->recv_port[e2e_receiver_of(org)], "GET", "/_control/stats",
+                                  &body),
+                     200);
     json_t *stats = json_loads(body, 0, NULL);
     json_t *p = json_object_get(json_object_get(stats, "paths"), path);
-    long n = (long)(json_integer_value(json_object_get(p, "requests")) - json_integer_value(json_object_get(p, "2xx")));
+    long n = (long)(json_integer_value(json_object_get(p, "requests")) -
+                    json_integer_value(json_object_get(p, "2xx")));
     json_decref(stats);
     free(body);
     return n;
@@ -572,8 +599,10 @@ START_TEST(kill9_each_service_and_a_partner_down) {
     wait_metric(&h, E2E_INGEST, "ketenhub_ingest_reloads_total{what=\"reference\",result=\"ok\"}");
     wait_metric(&h, E2E_ROUTE, "ketenhub_route_reference_reloads_total{outcome=\"ok\"}");
     wait_metric(&h, E2E_PUSH, "ketenhub_push_reloads_total{result=\"ok\"}");
-    ck_assert_msg(e2e_wait_exit(sim, 20 * 60000) == 0, "ketenhub simulate: an answer was not the expected one; "
-                                                        "see %s/simulate.log", h.dir);
+    ck_assert_msg(e2e_wait_exit(sim, 20 * 60000) == 0,
+                  "ketenhub simulate: an answer was not the expected one; "
+                  "see %s/simulate.log",
+                  h.dir);
     e2e_sleep_ms(3000);
     long refused = refused_requests(&h, DOWN);
     ck_assert_msg(refused > 0, "%s was down, but push never tried it", DOWN);
@@ -593,7 +622,8 @@ static double metric_sum(const e2e_hub *h, int service, const char *name, const 
     ck_assert_int_eq(kh_test_http(h->port[service], "GET", "/metrics", &body), 200);
     for (char *line = strtok(body, "\n"); line; line = strtok(NULL, "\n")) {
         char *space = strrchr(line, ' ');
-        if (strncmp(line, name, strlen(name)) == 0 && line[strlen(name)] == '{' && space && strstr(line, with))
+        if (strncmp(line, name, strlen(name)) == 0 && line[strlen(name)] == '{' && space &&
+            strstr(line, with))
             sum += strtod(space + 1, NULL);
     }
     free(body);
@@ -612,10 +642,14 @@ START_TEST(broker_down_and_back) {
     pid_t sim = e2e_simulate(&h, BROKER_SEED, BROKER_EVENTS);
     wait_answers(&h, BROKER_EVENTS / 3);
     e2e_broker_restart(&h, 5000);
-    ck_assert_msg(e2e_wait_exit(sim, 20 * 60000) == 0, "ketenhub simulate: an answer was not the expected one; "
-                                                        "see %s/simulate.log", h.dir);
-    double unavailable = metric_sum(&h, E2E_INGEST, "ketenhub_ingest_requests_total", "status=\"503\"");
-    fprintf(stderr, "test_e2e: ingest answered 503 %.0f times while the broker was down\n", unavailable);
+    ck_assert_msg(e2e_wait_exit(sim, 20 * 60000) == 0,
+                  "ketenhub simulate: an answer was not the expected one; "
+                  "see %s/simulate.log",
+                  h.dir);
+    double unavailable = metric_sum(&h, E2E_INGEST, "ketenhub_ingest_requests_total",
+                                    "status=\"503\"");
+    fprintf(stderr, "test_e2e: ingest answered 503 %.0f times while the broker was down\n",
+            unavailable);
     ck_assert_msg(unavailable > 0, "ingest never answered 503 while the broker was down");
     /* A 503 after a write timed out may have stored it all the same: copies
      * of an event are explained, a missing one is not. */
@@ -628,8 +662,8 @@ END_TEST
 
 int main(void) {
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    snprintf(table_path, sizeof table_path, "%s/kh-e2e-table.%d", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp",
-             (int)getpid());
+    snprintf(table_path, sizeof table_path, "%s/kh-e2e-table.%d",
+             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (int)getpid());
     unlink(table_path);
     Suite *s = suite_create("e2e");
     TCase *tc = tcase_create("steady");

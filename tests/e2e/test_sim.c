@@ -40,8 +40,9 @@ static void setup(void) {
     ck_assert_msg(kh_ref_load(dir, &ref, err, sizeof err) == 0, "%s", err);
     ck_assert_msg(kh_schemas_open(&schemas, err, sizeof err) == 0, "%s", err);
     int32_t from = kh_date_from_ymd(2025, 1, 1);
-    ck_assert_msg(sim_world_build(&world, ref, from, from + 365 + SIM_STORY_SPAN, err, sizeof err) == 0, "%s",
-                  err);
+    ck_assert_msg(sim_world_build(&world, ref, from, from + 365 + SIM_STORY_SPAN, err,
+                                  sizeof err) == 0,
+                  "%s", err);
 }
 
 static void teardown(void) {
@@ -154,7 +155,8 @@ static void observe(seen *s, const sim_event *ev) {
     const json_t *e = ev->event;
     saw(s, "type", ev->type->name);
     observe_law(s, ev);
-    if (!kh_ref_gemeente_at(ref, get(e, "jeugdige", "woonplaatsgemeente"), kh_event_date(ev->type, e)))
+    if (!kh_ref_gemeente_at(ref, get(e, "jeugdige", "woonplaatsgemeente"),
+                            kh_event_date(ev->type, e)))
         saw(s, "woonplaatsgemeente dissolved by a herindeling", NULL);
     if (!strcmp(ev->type->name, "aanmelding")) {
         const char *id = get(e, "aanmelding_id", NULL), *status = get(e, "status", NULL);
@@ -190,14 +192,14 @@ static void check_event(const sim_event *ev, seen *s, int64_t now) {
     size_t len;
     int rc = parsed ? kh_intake_encode(schemas, ev->type, parsed, ref, now, &wire, &len, &p) : -1;
     if (ev->valid) {
-        ck_assert_msg(rc == 0, "valid %s rejected:\n%s%s", ev->type->name, kh_problems_format(&p, shown, sizeof shown),
-                      ev->body);
+        ck_assert_msg(rc == 0, "valid %s rejected:\n%s%s", ev->type->name,
+                      kh_problems_format(&p, shown, sizeof shown), ev->body);
         observe(s, ev);
     } else {
         ck_assert_msg(rc != 0 && p.count == 1 && !strcmp(p.items[0].pointer, ev->pointer) &&
                           !strcmp(kh_reason_name(p.items[0].reason), ev->reason),
-                      "invalid %s tagged %s at '%s' gave:\n%s%s", ev->type->name, ev->reason, ev->pointer,
-                      kh_problems_format(&p, shown, sizeof shown), ev->body);
+                      "invalid %s tagged %s at '%s' gave:\n%s%s", ev->type->name, ev->reason,
+                      ev->pointer, kh_problems_format(&p, shown, sizeof shown), ev->body);
         ck_assert_int_eq(ev->expect_status, strcmp(ev->reason, "syntax") == 0 ? 400 : 422);
         saw(s, "class", ev->reason);
     }
@@ -221,24 +223,63 @@ START_TEST(valid_events_pass_invalid_fail_as_tagged) {
         sim_event_clear(&ev);
         sim_gen_free(g);
     }
-    const char *must[] = {
-        "type aanmelding", "type tlv", "type beschikking", "type verwijzing", "aanmelding INGEDIEND",
-        "aanmelding IN_BEHANDELING", "aanmelding GEPLAATST", "aanmelding AFGEWEZEN", "aanmelding INGETROKKEN",
-        "soort ONDERWIJS", "soort JEUGDHULP", "tlv AFGEGEVEN", "tlv sector PO", "tlv sector VO",
-        "verwijzer GEMEENTE", "verwijzer HUISARTS", "verwijzer JEUGDARTS", "verwijzer MEDISCH_SPECIALIST",
-        "verwijzer GECERTIFICEERDE_INSTELLING", "verwijzer SCHOOL", "verwijzer SWV", "domein JEUGDHULP",
-        "domein ONDERWIJSONDERSTEUNING", "domein SPECIAAL_ONDERWIJS", "beschikking door andere gemeente",
-        "zorg in onderwijstijd", "woonplaatsgemeente dissolved by a herindeling",
-        "beschikking BRP", "beschikking VOOR_VERBLIJF", "beschikking MOEDER_BIJ_GEBOORTE",
-        "verwijzing BRP", "verwijzing VOOR_VERBLIJF", "verwijzing MOEDER_BIJ_GEBOORTE",
-        "verblijf product met verantwoordelijke", "verblijf product zonder verantwoordelijke",
-        "tlv eerste_inschrijving true", "tlv eerste_inschrijving false", "tlv soort PRO",
-        "aanmelding at a cluster 1/2 school", "aanmelding refused at RMC age",
-        "class syntax", "class required", "class type", "class enum", "class format",
-        "class too_long", "class unknown_field", "class range", "class elfproef", "class unknown_code",
-        "class date_order", "class future", "class age", "class inconsistent"};
+    const char *must[] = {"type aanmelding",
+                          "type tlv",
+                          "type beschikking",
+                          "type verwijzing",
+                          "aanmelding INGEDIEND",
+                          "aanmelding IN_BEHANDELING",
+                          "aanmelding GEPLAATST",
+                          "aanmelding AFGEWEZEN",
+                          "aanmelding INGETROKKEN",
+                          "soort ONDERWIJS",
+                          "soort JEUGDHULP",
+                          "tlv AFGEGEVEN",
+                          "tlv sector PO",
+                          "tlv sector VO",
+                          "verwijzer GEMEENTE",
+                          "verwijzer HUISARTS",
+                          "verwijzer JEUGDARTS",
+                          "verwijzer MEDISCH_SPECIALIST",
+                          "verwijzer GECERTIFICEERDE_INSTELLING",
+                          "verwijzer SCHOOL",
+                          "verwijzer SWV",
+                          "domein JEUGDHULP",
+                          "domein ONDERWIJSONDERSTEUNING",
+                          "domein SPECIAAL_ONDERWIJS",
+                          "beschikking door andere gemeente",
+                          "zorg in onderwijstijd",
+                          "woonplaatsgemeente dissolved by a herindeling",
+                          "beschikking BRP",
+                          "beschikking VOOR_VERBLIJF",
+                          "beschikking MOEDER_BIJ_GEBOORTE",
+                          "verwijzing BRP",
+                          "verwijzing VOOR_VERBLIJF",
+                          "verwijzing MOEDER_BIJ_GEBOORTE",
+                          "verblijf product met verantwoordelijke",
+                          "verblijf product zonder verantwoordelijke",
+                          "tlv eerste_inschrijving true",
+                          "tlv eerste_inschrijving false",
+                          "tlv soort PRO",
+                          "aanmelding at a cluster 1/2 school",
+                          "aanmelding refused at RMC age",
+                          "class syntax",
+                          "class required",
+                          "class type",
+                          "class enum",
+                          "class format",
+                          "class too_long",
+                          "class unknown_field",
+                          "class range",
+                          "class elfproef",
+                          "class unknown_code",
+                          "class date_order",
+                          "class future",
+                          "class age",
+                          "class inconsistent"};
     for (size_t i = 0; i < sizeof must / sizeof must[0]; i++)
-        ck_assert_msg(json_object_get(s.counts, must[i]), "%zu events and never: %s", events, must[i]);
+        ck_assert_msg(json_object_get(s.counts, must[i]), "%zu events and never: %s", events,
+                      must[i]);
     for (size_t i = 0; i < sim_rules_count(); i++) {
         char key[128];
         snprintf(key, sizeof key, "regel %s", sim_rules_name(i));
@@ -294,8 +335,8 @@ START_TEST(rules_agree_with_route_case_table) {
             w[k] = pair(c->want[k].regel, c->want[k].ontvanger);
         joined(g, n, got, sizeof got);
         joined(w, nw, want, sizeof want);
-        ck_assert_msg(strcmp(got, want) == 0, "case %s: sim_rules gives\n%s\nthe table wants\n%s", c->name, got,
-                      want);
+        ck_assert_msg(strcmp(got, want) == 0, "case %s: sim_rules gives\n%s\nthe table wants\n%s",
+                      c->name, got, want);
         json_decref(ev);
         checked++;
     }

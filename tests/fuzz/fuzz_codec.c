@@ -55,7 +55,8 @@ static void check_round_trip(const kh_event_type *t, const char *wire, size_t le
     const kh_schema *s = kh_schemas_by_name(schemas, t->name);
     avro_value_t v2;
     kh_schema_new_value(s, &v2);
-    if (kh_codec_from_json(s, back, &v2, &p) || kh_codec_encode(s, &v2, &again, &again_len, err, sizeof err))
+    if (kh_codec_from_json(s, back, &v2, &p) ||
+        kh_codec_encode(s, &v2, &again, &again_len, err, sizeof err))
         abort();
     if (again_len != len || memcmp(again, wire, len) != 0)
         abort();

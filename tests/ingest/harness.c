@@ -8,22 +8,22 @@
 #include "kh_pseudo.h"
 #include "testlib.h"
 
+#include <arpa/inet.h>
 #include <check.h>
 #include <curl/curl.h>
 #include <dirent.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include <arpa/inet.h>
-#include <errno.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
 
 void ih_sleep_ms(int ms) {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
@@ -53,8 +53,8 @@ static json_t *partner(const char *name, const char *type, const char *code, con
                        json_t *types, double rate, double burst) {
     char hash[65];
     ck_assert_int_eq(kh_sha256_hex(key, strlen(key), hash), 0);
-    json_t *p = json_pack("{s:s, s:{s:s, s:s}, s:s, s:o, s:f}", "name", name, "organisatie",
-                          "type", type, "code", code, "api_key_sha256", hash, "event_types", types,
+    json_t *p = json_pack("{s:s, s:{s:s, s:s}, s:s, s:o, s:f}", "name", name, "organisatie", "type",
+                          type, "code", code, "api_key_sha256", hash, "event_types", types,
                           "rate_per_second", rate);
     if (burst > 0)
         json_object_set_new(p, "burst", json_real(burst));
@@ -118,8 +118,9 @@ void ih_write_partners(const char *path, json_t *extra) {
 const char *ih_key_for(const char *example_text, char *buf, size_t len) {
     json_t *doc = json_loads(example_text, 0, NULL);
     ck_assert_ptr_nonnull(doc);
-    const char *code = json_string_value(
-        json_object_get(json_object_get(json_object_get(doc, "envelope"), "bron"), "code"));
+    const char *code =
+        json_string_value(json_object_get(json_object_get(json_object_get(doc, "envelope"), "bron"),
+                                          "code"));
     ck_assert_ptr_nonnull(code);
     snprintf(buf, len, "key-%s", code);
     json_decref(doc);
@@ -137,9 +138,9 @@ char *ih_with_event_id(const char *example_text, const char *id, char id_out[37]
         b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
         b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
         snprintf(fresh, sizeof fresh,
-                 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
-                 b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
-                 b[14], b[15]);
+                 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+                 b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
+                 b[15]);
         id = fresh;
     }
     if (id_out)
@@ -167,7 +168,8 @@ static void make_certificate(ih_ingest *in, char *key, size_t len) {
              key, in->ca, in->dir);
     ck_assert_msg(system(cmd) == 0,
                   "the openssl CLI could not make a test certificate (see %s/openssl.log); "
-                  "the TLS test needs it (Debian package openssl)", in->dir);
+                  "the TLS test needs it (Debian package openssl)",
+                  in->dir);
 }
 
 static void wait_ready(const ih_ingest *in) {
@@ -417,8 +419,8 @@ static size_t topic_size(rd_kafka_t *rk, const char *topic, int *partitions) {
     *partitions = md->topic_cnt == 1 ? md->topics[0].partition_cnt : 0;
     for (int p = 0; p < *partitions; p++) {
         int64_t lo, hi;
-        ck_assert_int_eq(rd_kafka_query_watermark_offsets(rk, topic, md->topics[0].partitions[p].id, &lo,
-                                                          &hi, 10000),
+        ck_assert_int_eq(rd_kafka_query_watermark_offsets(rk, topic, md->topics[0].partitions[p].id,
+                                                          &lo, &hi, 10000),
                          RD_KAFKA_RESP_ERR_NO_ERROR);
         total += (size_t)(hi - lo);
     }
@@ -439,9 +441,11 @@ void ih_read(const ih_ingest *in, const char *event, ih_records *out) {
     rd_kafka_destroy(probe);
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     snprintf(group, sizeof group, "%sih-reader", kh_test_unique_prefix(group, sizeof group));
-    ck_assert_int_eq(rd_kafka_conf_set(conf, "bootstrap.servers", in->bootstrap, err, sizeof err), RD_KAFKA_CONF_OK);
+    ck_assert_int_eq(rd_kafka_conf_set(conf, "bootstrap.servers", in->bootstrap, err, sizeof err),
+                     RD_KAFKA_CONF_OK);
     ck_assert_int_eq(rd_kafka_conf_set(conf, "group.id", group, err, sizeof err), RD_KAFKA_CONF_OK);
-    ck_assert_int_eq(rd_kafka_conf_set(conf, "enable.auto.commit", "false", err, sizeof err), RD_KAFKA_CONF_OK);
+    ck_assert_int_eq(rd_kafka_conf_set(conf, "enable.auto.commit", "false", err, sizeof err),
+                     RD_KAFKA_CONF_OK);
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
     ck_assert_msg(rk != NULL, "%s", err);
     rd_kafka_poll_set_consumer(rk);
@@ -478,7 +482,8 @@ size_t ih_count_all(const ih_ingest *in) {
     for (size_t t = 0; t < kh_event_type_count(); t++) {
         char topic[160];
         int partitions;
-        total += topic_size(rk, ih_topic(in, kh_event_type_at(t)->name, topic, sizeof topic), &partitions);
+        total += topic_size(rk, ih_topic(in, kh_event_type_at(t)->name, topic, sizeof topic),
+                            &partitions);
     }
     rd_kafka_destroy(rk);
     return total;
@@ -492,11 +497,13 @@ int ih_raw_connect(const ih_ingest *in, const char *src) {
     struct sockaddr_in a = {.sin_family = AF_INET};
     if (src) {
         ck_assert_int_eq(inet_pton(AF_INET, src, &a.sin_addr), 1);
-        ck_assert_msg(bind(fd, (struct sockaddr *)&a, sizeof a) == 0, "bind %s: %s", src, strerror(errno));
+        ck_assert_msg(bind(fd, (struct sockaddr *)&a, sizeof a) == 0, "bind %s: %s", src,
+                      strerror(errno));
     }
     a.sin_port = htons((uint16_t)in->port);
     inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-    ck_assert_msg(connect(fd, (struct sockaddr *)&a, sizeof a) == 0, "connect: %s", strerror(errno));
+    ck_assert_msg(connect(fd, (struct sockaddr *)&a, sizeof a) == 0, "connect: %s",
+                  strerror(errno));
     return fd;
 }
 
@@ -515,7 +522,8 @@ void ih_raw_send(int fd, const void *data, size_t len) {
 
 static void raw_header(const char *head, const char *name, char *out, size_t len) {
     size_t n = strlen(name);
-    for (const char *line = strstr(head, "\r\n"); line && line[2] != '\r'; line = strstr(line + 2, "\r\n"))
+    for (const char *line = strstr(head, "\r\n"); line && line[2] != '\r';
+         line = strstr(line + 2, "\r\n"))
         if (strncasecmp(line + 2, name, n) == 0 && line[2 + n] == ':') {
             const char *v = line + 3 + n;
             while (*v == ' ')

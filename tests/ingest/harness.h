@@ -22,11 +22,11 @@ typedef struct ih_ingest {
     pid_t pid;
     int port;
     int tls;
-    char prefix[64];     /* its topic.prefix */
-    char dir[128];       /* its scratch dir: partners.json, ingest.log */
+    char prefix[64]; /* its topic.prefix */
+    char dir[128];   /* its scratch dir: partners.json, ingest.log */
     char partners[192];
     char log[192];
-    char ca[192];        /* TLS: the certificate to trust */
+    char ca[192]; /* TLS: the certificate to trust */
     char bootstrap[512];
 } ih_ingest;
 
@@ -57,8 +57,8 @@ const char *ih_topic(const ih_ingest *in, const char *event, char *buf, size_t l
 
 typedef struct ih_reply {
     long status;
-    int curl_error;          /* CURLcode; 0 when an answer came */
-    char *body;              /* malloc'd, NUL-terminated */
+    int curl_error; /* CURLcode; 0 when an answer came */
+    char *body;     /* malloc'd, NUL-terminated */
     size_t len;
     char content_type[128];
     char retry_after[32];
@@ -66,8 +66,8 @@ typedef struct ih_reply {
     char www_authenticate[160];
     char replayed[16];
     char connection[32];
-    long new_connections;    /* connections curl opened for this request (0: kept alive) */
-    json_t *json;            /* body parsed, or NULL */
+    long new_connections; /* connections curl opened for this request (0: kept alive) */
+    json_t *json;         /* body parsed, or NULL */
 } ih_reply;
 
 void ih_reply_free(ih_reply *r);
@@ -131,15 +131,15 @@ void ih_sleep_ms(int ms);
 
 /* What came back on a raw connection. */
 typedef struct ih_raw {
-    char *data;              /* every byte received, NUL-terminated, malloc'd */
+    char *data; /* every byte received, NUL-terminated, malloc'd */
     size_t len;
-    int closed;              /* 1: the server closed the connection */
-    long status;             /* of the first status line; 0 when none */
-    int status_lines;        /* lines starting "HTTP/1." (2 means a doubled answer) */
-    char content_type[128];  /* of the first answer */
+    int closed;             /* 1: the server closed the connection */
+    long status;            /* of the first status line; 0 when none */
+    int status_lines;       /* lines starting "HTTP/1." (2 means a doubled answer) */
+    char content_type[128]; /* of the first answer */
     char connection[32];
     char accept_encoding[64];
-    json_t *json;            /* the first answer's body, parsed, or NULL */
+    json_t *json; /* the first answer's body, parsed, or NULL */
 } ih_raw;
 
 /* A TCP connection to ingest from the loopback address src ("127.0.0.2";

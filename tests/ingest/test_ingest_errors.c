@@ -26,7 +26,9 @@ static char bootstrap[512];
 static void broker_up(void) { broker = kh_test_devbroker(bootstrap, sizeof bootstrap); }
 static void broker_down(void) { kh_test_stop(broker, SIGTERM, 5000); }
 
-static const char *str_at(const json_t *j, const char *k) { return json_string_value(json_object_get(j, k)); }
+static const char *str_at(const json_t *j, const char *k) {
+    return json_string_value(json_object_get(j, k));
+}
 
 /* A problem answer of the given status and type, and what the README says
  * every problem carries. */
@@ -57,9 +59,11 @@ static void post_expect(const ih_ingest *in, const char *path, const char *key, 
 START_TEST(each_error_class_is_answered_and_publishes_nothing) {
     ih_ingest in;
     ih_start(&in, bootstrap, NULL, 0);
-    char *tlv = ih_example("tlv/valid/01-afgegeven-so-capelle.json", NULL);            /* SWV PO2803 */
-    char *verw = ih_example("verwijzing/valid/01-wijkteam-rotterdam-jeugdhulp.json", NULL); /* GM0599 */
-    char *aanm = ih_example("aanmelding/valid/02-ingediend-castricum-alkmaar-vo.json", NULL); /* SCHOOL 61TB00 */
+    char *tlv = ih_example("tlv/valid/01-afgegeven-so-capelle.json", NULL); /* SWV PO2803 */
+    char *verw = ih_example("verwijzing/valid/01-wijkteam-rotterdam-jeugdhulp.json",
+                            NULL); /* GM0599 */
+    char *aanm = ih_example("aanmelding/valid/02-ingediend-castricum-alkmaar-vo.json",
+                            NULL); /* SCHOOL 61TB00 */
     const char *json = "application/json";
     ih_reply r;
 
@@ -70,7 +74,8 @@ START_TEST(each_error_class_is_answered_and_publishes_nothing) {
     post_expect(&in, "/v1/tlvs", "key-PO2803", json, "", 400, "syntax", NULL);
     /* The fault is right after a BSN: the detail gives line and column and
      * does not quote the input. */
-    post_expect(&in, "/v1/tlvs", "key-PO2803", json, "{\"jeugdige\": {\"bsn\" 111222333}}", 400, "syntax", &r);
+    post_expect(&in, "/v1/tlvs", "key-PO2803", json, "{\"jeugdige\": {\"bsn\" 111222333}}", 400,
+                "syntax", &r);
     ck_assert_ptr_null(strstr(r.body, "111222333"));
     ck_assert_ptr_nonnull(strstr(str_at(r.json, "detail"), "line 1, column"));
     ih_reply_free(&r);
@@ -105,7 +110,8 @@ START_TEST(each_error_class_is_answered_and_publishes_nothing) {
     /* 403: an event type the organisation type does not issue, one the
      * partner's own list leaves out, and a bron that is not the partner. */
     post_expect(&in, "/v1/tlvs", "key-GM0599", json, tlv, 403, "forbidden-event-type", NULL);
-    post_expect(&in, "/v1/verwijzingen", "key-only-besch", json, verw, 403, "forbidden-event-type", NULL);
+    post_expect(&in, "/v1/verwijzingen", "key-only-besch", json, verw, 403, "forbidden-event-type",
+                NULL);
     post_expect(&in, "/v1/aanmeldingen", "key-12AB00", json, aanm, 403, "forbidden-bron", &r);
     ck_assert_ptr_nonnull(strstr(str_at(r.json, "detail"), "SCHOOL:12AB00"));
     ih_reply_free(&r);
@@ -139,7 +145,8 @@ START_TEST(each_error_class_is_answered_and_publishes_nothing) {
     free(huge);
 
     /* 415: another type, none at all, JSON to the batch. */
-    post_expect(&in, "/v1/tlvs", "key-PO2803", "text/plain", tlv, 415, "unsupported-media-type", NULL);
+    post_expect(&in, "/v1/tlvs", "key-PO2803", "text/plain", tlv, 415, "unsupported-media-type",
+                NULL);
     post_expect(&in, "/v1/tlvs", "key-PO2803", NULL, tlv, 415, "unsupported-media-type", NULL);
     post_expect(&in, "/v1/tlvs", "key-PO2803", "application/json; charset=latin1", tlv, 415,
                 "unsupported-media-type", NULL);
@@ -148,7 +155,8 @@ START_TEST(each_error_class_is_answered_and_publishes_nothing) {
     ck_assert_uint_eq(ih_count_all(&in), 0);
 
     /* 429: partner "limited" may send 1 request per second, burst 2. */
-    char *mine = ih_example("aanmelding/valid/07-geplaatst-krimpen-sbo-capelle.json", NULL); /* 14CA00 */
+    char *mine = ih_example("aanmelding/valid/07-geplaatst-krimpen-sbo-capelle.json",
+                            NULL); /* 14CA00 */
     for (int i = 0; i < 2; i++) {
         char *fresh = ih_with_event_id(mine, NULL, NULL);
         ih_post(&in, "/v1/aanmeldingen", "key-limited", json, fresh, strlen(fresh), 0, &r);
@@ -161,7 +169,7 @@ START_TEST(each_error_class_is_answered_and_publishes_nothing) {
     ck_assert_int_ge(atoi(r.retry_after), 1);
     ih_reply_free(&r);
     ck_assert_uint_eq(ih_count_all(&in), 2); /* the two allowed, nothing of the third */
-    ih_sleep_ms(1100);                         /* a token is back */
+    ih_sleep_ms(1100);                       /* a token is back */
     ih_post(&in, "/v1/aanmeldingen", "key-limited", json, third, strlen(third), 0, &r);
     ck_assert_int_eq(r.status, 202);
     ih_reply_free(&r);
@@ -169,16 +177,40 @@ START_TEST(each_error_class_is_answered_and_publishes_nothing) {
     free(mine);
 
     /* Counted by class and partner. */
-    ck_assert_double_eq(ih_metric(&in, "ketenhub_ingest_rejections_total{class=\"syntax\",partner=\"p-PO2803\"}"), 3);
-    ck_assert_double_eq(ih_metric(&in, "ketenhub_ingest_rejections_total{class=\"unauthorized\",partner=\"-\"}"), 3);
-    ck_assert_double_eq(ih_metric(&in, "ketenhub_ingest_rejections_total{class=\"forbidden-event-type\",partner=\"p-GM0599\"}"), 1);
-    ck_assert_double_eq(ih_metric(&in, "ketenhub_ingest_rejections_total{class=\"forbidden-event-type\",partner=\"only-besch\"}"), 1);
-    ck_assert_double_eq(ih_metric(&in, "ketenhub_ingest_rejections_total{class=\"forbidden-bron\",partner=\"p-12AB00\"}"), 1);
-    ck_assert_double_eq(ih_metric(&in, "ketenhub_ingest_rejections_total{class=\"not-found\",partner=\"-\"}"), 2);
-    ck_assert_double_eq(ih_metric(&in, "ketenhub_ingest_rejections_total{class=\"method-not-allowed\",partner=\"-\"}"), 3);
-    ck_assert_double_eq(ih_metric(&in, "ketenhub_ingest_rejections_total{class=\"payload-too-large\",partner=\"p-PO2803\"}"), 2);
-    ck_assert_double_eq(ih_metric(&in, "ketenhub_ingest_rejections_total{class=\"unsupported-media-type\",partner=\"p-PO2803\"}"), 4);
-    ck_assert_double_eq(ih_metric(&in, "ketenhub_ingest_rejections_total{class=\"rate-limited\",partner=\"limited\"}"), 1);
+    ck_assert_double_eq(
+        ih_metric(&in, "ketenhub_ingest_rejections_total{class=\"syntax\",partner=\"p-PO2803\"}"),
+        3);
+    ck_assert_double_eq(
+        ih_metric(&in, "ketenhub_ingest_rejections_total{class=\"unauthorized\",partner=\"-\"}"),
+        3);
+    ck_assert_double_eq(ih_metric(&in, "ketenhub_ingest_rejections_total{class=\"forbidden-event-"
+                                       "type\",partner=\"p-GM0599\"}"),
+                        1);
+    ck_assert_double_eq(ih_metric(&in, "ketenhub_ingest_rejections_total{class=\"forbidden-event-"
+                                       "type\",partner=\"only-besch\"}"),
+                        1);
+    ck_assert_double_eq(
+        ih_metric(
+            &in, "ketenhub_ingest_rejections_total{class=\"forbidden-bron\",partner=\"p-12AB00\"}"),
+        1);
+    ck_assert_double_eq(
+        ih_metric(&in, "ketenhub_ingest_rejections_total{class=\"not-found\",partner=\"-\"}"), 2);
+    ck_assert_double_eq(
+        ih_metric(&in,
+                  "ketenhub_ingest_rejections_total{class=\"method-not-allowed\",partner=\"-\"}"),
+        3);
+    ck_assert_double_eq(
+        ih_metric(
+            &in,
+            "ketenhub_ingest_rejections_total{class=\"payload-too-large\",partner=\"p-PO2803\"}"),
+        2);
+    ck_assert_double_eq(ih_metric(&in, "ketenhub_ingest_rejections_total{class=\"unsupported-media-"
+                                       "type\",partner=\"p-PO2803\"}"),
+                        4);
+    ck_assert_double_eq(
+        ih_metric(&in,
+                  "ketenhub_ingest_rejections_total{class=\"rate-limited\",partner=\"limited\"}"),
+        1);
     free(tlv);
     free(verw);
     free(aanm);
@@ -232,7 +264,8 @@ START_TEST(broker_down_503_nothing_published_and_a_retry_accepted_once_back) {
                                 "broker.probe_ms=200", NULL};
     ih_ingest in;
     ih_start(&in, own, sets, 0);
-    char *text = ih_example("beschikking/valid/03-gewijzigd-alkmaar-woont-uitgeest.json", NULL), key[64], id[37];
+    char *text = ih_example("beschikking/valid/03-gewijzigd-alkmaar-woont-uitgeest.json", NULL),
+         key[64], id[37];
     char *body = ih_with_event_id(text, NULL, id);
     ih_key_for(text, key, sizeof key);
 
@@ -245,9 +278,12 @@ START_TEST(broker_down_503_nothing_published_and_a_retry_accepted_once_back) {
     pthread_join(t, NULL);
     expect_problem(&p.reply, 503, "broker-unavailable");
     ck_assert_int_ge(atoi(p.reply.retry_after), 1);
-    ck_assert_ptr_nonnull(strstr(str_at(p.reply.json, "detail"), "send it again with the same event_id"));
+    ck_assert_ptr_nonnull(strstr(str_at(p.reply.json, "detail"),
+                                 "send it again with the same event_id"));
     ih_reply_free(&p.reply);
-    ck_assert_double_eq(ih_metric(&in, "ketenhub_ingest_produce_errors_total{error=\"_MSG_TIMED_OUT\"}"), 1);
+    ck_assert_double_eq(ih_metric(&in,
+                                  "ketenhub_ingest_produce_errors_total{error=\"_MSG_TIMED_OUT\"}"),
+                        1);
 
     /* Known to be down: 503 at once, readiness false. */
     wait_ready(&in, 503);
@@ -288,13 +324,15 @@ END_TEST
 START_TEST(a_full_producer_queue_is_a_503_that_publishes_nothing) {
     /* Room for one record, which lingers a second: a second request finds
      * the queue full. */
-    const char *const sets[] = {"kafka.linger.ms=1000", "kafka.queue.buffering.max.messages=1", NULL};
+    const char *const sets[] = {"kafka.linger.ms=1000", "kafka.queue.buffering.max.messages=1",
+                                NULL};
     ih_ingest in;
     ih_start(&in, bootstrap, sets, 0);
     char *text = ih_example("tlv/valid/04-afgewezen-so-nijmegen.json", NULL), key[64];
     ih_key_for(text, key, sizeof key);
     char first_id[37];
-    char *first = ih_with_event_id(text, NULL, first_id), *second = ih_with_event_id(text, NULL, NULL);
+    char *first = ih_with_event_id(text, NULL, first_id),
+         *second = ih_with_event_id(text, NULL, NULL);
     poster p = {&in, "/v1/tlvs", key, first, {0}};
     pthread_t t;
     pthread_create(&t, NULL, post_thread, &p);
@@ -308,7 +346,9 @@ START_TEST(a_full_producer_queue_is_a_503_that_publishes_nothing) {
     pthread_join(t, NULL);
     ck_assert_int_eq(p.reply.status, 202);
     ih_reply_free(&p.reply);
-    ck_assert_double_eq(ih_metric(&in, "ketenhub_ingest_produce_errors_total{error=\"_QUEUE_FULL\"}"), 1);
+    ck_assert_double_eq(ih_metric(&in,
+                                  "ketenhub_ingest_produce_errors_total{error=\"_QUEUE_FULL\"}"),
+                        1);
     ih_records recs;
     ih_read(&in, "tlv", &recs);
     ck_assert_uint_eq(recs.count, 1);
@@ -329,7 +369,8 @@ START_TEST(sigterm_answers_every_request_in_flight_and_exits_0) {
     const char *const sets[] = {"kafka.linger.ms=1500", NULL};
     ih_ingest in;
     ih_start(&in, bootstrap, sets, 0);
-    char *text = ih_example("verwijzing/valid/02-huisarts-capelle-naar-utrecht.json", NULL), key[64];
+    char *text = ih_example("verwijzing/valid/02-huisarts-capelle-naar-utrecht.json", NULL),
+         key[64];
     ih_key_for(text, key, sizeof key);
     poster posters[N];
     char *bodies[N];
@@ -347,12 +388,13 @@ START_TEST(sigterm_answers_every_request_in_flight_and_exits_0) {
     ih_request(&in, "GET", "/healthz", &r);
     ck_assert_msg(r.curl_error == CURLE_COULDNT_CONNECT || r.curl_error == CURLE_RECV_ERROR ||
                       r.curl_error == CURLE_GOT_NOTHING,
-                  "a new connection was served while stopping: curl %d, %ld", r.curl_error, r.status);
+                  "a new connection was served while stopping: curl %d, %ld", r.curl_error,
+                  r.status);
     ih_reply_free(&r);
     for (int i = 0; i < N; i++) {
         pthread_join(threads[i], NULL);
-        ck_assert_msg(posters[i].reply.status == 202, "request %d: %ld %s", i, posters[i].reply.status,
-                      posters[i].reply.body ? posters[i].reply.body : "");
+        ck_assert_msg(posters[i].reply.status == 202, "request %d: %ld %s", i,
+                      posters[i].reply.status, posters[i].reply.body ? posters[i].reply.body : "");
         ih_reply_free(&posters[i].reply);
         free(bodies[i]);
     }
@@ -373,7 +415,8 @@ START_TEST(tls_by_configuration) {
     ck_assert_int_eq(r.status, 200);
     ih_reply_free(&r);
     char *text = ih_example("aanmelding/valid/01-geplaatst-rotterdam.json", NULL), key[64];
-    ih_post(&in, "/v1/aanmeldingen", ih_key_for(text, key, sizeof key), "application/json", text, strlen(text), 0, &r);
+    ih_post(&in, "/v1/aanmeldingen", ih_key_for(text, key, sizeof key), "application/json", text,
+            strlen(text), 0, &r);
     ck_assert_msg(r.status == 202, "%ld %s", r.status, r.body);
     ih_reply_free(&r);
     in.tls = 0; /* plain HTTP to the TLS port gets no answer */
@@ -401,8 +444,9 @@ START_TEST(sighup_reloads_the_partners_file_and_keeps_it_when_broken) {
     ih_reply_free(&r);
     char hash[65];
     ck_assert_int_eq(kh_sha256_hex("key-new-swv", 11, hash), 0);
-    json_t *extra = json_pack("[{s:s, s:{s:s, s:s}, s:s, s:[s]}]", "name", "new-swv", "organisatie", "type",
-                              "SWV", "code", "VO2714", "api_key_sha256", hash, "event_types", "tlv");
+    json_t *extra = json_pack("[{s:s, s:{s:s, s:s}, s:s, s:[s]}]", "name", "new-swv", "organisatie",
+                              "type", "SWV", "code", "VO2714", "api_key_sha256", hash,
+                              "event_types", "tlv");
     ih_write_partners(in.partners, extra);
     json_decref(extra);
     kill(in.pid, SIGHUP);
@@ -415,7 +459,9 @@ START_TEST(sighup_reloads_the_partners_file_and_keeps_it_when_broken) {
             ih_sleep_ms(50);
     }
     ck_assert_int_eq(status, 202);
-    ck_assert_double_eq(ih_metric(&in, "ketenhub_ingest_reloads_total{what=\"partners\",result=\"ok\"}"), 1);
+    ck_assert_double_eq(ih_metric(&in,
+                                  "ketenhub_ingest_reloads_total{what=\"partners\",result=\"ok\"}"),
+                        1);
     /* A broken file: the table in use stays. */
     FILE *f = fopen(in.partners, "w");
     fputs("{\"partners\": [{\"name\": \"x\"}]}", f);
@@ -426,7 +472,8 @@ START_TEST(sighup_reloads_the_partners_file_and_keeps_it_when_broken) {
     ih_post(&in, "/v1/tlvs", "key-new-swv", "application/json", again, strlen(again), 0, &r);
     ck_assert_int_eq(r.status, 202);
     ih_reply_free(&r);
-    ck_assert_double_eq(ih_metric(&in, "ketenhub_ingest_reloads_total{what=\"reference\",result=\"ok\"}"), 2);
+    ck_assert_double_eq(
+        ih_metric(&in, "ketenhub_ingest_reloads_total{what=\"reference\",result=\"ok\"}"), 2);
     free(again);
     free(body);
     free(text);
@@ -458,8 +505,12 @@ START_TEST(no_bsn_in_an_answer_in_any_form) {
     ih_ingest in;
     ih_start(&in, bootstrap, NULL, 0);
     char *tlv = ih_example("tlv/valid/01-afgegeven-so-capelle.json", NULL);
-    const char *members[] = {"\"123456782\"", "\"123 456 782\"", "\"123.456.782\"", "\"123-456-782\"",
-                             "\"\\u0031\\u0032\\u0033456782\"", FULLWIDTH_123 "456782\"",
+    const char *members[] = {"\"123456782\"",
+                             "\"123 456 782\"",
+                             "\"123.456.782\"",
+                             "\"123-456-782\"",
+                             "\"\\u0031\\u0032\\u0033456782\"",
+                             FULLWIDTH_123 "456782\"",
                              "\"12345678\""};
     for (size_t i = 0; i < sizeof members / sizeof members[0]; i++) {
         char body[16384];
@@ -488,7 +539,8 @@ START_TEST(no_bsn_in_an_answer_in_any_form) {
                             "{\"jeugdige\": {\"bsn\": 123 456 782}}",
                             "{\"jeugdige\": {\"bsn\": \"123456782\" \"x\"}}"};
     for (size_t i = 0; i < sizeof broken / sizeof broken[0]; i++) {
-        post_expect(&in, "/v1/tlvs", "key-PO2803", "application/json", broken[i], 400, "syntax", &r);
+        post_expect(&in, "/v1/tlvs", "key-PO2803", "application/json", broken[i], 400, "syntax",
+                    &r);
         const char *detail = str_at(r.json, "detail");
         ck_assert_msg(strstr(detail, "line 1, column") != NULL, "%s", detail);
         char *seen = answer_without_instance(&r);

@@ -104,7 +104,8 @@ START_TEST(every_valid_example_is_stored_under_the_pseudonym_with_headers) {
                 ck_assert_int_eq(strlen(e->event_id), 36);
             snprintf(e->bsn, sizeof e->bsn, "%s", str_at(doc, "jeugdige", "bsn"));
             const json_t *bron = json_object_get(json_object_get(doc, "envelope"), "bron");
-            snprintf(e->bron, sizeof e->bron, "%s:%s", str_at(bron, "type", NULL), str_at(bron, "code", NULL));
+            snprintf(e->bron, sizeof e->bron, "%s:%s", str_at(bron, "type", NULL),
+                     str_at(bron, "code", NULL));
             e->type = type->name;
             json_decref(doc);
             ih_reply_free(&r);
@@ -130,18 +131,22 @@ START_TEST(every_valid_example_is_stored_under_the_pseudonym_with_headers) {
             ck_assert_int_eq(rec->partition, e->partition);
             ck_assert_int_eq(rec->offset, e->offset);
             char pseudonym[65];
-            ck_assert_int_eq(kh_pseudo_bsn((const unsigned char *)IH_SECRET, strlen(IH_SECRET), e->bsn, pseudonym), 0);
+            ck_assert_int_eq(kh_pseudo_bsn((const unsigned char *)IH_SECRET, strlen(IH_SECRET),
+                                           e->bsn, pseudonym),
+                             0);
             ck_assert_str_eq(rec->key, pseudonym);
             ck_assert_ptr_null(strstr(rec->key, e->bsn));
             ck_assert_str_eq(rec->event_type, e->type);
             ck_assert_str_eq(rec->bron, e->bron);
             const kh_schema *which;
             avro_value_t value;
-            ck_assert_int_eq(kh_codec_decode(schemas, rec->value, rec->value_len, &which, &value, err, sizeof err),
+            ck_assert_int_eq(kh_codec_decode(schemas, rec->value, rec->value_len, &which, &value,
+                                             err, sizeof err),
                              KH_DECODE_OK);
             ck_assert_str_eq(kh_schema_name(which), e->type);
             json_t *ev = kh_codec_to_json(which, &value, err, sizeof err);
-            ck_assert_str_eq(str_at(json_object_get(ev, "envelope"), "event_id", NULL), e->event_id);
+            ck_assert_str_eq(str_at(json_object_get(ev, "envelope"), "event_id", NULL),
+                             e->event_id);
             ck_assert_ptr_nonnull(str_at(json_object_get(ev, "envelope"), "received_at", NULL));
             ck_assert_str_eq(str_at(ev, "jeugdige", "bsn"), e->bsn);
             json_decref(ev);
@@ -169,7 +174,8 @@ START_TEST(the_hub_sets_received_at_and_assigns_a_missing_event_id) {
     char *body = json_dumps(doc, JSON_COMPACT);
     int64_t before = kh_now_millis();
     ih_reply r;
-    ih_post(&in, "/v1/beschikkingen", ih_key_for(text, key, sizeof key), "application/json", body, strlen(body), 0, &r);
+    ih_post(&in, "/v1/beschikkingen", ih_key_for(text, key, sizeof key), "application/json", body,
+            strlen(body), 0, &r);
     int64_t after = kh_now_millis();
     ck_assert_msg(r.status == 202, "%ld %s", r.status, r.body);
     const char *id = str_at(r.json, "event_id", NULL);
@@ -184,11 +190,14 @@ START_TEST(the_hub_sets_received_at_and_assigns_a_missing_event_id) {
     ck_assert_int_eq(kh_schemas_open(&schemas, err, sizeof err), 0);
     const kh_schema *which;
     avro_value_t value;
-    ck_assert_int_eq(kh_codec_decode(schemas, recs.items[0].value, recs.items[0].value_len, &which, &value, err, sizeof err),
+    ck_assert_int_eq(kh_codec_decode(schemas, recs.items[0].value, recs.items[0].value_len, &which,
+                                     &value, err, sizeof err),
                      KH_DECODE_OK);
     json_t *ev = kh_codec_to_json(which, &value, err, sizeof err);
     int64_t received;
-    ck_assert_int_eq(kh_ts_parse(str_at(json_object_get(ev, "envelope"), "received_at", NULL), &received), 0);
+    ck_assert_int_eq(kh_ts_parse(str_at(json_object_get(ev, "envelope"), "received_at", NULL),
+                                 &received),
+                     0);
     ck_assert_int_ge(received, before - 1000); /* the hub's clock, not the 2001 sent */
     ck_assert_int_le(received, after + 1000);
     ck_assert_str_eq(str_at(json_object_get(ev, "envelope"), "event_id", NULL), id);
@@ -212,7 +221,8 @@ static void collect_bsns(json_t *into) {
     for (size_t t = 0; t < kh_event_type_count(); t++)
         for (int valid = 0; valid < 2; valid++) {
             char rel[160], names[64][128];
-            snprintf(rel, sizeof rel, "%s/%s", kh_event_type_at(t)->name, valid ? "valid" : "invalid");
+            snprintf(rel, sizeof rel, "%s/%s", kh_event_type_at(t)->name,
+                     valid ? "valid" : "invalid");
             size_t n = list_examples(rel, names, 64);
             for (size_t i = 0; i < n; i++) {
                 char file[320];
@@ -232,8 +242,8 @@ static int has_error(const json_t *problem, const char *pointer, const char *rea
     size_t i;
     json_t *e;
     json_array_foreach(json_object_get(problem, "errors"), i, e)
-        if (strcmp(str_at(e, "pointer", NULL), pointer) == 0 && strcmp(str_at(e, "reason", NULL), reason) == 0 &&
-            str_at(e, "detail", NULL))
+        if (strcmp(str_at(e, "pointer", NULL), pointer) == 0 &&
+            strcmp(str_at(e, "reason", NULL), reason) == 0 && str_at(e, "detail", NULL))
             return 1;
     return 0;
 }
@@ -251,25 +261,30 @@ START_TEST(every_invalid_example_is_rejected_with_its_pointer_and_nothing_publis
         char *first = ih_example(tsv, NULL);
         ih_key_for(first, key, sizeof key); /* a partner that may send this type */
         free(first);
-        snprintf(tsv, sizeof tsv, "%s/schemas/examples/%s/invalid/expected.tsv", kh_test_source_dir(), type->name);
+        snprintf(tsv, sizeof tsv, "%s/schemas/examples/%s/invalid/expected.tsv",
+                 kh_test_source_dir(), type->name);
         FILE *f = fopen(tsv, "r");
         ck_assert_ptr_nonnull(f);
         while (fgets(line, sizeof line, f)) {
             if (line[0] == '#' || line[0] == '\n')
                 continue;
             line[strcspn(line, "\r\n")] = '\0';
-            char *file = strtok(line, "\t"), *pointer = strtok(NULL, "\t"), *reason = strtok(NULL, "\t");
+            char *file = strtok(line, "\t"), *pointer = strtok(NULL, "\t"),
+                 *reason = strtok(NULL, "\t");
             char example[320];
             snprintf(example, sizeof example, "%s/invalid/%s", type->name, file);
             size_t len;
             char *text = ih_example(example, &len);
             ih_reply r;
-            ih_post(&in, path_of(type, path, sizeof path), key, "application/json", text, len, 0, &r);
+            ih_post(&in, path_of(type, path, sizeof path), key, "application/json", text, len, 0,
+                    &r);
             int syntax = strcmp(reason, "syntax") == 0 || strcmp(reason, "encoding") == 0;
-            ck_assert_msg(r.status == (syntax ? 400 : 422), "%s: %ld %s", example, r.status, r.body);
+            ck_assert_msg(r.status == (syntax ? 400 : 422), "%s: %ld %s", example, r.status,
+                          r.body);
             ck_assert_str_eq(r.content_type, "application/problem+json");
             ck_assert_str_eq(str_at(r.json, "type", NULL),
-                             syntax ? "https://ketenhub.nl/problems/syntax" : "https://ketenhub.nl/problems/validation");
+                             syntax ? "https://ketenhub.nl/problems/syntax"
+                                    : "https://ketenhub.nl/problems/validation");
             ck_assert_int_eq(json_integer_value(json_object_get(r.json, "status")), r.status);
             ck_assert_ptr_nonnull(str_at(r.json, "title", NULL));
             ck_assert_ptr_nonnull(str_at(r.json, "detail", NULL));
@@ -306,7 +321,8 @@ START_TEST(every_invalid_example_is_rejected_with_its_pointer_and_nothing_publis
     size_t i;
     json_t *b;
     json_array_foreach(bsns, i, b)
-        ck_assert_msg(strstr(log, json_string_value(b)) == NULL, "the log holds BSN %s", json_string_value(b));
+        ck_assert_msg(strstr(log, json_string_value(b)) == NULL, "the log holds BSN %s",
+                      json_string_value(b));
     json_decref(bsns);
     free(log);
     ih_cleanup(&in);
@@ -375,7 +391,8 @@ START_TEST(a_resubmitted_event_id_is_stored_once_even_when_racing) {
     int replayed = 0;
     for (int i = 0; i < RACERS; i++) {
         pthread_join(threads[i], NULL);
-        ck_assert_msg(racers[i].reply.status == 202, "%ld %s", racers[i].reply.status, racers[i].reply.body);
+        ck_assert_msg(racers[i].reply.status == 202, "%ld %s", racers[i].reply.status,
+                      racers[i].reply.body);
         ck_assert(json_equal(racers[i].reply.json, racers[0].reply.json));
         replayed += strcmp(racers[i].reply.replayed, "true") == 0;
     }
@@ -447,8 +464,10 @@ typedef struct client {
 } client;
 
 static const char *const mix[] = {
-    "aanmelding/valid/01-geplaatst-rotterdam.json", "tlv/valid/02-afgegeven-sbo-rotterdam-woont-capelle.json",
-    "beschikking/valid/01-toegekend-rotterdam-ambulant.json", "verwijzing/valid/01-wijkteam-rotterdam-jeugdhulp.json",
+    "aanmelding/valid/01-geplaatst-rotterdam.json",
+    "tlv/valid/02-afgegeven-sbo-rotterdam-woont-capelle.json",
+    "beschikking/valid/01-toegekend-rotterdam-ambulant.json",
+    "verwijzing/valid/01-wijkteam-rotterdam-jeugdhulp.json",
     "aanmelding/valid/04-jeugdhulp-geplaatst-papendrecht-dordrecht.json",
 };
 
@@ -469,8 +488,8 @@ static void *run_client(void *arg) {
         ih_post_on(curl, c->in, path, ih_key_for(text, key, sizeof key), "application/json", body,
                    strlen(body), &r);
         if (r.status != 202) {
-            snprintf(c->failure, sizeof c->failure, "%s: %ld (curl %d) %s", file, r.status, r.curl_error,
-                     r.body ? r.body : "");
+            snprintf(c->failure, sizeof c->failure, "%s: %ld (curl %d) %s", file, r.status,
+                     r.curl_error, r.body ? r.body : "");
             ih_reply_free(&r);
             free(body);
             free(text);
@@ -504,7 +523,8 @@ START_TEST(concurrent_clients_every_202_names_its_record) {
     }
     for (int i = 0; i < CLIENTS; i++) {
         pthread_join(threads[i], NULL);
-        ck_assert_msg(clients[i].ok == PER_CLIENT, "client %d: %d accepted; %s", i, clients[i].ok, clients[i].failure);
+        ck_assert_msg(clients[i].ok == PER_CLIENT, "client %d: %d accepted; %s", i, clients[i].ok,
+                      clients[i].failure);
         ck_assert_int_eq(clients[i].connections, 1); /* HTTP/1.1 keep-alive: one connection each */
     }
     size_t total = 0, matched = 0;
@@ -521,7 +541,8 @@ START_TEST(concurrent_clients_every_202_names_its_record) {
                     continue;
                 int found = 0;
                 for (size_t k = 0; k < recs.count && !found; k++)
-                    found = recs.items[k].partition == s->partition && recs.items[k].offset == s->offset &&
+                    found = recs.items[k].partition == s->partition &&
+                            recs.items[k].offset == s->offset &&
                             strcmp(recs.items[k].event_id, s->event_id) == 0;
                 ck_assert_msg(found, "no record %s at %s/%d/%lld", s->event_id, topic, s->partition,
                               (long long)s->offset);
@@ -531,7 +552,8 @@ START_TEST(concurrent_clients_every_202_names_its_record) {
     }
     ck_assert_uint_eq(matched, CLIENTS * PER_CLIENT);
     ck_assert_uint_eq(total, CLIENTS * PER_CLIENT);
-    ck_assert_double_eq(ih_metric(&in, "ketenhub_ingest_requests_in_flight"), 1); /* this /metrics request */
+    ck_assert_double_eq(ih_metric(&in, "ketenhub_ingest_requests_in_flight"),
+                        1); /* this /metrics request */
     ck_assert_double_eq(ih_metric(&in, "ketenhub_ingest_records_in_flight"), 0);
     ck_assert_int_eq(ih_stop(&in, SIGTERM), 0);
     ih_cleanup(&in);
@@ -568,28 +590,33 @@ START_TEST(a_batch_answers_each_line_and_stores_only_the_good_ones) {
     char *verw = ih_example("verwijzing/valid/01-wijkteam-rotterdam-jeugdhulp.json", NULL);
     char *invalid = ih_example("beschikking/invalid/07-bsn-elfproef.json", NULL);
     char *tlv = ih_example("tlv/valid/02-afgegeven-sbo-rotterdam-woont-capelle.json", NULL);
-    char *other_bron = ih_example("beschikking/valid/02-toegekend-capelle-zorg-op-school-rotterdam.json", NULL);
+    char *other_bron =
+        ih_example("beschikking/valid/02-toegekend-capelle-zorg-op-school-rotterdam.json", NULL);
     char id_a[37], id_b[37];
     char *a = ih_with_event_id(besch, NULL, id_a), *b = ih_with_event_id(verw, NULL, id_b);
     char *batch = NULL;
-    add_line(&batch, "beschikking", a);                    /* 1: stored */
-    add_line(&batch, "beschikking", invalid);              /* 2: 422 */
-    add_raw(&batch, "");                                   /* 3: blank, skipped */
-    add_line(&batch, "tlv", tlv);                          /* 4: 403 a gemeente sends no tlv */
-    add_raw(&batch, "{\"type\": \"verwijzing\", \"event\": ");  /* 5: 400 syntax */
+    add_line(&batch, "beschikking", a);                        /* 1: stored */
+    add_line(&batch, "beschikking", invalid);                  /* 2: 422 */
+    add_raw(&batch, "");                                       /* 3: blank, skipped */
+    add_line(&batch, "tlv", tlv);                              /* 4: 403 a gemeente sends no tlv */
+    add_raw(&batch, "{\"type\": \"verwijzing\", \"event\": "); /* 5: 400 syntax */
     add_raw(&batch, "{\"type\": \"brief\", \"event\": {}}");   /* 6: 400 unknown type */
-    add_line(&batch, "beschikking", other_bron);           /* 7: 403 not its own bron */
-    add_line(&batch, "beschikking", a);                    /* 8: the same id again: replayed */
-    add_line(&batch, "verwijzing", b);                     /* 9: stored */
+    add_line(&batch, "beschikking", other_bron);               /* 7: 403 not its own bron */
+    add_line(&batch, "beschikking", a);                        /* 8: the same id again: replayed */
+    add_line(&batch, "verwijzing", b);                         /* 9: stored */
     ih_reply r;
     ih_post(&in, "/v1/batch", "key-GM0599", "application/x-ndjson", batch, strlen(batch), 0, &r);
     ck_assert_msg(r.status == 207, "%ld %s", r.status, r.body);
     ck_assert_int_eq(json_integer_value(json_object_get(r.json, "accepted")), 3);
     ck_assert_int_eq(json_integer_value(json_object_get(r.json, "rejected")), 5);
     ck_assert_uint_eq(json_array_size(json_object_get(r.json, "results")), 8);
-    const struct { int line, status; const char *type; } want[] = {
-        {1, 202, NULL}, {2, 422, "validation"}, {4, 403, "forbidden-event-type"}, {5, 400, "syntax"},
-        {6, 400, "bad-batch"}, {7, 403, "forbidden-bron"}, {8, 202, NULL}, {9, 202, NULL},
+    const struct {
+        int line, status;
+        const char *type;
+    } want[] = {
+        {1, 202, NULL},     {2, 422, "validation"}, {4, 403, "forbidden-event-type"},
+        {5, 400, "syntax"}, {6, 400, "bad-batch"},  {7, 403, "forbidden-bron"},
+        {8, 202, NULL},     {9, 202, NULL},
     };
     for (size_t i = 0; i < 8; i++) {
         const json_t *res = result(&r, i);
@@ -642,7 +669,8 @@ START_TEST(a_batch_answers_each_line_and_stores_only_the_good_ones) {
 }
 END_TEST
 
-/* ---- OpenAPI and /metrics --------------------------------------------------------------------- */
+/* ---- OpenAPI and /metrics ---------------------------------------------------------------------
+ */
 
 /* The document's schema of an Avro record must have exactly its fields, and
  * require exactly the non-optional ones (except envelope.event_id, which
@@ -651,19 +679,23 @@ static void same_fields(const json_t *components, const kh_node *node, int *chec
     const char *name = strrchr(node->name, '.') ? strrchr(node->name, '.') + 1 : node->name;
     const json_t *s = json_object_get(components, name);
     ck_assert_msg(s != NULL, "openapi.json has no schema %s", name);
-    const json_t *props = json_object_get(s, "properties"), *required = json_object_get(s, "required");
+    const json_t *props = json_object_get(s, "properties"),
+                 *required = json_object_get(s, "required");
     ck_assert_uint_eq(json_object_size(props), node->nfields);
     size_t nrequired = 0;
     for (size_t i = 0; i < node->nfields; i++) {
         const kh_field *f = &node->fields[i];
-        ck_assert_msg(json_object_get(props, f->name), "%s.%s missing from openapi.json", name, f->name);
-        int must = !f->optional && !(strcmp(name, "Envelope") == 0 && strcmp(f->name, "event_id") == 0);
+        ck_assert_msg(json_object_get(props, f->name), "%s.%s missing from openapi.json", name,
+                      f->name);
+        int must = !f->optional &&
+                   !(strcmp(name, "Envelope") == 0 && strcmp(f->name, "event_id") == 0);
         int listed = 0;
         size_t k;
         json_t *r;
         json_array_foreach(required, k, r)
             listed |= strcmp(json_string_value(r), f->name) == 0;
-        ck_assert_msg(listed == must, "%s.%s: required in openapi.json is %d, in the schema %d", name, f->name, listed, must);
+        ck_assert_msg(listed == must, "%s.%s: required in openapi.json is %d, in the schema %d",
+                      name, f->name, listed, must);
         nrequired += (size_t)listed;
         const kh_node *type = f->type->kind == KH_OPTIONAL ? f->type->item : f->type;
         if (type->kind == KH_RECORD)
@@ -685,7 +717,9 @@ START_TEST(openapi_describes_the_schemas_and_metrics_count_requests) {
     const json_t *paths = json_object_get(r.json, "paths");
     for (size_t t = 0; t < kh_event_type_count(); t++) {
         char path[64];
-        ck_assert_ptr_nonnull(json_object_get(json_object_get(paths, path_of(kh_event_type_at(t), path, sizeof path)), "post"));
+        ck_assert_ptr_nonnull(json_object_get(json_object_get(paths, path_of(kh_event_type_at(t),
+                                                                             path, sizeof path)),
+                                              "post"));
     }
     ck_assert_ptr_nonnull(json_object_get(json_object_get(paths, "/v1/batch"), "post"));
     char err[256];
@@ -694,7 +728,9 @@ START_TEST(openapi_describes_the_schemas_and_metrics_count_requests) {
     int checked = 0;
     const json_t *components = json_object_get(json_object_get(r.json, "components"), "schemas");
     for (size_t t = 0; t < kh_event_type_count(); t++)
-        same_fields(components, kh_schema_root(kh_schemas_by_name(schemas, kh_event_type_at(t)->name)), &checked);
+        same_fields(components,
+                    kh_schema_root(kh_schemas_by_name(schemas, kh_event_type_at(t)->name)),
+                    &checked);
     ck_assert_int_ge(checked, 12);
     kh_schemas_free(schemas);
     /* What is served is the file in the repository. */
@@ -712,26 +748,43 @@ START_TEST(openapi_describes_the_schemas_and_metrics_count_requests) {
     ck_assert_int_eq(r.status, 200);
     ih_reply_free(&r);
     char *text = ih_example("tlv/valid/01-afgegeven-so-capelle.json", NULL), key[64];
-    ih_post(&in, "/v1/tlvs", ih_key_for(text, key, sizeof key), "application/json", text, strlen(text), 0, &r);
+    ih_post(&in, "/v1/tlvs", ih_key_for(text, key, sizeof key), "application/json", text,
+            strlen(text), 0, &r);
     ck_assert_int_eq(r.status, 202);
     ih_reply_free(&r);
     ih_post(&in, "/v1/tlvs", "no-such-key", "application/json", text, strlen(text), 0, &r);
     ck_assert_int_eq(r.status, 401);
     ih_reply_free(&r);
     free(text);
-    ck_assert_double_eq(ih_metric(&in, "ketenhub_ingest_requests_total{route=\"/v1/tlvs\",status=\"202\",partner=\"p-PO2803\"}"), 1);
-    ck_assert_double_eq(ih_metric(&in, "ketenhub_ingest_requests_total{route=\"/v1/tlvs\",status=\"401\",partner=\"-\"}"), 1);
-    ck_assert_double_eq(ih_metric(&in, "ketenhub_ingest_rejections_total{class=\"unauthorized\",partner=\"-\"}"), 1);
-    ck_assert_double_eq(ih_metric(&in, "ketenhub_ingest_events_total{type=\"tlv\",partner=\"p-PO2803\",outcome=\"accepted\"}"), 1);
-    ck_assert_double_eq(ih_metric(&in, "ketenhub_ingest_request_duration_seconds_count{route=\"/v1/tlvs\"}"), 2);
-    ck_assert_double_eq(ih_metric(&in, "ketenhub_ingest_request_duration_seconds_bucket{route=\"/v1/tlvs\",le=\"+Inf\"}"), 2);
+    ck_assert_double_eq(ih_metric(&in, "ketenhub_ingest_requests_total{route=\"/v1/"
+                                       "tlvs\",status=\"202\",partner=\"p-PO2803\"}"),
+                        1);
+    ck_assert_double_eq(
+        ih_metric(
+            &in, "ketenhub_ingest_requests_total{route=\"/v1/tlvs\",status=\"401\",partner=\"-\"}"),
+        1);
+    ck_assert_double_eq(
+        ih_metric(&in, "ketenhub_ingest_rejections_total{class=\"unauthorized\",partner=\"-\"}"),
+        1);
+    ck_assert_double_eq(
+        ih_metric(
+            &in,
+            "ketenhub_ingest_events_total{type=\"tlv\",partner=\"p-PO2803\",outcome=\"accepted\"}"),
+        1);
+    ck_assert_double_eq(
+        ih_metric(&in, "ketenhub_ingest_request_duration_seconds_count{route=\"/v1/tlvs\"}"), 2);
+    ck_assert_double_eq(
+        ih_metric(
+            &in, "ketenhub_ingest_request_duration_seconds_bucket{route=\"/v1/tlvs\",le=\"+Inf\"}"),
+        2);
     ck_assert_double_eq(ih_metric(&in, "ketenhub_ingest_broker_ready"), 1);
     ck_assert_double_eq(ih_metric(&in, "ketenhub_ingest_records_in_flight"), 0);
     ck_assert_double_eq(ih_metric(&in, "ketenhub_ingest_idempotency_window_ids"), 1);
     ih_request(&in, "GET", "/metrics", &r);
     ck_assert_ptr_nonnull(strstr(r.body, "# TYPE ketenhub_ingest_produce_errors_total counter"));
     ck_assert_ptr_nonnull(strstr(r.body, "# TYPE ketenhub_ingest_requests_in_flight gauge"));
-    ck_assert_ptr_nonnull(strstr(r.body, "# TYPE ketenhub_ingest_request_duration_seconds histogram"));
+    ck_assert_ptr_nonnull(strstr(r.body,
+                                 "# TYPE ketenhub_ingest_request_duration_seconds histogram"));
     ih_reply_free(&r);
     ck_assert_int_eq(ih_stop(&in, SIGTERM), 0);
     ih_cleanup(&in);

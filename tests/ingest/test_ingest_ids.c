@@ -21,7 +21,7 @@ static char bootstrap[512];
 static void broker_up(void) { broker = kh_test_devbroker(bootstrap, sizeof bootstrap); }
 static void broker_down(void) { kh_test_stop(broker, SIGTERM, 5000); }
 
-#define TLV "tlv/valid/01-afgegeven-so-capelle.json"          /* SWV PO2803 */
+#define TLV "tlv/valid/01-afgegeven-so-capelle.json"                        /* SWV PO2803 */
 #define OTHER_TLV "tlv/valid/02-afgegeven-sbo-rotterdam-woont-capelle.json" /* SWV PO2801 */
 
 /* The example with event_id id and another child: the same id, another
@@ -71,7 +71,10 @@ START_TEST(an_event_id_reused_for_another_event_is_a_409_and_publishes_nothing) 
     ih_reply_free(&r);
     ck_assert_uint_eq(ih_count_all(&in), 1);
     ck_assert_double_eq(
-        ih_metric(&in, "ketenhub_ingest_rejections_total{class=\"event-id-conflict\",partner=\"p-PO2803\"}"), 1);
+        ih_metric(
+            &in,
+            "ketenhub_ingest_rejections_total{class=\"event-id-conflict\",partner=\"p-PO2803\"}"),
+        1);
     free(reordered);
     free(first);
     free(second);
@@ -109,13 +112,15 @@ START_TEST(inside_a_batch_a_reused_event_id_is_a_409_line) {
     ih_post(&in, "/v1/batch", key, "application/x-ndjson", batch, strlen(batch), 0, &r);
     ck_assert_msg(r.status == 207, "%ld %s", r.status, r.body);
     const json_t *results = json_object_get(r.json, "results");
-    ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(results, 0), "status")), 202);
+    ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(results, 0), "status")),
+                     202);
     for (size_t i = 1; i < 3; i++) {
         const json_t *line = json_array_get(results, i);
         ck_assert_int_eq(json_integer_value(json_object_get(line, "status")), 409);
         ck_assert_str_eq(json_string_value(json_object_get(line, "type")),
                          "https://ketenhub.nl/problems/event-id-conflict");
-        ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(line, "detail")), i == 1 ? id : stored_id));
+        ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(line, "detail")),
+                                     i == 1 ? id : stored_id));
     }
     ck_assert_ptr_null(strstr(r.body, "111222333"));
     ih_reply_free(&r);
@@ -200,10 +205,12 @@ START_TEST(two_partners_may_use_one_event_id) {
     char *one = ih_example(TLV, NULL), *two = ih_example(OTHER_TLV, NULL), k1[64], k2[64], id[37];
     char *a = ih_with_event_id(one, NULL, id), *b = ih_with_event_id(two, id, NULL);
     ih_reply r;
-    ih_post(&in, "/v1/tlvs", ih_key_for(one, k1, sizeof k1), "application/json", a, strlen(a), 0, &r);
+    ih_post(&in, "/v1/tlvs", ih_key_for(one, k1, sizeof k1), "application/json", a, strlen(a), 0,
+            &r);
     ck_assert_int_eq(r.status, 202);
     ih_reply_free(&r);
-    ih_post(&in, "/v1/tlvs", ih_key_for(two, k2, sizeof k2), "application/json", b, strlen(b), 0, &r);
+    ih_post(&in, "/v1/tlvs", ih_key_for(two, k2, sizeof k2), "application/json", b, strlen(b), 0,
+            &r);
     ck_assert_int_eq(r.status, 202);
     ck_assert_str_eq(r.replayed, "");
     ih_reply_free(&r);

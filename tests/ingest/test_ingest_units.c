@@ -115,7 +115,8 @@ START_TEST(window_forgets_the_oldest_first) {
     window_key k0 = key_of(0, 1), k3 = key_of(3, 1), k1 = key_of(1, 1);
     ck_assert_int_eq(ingest_window_claim_id(w, &k3, &t[4]), WINDOW_DONE);
     ck_assert_int_eq(ingest_window_claim_id(w, &k1, &t[5]), WINDOW_DONE);
-    ck_assert_int_eq(ingest_window_claim_id(w, &k0, &t[6]), WINDOW_NEW); /* evicted: new again, evicts 1 */
+    ck_assert_int_eq(ingest_window_claim_id(w, &k0, &t[6]),
+                     WINDOW_NEW); /* evicted: new again, evicts 1 */
     ingest_window_finish(w, &t[6], 1, &stored);
     ck_assert_int_eq(ingest_window_claim_id(w, &k1, &t[7]), WINDOW_NEW);
     ingest_window_free(w);
@@ -186,14 +187,16 @@ START_TEST(partners_keys_permissions_and_buckets) {
     ck_assert_msg(s != NULL, "%s", err);
     partners *t = ingest_partners_acquire(s);
     ck_assert_uint_eq(ingest_partners_count(t), 2);
-    partner *pa = ingest_partners_find_key(t, "secret-a", 8), *pb = ingest_partners_find_key(t, "secret-b", 8);
+    partner *pa = ingest_partners_find_key(t, "secret-a", 8),
+            *pb = ingest_partners_find_key(t, "secret-b", 8);
     ck_assert_ptr_nonnull(pa);
     ck_assert_ptr_nonnull(pb);
     ck_assert_ptr_null(ingest_partners_find_key(t, "secret-", 7));
     ck_assert_ptr_null(ingest_partners_find_key(t, "secret-a ", 9));
     ck_assert_str_eq(pa->bron, "SCHOOL:12AB00");
     ck_assert(ingest_partner_may_send(pa, kh_event_type_by_name("aanmelding")));
-    ck_assert(!ingest_partner_may_send(pa, kh_event_type_by_name("verwijzing"))); /* not in its own list */
+    ck_assert(!ingest_partner_may_send(
+        pa, kh_event_type_by_name("verwijzing"))); /* not in its own list */
     ck_assert(!ingest_partner_may_send(pa, kh_event_type_by_name("tlv")));
     ck_assert(ingest_partner_may_send(pb, kh_event_type_by_name("verwijzing")));
     ck_assert_double_eq(pa->rate, 10); /* the defaults */
@@ -213,7 +216,8 @@ START_TEST(partners_keys_permissions_and_buckets) {
     partner *pb2 = ingest_partners_find_key(t2, "secret-b", 8);
     ck_assert_int_eq(ingest_partner_take_token(pb2, 2001, &wait), -1);
     ck_assert_ptr_null(ingest_partners_find_key(t2, "secret-a", 8));
-    ck_assert_ptr_nonnull(ingest_partners_find_key(t, "secret-a", 8)); /* the old table lives while held */
+    ck_assert_ptr_nonnull(ingest_partners_find_key(t, "secret-a",
+                                                   8)); /* the old table lives while held */
     ingest_partners_release(s, t);
     ingest_partners_release(s, t2);
     ingest_partners_close(s);
@@ -223,20 +227,26 @@ START_TEST(partners_keys_permissions_and_buckets) {
 END_TEST
 
 START_TEST(partners_file_mistakes_are_refused_with_a_reason) {
-    struct { const char *name, *type, *code, *types, *more, *expect; } cases[] = {
+    struct {
+        const char *name, *type, *code, *types, *more, *expect;
+    } cases[] = {
         {"s", "SCHOOL", "12AB00", "[\"beschikking\"]", "", "does not issue beschikking"},
         {"s", "SCHOOL", "12AB00", "[]", "", "event_types"},
         {"s", "SCHOOL", "12AB00", "[\"brief\"]", "", "not an event type"},
         {"s", "SCHOOL", "GM0599", "[\"aanmelding\"]", "", "not a SCHOOL code"},
         {"s", "OUDERS", "12AB00", "[\"aanmelding\"]", "", "organisatie"},
         {"s s", "SCHOOL", "12AB00", "[\"aanmelding\"]", "", "name"},
-        {"s", "SCHOOL", "12AB00", "[\"aanmelding\"]", ", \"api_key\": \"x\"", "/partners/0: unknown member \"api_key\""},
-        {"s", "SCHOOL", "12AB00", "[\"aanmelding\"]", ", \"rate_per_second\": -1", "rate_per_second"},
-        {"s", "SCHOOL", "12AB00", "[\"aanmelding\"]", ", \"rate_per_second\": 5, \"burst\": 0", "burst"},
+        {"s", "SCHOOL", "12AB00", "[\"aanmelding\"]", ", \"api_key\": \"x\"",
+         "/partners/0: unknown member \"api_key\""},
+        {"s", "SCHOOL", "12AB00", "[\"aanmelding\"]", ", \"rate_per_second\": -1",
+         "rate_per_second"},
+        {"s", "SCHOOL", "12AB00", "[\"aanmelding\"]", ", \"rate_per_second\": 5, \"burst\": 0",
+         "burst"},
     };
     char err[256];
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char *e = entry(cases[i].name, cases[i].type, cases[i].code, "k", cases[i].types, cases[i].more);
+        char *e = entry(cases[i].name, cases[i].type, cases[i].code, "k", cases[i].types,
+                        cases[i].more);
         ck_assert_ptr_null(open_one(e, err, sizeof err));
         ck_assert_msg(strstr(err, cases[i].expect), "case %zu: %s", i, err);
         ck_assert_ptr_nonnull(strstr(err, path));
@@ -295,25 +305,31 @@ START_TEST(digit_runs_that_may_hold_a_bsn_are_masked_in_pointers) {
     expect_masked("/123.456.782/x", "/***.***.***/x");
     expect_masked("/123-456-782", "/***-***-***");
     expect_masked("/123/456/782", "/***/***/***");
-    expect_masked("/\xef\xbc\x91\xef\xbc\x92" "3456782", "/*********");
+    expect_masked("/\xef\xbc\x91\xef\xbc\x92"
+                  "3456782",
+                  "/*********");
     expect_masked("/12345678", "/********");
     expect_masked("/leerlingen/12/bsn", "/leerlingen/12/bsn");
     expect_masked("/bron/code/GM0599", "/bron/code/GM0599");
     expect_masked("/1234567", "/1234567");
     char out[128];
-    ingest_problem_detail("invalid escape near '\"123 456 782\\x' at line 1, column 30", out, sizeof out);
+    ingest_problem_detail("invalid escape near '\"123 456 782\\x' at line 1, column 30", out,
+                          sizeof out);
     ck_assert_str_eq(out, "invalid escape at line 1, column 30");
-    ingest_problem_detail("invalid token near '\"123456782' at line 5\"x' at line 1, column 9", out, sizeof out);
+    ingest_problem_detail("invalid token near '\"123456782' at line 5\"x' at line 1, column 9", out,
+                          sizeof out);
     ck_assert_str_eq(out, "invalid token at line 1, column 9");
 }
 END_TEST
 
-static int head_check(const char *version, const ingest_http_field *f, size_t n, ingest_http_verdict *v) {
+static int head_check(const char *version, const ingest_http_field *f, size_t n,
+                      ingest_http_verdict *v) {
     ingest_http_head h = {"POST", version, 8, 0, f, n};
     return ingest_http_check(&h, v);
 }
 
-#define F(name, value) {name, value, sizeof name - 1, sizeof value - 1}
+#define F(name, value) \
+    { name, value, sizeof name - 1, sizeof value - 1 }
 
 START_TEST(http_heads_are_checked_strictly) {
     ingest_http_verdict v;
@@ -321,7 +337,8 @@ START_TEST(http_heads_are_checked_strictly) {
                                       F("Content-Encoding", "identity")};
     ck_assert_int_eq(head_check("HTTP/1.1", good, 3, &v), 0);
     ck_assert_int_eq(head_check("HTTP/1.0", good + 1, 1, &v), 0);
-    const ingest_http_field two_lengths[] = {F("Host", "x"), F("Content-Length", "1"), F("content-length", "1")};
+    const ingest_http_field two_lengths[] = {F("Host", "x"), F("Content-Length", "1"),
+                                             F("content-length", "1")};
     ck_assert_int_eq(head_check("HTTP/1.1", two_lengths, 3, &v), -1);
     ck_assert_int_eq(v.cls, INGEST_PROBLEM_BAD_REQUEST);
     const ingest_http_field coding[] = {F("Host", "x"), F("Transfer-Encoding", "gzip, chunked")};
@@ -376,8 +393,8 @@ static void raw_is(const char *head, size_t len, int rc, unsigned status) {
     int got = ingest_http_check_raw(head, len, &v);
     ck_assert_msg(got == rc, "%.60s: %d, want %d", head, got, rc);
     if (rc < 0)
-        ck_assert_msg(ingest_problem_info_of(v.cls)->status == status, "%.60s: status %u, want %u", head,
-                      ingest_problem_info_of(v.cls)->status, status);
+        ck_assert_msg(ingest_problem_info_of(v.cls)->status == status, "%.60s: status %u, want %u",
+                      head, ingest_problem_info_of(v.cls)->status, status);
 }
 
 #define RAW_IS(head, rc, status) raw_is(head, sizeof head - 1, rc, status)
@@ -429,10 +446,13 @@ START_TEST(every_problem_type_is_documented) {
     kh_problems fields;
     kh_problems_init(&fields);
     kh_problems_add(&fields, "/jeugdige/bsn", KH_R_ELFPROEF, "BSN fails the elfproef");
-    json_t *p = ingest_problem_new(INGEST_PROBLEM_VALIDATION, "1 field", "0b6f6c1e-6d3e-4c1a-9a53-2f1f0d3c9b7e", &fields);
-    ck_assert_str_eq(json_string_value(json_object_get(p, "type")), "https://ketenhub.nl/problems/validation");
+    json_t *p = ingest_problem_new(INGEST_PROBLEM_VALIDATION, "1 field",
+                                   "0b6f6c1e-6d3e-4c1a-9a53-2f1f0d3c9b7e", &fields);
+    ck_assert_str_eq(json_string_value(json_object_get(p, "type")),
+                     "https://ketenhub.nl/problems/validation");
     ck_assert_int_eq(json_integer_value(json_object_get(p, "status")), 422);
-    ck_assert_str_eq(json_string_value(json_object_get(p, "instance")), "urn:uuid:0b6f6c1e-6d3e-4c1a-9a53-2f1f0d3c9b7e");
+    ck_assert_str_eq(json_string_value(json_object_get(p, "instance")),
+                     "urn:uuid:0b6f6c1e-6d3e-4c1a-9a53-2f1f0d3c9b7e");
     json_t *e = json_array_get(json_object_get(p, "errors"), 0);
     ck_assert_str_eq(json_string_value(json_object_get(e, "pointer")), "/jeugdige/bsn");
     ck_assert_str_eq(json_string_value(json_object_get(e, "reason")), "elfproef");

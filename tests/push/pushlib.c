@@ -274,11 +274,11 @@ void pt_push_start(pt_env *e, const char *const *sets, const char *const *env) {
     int a = 0, s = 0;
     e->ops_port = kh_test_free_port();
     argv[a++] = kh_test_bin("ketenhub-push");
-#define SET(...)                                                   \
-    do {                                                           \
-        snprintf(setv[s], sizeof setv[s], __VA_ARGS__);            \
-        argv[a++] = "--set";                                       \
-        argv[a++] = setv[s++];                                     \
+#define SET(...)                                        \
+    do {                                                \
+        snprintf(setv[s], sizeof setv[s], __VA_ARGS__); \
+        argv[a++] = "--set";                            \
+        argv[a++] = setv[s++];                          \
     } while (0)
     SET("kafka.bootstrap.servers=%s", e->bootstrap);
     SET("topic.prefix=%s", e->prefix);
@@ -332,13 +332,13 @@ char *pt_melding(pt_env *e, const char *id, const char *ontvanger, const char *r
     json_t *j = json_pack(
         "{s:s, s:s, s:{s:s, s:s}, s:{s:s, s:s, s:s, s:i, s:i}, s:[{s:s, s:s, s:s, s:s},"
         " {s:s, s:s, s:s, s:s}], s:s, s:{s:s, s:s}, s:s, s:s}",
-        "melding_id", id, "regel", regel, "ontvanger", "type", type, "code",
-        code, "oorzaak", "event_type", "AANMELDING", "event_id",
-        pt_uuid(0xca05e, (int)strlen(id), cause), "topic", "ketenhub.aanmelding.v1", "partition", 0,
-        "offset", 42, "betrokkenen", "rol", "WOONPLAATSGEMEENTE", "type", "GEMEENTE", "code",
-        "GM0502", "naam", "Capelle aan den IJssel", "rol", "SCHOOLGEMEENTE", "type", "GEMEENTE",
-        "code", "GM0599", "naam", "Rotterdam", "peildatum", "2025-09-01", "jeugdige", "bsn",
-        "999990111", "geboortedatum", "2014-05-01", "toelichting",
+        "melding_id", id, "regel", regel, "ontvanger", "type", type, "code", code, "oorzaak",
+        "event_type", "AANMELDING", "event_id", pt_uuid(0xca05e, (int)strlen(id), cause), "topic",
+        "ketenhub.aanmelding.v1", "partition", 0, "offset", 42, "betrokkenen", "rol",
+        "WOONPLAATSGEMEENTE", "type", "GEMEENTE", "code", "GM0502", "naam",
+        "Capelle aan den IJssel", "rol", "SCHOOLGEMEENTE", "type", "GEMEENTE", "code", "GM0599",
+        "naam", "Rotterdam", "peildatum", "2025-09-01", "jeugdige", "bsn", "999990111",
+        "geboortedatum", "2014-05-01", "toelichting",
         "Leerling woont in Capelle aan den IJssel (GM0502) en is geplaatst op een school in "
         "Rotterdam (GM0599). Volgens het woonplaatsbeginsel is Capelle aan den IJssel "
         "verantwoordelijk voor individuele jeugdhulp; Rotterdam voert de regie op hulp op school.",
@@ -370,7 +370,8 @@ void pt_produce(pt_env *e, const char *topic, const char *key, const void *value
     rd_kafka_resp_err_t err;
     do {
         err = rd_kafka_producev(e->producer, RD_KAFKA_V_TOPIC(pt_topic(e, topic, t, sizeof t)),
-                                RD_KAFKA_V_PARTITION(partition < 0 ? RD_KAFKA_PARTITION_UA : partition),
+                                RD_KAFKA_V_PARTITION(partition < 0 ? RD_KAFKA_PARTITION_UA
+                                                                   : partition),
                                 RD_KAFKA_V_KEY(key, key ? strlen(key) : 0),
                                 RD_KAFKA_V_VALUE((void *)value, len),
                                 RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h),
@@ -407,7 +408,8 @@ static void on_record(const rd_kafka_message_t *m, void *ud) {
         const char *name;
         const void *v;
         size_t n;
-        for (size_t i = 0; rd_kafka_header_get_all(h, i, &name, &v, &n) == RD_KAFKA_RESP_ERR_NO_ERROR; i++)
+        for (size_t i = 0;
+             rd_kafka_header_get_all(h, i, &name, &v, &n) == RD_KAFKA_RESP_ERR_NO_ERROR; i++)
             json_object_set_new(hdrs, name, json_stringn(v ? v : "", v ? n : 0));
     }
     json_object_set_new(o, "headers", hdrs);
@@ -419,7 +421,8 @@ static void on_record(const rd_kafka_message_t *m, void *ud) {
     avro_value_t v;
     char err[256];
     json_t *value = json_null();
-    if (kh_codec_decode(r->e->schemas, m->payload, m->len, &s, &v, err, sizeof err) == KH_DECODE_OK) {
+    if (kh_codec_decode(r->e->schemas, m->payload, m->len, &s, &v, err, sizeof err) ==
+        KH_DECODE_OK) {
         value = kh_codec_to_json(s, &v, err, sizeof err);
         avro_value_decref(&v);
     }

@@ -27,12 +27,12 @@
 
 typedef struct pt_env {
     char bootstrap[256];
-    char prefix[64];     /* topic.prefix and group ids of this test */
-    char dir[128];       /* a private temporary directory */
+    char prefix[64]; /* topic.prefix and group ids of this test */
+    char dir[128];   /* a private temporary directory */
     int real_kafka;
     int ops_port;
     pid_t push;
-    int push_runs;       /* how many times push was started (log file names) */
+    int push_runs; /* how many times push was started (log file names) */
     kh_schemas *schemas;
     rd_kafka_t *producer;
 } pt_env;
@@ -40,7 +40,7 @@ typedef struct pt_env {
 typedef struct pt_receiver {
     pid_t pid;
     int port;
-    char record[256];    /* the JSON-lines record file */
+    char record[256]; /* the JSON-lines record file */
 } pt_receiver;
 
 /* Starts a devbroker for the whole test program (call from main, before the

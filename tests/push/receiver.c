@@ -219,7 +219,8 @@ static json_t *header_or_null(struct MHD_Connection *c, const char *name) {
 }
 
 static int client_port(struct MHD_Connection *c) {
-    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     if (!ci || !ci->client_addr || ci->client_addr->sa_family != AF_INET)
         return 0;
     return ntohs(((const struct sockaddr_in *)ci->client_addr)->sin_port);
@@ -227,7 +228,8 @@ static int client_port(struct MHD_Connection *c) {
 
 /* The subject DN of a verified client certificate, or NULL. */
 static char *client_cert(struct MHD_Connection *c) {
-    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
     if (!ci || !ci->tls_session)
         return NULL;
     gnutls_session_t session = ci->tls_session;
@@ -259,8 +261,8 @@ static void record(server *s, struct MHD_Connection *c, const char *path, unsign
                           "webhook_signature", header_or_null(c, "webhook-signature"),
                           "authorization", header_or_null(c, "Authorization"), "content_type",
                           header_or_null(c, "Content-Type"), "client_cert",
-                          cert ? json_string(cert) : json_null(), "body",
-                          rq->body ? rq->body : "", rq->len);
+                          cert ? json_string(cert) : json_null(), "body", rq->body ? rq->body : "",
+                          rq->len);
     char *line = j ? json_dumps(j, JSON_COMPACT) : NULL;
     if (line) {
         size_t n = strlen(line);
@@ -304,8 +306,9 @@ static enum MHD_Result control(server *s, struct MHD_Connection *c, const char *
         json_t *paths = json_object();
         for (int i = 0; i < s->npaths; i++)
             json_object_set_new(paths, s->paths[i].path,
-                                json_pack("{s:I, s:I}", "requests", (json_int_t)s->paths[i].requests,
-                                          "2xx", (json_int_t)s->paths[i].ok));
+                                json_pack("{s:I, s:I}", "requests",
+                                          (json_int_t)s->paths[i].requests, "2xx",
+                                          (json_int_t)s->paths[i].ok));
         json_t *j = json_pack("{s:I, s:o}", "requests", (json_int_t)s->requests, "paths", paths);
         pthread_mutex_unlock(&s->lock);
         char *text = json_dumps(j, JSON_COMPACT);
@@ -327,19 +330,18 @@ static void sleep_ms(long ms) {
 }
 
 /* What the rule says for this request: status (0 = close), Retry-After. */
-static unsigned decide(server *s, const char *path, const char *id, char *retry_after,
-                       size_t ralen, long *hang) {
+static unsigned decide(server *s, const char *path, const char *id, char *retry_after, size_t ralen,
+                       long *hang) {
     pthread_mutex_lock(&s->lock);
     rule r = find_rule(s, path);
     long before = r.kind == M_FAIL || r.kind == M_RETRY_AFTER || r.kind == M_RETRY_DATE
-                      ? seen_before(s, path, id) : 0;
+                      ? seen_before(s, path, id)
+                      : 0;
     pthread_mutex_unlock(&s->lock);
     *hang = 0;
     switch (r.kind) {
-    case M_STATUS:
-        return (unsigned)r.a;
-    case M_FAIL:
-        return before < r.a ? 503 : 200;
+    case M_STATUS: return (unsigned)r.a;
+    case M_FAIL: return before < r.a ? 503 : 200;
     case M_RETRY_AFTER:
         if (before >= r.b)
             return 200;
@@ -355,13 +357,9 @@ static unsigned decide(server *s, const char *path, const char *id, char *retry_
             strftime(retry_after, ralen, "%a, %d %b %Y %H:%M:%S GMT", &tm);
         }
         return 429;
-    case M_HANG:
-        *hang = r.a;
-        return 200;
-    case M_CLOSE:
-        return 0;
-    case M_OK:
-        break;
+    case M_HANG: *hang = r.a; return 200;
+    case M_CLOSE: return 0;
+    case M_OK: break;
     }
     return 200;
 }
@@ -405,7 +403,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     const char *id = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "webhook-id");
     unsigned status = s->require_client_cert && !cert ? 403
                       : rq->too_big                   ? 413
-                                  : decide(s, url, id, retry_after, sizeof retry_after, &hang);
+                                    : decide(s, url, id, retry_after, sizeof retry_after, &hang);
     pthread_mutex_lock(&s->lock);
     count(s, url);
     pthread_mutex_unlock(&s->lock);
@@ -455,11 +453,13 @@ static void usage(void) {
 }
 
 int main(int argc, char **argv) {
-    static const struct option opts[] = {
-        {"port", required_argument, NULL, 'p'},      {"record", required_argument, NULL, 'r'},
-        {"rule", required_argument, NULL, 'u'},      {"tls-cert", required_argument, NULL, 'c'},
-        {"tls-key", required_argument, NULL, 'k'},   {"client-ca", required_argument, NULL, 'a'},
-        {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"port", required_argument, NULL, 'p'},
+                                         {"record", required_argument, NULL, 'r'},
+                                         {"rule", required_argument, NULL, 'u'},
+                                         {"tls-cert", required_argument, NULL, 'c'},
+                                         {"tls-key", required_argument, NULL, 'k'},
+                                         {"client-ca", required_argument, NULL, 'a'},
+                                         {NULL, 0, NULL, 0}};
     static server s;
     int port = 0, opt;
     const char *cert = NULL, *key = NULL, *ca = NULL;
@@ -498,20 +498,22 @@ int main(int argc, char **argv) {
     if ((cert && (!cert_pem || !key_pem)) || (ca && !ca_pem))
         return fprintf(stderr, "kh-test-receiver: cannot read the TLS files\n"), 2;
     s.require_client_cert = ca_pem != NULL;
-    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
-                     MHD_USE_ERROR_LOG | (cert ? MHD_USE_TLS : 0);
+    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+                     MHD_USE_POLL | MHD_USE_ERROR_LOG | (cert ? MHD_USE_TLS : 0);
     struct MHD_OptionItem tls[] = {
         {cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, cert_pem},
         {cert ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, key_pem},
         {ca_pem ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, 0, ca_pem},
         {MHD_OPTION_END, 0, NULL}};
-    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+    struct sockaddr_in addr = {.sin_family = AF_INET,
+                               .sin_port = htons((uint16_t)port),
                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    struct MHD_Daemon *d = MHD_start_daemon(
-        flags, (uint16_t)port, NULL, NULL, handle, &s, MHD_OPTION_SOCK_ADDR, &addr,
-        MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_CONNECTION_LIMIT, (unsigned)900,
-        MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
+    struct MHD_Daemon *d = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, handle, &s,
+                                            MHD_OPTION_SOCK_ADDR, &addr,
+                                            MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
+                                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
+                                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)900,
+                                            MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
     if (!d)
         return fprintf(stderr, "kh-test-receiver: cannot listen on port %d\n", port), 1;
     fprintf(stderr, "kh-test-receiver: listening on 127.0.0.1:%d%s\n", port, cert ? " (TLS)" : "");

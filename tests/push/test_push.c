@@ -20,7 +20,6 @@
 #include <string.h>
 #include <unistd.h>
 
-
 /* ---- signed requests ------------------------------------------------------ */
 
 START_TEST(delivers_signed_meldingen) {
@@ -29,7 +28,7 @@ START_TEST(delivers_signed_meldingen) {
     pt_env_devbroker(&e);
     pt_receiver_start(&e, &r, NULL, NULL);
     char *a = pt_sub("GEMEENTE:GM0599", &r, "/gm0599", SECRET_A,
-                  ",\"auth\":{\"type\":\"bearer\",\"token_env\":\"KH_TEST_TOKEN_GM0599\"}");
+                     ",\"auth\":{\"type\":\"bearer\",\"token_env\":\"KH_TEST_TOKEN_GM0599\"}");
     /* Credentials in the URL must never reach an aflevering. */
     char *b = pt_fmt("{\"partner\":\"SWV:PO2801\",\"url\":\"http://user:pw@127.0.0.1:%d"
                      "/po2801?key=geheim\",\"secret\":\"%s\"}",
@@ -51,9 +50,12 @@ START_TEST(delivers_signed_meldingen) {
     json_array_foreach(recs, i, rec) {
         const char *path = json_string_value(json_object_get(rec, "path"));
         int gm = strcmp(path, "/gm0599") == 0;
-        ck_assert_str_eq(json_string_value(json_object_get(rec, "content_type")), "application/json");
-        ck_assert_msg(pt_signature_valid(gm ? SECRET_A : SECRET_B, rec), "bad signature on %s", path);
-        ck_assert_msg(!pt_signature_valid(gm ? SECRET_B : SECRET_A, rec), "signature valid with the wrong secret");
+        ck_assert_str_eq(json_string_value(json_object_get(rec, "content_type")),
+                         "application/json");
+        ck_assert_msg(pt_signature_valid(gm ? SECRET_A : SECRET_B, rec), "bad signature on %s",
+                      path);
+        ck_assert_msg(!pt_signature_valid(gm ? SECRET_B : SECRET_A, rec),
+                      "signature valid with the wrong secret");
         long long ts = atoll(json_string_value(json_object_get(rec, "webhook_timestamp")));
         ck_assert_int_ge(ts, start / 1000 - 1);
         ck_assert_int_le(ts, pt_now_ms() / 1000 + 1);
@@ -72,7 +74,8 @@ START_TEST(delivers_signed_meldingen) {
                               strncmp(json_string_value(auth), "Bearer", 6) != 0,
                           "partner without bearer auth got a token");
         char port[16];
-        snprintf(port, sizeof port, "%lld", (long long)json_integer_value(json_object_get(rec, "client_port")));
+        snprintf(port, sizeof port, "%lld",
+                 (long long)json_integer_value(json_object_get(rec, "client_port")));
         json_object_set_new(ports, port, json_true());
     }
     /* Keep-alive: one connection per partner (two at most if one was
@@ -108,9 +111,16 @@ START_TEST(delivers_signed_meldingen) {
     json_decref(afl);
 
     char *m = pt_push_metrics(&e);
-    ck_assert_int_eq((int)pt_metric(m, "ketenhub_push_deliveries_total{partner=\"GEMEENTE:GM0599\",outcome=\"DELIVERED\"}"), 5);
-    ck_assert_int_eq((int)pt_metric(m, "ketenhub_push_attempts_total{partner=\"SWV:PO2801\",result=\"2xx\"}"), 5);
-    ck_assert_int_eq((int)pt_metric(m, "ketenhub_push_request_duration_seconds_count{partner=\"SWV:PO2801\"}"), 5);
+    ck_assert_int_eq(
+        (int)pt_metric(
+            m, "ketenhub_push_deliveries_total{partner=\"GEMEENTE:GM0599\",outcome=\"DELIVERED\"}"),
+        5);
+    ck_assert_int_eq(
+        (int)pt_metric(m, "ketenhub_push_attempts_total{partner=\"SWV:PO2801\",result=\"2xx\"}"),
+        5);
+    ck_assert_int_eq(
+        (int)pt_metric(m, "ketenhub_push_request_duration_seconds_count{partner=\"SWV:PO2801\"}"),
+        5);
     ck_assert_ptr_null(strstr(m, "999990111"));
     free(m);
     ck_assert_int_eq(pt_push_stop(&e, SIGTERM), 0);
@@ -155,8 +165,8 @@ static void expect_same_id_and_signed(const json_t *recs, const char *id, const 
 START_TEST(retries_with_backoff) {
     pt_env e;
     pt_receiver r;
-    const char *rules[] = {"/fail3=fail:3", "/ra=retry-after:2", "/rad=retry-after-date:3",
-                           "/hang=hang:3000", "/close=close", NULL};
+    const char *rules[] = {"/fail3=fail:3",   "/ra=retry-after:2", "/rad=retry-after-date:3",
+                           "/hang=hang:3000", "/close=close",      NULL};
     pt_env_devbroker(&e);
     pt_receiver_start(&e, &r, rules, NULL);
     char *s1 = pt_sub("GEMEENTE:GM0518", &r, "/fail3", SECRET_A, "");
@@ -175,7 +185,8 @@ START_TEST(retries_with_backoff) {
 
     /* The hanging and the closing partner come back once they failed once. */
     long long until = pt_now_ms() + 20000;
-    while ((pt_receiver_count(&r, "/hang", NULL) < 1 || pt_receiver_count(&r, "/close", NULL) < 1) &&
+    while ((pt_receiver_count(&r, "/hang", NULL) < 1 ||
+            pt_receiver_count(&r, "/close", NULL) < 1) &&
            pt_now_ms() < until)
         pt_sleep_ms(50);
     pt_receiver_rule(&r, "/hang", "ok");
@@ -194,7 +205,8 @@ START_TEST(retries_with_backoff) {
     expect_same_id_and_signed(recs, pt_uuid(10, 0, id), SECRET_A);
     const double d[] = {300, 600, 1200};
     for (size_t i = 0; i < 3; i++) {
-        ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(recs, i), "status")), 503);
+        ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(recs, i), "status")),
+                         503);
         ck_assert_msg(gap(recs, i) >= d[i] / 2 - 25 && gap(recs, i) <= d[i] + 2500,
                       "wait before attempt %zu: %.0f ms, expected %.0f..%.0f", i + 2, gap(recs, i),
                       d[i] / 2, d[i]);
@@ -206,11 +218,13 @@ START_TEST(retries_with_backoff) {
     recs = pt_receiver_records(&r, "/ra");
     ck_assert_uint_eq(json_array_size(recs), 2);
     expect_same_id_and_signed(recs, pt_uuid(11, 0, id), SECRET_A);
-    ck_assert_msg(gap(recs, 0) >= 1975 && gap(recs, 0) <= 4000, "Retry-After 2: waited %.0f ms", gap(recs, 0));
+    ck_assert_msg(gap(recs, 0) >= 1975 && gap(recs, 0) <= 4000, "Retry-After 2: waited %.0f ms",
+                  gap(recs, 0));
     json_decref(recs);
     recs = pt_receiver_records(&r, "/rad");
     ck_assert_uint_eq(json_array_size(recs), 2);
-    ck_assert_msg(gap(recs, 0) >= 1975 && gap(recs, 0) <= 5000, "Retry-After date: waited %.0f ms", gap(recs, 0));
+    ck_assert_msg(gap(recs, 0) >= 1975 && gap(recs, 0) <= 5000, "Retry-After date: waited %.0f ms",
+                  gap(recs, 0));
     json_decref(recs);
 
     json_t *afl = pt_read(&e, AFLEVERING_TOPIC, 5, 500, 20000);
@@ -228,10 +242,21 @@ START_TEST(retries_with_backoff) {
     json_decref(afl);
 
     char *m = pt_push_metrics(&e);
-    ck_assert_int_ge((int)pt_metric(m, "ketenhub_push_attempts_total{partner=\"GEMEENTE:GM0014\",result=\"timeout\"}"), 1);
-    ck_assert_int_ge((int)pt_metric(m, "ketenhub_push_attempts_total{partner=\"GEMEENTE:GM0034\",result=\"error\"}"), 1);
-    ck_assert_int_eq((int)pt_metric(m, "ketenhub_push_attempts_total{partner=\"GEMEENTE:GM0344\",result=\"429\"}"), 1);
-    ck_assert_int_eq((int)pt_metric(m, "ketenhub_push_retries_total{partner=\"GEMEENTE:GM0518\"}"), 3);
+    ck_assert_int_ge(
+        (int)pt_metric(
+            m, "ketenhub_push_attempts_total{partner=\"GEMEENTE:GM0014\",result=\"timeout\"}"),
+        1);
+    ck_assert_int_ge(
+        (int)
+            pt_metric(m,
+                      "ketenhub_push_attempts_total{partner=\"GEMEENTE:GM0034\",result=\"error\"}"),
+        1);
+    ck_assert_int_eq(
+        (int)pt_metric(m,
+                       "ketenhub_push_attempts_total{partner=\"GEMEENTE:GM0344\",result=\"429\"}"),
+        1);
+    ck_assert_int_eq((int)pt_metric(m, "ketenhub_push_retries_total{partner=\"GEMEENTE:GM0518\"}"),
+                     3);
     free(m);
     ck_assert_int_eq(pt_push_stop(&e, SIGTERM), 0);
     pt_receiver_stop(&r);
@@ -250,8 +275,10 @@ START_TEST(permanent_errors_and_no_subscription) {
     pt_receiver_start(&e, &r, rules, NULL);
     char *s1 = pt_sub("GEMEENTE:GM0599", &r, "/reject", SECRET_A, "");
     char *s2 = pt_sub("GEMEENTE:GM0518", &r, "/moved", SECRET_A, "");
-    char *s3 = pt_sub("GEMEENTE:GM0344", &r, "/down", SECRET_A, ",\"limits\":{\"max_age_ms\":1500}");
-    char *s4 = pt_sub("SWV:PO2801", &r, "/tlv-only", SECRET_A, ",\"regels\":[\"TLV_BUITEN_SWV_WOONPLAATS\"]");
+    char *s3 = pt_sub("GEMEENTE:GM0344", &r, "/down", SECRET_A,
+                      ",\"limits\":{\"max_age_ms\":1500}");
+    char *s4 = pt_sub("SWV:PO2801", &r, "/tlv-only", SECRET_A,
+                      ",\"regels\":[\"TLV_BUITEN_SWV_WOONPLAATS\"]");
     char *s5 = pt_sub("GEMEENTE:GM0014", &r, "/ok", SECRET_A, "");
     pt_write_subs(&e, "{\"subscriptions\":[%s,%s,%s,%s,%s]}", s1, s2, s3, s4, s5);
     const char *sets[] = {"retry.initial.ms=200", "retry.max.ms=400", NULL};
@@ -264,8 +291,8 @@ START_TEST(permanent_errors_and_no_subscription) {
     char id[37];
     /* A well-formed record of another schema on the melding topic. */
     char err[256], *wrong;
-    push_aflevering other = {.melding_id = pt_uuid(29, 0, id), .ontvanger = "GEMEENTE:GM0014",
-                             .outcome = "DELIVERED"};
+    push_aflevering other = {
+        .melding_id = pt_uuid(29, 0, id), .ontvanger = "GEMEENTE:GM0014", .outcome = "DELIVERED"};
     ck_assert_int_eq(push_aflevering_encode(e.schemas, &other, &wrong, &len, err, sizeof err), 0);
     pt_produce(&e, MELDING_TOPIC, "GM0014", wrong, len, 0, NULL, NULL);
     free(wrong);
@@ -295,7 +322,8 @@ START_TEST(permanent_errors_and_no_subscription) {
     ck_assert_str_eq(pt_get(x, "headers.dlq-service"), "push");
     ck_assert_str_eq(pt_get(x, "headers.dlq-ontvanger"), "GEMEENTE:GM0599");
     char topic[256];
-    ck_assert_str_eq(pt_get(x, "headers.dlq-origin-topic"), pt_topic(&e, MELDING_TOPIC, topic, sizeof topic));
+    ck_assert_str_eq(pt_get(x, "headers.dlq-origin-topic"),
+                     pt_topic(&e, MELDING_TOPIC, topic, sizeof topic));
     ck_assert_str_eq(pt_get(x, "key"), "GM0599");
     /* The original record survives byte for byte, for replay. */
     char *orig = pt_melding(&e, pt_uuid(20, 0, id), "GEMEENTE:GM0599", REGEL, &len);
@@ -341,8 +369,12 @@ START_TEST(permanent_errors_and_no_subscription) {
     pt_sleep_ms(1000);
     ck_assert_int_eq(pt_receiver_count(&r, "/reject", NULL), 1);
     char *m = pt_push_metrics(&e);
-    ck_assert_int_eq((int)pt_metric(m, "ketenhub_push_deadletters_total{reason=\"BAD_MAGIC_BYTE\"}"), 1);
-    ck_assert_int_eq((int)pt_metric(m, "ketenhub_push_deliveries_total{partner=\"GEMEENTE:GM0363\",outcome=\"NO_SUBSCRIPTION\"}"), 1);
+    ck_assert_int_eq((int)pt_metric(m,
+                                    "ketenhub_push_deadletters_total{reason=\"BAD_MAGIC_BYTE\"}"),
+                     1);
+    ck_assert_int_eq((int)pt_metric(m, "ketenhub_push_deliveries_total{partner=\"GEMEENTE:GM0363\","
+                                       "outcome=\"NO_SUBSCRIPTION\"}"),
+                     1);
     free(m);
     ck_assert_int_eq(pt_push_stop(&e, SIGTERM), 0);
     pt_receiver_stop(&r);
@@ -355,7 +387,9 @@ END_TEST
 
 static int a_deferred(void *ud) {
     char *m = pt_push_metrics(ud);
-    double n = pt_metric(m, "ketenhub_push_deferred_total{partner=\"GEMEENTE:GM0518\",reason=\"backoff\"}");
+    double n =
+        pt_metric(m,
+                  "ketenhub_push_deferred_total{partner=\"GEMEENTE:GM0518\",reason=\"backoff\"}");
     free(m);
     return n >= 150;
 }
@@ -393,10 +427,15 @@ START_TEST(dead_partner_does_not_hold_up_others) {
     ck_assert_int_eq(a_ok, 0);
     ck_assert_int_ge(a_requests, 1);
     ck_assert_int_lt(a_requests, N / 4);
-    fprintf(stderr, "test_push: B received all %d meldingen in %lld ms while A was down "
-                    "(A: %ld requests, none answered in time)\n", N, b_done - start, a_requests);
+    fprintf(stderr,
+            "test_push: B received all %d meldingen in %lld ms while A was down "
+            "(A: %ld requests, none answered in time)\n",
+            N, b_done - start, a_requests);
     char *m = pt_push_metrics(&e);
-    ck_assert_int_eq((int)pt_metric(m, "ketenhub_push_deliveries_total{partner=\"GEMEENTE:GM0599\",outcome=\"DELIVERED\"}"), N);
+    ck_assert_int_eq(
+        (int)pt_metric(
+            m, "ketenhub_push_deliveries_total{partner=\"GEMEENTE:GM0599\",outcome=\"DELIVERED\"}"),
+        N);
     free(m);
     /* Once A's first attempt timed out, A backs off and its queue goes to
      * the retry topic rather than being tried one by one. */
@@ -405,8 +444,12 @@ START_TEST(dead_partner_does_not_hold_up_others) {
     /* Operators see who is behind, and by how much. */
     pt_sleep_ms(1200);
     m = pt_push_metrics(&e);
-    ck_assert_double_gt(pt_metric(m, "ketenhub_push_oldest_undelivered_age_seconds{partner=\"GEMEENTE:GM0518\"}"), 1.0);
-    ck_assert_double_eq(pt_metric(m, "ketenhub_push_oldest_undelivered_age_seconds{partner=\"GEMEENTE:GM0599\"}"), 0);
+    ck_assert_double_gt(
+        pt_metric(m, "ketenhub_push_oldest_undelivered_age_seconds{partner=\"GEMEENTE:GM0518\"}"),
+        1.0);
+    ck_assert_double_eq(
+        pt_metric(m, "ketenhub_push_oldest_undelivered_age_seconds{partner=\"GEMEENTE:GM0599\"}"),
+        0);
     free(m);
     /* A comes back: everything it missed arrives. */
     pt_receiver_rule(&r, "/a", "ok");
@@ -469,10 +512,14 @@ END_TEST
 
 static const char *const VERWIJZING =
     "{\"envelope\":{\"event_id\":\"210c6d0c-8fff-4e80-9f1b-37a6a6a93557\","
-    "\"occurred_at\":\"2025-01-20T14:30:00Z\",\"bron\":{\"type\":\"GEMEENTE\",\"code\":\"GM0599\"}},"
-    "\"jeugdige\":{\"bsn\":\"999990111\",\"geboortedatum\":\"2019-03-08\",\"woonplaatsgemeente\":\"GM0599\"},"
-    "\"verwijzing_id\":\"VW-RTD-2025-0042\",\"verwijzer\":{\"type\":\"GEMEENTE\",\"code\":\"GM0599\"},"
-    "\"naar\":{\"type\":\"AANBIEDER\",\"code\":\"98000000\"},\"domein\":\"JEUGDHULP\",\"datum\":\"2025-01-20\"}";
+    "\"occurred_at\":\"2025-01-20T14:30:00Z\",\"bron\":{\"type\":\"GEMEENTE\",\"code\":\"GM0599\"}}"
+    ","
+    "\"jeugdige\":{\"bsn\":\"999990111\",\"geboortedatum\":\"2019-03-08\",\"woonplaatsgemeente\":"
+    "\"GM0599\"},"
+    "\"verwijzing_id\":\"VW-RTD-2025-0042\",\"verwijzer\":{\"type\":\"GEMEENTE\",\"code\":"
+    "\"GM0599\"},"
+    "\"naar\":{\"type\":\"AANBIEDER\",\"code\":\"98000000\"},\"domein\":\"JEUGDHULP\",\"datum\":"
+    "\"2025-01-20\"}";
 
 static char *encode_event(pt_env *e, const char *name, const char *text, size_t *len) {
     const kh_schema *s = kh_schemas_by_name(e->schemas, name);
@@ -496,8 +543,10 @@ START_TEST(raw_events_only_to_addressees) {
     pt_env_devbroker(&e);
     pt_receiver_start(&e, &r, NULL, NULL);
     char *s1 = pt_sub("AANBIEDER:98000000", &r, "/agb", SECRET_A, ",\"events\":[\"verwijzing\"]");
-    char *s2 = pt_sub("GEMEENTE:GM0599", &r, "/bron", SECRET_A, ",\"meldingen\":false,\"events\":[\"verwijzing\"]");
-    char *s3 = pt_sub("GEMEENTE:GM0363", &r, "/other", SECRET_A, ",\"events\":[\"verwijzing\",\"aanmelding\"]");
+    char *s2 = pt_sub("GEMEENTE:GM0599", &r, "/bron", SECRET_A,
+                      ",\"meldingen\":false,\"events\":[\"verwijzing\"]");
+    char *s3 = pt_sub("GEMEENTE:GM0363", &r, "/other", SECRET_A,
+                      ",\"events\":[\"verwijzing\",\"aanmelding\"]");
     pt_write_subs(&e, "{\"subscriptions\":[%s,%s,%s]}", s1, s2, s3);
     pt_push_start(&e, NULL, NULL);
     size_t len;
@@ -506,29 +555,35 @@ START_TEST(raw_events_only_to_addressees) {
     /* A forged retry record for someone the event is not addressed to. */
     rd_kafka_headers_t *h = rd_kafka_headers_new(12);
     rd_kafka_header_add(h, "ontvanger", -1, "GEMEENTE:GM0363", -1);
-    const char *names[] = {"push-attempts", "push-since", "push-first-attempt", "push-last-attempt",
-                           "push-due", "push-last-status", "push-origin-partition", "push-origin-offset"};
+    const char *names[] = {"push-attempts",         "push-since",        "push-first-attempt",
+                           "push-last-attempt",     "push-due",          "push-last-status",
+                           "push-origin-partition", "push-origin-offset"};
     for (size_t i = 0; i < 8; i++)
         rd_kafka_header_add(h, names[i], -1, "0", -1);
     rd_kafka_header_add(h, "push-origin-topic", -1, "ketenhub.verwijzing.v1", -1);
     char topic[256];
-    ck_assert_int_eq(rd_kafka_producev(e.producer, RD_KAFKA_V_TOPIC(pt_topic(&e, "ketenhub.push.retry.v1", topic, sizeof topic)),
+    ck_assert_int_eq(rd_kafka_producev(e.producer,
+                                       RD_KAFKA_V_TOPIC(pt_topic(&e, "ketenhub.push.retry.v1",
+                                                                 topic, sizeof topic)),
                                        RD_KAFKA_V_KEY("GM0363", 6), RD_KAFKA_V_VALUE(v, len),
-                                       RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h),
-                                       RD_KAFKA_V_END), 0);
+                                       RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                       RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_END),
+                     0);
     pt_flush(&e);
     pt_wait_ok(&r, "/agb", 1, 30000);
     pt_wait_ok(&r, "/bron", 1, 30000);
     json_t *dlq = pt_read(&e, DLQ_TOPIC, 1, 500, 20000);
     char *shown = json_dumps(dlq, JSON_COMPACT);
-    ck_assert_msg(pt_count(dlq, "value.reason_code", "INVALID_EVENT") == 1, "dead letters: %.600s", shown);
+    ck_assert_msg(pt_count(dlq, "value.reason_code", "INVALID_EVENT") == 1, "dead letters: %.600s",
+                  shown);
     free(shown);
     json_decref(dlq);
     ck_assert_int_eq(pt_receiver_count(&r, "/other", NULL), 0);
     json_t *recs = pt_receiver_records(&r, "/agb");
     json_t *rec = json_array_get(recs, 0);
     /* uuid5(PUSH_EVENT_ID_NAMESPACE, "GEMEENTE:GM0599|210c6d0c-...") in Python */
-    ck_assert_str_eq(json_string_value(json_object_get(rec, "webhook_id")), "6dc39929-8271-5011-8dc2-3284d3b7e9a2");
+    ck_assert_str_eq(json_string_value(json_object_get(rec, "webhook_id")),
+                     "6dc39929-8271-5011-8dc2-3284d3b7e9a2");
     ck_assert(pt_signature_valid(SECRET_A, rec));
     json_t *body = json_loads(json_string_value(json_object_get(rec, "body")), 0, NULL);
     ck_assert_str_eq(pt_get(body, "naar.code"), "98000000");
@@ -555,7 +610,8 @@ START_TEST(tls_verified_and_client_certificates) {
     pt_receiver r;
     pt_env_devbroker(&e);
     char cmd[512];
-    snprintf(cmd, sizeof cmd, "%s/tests/push/make-certs.sh %s >%s/certs.log 2>&1", kh_test_source_dir(), e.dir, e.dir);
+    snprintf(cmd, sizeof cmd, "%s/tests/push/make-certs.sh %s >%s/certs.log 2>&1",
+             kh_test_source_dir(), e.dir, e.dir);
     ck_assert_msg(system(cmd) == 0, "make-certs.sh failed (see %s/certs.log)", e.dir);
     char cert[300], key[300], ca[300];
     snprintf(cert, sizeof cert, "%s/server.pem", e.dir);
@@ -563,14 +619,17 @@ START_TEST(tls_verified_and_client_certificates) {
     snprintf(ca, sizeof ca, "%s/ca.pem", e.dir);
     const char *extra[] = {"--tls-cert", cert, "--tls-key", key, "--client-ca", ca, NULL};
     pt_receiver_start(&e, &r, NULL, extra);
-    pt_write_subs(&e,
-                  "{\"subscriptions\":["
-                  "{\"partner\":\"GEMEENTE:GM0599\",\"url\":\"https://127.0.0.1:%d/t1\",\"secret\":\"%s\","
-                  "\"ca_file\":\"ca.pem\",\"auth\":{\"type\":\"tls_client\",\"cert\":\"client.pem\",\"key\":\"client.key\"}},"
-                  "{\"partner\":\"GEMEENTE:GM0518\",\"url\":\"https://127.0.0.1:%d/t2\",\"secret\":\"%s\",\"ca_file\":\"ca.pem\"},"
-                  "{\"partner\":\"GEMEENTE:GM0344\",\"url\":\"https://127.0.0.1:%d/t3\",\"secret\":\"%s\","
-                  "\"limits\":{\"max_age_ms\":1000}}]}",
-                  r.port, SECRET_A, r.port, SECRET_A, r.port, SECRET_A);
+    pt_write_subs(
+        &e,
+        "{\"subscriptions\":["
+        "{\"partner\":\"GEMEENTE:GM0599\",\"url\":\"https://127.0.0.1:%d/t1\",\"secret\":\"%s\","
+        "\"ca_file\":\"ca.pem\",\"auth\":{\"type\":\"tls_client\",\"cert\":\"client.pem\",\"key\":"
+        "\"client.key\"}},"
+        "{\"partner\":\"GEMEENTE:GM0518\",\"url\":\"https://127.0.0.1:%d/"
+        "t2\",\"secret\":\"%s\",\"ca_file\":\"ca.pem\"},"
+        "{\"partner\":\"GEMEENTE:GM0344\",\"url\":\"https://127.0.0.1:%d/t3\",\"secret\":\"%s\","
+        "\"limits\":{\"max_age_ms\":1000}}]}",
+        r.port, SECRET_A, r.port, SECRET_A, r.port, SECRET_A);
     const char *sets[] = {"retry.initial.ms=200", "retry.max.ms=400", NULL};
     pt_push_start(&e, sets, NULL);
     pt_meldingen(&e, 50, 1, "GEMEENTE:GM0599", -1);
@@ -584,7 +643,8 @@ START_TEST(tls_verified_and_client_certificates) {
     ck_assert_str_eq(pt_get(x, "value.outcome"), "DELIVERED");
     json_t *recs = pt_receiver_records(&r, "/t1");
     ck_assert_uint_eq(json_array_size(recs), 1);
-    ck_assert_ptr_nonnull(strstr(pt_get(json_array_get(recs, 0), "client_cert"), "CN=ketenhub-push"));
+    ck_assert_ptr_nonnull(strstr(pt_get(json_array_get(recs, 0), "client_cert"),
+                                 "CN=ketenhub-push"));
     json_decref(recs);
     /* No client certificate: the partner refuses (403), dead-lettered. */
     x = pt_find(afl, "value.melding_id", pt_uuid(51, 0, id));
@@ -678,7 +738,8 @@ START_TEST(reload_and_replay_dead_letters) {
     ck_assert_int_eq((int)pt_metric(m, "ketenhub_push_subscriptions"), 2);
     free(m);
 
-    const char *dry[] = {"deadletters", "replay", "--partner", "GEMEENTE:GM0599", "--dry-run", NULL};
+    const char *dry[] = {"deadletters",     "replay",    "--partner",
+                         "GEMEENTE:GM0599", "--dry-run", NULL};
     ck_assert_int_eq(pt_cli(&e, dry, &out), 0);
     ck_assert_ptr_nonnull(strstr(out, "would replay 5"));
     free(out);
@@ -710,7 +771,8 @@ START_TEST(reload_and_replay_dead_letters) {
     json_t *afl = pt_read(&e, AFLEVERING_TOPIC, 21, 500, 20000);
     for (int i = 0; i < 3; i++) {
         json_t *x = pt_find(afl, "value.melding_id", pt_uuid(61, i, id));
-        ck_assert_int_eq(pt_count(afl, "value.melding_id", id), 2); /* NO_SUBSCRIPTION, then DELIVERED */
+        ck_assert_int_eq(pt_count(afl, "value.melding_id", id),
+                         2); /* NO_SUBSCRIPTION, then DELIVERED */
         ck_assert_str_eq(pt_get(x, "value.outcome"), "NO_SUBSCRIPTION");
     }
     json_decref(afl);

@@ -40,8 +40,10 @@ START_TEST(sigterm_finishes_or_hands_back) {
     const char *rules[] = {"/quick=hang:1500", "/slow=hang:9000", NULL};
     pt_env_real_kafka(&e, 4);
     pt_receiver_start(&e, &r, rules, NULL);
-    char *s1 = pt_sub("GEMEENTE:GM0599", &r, "/quick", SECRET_A, ",\"limits\":{\"timeout_ms\":15000}");
-    char *s2 = pt_sub("GEMEENTE:GM0518", &r, "/slow", SECRET_A, ",\"limits\":{\"timeout_ms\":15000}");
+    char *s1 = pt_sub("GEMEENTE:GM0599", &r, "/quick", SECRET_A,
+                      ",\"limits\":{\"timeout_ms\":15000}");
+    char *s2 = pt_sub("GEMEENTE:GM0518", &r, "/slow", SECRET_A,
+                      ",\"limits\":{\"timeout_ms\":15000}");
     pt_write_subs(&e, "{\"subscriptions\":[%s,%s]}", s1, s2);
     const char *sets[] = {"shutdown.timeout.ms=4000", SESSION, NULL};
     pt_push_start(&e, sets, NULL);
@@ -75,7 +77,6 @@ START_TEST(sigterm_finishes_or_hands_back) {
     pt_env_done(&e);
 }
 END_TEST
-
 
 /* ---- kill -9 at scale ------------------------------------------------------ */
 
@@ -135,7 +136,8 @@ START_TEST(kill9_loses_nothing) {
         snprintf(path, sizeof path, "/p%d", p);
         pt_wait_ok(&r, path, PER_PARTNER, 120000);
     }
-    fprintf(stderr, "test_push_crash: all delivered %lld ms after the restart\n", pt_now_ms() - restart);
+    fprintf(stderr, "test_push_crash: all delivered %lld ms after the restart\n",
+            pt_now_ms() - restart);
 
     /* Every melding answered 2xx at least once; every request carried a
      * melding of ours whose melding_id is its webhook-id. */
@@ -157,10 +159,13 @@ START_TEST(kill9_loses_nothing) {
     }
     for (int p = 0; p < PARTNERS; p++)
         for (int k = 0; k < PER_PARTNER; k++)
-            ck_assert_msg(json_object_get(seen, pt_uuid(90 + p, k, id)) != NULL, "%s never delivered", id);
+            ck_assert_msg(json_object_get(seen, pt_uuid(90 + p, k, id)) != NULL,
+                          "%s never delivered", id);
     ck_assert_uint_eq(json_object_size(seen), TOTAL);
-    fprintf(stderr, "test_push_crash: %d meldingen delivered, %zu delivered again after the "
-                    "crash (same webhook-id)\n", TOTAL, duplicates);
+    fprintf(stderr,
+            "test_push_crash: %d meldingen delivered, %zu delivered again after the "
+            "crash (same webhook-id)\n",
+            TOTAL, duplicates);
     json_decref(seen);
     json_decref(recs);
 

@@ -41,14 +41,20 @@ START_TEST(signature_matches_the_spec_vector) {
     unsigned char key[PUSH_SIGN_KEY_MAX];
     size_t keylen;
     char err[160], sig[PUSH_SIGN_LEN];
-    ck_assert_int_eq(push_sign_parse_secret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", key, &keylen, err, sizeof err), 0);
+    ck_assert_int_eq(push_sign_parse_secret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", key, &keylen,
+                                            err, sizeof err),
+                     0);
     ck_assert_uint_eq(keylen, 24);
     const char *body = "{\"test\": 2432232314}";
-    ck_assert_int_eq(push_sign(key, keylen, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body, strlen(body), sig), 0);
+    ck_assert_int_eq(push_sign(key, keylen, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body,
+                               strlen(body), sig),
+                     0);
     ck_assert_str_eq(sig, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
     /* A different timestamp, id or body gives a different signature. */
     char other[PUSH_SIGN_LEN];
-    ck_assert_int_eq(push_sign(key, keylen, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265331, body, strlen(body), other), 0);
+    ck_assert_int_eq(push_sign(key, keylen, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265331, body,
+                               strlen(body), other),
+                     0);
     ck_assert_str_ne(sig, other);
 }
 END_TEST
@@ -57,13 +63,14 @@ START_TEST(bad_secrets_are_refused) {
     unsigned char key[PUSH_SIGN_KEY_MAX];
     size_t keylen;
     char err[160];
-    const char *bad[] = {"MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",      /* no prefix */
+    const char *bad[] = {"MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",       /* no prefix */
                          "whsec_",                                 /* empty */
-                         "whsec_c2hvcnQ=",                          /* 5 bytes: too short */
-                         "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLa$w",  /* not base64 */
-                         "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaS"};  /* not padded */
+                         "whsec_c2hvcnQ=",                         /* 5 bytes: too short */
+                         "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLa$w", /* not base64 */
+                         "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaS"}; /* not padded */
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        ck_assert_msg(push_sign_parse_secret(bad[i], key, &keylen, err, sizeof err) == -1, "accepted %s", bad[i]);
+        ck_assert_msg(push_sign_parse_secret(bad[i], key, &keylen, err, sizeof err) == -1,
+                      "accepted %s", bad[i]);
         ck_assert_ptr_null(strstr(err, "MfKQ")); /* the secret never appears in the error */
     }
 }
@@ -119,13 +126,16 @@ static int parse(const char *text, push_subs **out, char *err, size_t errlen) {
 START_TEST(subscriptions_parse_and_look_up) {
     setenv("KH_UNIT_TOKEN", "abc.def-123", 1);
     setenv("KH_UNIT_SECRET", SECRET, 1);
-    const char *text =
-        "{\"subscriptions\":["
-        "{\"partner\":\"GEMEENTE:GM0599\",\"url\":\"https://u:p@api.rotterdam.example:8443/hub/in?t=1#x\","
-        " \"secret\":\"" SECRET "\",\"auth\":{\"type\":\"bearer\",\"token_env\":\"KH_UNIT_TOKEN\"},"
-        " \"regels\":[\"ONDERWIJS_BUITEN_WOONGEMEENTE\"],\"limits\":{\"concurrency\":4,\"timeout_ms\":2500,\"max_age_ms\":60000}},"
-        "{\"partner\":\"AANBIEDER:98000000\",\"url\":\"http://127.0.0.1:9/x\",\"secret_env\":\"KH_UNIT_SECRET\","
-        " \"meldingen\":false,\"events\":[\"verwijzing\",\"beschikking\"]}]}";
+    const char *text = "{\"subscriptions\":["
+                       "{\"partner\":\"GEMEENTE:GM0599\",\"url\":\"https://"
+                       "u:p@api.rotterdam.example:8443/hub/in?t=1#x\","
+                       " \"secret\":\"" SECRET
+                       "\",\"auth\":{\"type\":\"bearer\",\"token_env\":\"KH_UNIT_TOKEN\"},"
+                       " \"regels\":[\"ONDERWIJS_BUITEN_WOONGEMEENTE\"],\"limits\":{"
+                       "\"concurrency\":4,\"timeout_ms\":2500,\"max_age_ms\":60000}},"
+                       "{\"partner\":\"AANBIEDER:98000000\",\"url\":\"http://127.0.0.1:9/"
+                       "x\",\"secret_env\":\"KH_UNIT_SECRET\","
+                       " \"meldingen\":false,\"events\":[\"verwijzing\",\"beschikking\"]}]}";
     push_subs *s;
     char err[1024];
     ck_assert_msg(parse(text, &s, err, sizeof err) == 0, "%s", err);
@@ -162,37 +172,77 @@ START_TEST(subscription_errors_name_each_field) {
         {"{\"subscriptions\":[", "line 1"},
         {"[]", "\"subscriptions\" array"},
         {"{\"subscriptions\":[],\"x\":1}", "unknown member \"x\""},
-        {"{\"subscriptions\":[{\"url\":\"http://a/\",\"secret\":\"" SECRET "\"}]}", "/subscriptions/0: \"partner\" is required"},
-        {"{\"subscriptions\":[{\"partner\":\"GM0599\",\"url\":\"http://a/\",\"secret\":\"" SECRET "\"}]}", "TYPE:CODE"},
-        {"{\"subscriptions\":[{\"partner\":\"GEMEENTE:GM599\",\"url\":\"http://a/\",\"secret\":\"" SECRET "\"}]}", "GM + 4 digits"},
-        {"{\"subscriptions\":[{\"partner\":\"KERK:GM0599\",\"url\":\"http://a/\",\"secret\":\"" SECRET "\"}]}", "type must be"},
-        {"{\"subscriptions\":[{\"partner\":\"GEMEENTE:GM0599\",\"url\":\"ftp://a/\",\"secret\":\"" SECRET "\"}]}", "http:// or https://"},
-        {"{\"subscriptions\":[{\"partner\":\"GEMEENTE:GM0599\",\"url\":\"http://a/\"}]}", "exactly one of \"secret\""},
-        {"{\"subscriptions\":[{\"partner\":\"GEMEENTE:GM0599\",\"url\":\"http://a/\",\"secret\":\"geheim\"}]}", "whsec_"},
-        {"{\"subscriptions\":[{\"partner\":\"GEMEENTE:GM0599\",\"url\":\"http://a/\",\"secret_env\":\"KH_UNIT_MISSING\"}]}", "KH_UNIT_MISSING"},
-        {"{\"subscriptions\":[{\"partner\":\"GEMEENTE:GM0599\",\"url\":\"http://a/\",\"secret\":\"" SECRET "\",\"auth\":{\"type\":\"basic\"}}]}", "none, bearer or tls_client"},
-        {"{\"subscriptions\":[{\"partner\":\"GEMEENTE:GM0599\",\"url\":\"http://a/\",\"secret\":\"" SECRET "\",\"auth\":{\"type\":\"bearer\",\"token_env\":\"KH_UNIT_MISSING\"}}]}", "is not set"},
-        {"{\"subscriptions\":[{\"partner\":\"GEMEENTE:GM0599\",\"url\":\"http://a/\",\"secret\":\"" SECRET "\",\"auth\":{\"type\":\"tls_client\",\"cert\":\"/nonexistent.pem\",\"key\":\"k.pem\"}}]}", "cannot read /nonexistent.pem"},
-        {"{\"subscriptions\":[{\"partner\":\"GEMEENTE:GM0599\",\"url\":\"http://a/\",\"secret\":\"" SECRET "\",\"regels\":[\"GEEN_REGEL\"]}]}", "/subscriptions/0/regels: item 0"},
-        {"{\"subscriptions\":[{\"partner\":\"GEMEENTE:GM0599\",\"url\":\"http://a/\",\"secret\":\"" SECRET "\",\"events\":[\"melding\"]}]}", "/subscriptions/0/events: item 0"},
-        {"{\"subscriptions\":[{\"partner\":\"GEMEENTE:GM0599\",\"url\":\"http://a/\",\"secret\":\"" SECRET "\",\"limits\":{\"concurrency\":0}}]}", "\"concurrency\" must be an integer from 1"},
-        {"{\"subscriptions\":[{\"partner\":\"GEMEENTE:GM0599\",\"url\":\"http://a/\",\"secret\":\"" SECRET "\",\"limits\":{\"timeout_ms\":5}}]}", "\"timeout_ms\""},
-        {"{\"subscriptions\":[{\"partner\":\"GEMEENTE:GM0599\",\"url\":\"http://a/\",\"secret\":\"" SECRET "\",\"limits\":{\"retries\":5}}]}", "unknown member \"retries\""},
-        {"{\"subscriptions\":[{\"partner\":\"GEMEENTE:GM0599\",\"url\":\"http://a/\",\"secret\":\"" SECRET "\",\"meldingen\":false}]}", "receives nothing"},
-        {"{\"subscriptions\":[{\"partner\":\"GEMEENTE:GM0599\",\"url\":\"http://a/\",\"secret\":\"" SECRET "\"},"
-         "{\"partner\":\"GEMEENTE:GM0599\",\"url\":\"http://b/\",\"secret\":\"" SECRET "\"}]}", "appears more than once"},
+        {"{\"subscriptions\":[{\"url\":\"http://a/\",\"secret\":\"" SECRET "\"}]}",
+         "/subscriptions/0: \"partner\" is required"},
+        {"{\"subscriptions\":[{\"partner\":\"GM0599\",\"url\":\"http://a/\",\"secret\":\"" SECRET
+         "\"}]}",
+         "TYPE:CODE"},
+        {"{\"subscriptions\":[{\"partner\":\"GEMEENTE:GM599\",\"url\":\"http://a/"
+         "\",\"secret\":\"" SECRET "\"}]}",
+         "GM + 4 digits"},
+        {"{\"subscriptions\":[{\"partner\":\"KERK:GM0599\",\"url\":\"http://a/"
+         "\",\"secret\":\"" SECRET "\"}]}",
+         "type must be"},
+        {"{\"subscriptions\":[{\"partner\":\"GEMEENTE:GM0599\",\"url\":\"ftp://a/"
+         "\",\"secret\":\"" SECRET "\"}]}",
+         "http:// or https://"},
+        {"{\"subscriptions\":[{\"partner\":\"GEMEENTE:GM0599\",\"url\":\"http://a/\"}]}",
+         "exactly one of \"secret\""},
+        {"{\"subscriptions\":[{\"partner\":\"GEMEENTE:GM0599\",\"url\":\"http://a/"
+         "\",\"secret\":\"geheim\"}]}",
+         "whsec_"},
+        {"{\"subscriptions\":[{\"partner\":\"GEMEENTE:GM0599\",\"url\":\"http://a/"
+         "\",\"secret_env\":\"KH_UNIT_MISSING\"}]}",
+         "KH_UNIT_MISSING"},
+        {"{\"subscriptions\":[{\"partner\":\"GEMEENTE:GM0599\",\"url\":\"http://a/"
+         "\",\"secret\":\"" SECRET "\",\"auth\":{\"type\":\"basic\"}}]}",
+         "none, bearer or tls_client"},
+        {"{\"subscriptions\":[{\"partner\":\"GEMEENTE:GM0599\",\"url\":\"http://a/"
+         "\",\"secret\":\"" SECRET
+         "\",\"auth\":{\"type\":\"bearer\",\"token_env\":\"KH_UNIT_MISSING\"}}]}",
+         "is not set"},
+        {"{\"subscriptions\":[{\"partner\":\"GEMEENTE:GM0599\",\"url\":\"http://a/"
+         "\",\"secret\":\"" SECRET
+         "\",\"auth\":{\"type\":\"tls_client\",\"cert\":\"/nonexistent.pem\",\"key\":\"k.pem\"}}]}",
+         "cannot read /nonexistent.pem"},
+        {"{\"subscriptions\":[{\"partner\":\"GEMEENTE:GM0599\",\"url\":\"http://a/"
+         "\",\"secret\":\"" SECRET "\",\"regels\":[\"GEEN_REGEL\"]}]}",
+         "/subscriptions/0/regels: item 0"},
+        {"{\"subscriptions\":[{\"partner\":\"GEMEENTE:GM0599\",\"url\":\"http://a/"
+         "\",\"secret\":\"" SECRET "\",\"events\":[\"melding\"]}]}",
+         "/subscriptions/0/events: item 0"},
+        {"{\"subscriptions\":[{\"partner\":\"GEMEENTE:GM0599\",\"url\":\"http://a/"
+         "\",\"secret\":\"" SECRET "\",\"limits\":{\"concurrency\":0}}]}",
+         "\"concurrency\" must be an integer from 1"},
+        {"{\"subscriptions\":[{\"partner\":\"GEMEENTE:GM0599\",\"url\":\"http://a/"
+         "\",\"secret\":\"" SECRET "\",\"limits\":{\"timeout_ms\":5}}]}",
+         "\"timeout_ms\""},
+        {"{\"subscriptions\":[{\"partner\":\"GEMEENTE:GM0599\",\"url\":\"http://a/"
+         "\",\"secret\":\"" SECRET "\",\"limits\":{\"retries\":5}}]}",
+         "unknown member \"retries\""},
+        {"{\"subscriptions\":[{\"partner\":\"GEMEENTE:GM0599\",\"url\":\"http://a/"
+         "\",\"secret\":\"" SECRET "\",\"meldingen\":false}]}",
+         "receives nothing"},
+        {"{\"subscriptions\":[{\"partner\":\"GEMEENTE:GM0599\",\"url\":\"http://a/"
+         "\",\"secret\":\"" SECRET "\"},"
+         "{\"partner\":\"GEMEENTE:GM0599\",\"url\":\"http://b/\",\"secret\":\"" SECRET "\"}]}",
+         "appears more than once"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         push_subs *s = NULL;
         char err[2048];
         ck_assert_msg(parse(cases[i].text, &s, err, sizeof err) == -1, "case %zu accepted", i);
-        ck_assert_msg(strstr(err, cases[i].expect) != NULL, "case %zu: \"%s\" lacks \"%s\"", i, err, cases[i].expect);
+        ck_assert_msg(strstr(err, cases[i].expect) != NULL, "case %zu: \"%s\" lacks \"%s\"", i, err,
+                      cases[i].expect);
         ck_assert_msg(strstr(err, "MfKQ9r8") == NULL, "case %zu: the secret is in the error", i);
     }
     /* Several problems are reported together. */
     push_subs *s;
     char err[2048];
-    ck_assert_int_eq(parse("{\"subscriptions\":[{\"partner\":\"X\",\"url\":\"nope\",\"secret\":\"y\"}]}", &s, err, sizeof err), -1);
+    ck_assert_int_eq(
+        parse("{\"subscriptions\":[{\"partner\":\"X\",\"url\":\"nope\",\"secret\":\"y\"}]}", &s,
+              err, sizeof err),
+        -1);
     ck_assert_ptr_nonnull(strstr(err, "TYPE:CODE"));
     ck_assert_ptr_nonnull(strstr(err, "http://"));
     ck_assert_ptr_nonnull(strstr(err, "whsec_"));
@@ -203,8 +253,10 @@ END_TEST
 
 START_TEST(raw_events_name_their_addressees) {
     char orgs[PUSH_NAMED_MAX][PUSH_ORG_LEN];
-    json_t *ev = json_loads("{\"envelope\":{\"bron\":{\"type\":\"GEMEENTE\",\"code\":\"GM0599\"}},"
-                            "\"gemeente\":\"GM0599\",\"aanbieder\":\"98000000\",\"school\":\"12AB00\"}", 0, NULL);
+    json_t *ev =
+        json_loads("{\"envelope\":{\"bron\":{\"type\":\"GEMEENTE\",\"code\":\"GM0599\"}},"
+                   "\"gemeente\":\"GM0599\",\"aanbieder\":\"98000000\",\"school\":\"12AB00\"}",
+                   0, NULL);
     size_t n = push_named_orgs("beschikking", ev, orgs);
     ck_assert_uint_eq(n, 3); /* bron and gemeente are the same organisation */
     ck_assert_str_eq(orgs[0], "GEMEENTE:GM0599");
@@ -213,15 +265,19 @@ START_TEST(raw_events_name_their_addressees) {
     json_decref(ev);
     ev = json_loads("{\"envelope\":{\"bron\":{\"type\":\"SWV\",\"code\":\"PO2801\"}},"
                     "\"jeugdige\":{\"woonplaatsgemeente\":\"GM0502\"},"
-                    "\"swv\":\"PO2801\",\"aanvragende_school\":\"12AB00\"}", 0, NULL);
+                    "\"swv\":\"PO2801\",\"aanvragende_school\":\"12AB00\"}",
+                    0, NULL);
     n = push_named_orgs("tlv", ev, orgs);
     ck_assert_uint_eq(n, 2);
     ck_assert_str_eq(orgs[1], "SCHOOL:12AB00");
     for (size_t i = 0; i < n; i++)
-        ck_assert_ptr_null(strstr(orgs[i], "GM0502")); /* the woonplaatsgemeente is not an addressee */
+        ck_assert_ptr_null(strstr(orgs[i],
+                                  "GM0502")); /* the woonplaatsgemeente is not an addressee */
     json_decref(ev);
-    ev = json_loads("{\"envelope\":{\"bron\":{\"type\":\"SCHOOL\",\"code\":\"12AB00\"}},"
-                    "\"bij\":{\"type\":\"SCHOOL\",\"code\":\"34CD01\"},\"vestigingsgemeente\":\"GM0599\"}", 0, NULL);
+    ev = json_loads(
+        "{\"envelope\":{\"bron\":{\"type\":\"SCHOOL\",\"code\":\"12AB00\"}},"
+        "\"bij\":{\"type\":\"SCHOOL\",\"code\":\"34CD01\"},\"vestigingsgemeente\":\"GM0599\"}",
+        0, NULL);
     n = push_named_orgs("aanmelding", ev, orgs);
     ck_assert_uint_eq(n, 2);
     ck_assert_str_eq(orgs[1], "SCHOOL:34CD01");
@@ -244,8 +300,8 @@ START_TEST(every_event_type_has_addressees_in_its_schema) {
                 f++;
             ck_assert_msg(f < root->nfields, "%s: addressee %s is not a field of its schema",
                           et->name, et->addressees[i].field);
-            ck_assert_msg(!et->addressees[i].type || kh_org_bit(et->addressees[i].type),
-                          "%s: %s", et->name, et->addressees[i].type);
+            ck_assert_msg(!et->addressees[i].type || kh_org_bit(et->addressees[i].type), "%s: %s",
+                          et->name, et->addressees[i].type);
         }
     }
 }
@@ -270,7 +326,8 @@ static char *wire_of(const char *name, json_t *j, size_t *len) {
 
 static char *example_tlv(size_t *len) {
     char path[1024];
-    snprintf(path, sizeof path, "%s/schemas/examples/tlv/valid/02-afgegeven-sbo-rotterdam-woont-capelle.json",
+    snprintf(path, sizeof path,
+             "%s/schemas/examples/tlv/valid/02-afgegeven-sbo-rotterdam-woont-capelle.json",
              kh_test_source_dir());
     json_t *j = json_load_file(path, 0, NULL);
     ck_assert_ptr_nonnull(j);
@@ -288,30 +345,30 @@ typedef struct process_case {
     int poison;             /* -1, or the kh_dl_reason */
     const char *to;
     const char *what;
-    size_t raw_len;         /* of a raw payload */
+    size_t raw_len; /* of a raw payload */
 } process_case;
 
 static const process_case process_cases[] = {
     {"melding to its ontvanger", PUSH_FROM_MELDING, "melding", NULL, NULL, -1, "GEMEENTE:GM0599",
      "ONDERWIJS_BUITEN_WOONGEMEENTE", 0},
-    {"an event on the melding topic", PUSH_FROM_MELDING, "tlv", NULL, NULL, KH_DL_INVALID_EVENT,
-     "", NULL, 0},
-    {"bad magic byte", PUSH_FROM_MELDING, "\x01\x00\x00\x03\xe9x", NULL, NULL,
-     KH_DL_BAD_MAGIC_BYTE, "", NULL, 6},
+    {"an event on the melding topic", PUSH_FROM_MELDING, "tlv", NULL, NULL, KH_DL_INVALID_EVENT, "",
+     NULL, 0},
+    {"bad magic byte", PUSH_FROM_MELDING, "\x01\x00\x00\x03\xe9x", NULL, NULL, KH_DL_BAD_MAGIC_BYTE,
+     "", NULL, 6},
     {"unknown schema id", PUSH_FROM_MELDING, "\x00\x00\x00\x01\xf4\x02", NULL, NULL,
      KH_DL_UNKNOWN_SCHEMA_ID, "", NULL, 6},
-    {"tlv to its subscribed addressees only", PUSH_FROM_EVENT, "tlv", "tlv", NULL, -1,
-     "SWV:PO2801", "tlv", 0},
+    {"tlv to its subscribed addressees only", PUSH_FROM_EVENT, "tlv", "tlv", NULL, -1, "SWV:PO2801",
+     "tlv", 0},
     {"tlv on the beschikking topic", PUSH_FROM_EVENT, "tlv", "beschikking", NULL,
      KH_DL_INVALID_EVENT, "", NULL, 0},
-    {"retry of a melding to its ontvanger", PUSH_FROM_RETRY, "melding", NULL, "GEMEENTE:GM0599",
-     -1, "GEMEENTE:GM0599", "ONDERWIJS_BUITEN_WOONGEMEENTE", 0},
+    {"retry of a melding to its ontvanger", PUSH_FROM_RETRY, "melding", NULL, "GEMEENTE:GM0599", -1,
+     "GEMEENTE:GM0599", "ONDERWIJS_BUITEN_WOONGEMEENTE", 0},
     {"retry of an event to an addressee without subscription", PUSH_FROM_RETRY, "tlv", NULL,
      "SCHOOL:12AB00", -1, "SCHOOL:12AB00", "tlv", 0},
     {"retry to someone not addressed", PUSH_FROM_RETRY, "melding", NULL, "GEMEENTE:GM0518",
      KH_DL_INVALID_EVENT, "", NULL, 0},
-    {"retry without headers", PUSH_FROM_RETRY, "melding", NULL, NULL, KH_DL_INVALID_EVENT, "",
-     NULL, 0},
+    {"retry without headers", PUSH_FROM_RETRY, "melding", NULL, NULL, KH_DL_INVALID_EVENT, "", NULL,
+     0},
 };
 
 static char *process_payload(const process_case *c, size_t *len) {
@@ -323,23 +380,28 @@ static char *process_payload(const process_case *c, size_t *len) {
         memcpy(raw, c->payload, *len);
         return raw;
     }
-    json_t *j = json_pack(
-        "{s:s, s:s, s:{s:s, s:s}, s:{s:s, s:s, s:s, s:i, s:i}, s:[{s:s, s:s, s:s, s:s}],"
-        " s:s, s:{s:s, s:s}, s:s, s:s}",
-        "melding_id", "00000001-0000-4000-8000-000000000001", "regel",
-        "ONDERWIJS_BUITEN_WOONGEMEENTE", "ontvanger", "type", "GEMEENTE", "code", "GM0599",
-        "oorzaak", "event_type", "AANMELDING", "event_id", "00000002-0000-4000-8000-000000000002",
-        "topic", "ketenhub.aanmelding.v1", "partition", 0, "offset", 42, "betrokkenen", "rol",
-        "WOONPLAATSGEMEENTE", "type", "GEMEENTE", "code", "GM0502", "naam", "Capelle aan den IJssel",
-        "peildatum", "2025-09-01", "jeugdige", "bsn", "999990111", "geboortedatum", "2014-05-01",
-        "toelichting", "Leerling woont in Capelle aan den IJssel.", "aangemaakt_op",
-        "2025-09-01T08:00:00Z");
+    json_t *j =
+        json_pack("{s:s, s:s, s:{s:s, s:s}, s:{s:s, s:s, s:s, s:i, s:i}, s:[{s:s, s:s, s:s, s:s}],"
+                  " s:s, s:{s:s, s:s}, s:s, s:s}",
+                  "melding_id", "00000001-0000-4000-8000-000000000001", "regel",
+                  "ONDERWIJS_BUITEN_WOONGEMEENTE", "ontvanger", "type", "GEMEENTE", "code",
+                  "GM0599", "oorzaak", "event_type", "AANMELDING", "event_id",
+                  "00000002-0000-4000-8000-000000000002", "topic", "ketenhub.aanmelding.v1",
+                  "partition", 0, "offset", 42, "betrokkenen", "rol", "WOONPLAATSGEMEENTE", "type",
+                  "GEMEENTE", "code", "GM0502", "naam", "Capelle aan den IJssel", "peildatum",
+                  "2025-09-01", "jeugdige", "bsn", "999990111", "geboortedatum", "2014-05-01",
+                  "toelichting", "Leerling woont in Capelle aan den IJssel.", "aangemaakt_op",
+                  "2025-09-01T08:00:00Z");
     return wire_of("melding", j, len);
 }
 
 static rd_kafka_headers_t *process_headers(const char *to) {
-    kh_retry r = {.attempts = 2, .since_ms = 1700000000000, .due_ms = 1700000004000,
-                  .last_status = 503, .origin_partition = 1, .origin_offset = 7};
+    kh_retry r = {.attempts = 2,
+                  .since_ms = 1700000000000,
+                  .due_ms = 1700000004000,
+                  .last_status = 503,
+                  .origin_partition = 1,
+                  .origin_offset = 7};
     snprintf(r.ontvanger, sizeof r.ontvanger, "%s", to);
     snprintf(r.origin_topic, sizeof r.origin_topic, "ketenhub.grensverkeer.v1");
     return kh_retry_headers(&r, "GM0599", 6);
@@ -368,13 +430,17 @@ START_TEST(records_go_to_whom_they_are_addressed) {
     size_t len;
     char *payload = process_payload(c, &len);
     rd_kafka_headers_t *h = c->retry_to ? process_headers(c->retry_to) : NULL;
-    push_record r = {.source = c->source, .payload = payload, .len = len, .headers = h,
+    push_record r = {.source = c->source,
+                     .payload = payload,
+                     .len = len,
+                     .headers = h,
                      .event_type = c->topic_type ? kh_event_type_by_name(c->topic_type) : NULL};
     push_decision d;
     push_process(schemas, subs, &r, &d);
     ck_assert_msg(d.poison == (c->poison >= 0), "%s: poison %d (%s)", c->name, d.poison, d.why);
     if (c->poison >= 0) {
-        ck_assert_msg((int)d.reason == c->poison, "%s: reason %s", c->name, kh_dl_reason_name(d.reason));
+        ck_assert_msg((int)d.reason == c->poison, "%s: reason %s", c->name,
+                      kh_dl_reason_name(d.reason));
         ck_assert_uint_eq(d.n, 0);
     } else {
         expect_recipients(c, &d);
@@ -399,7 +465,8 @@ START_TEST(raw_event_webhook_id_is_bron_plus_event_id) {
                           "7e1faeb6-99d0-5874-a5c5-0d91b19b0ea9"};
     const char *bron[] = {"PO2801", "PO2806"};
     char path[1024];
-    snprintf(path, sizeof path, "%s/schemas/examples/tlv/valid/02-afgegeven-sbo-rotterdam-woont-capelle.json",
+    snprintf(path, sizeof path,
+             "%s/schemas/examples/tlv/valid/02-afgegeven-sbo-rotterdam-woont-capelle.json",
              kh_test_source_dir());
     for (size_t i = 0; i < 2; i++) {
         json_t *j = json_load_file(path, 0, NULL);
@@ -408,7 +475,9 @@ START_TEST(raw_event_webhook_id_is_bron_plus_event_id) {
         json_object_set_new(b, "code", json_string(bron[i]));
         size_t len;
         char *wire = wire_of("tlv", j, &len);
-        push_record r = {.source = PUSH_FROM_EVENT, .payload = wire, .len = len,
+        push_record r = {.source = PUSH_FROM_EVENT,
+                         .payload = wire,
+                         .len = len,
                          .event_type = kh_event_type_by_name("tlv")};
         push_decision d;
         push_process(schemas, NULL, &r, &d);
@@ -504,9 +573,14 @@ END_TEST
 /* ---- records ---------------------------------------------------------------- */
 
 START_TEST(retry_headers_round_trip) {
-    kh_retry r = {.attempts = 3, .since_ms = 1700000000000, .first_attempt_ms = 1700000000100,
-                  .last_attempt_ms = 1700000002000, .due_ms = 1700000004000, .last_status = 503,
-                  .origin_partition = 2, .origin_offset = 4711};
+    kh_retry r = {.attempts = 3,
+                  .since_ms = 1700000000000,
+                  .first_attempt_ms = 1700000000100,
+                  .last_attempt_ms = 1700000002000,
+                  .due_ms = 1700000004000,
+                  .last_status = 503,
+                  .origin_partition = 2,
+                  .origin_offset = 4711};
     snprintf(r.ontvanger, sizeof r.ontvanger, "GEMEENTE:GM0599");
     snprintf(r.origin_topic, sizeof r.origin_topic, "ketenhub.grensverkeer.v1");
     snprintf(r.last_error, sizeof r.last_error, "HTTP/1.1 503 Service Unavailable");
@@ -543,9 +617,14 @@ START_TEST(aflevering_has_no_payload_and_fits_its_schema) {
     memset(long_error, 'x', sizeof long_error - 1);
     long_error[sizeof long_error - 1] = '\0';
     push_aflevering a = {.melding_id = "2f0e5c1a-0000-4000-8000-000000000001",
-                         .ontvanger = "SWV:PO2801", .endpoint = "https://swv.example/in",
-                         .attempts = 2, .http_status = 503, .first_attempt_ms = 1700000000000,
-                         .last_attempt_ms = 1700000001000, .outcome = "EXPIRED", .error = long_error};
+                         .ontvanger = "SWV:PO2801",
+                         .endpoint = "https://swv.example/in",
+                         .attempts = 2,
+                         .http_status = 503,
+                         .first_attempt_ms = 1700000000000,
+                         .last_attempt_ms = 1700000001000,
+                         .outcome = "EXPIRED",
+                         .error = long_error};
     char *v, err[256];
     size_t len;
     ck_assert_int_eq(push_aflevering_encode(schemas, &a, &v, &len, err, sizeof err), 0);
@@ -553,10 +632,12 @@ START_TEST(aflevering_has_no_payload_and_fits_its_schema) {
     avro_value_t val;
     ck_assert_int_eq(kh_codec_decode(schemas, v, len, &s, &val, err, sizeof err), KH_DECODE_OK);
     json_t *j = kh_codec_to_json(s, &val, err, sizeof err);
-    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(j, "ontvanger"), "type")), "SWV");
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(j, "ontvanger"), "type")),
+                     "SWV");
     ck_assert_str_eq(json_string_value(json_object_get(j, "outcome")), "EXPIRED");
     ck_assert_uint_eq(json_string_length(json_object_get(j, "error")), 256);
-    ck_assert_str_eq(json_string_value(json_object_get(j, "first_attempt_at")), "2023-11-14T22:13:20Z");
+    ck_assert_str_eq(json_string_value(json_object_get(j, "first_attempt_at")),
+                     "2023-11-14T22:13:20Z");
     json_decref(j);
     avro_value_decref(&val);
     free(v);

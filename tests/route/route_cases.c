@@ -437,19 +437,20 @@ static json_t *aanmelding(const route_case *c, json_t *env) {
     const char *org = onderwijs ? "SCHOOL" : "AANBIEDER";
     json_object_set_new(json_object_get(env, "bron"), "type", json_string(org));
     json_t *ev = json_pack("{s:o,s:s,s:s,s:{s:s,s:s},s:s,s:b,s:s,s:s}", "envelope", env,
-                           "aanmelding_id", "AANM-1", "soort", onderwijs ? "ONDERWIJS" : "JEUGDHULP",
-                           "bij", "type", org, "code", c->org, "vestigingsgemeente", c->org2,
-                           "ondersteuningsbehoefte", 1, "datum", c->datum, "status", c->status);
+                           "aanmelding_id", "AANM-1", "soort",
+                           onderwijs ? "ONDERWIJS" : "JEUGDHULP", "bij", "type", org, "code",
+                           c->org, "vestigingsgemeente", c->org2, "ondersteuningsbehoefte", 1,
+                           "datum", c->datum, "status", c->status);
     if (onderwijs)
         json_object_set_new(ev, "onderwijssoort", json_string(c->soort));
     return ev;
 }
 
 static json_t *tlv(const route_case *c, json_t *env) {
-    json_t *ev = json_pack("{s:o,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "envelope", env, "tlv_id",
-                           "TLV-1", "swv", c->org, "soort", c->soort, "aanvragende_school",
-                           c->org2, "ingangsdatum", c->datum, "einddatum", "2027-07-31",
-                           "status", c->status);
+    json_t *ev = json_pack("{s:o,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "envelope", env, "tlv_id", "TLV-1",
+                           "swv", c->org, "soort", c->soort, "aanvragende_school", c->org2,
+                           "ingangsdatum", c->datum, "einddatum", "2027-07-31", "status",
+                           c->status);
     if (strcmp(c->soort, "SO") == 0 || strcmp(c->soort, "VSO") == 0)
         json_object_set_new(ev, "bekostigingscategorie", json_string("LAAG"));
     if (c->eerste)
@@ -465,12 +466,12 @@ static void verantwoordelijke(const route_case *c, json_t *ev) {
 }
 
 static json_t *beschikking(const route_case *c, json_t *env) {
-    json_t *ev = json_pack("{s:o,s:s,s:s,s:s,s:{s:s},s:{s:i,s:s,s:s},s:s,s:s,s:b}", "envelope",
-                           env, "beschikking_id", "BS-1", "gemeente", c->org, "aanbieder", c->org2,
+    json_t *ev = json_pack("{s:o,s:s,s:s,s:s,s:{s:s},s:{s:i,s:s,s:s},s:s,s:s,s:b}", "envelope", env,
+                           "beschikking_id", "BS-1", "gemeente", c->org, "aanbieder", c->org2,
                            "product", "categorie", c->categorie ? c->categorie : "45", "omvang",
-                           "volume", 2, "eenheid", "UUR",
-                           "frequentie", "PER_WEEK", "ingangsdatum", c->datum, "status",
-                           c->status, "zorg_in_onderwijstijd", c->school != NULL);
+                           "volume", 2, "eenheid", "UUR", "frequentie", "PER_WEEK", "ingangsdatum",
+                           c->datum, "status", c->status, "zorg_in_onderwijstijd",
+                           c->school != NULL);
     if (c->school)
         json_object_set_new(ev, "school", json_string(c->school));
     verantwoordelijke(c, ev);
@@ -523,12 +524,12 @@ void route_case_melding_id(const char *bron, const char *event_id, const char *r
                                          0x91, 0x79, 0x0e, 0xc6, 0xb2, 0x2c, 0x02, 0x28};
     unsigned char buf[300], md[SHA_DIGEST_LENGTH];
     memcpy(buf, ns, 16);
-    int n = snprintf((char *)buf + 16, sizeof buf - 16, "%s|%s|%s|%s", bron, event_id, regel, ontvanger);
+    int n = snprintf((char *)buf + 16, sizeof buf - 16, "%s|%s|%s|%s", bron, event_id, regel,
+                     ontvanger);
     SHA1(buf, 16 + (size_t)n, md);
     md[6] = (unsigned char)(0x50 | (md[6] & 0x0F));
     md[8] = (unsigned char)(0x80 | (md[8] & 0x3F));
-    snprintf(out, 37,
-             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", md[0], md[1],
-             md[2], md[3], md[4], md[5], md[6], md[7], md[8], md[9], md[10], md[11], md[12], md[13],
-             md[14], md[15]);
+    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", md[0],
+             md[1], md[2], md[3], md[4], md[5], md[6], md[7], md[8], md[9], md[10], md[11], md[12],
+             md[13], md[14], md[15]);
 }

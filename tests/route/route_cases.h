@@ -17,17 +17,17 @@
 
 typedef struct route_expect {
     const char *regel;
-    const char *ontvanger;        /* "TYPE:CODE" */
-    const char *texts[5];         /* substrings of its toelichting */
-    const char *betrokkenen[5];   /* "ROL TYPE CODE", or "... CODE<OLD" for opvolger_van OLD */
+    const char *ontvanger;      /* "TYPE:CODE" */
+    const char *texts[5];       /* substrings of its toelichting */
+    const char *betrokkenen[5]; /* "ROL TYPE CODE", or "... CODE<OLD" for opvolger_van OLD */
 } route_expect;
 
 typedef struct route_case {
     const char *name;
-    const char *event;   /* aanmelding | tlv | beschikking | verwijzing */
-    const char *datum;   /* the event's own date, YYYY-MM-DD */
-    const char *woon;    /* jeugdige.woonplaatsgemeente */
-    const char *status;  /* NULL for a verwijzing */
+    const char *event;  /* aanmelding | tlv | beschikking | verwijzing */
+    const char *datum;  /* the event's own date, YYYY-MM-DD */
+    const char *woon;   /* jeugdige.woonplaatsgemeente */
+    const char *status; /* NULL for a verwijzing */
     /* aanmelding: the school (ONDERWIJS) or aanbieder (JEUGDHULP); tlv: swv;
      * beschikking: gemeente; verwijzing: the referring gemeente (bron) */
     const char *org;
@@ -37,8 +37,8 @@ typedef struct route_case {
     /* aanmelding: onderwijssoort (NULL: JEUGDHULP); tlv: soort;
      * verwijzing: naar type (AANBIEDER or SWV) */
     const char *soort;
-    const char *school;  /* beschikking: zorg in onderwijstijd at this school */
-    const char *poison;  /* expected dead-letter reason; NULL for a good event */
+    const char *school; /* beschikking: zorg in onderwijstijd at this school */
+    const char *poison; /* expected dead-letter reason; NULL for a good event */
     route_expect want[ROUTE_CASE_MAX_WANT];
     /* Optional, after want (designated initialisers): */
     const char *geboren;   /* jeugdige.geboortedatum; NULL: 2010-05-17 */

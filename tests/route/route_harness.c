@@ -74,8 +74,9 @@ void rh_ids_expect_equal(rh_ids *got, rh_ids *want) {
             j++;
         }
     }
-    ck_assert_msg(!first, "meldingen: %zu read, %zu expected; %zu missing, %zu unexpected, %zu "
-                          "repeated; first: %s %s",
+    ck_assert_msg(!first,
+                  "meldingen: %zu read, %zu expected; %zu missing, %zu unexpected, %zu "
+                  "repeated; first: %s %s",
                   got->n, want->n, missing, extra, twice, first ? first : "", what ? what : "");
 }
 
@@ -114,10 +115,11 @@ static void produce(rd_kafka_t *p, const char *topic, const char *key, const voi
     rd_kafka_header_add(h, "event-id", -1, event_id, -1);
     rd_kafka_header_add(h, "bron", -1, bron, -1);
     for (;;) {
-        rd_kafka_resp_err_t e = rd_kafka_producev(
-            p, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, key ? strlen(key) : 0),
-            RD_KAFKA_V_VALUE((void *)value, len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-            RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_END);
+        rd_kafka_resp_err_t e = rd_kafka_producev(p, RD_KAFKA_V_TOPIC(topic),
+                                                  RD_KAFKA_V_KEY(key, key ? strlen(key) : 0),
+                                                  RD_KAFKA_V_VALUE((void *)value, len),
+                                                  RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                                  RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_END);
         if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
             rd_kafka_poll(p, 50);
             continue;
@@ -187,7 +189,7 @@ size_t rh_produce_cases(rd_kafka_t *p, const char *prefix, uint64_t first, size_
 
 void rh_produce_raw_poison(const char *bootstrap, const char *prefix, rh_poison *out) {
     static const char bad_magic[] = "\x01\x00\x00\x03\xe9not avro";
-    static const char unknown_id[] = "\x00\x00\x00\x01\xf4\x02";       /* schema id 500 */
+    static const char unknown_id[] = "\x00\x00\x00\x01\xf4\x02";          /* schema id 500 */
     static const char undecodable[] = "\x00\x00\x00\x03\xe9\xff\xff\xff"; /* aanmelding, cut */
     char err[256], event_id[37];
     size_t len;
@@ -232,11 +234,11 @@ pid_t rh_start_route(const char *bootstrap, const char *prefix, const char *grou
     const char *argv[40];
     int a = 0, s = 0;
     argv[a++] = kh_test_bin("ketenhub-route");
-#define SET(...)                                                                          \
-    do {                                                                                  \
-        snprintf(sets[s], sizeof sets[s], __VA_ARGS__);                                   \
-        argv[a++] = "--set";                                                              \
-        argv[a++] = sets[s++];                                                            \
+#define SET(...)                                        \
+    do {                                                \
+        snprintf(sets[s], sizeof sets[s], __VA_ARGS__); \
+        argv[a++] = "--set";                            \
+        argv[a++] = sets[s++];                          \
     } while (0)
     SET("kafka.bootstrap.servers=%s", bootstrap);
     SET("topic.prefix=%s", prefix);
@@ -264,7 +266,8 @@ double rh_metric(int port, const char *name) {
     }
     double sum = 0;
     size_t nlen = strlen(name);
-    for (char *line = text; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+    for (char *line = text; line && *line;
+         line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
         if (strncmp(line, name, nlen) == 0 && (line[nlen] == '{' || line[nlen] == ' ')) {
             char *sp = strchr(line, ' ');
             if (line[nlen] == '{')
@@ -303,8 +306,8 @@ int rh_caught_up(const char *bootstrap, const char *prefix, const char *group) {
     int done = l->cnt > 0 && rd_kafka_committed(rk, l, 10000) == 0;
     for (int i = 0; done && i < l->cnt; i++) {
         int64_t lo, hi;
-        if (rd_kafka_query_watermark_offsets(rk, l->elems[i].topic, l->elems[i].partition, &lo,
-                                             &hi, 5000) ||
+        if (rd_kafka_query_watermark_offsets(rk, l->elems[i].topic, l->elems[i].partition, &lo, &hi,
+                                             5000) ||
             (hi > 0 && l->elems[i].offset < hi))
             done = 0;
     }

@@ -26,8 +26,8 @@
 #define EVENTS 10000
 #define CHILDREN 64
 
-static const char *const topics[] = {"ketenhub.aanmelding.v1", "ketenhub.tlv.v1",
-                                     "ketenhub.beschikking.v1", "ketenhub.verwijzing.v1",
+static const char *const topics[] = {"ketenhub.aanmelding.v1",   "ketenhub.tlv.v1",
+                                     "ketenhub.beschikking.v1",  "ketenhub.verwijzing.v1",
                                      "ketenhub.grensverkeer.v1", "ketenhub.deadletter.v1"};
 
 static void create_topics(const char *bootstrap, const char *prefix) {
@@ -83,7 +83,7 @@ START_TEST(kill_9_mid_stream_loses_and_repeats_nothing) {
     ck_assert_uint_eq(n, want.n);
     rh_ids_expect_equal(&got, &want);
     size_t dl = kh_test_read_topic_expect(bootstrap, rh_topic(prefix, "ketenhub.deadletter.v1", 0),
-                                   poison, 2000, 60000, NULL, NULL);
+                                          poison, 2000, 60000, NULL, NULL);
     ck_assert_uint_eq(dl, poison);
 
     ck_assert_int_eq(kh_test_stop(route, SIGTERM, 30000), 0);
@@ -122,7 +122,8 @@ START_TEST(two_instances_share_the_partitions) {
         double nb = rh_metric(pb, "ketenhub_route_assigned_partitions");
         if (na > 0 && nb > 0 && na + nb == 16)
             break;
-        ck_assert_msg(waited < 60000, "%s: partitions not split: a %g, b %g", assignors[_i], na, nb);
+        ck_assert_msg(waited < 60000, "%s: partitions not split: a %g, b %g", assignors[_i], na,
+                      nb);
         rh_sleep_ms(100);
     }
     rh_produce_cases(p, prefix, first, EVENTS / 2 - first, CHILDREN, &want);
@@ -156,6 +157,4 @@ static Suite *suite(void) {
     return s;
 }
 
-int main(void) {
-    return kh_test_run(suite());
-}
+int main(void) { return kh_test_run(suite()); }

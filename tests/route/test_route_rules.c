@@ -84,7 +84,8 @@ static void read_event(const route_case *c, const char *wire, size_t len, avro_v
     const kh_schema *which;
     char err[256];
     ck_assert_int_eq(kh_codec_decode(schemas, wire, len, &which, v, err, sizeof err), KH_DECODE_OK);
-    ck_assert_msg(route_event_read(&reader, route_kind_by_name(c->event), v, ev, err, sizeof err) == 0,
+    ck_assert_msg(route_event_read(&reader, route_kind_by_name(c->event), v, ev, err, sizeof err) ==
+                      0,
                   "%s: %s", c->name, err);
 }
 
@@ -119,7 +120,8 @@ static json_t *melding_json(const route_event *ev, const route_result *r, const 
     route_encoder_free(&enc);
     const kh_schema *which;
     avro_value_t v;
-    ck_assert_int_eq(kh_codec_decode(schemas, *wire, *len, &which, &v, err, sizeof err), KH_DECODE_OK);
+    ck_assert_int_eq(kh_codec_decode(schemas, *wire, *len, &which, &v, err, sizeof err),
+                     KH_DECODE_OK);
     json_t *j = kh_codec_to_json(which, &v, err, sizeof err);
     ck_assert_msg(j != NULL, "%s", err);
     avro_value_decref(&v);
@@ -143,7 +145,8 @@ static int has_betrokkene(json_t *arr, const char *want) {
 }
 
 static void check_melding_value(const route_case *c, const route_event *ev, const route_result *r,
-                                const route_melding *m, const route_expect *w, const char *event_id) {
+                                const route_melding *m, const route_expect *w,
+                                const char *event_id) {
     char *wire, *again;
     size_t len, len2;
     json_t *j = melding_json(ev, r, m, &wire, &len);
@@ -196,7 +199,8 @@ static void check_case(const route_case *c, uint64_t n) {
             const route_expect *w = &c->want[i];
             const route_melding *m = find(&r, w->regel, w->ontvanger);
             ck_assert_msg(m != NULL, "%s: no %s for %s", c->name, w->regel, w->ontvanger);
-            route_case_melding_id(route_case_bron(c, bron), event_id, w->regel, w->ontvanger, want_id);
+            route_case_melding_id(route_case_bron(c, bron), event_id, w->regel, w->ontvanger,
+                                  want_id);
             ck_assert_str_eq(m->melding_id, want_id);
             ck_assert_msg(strchr(m->toelichting, '{') == NULL, "%s: unfilled placeholder: %s",
                           c->name, m->toelichting);
@@ -238,7 +242,8 @@ END_TEST
 static int variant_matches(const route_case *c, size_t r) {
     const route_rule *rule = route_rule_at(r);
     size_t first = (size_t)route_rule_index(rule->regel), same_event = 0;
-    for (size_t i = first; i < route_rule_count() && !strcmp(route_rule_at(i)->regel, rule->regel); i++)
+    for (size_t i = first; i < route_rule_count() && !strcmp(route_rule_at(i)->regel, rule->regel);
+         i++)
         same_event += route_rule_at(i)->event == rule->event;
     return same_event == 1 || c->variant == (int)(r - first) + 1;
 }
@@ -303,7 +308,8 @@ START_TEST(table_matches_the_schema) {
             int found = 0;
             for (size_t k = 0; type && k < org->nsymbols; k++)
                 found |= strcmp(org->symbols[k], type) == 0;
-            ck_assert_msg(found, "rule %s: recipient type %s is no organisation", rule->regel, type);
+            ck_assert_msg(found, "rule %s: recipient type %s is no organisation", rule->regel,
+                          type);
         }
         for (size_t i = 0; i < ROUTE_MAX_BETROKKENEN && rule->betrokkenen[i]; i++) {
             const route_slot_info *info = route_slot_describe(rule->betrokkenen[i]);
@@ -312,7 +318,8 @@ START_TEST(table_matches_the_schema) {
                 found_rol |= strcmp(rol->symbols[k], info->rol) == 0;
             for (size_t k = 0; info->type && k < btype->nsymbols; k++)
                 found_type |= strcmp(btype->symbols[k], info->type) == 0;
-            ck_assert_msg(found_rol && found_type, "rule %s: betrokkene %s", rule->regel, info->name);
+            ck_assert_msg(found_rol && found_type, "rule %s: betrokkene %s", rule->regel,
+                          info->name);
         }
     }
     /* the symbols after route's are ketenhub-termijn's regels (test_termijn_service) */
@@ -345,9 +352,15 @@ END_TEST
 START_TEST(two_partners_with_one_event_id_get_distinct_melding_ids) {
     static route_result first, second;
     const char *id = "3f1c2b7e-8d4a-4e6b-9c1d-2a5e7f8b9c01";
-    route_event one = {.kind = ROUTE_TLV, .event_id = id, .bron_type = "SWV", .bron_code = "PO2801",
-                       .peildatum = kh_date_from_ymd(2026, 3, 1), .bsn = "111222333",
-                       .woonplaatsgemeente = "GM0502", .status = "AFGEGEVEN", .swv = "PO2801",
+    route_event one = {.kind = ROUTE_TLV,
+                       .event_id = id,
+                       .bron_type = "SWV",
+                       .bron_code = "PO2801",
+                       .peildatum = kh_date_from_ymd(2026, 3, 1),
+                       .bsn = "111222333",
+                       .woonplaatsgemeente = "GM0502",
+                       .status = "AFGEGEVEN",
+                       .swv = "PO2801",
                        .tlv_soort = "SBO"};
     /* The second partner's event differs only in its bron, so the rules
      * give it the same meldingen, for the same recipients. */
@@ -366,23 +379,40 @@ END_TEST
 /* Fields that contradict each other: no rule can be judged. */
 START_TEST(contradictory_events_are_invalid) {
     static route_result r;
-    route_event ev = {.kind = ROUTE_AANMELDING, .event_id = "e", .peildatum = kh_date_from_ymd(2026, 3, 2),
-                      .bsn = "111222333", .woonplaatsgemeente = "GM0502", .status = "GEPLAATST",
-                      .soort = "ONDERWIJS", .bij_type = "SCHOOL", .bij_code = "12AB00"};
+    route_event ev = {.kind = ROUTE_AANMELDING,
+                      .event_id = "e",
+                      .peildatum = kh_date_from_ymd(2026, 3, 2),
+                      .bsn = "111222333",
+                      .woonplaatsgemeente = "GM0502",
+                      .status = "GEPLAATST",
+                      .soort = "ONDERWIJS",
+                      .bij_type = "SCHOOL",
+                      .bij_code = "12AB00"};
     ck_assert_int_eq(route_rules_apply(&ev, ref, &r), -1); /* no onderwijssoort */
     ck_assert_str_eq(r.reason_code, "INVALID_EVENT");
     ev.onderwijssoort = "PO";
     ev.bij_type = "AANBIEDER";
     ck_assert_int_eq(route_rules_apply(&ev, ref, &r), -1);
     ck_assert_str_eq(r.reason_code, "INVALID_EVENT");
-    route_event tlv = {.kind = ROUTE_TLV, .event_id = "e", .peildatum = kh_date_from_ymd(2026, 3, 1),
-                       .bsn = "111222333", .woonplaatsgemeente = "GM0502", .status = "AFGEGEVEN",
-                       .swv = "PO2801", .tlv_soort = "VSO"};
+    route_event tlv = {.kind = ROUTE_TLV,
+                       .event_id = "e",
+                       .peildatum = kh_date_from_ymd(2026, 3, 1),
+                       .bsn = "111222333",
+                       .woonplaatsgemeente = "GM0502",
+                       .status = "AFGEGEVEN",
+                       .swv = "PO2801",
+                       .tlv_soort = "VSO"};
     ck_assert_int_eq(route_rules_apply(&tlv, ref, &r), -1);
     ck_assert_str_eq(r.reason_code, "INVALID_EVENT");
-    route_event b = {.kind = ROUTE_BESCHIKKING, .event_id = "e", .peildatum = kh_date_from_ymd(2026, 3, 1),
-                     .bsn = "111222333", .woonplaatsgemeente = "GM0502", .status = "TOEGEKEND",
-                     .gemeente = "GM0599", .aanbieder = "98000000", .zorg_in_onderwijstijd = 1};
+    route_event b = {.kind = ROUTE_BESCHIKKING,
+                     .event_id = "e",
+                     .peildatum = kh_date_from_ymd(2026, 3, 1),
+                     .bsn = "111222333",
+                     .woonplaatsgemeente = "GM0502",
+                     .status = "TOEGEKEND",
+                     .gemeente = "GM0599",
+                     .aanbieder = "98000000",
+                     .zorg_in_onderwijstijd = 1};
     ck_assert_int_eq(route_rules_apply(&b, ref, &r), -1);
     ck_assert_str_eq(r.reason_code, "INVALID_EVENT");
 }
@@ -414,8 +444,10 @@ START_TEST(toelichting_is_limited) {
     }
     ck_assert_uint_eq(longest, ROUTE_TOELICHTING_CHARS); /* some text was cut */
     char day[32];
-    ck_assert_str_eq(route_text_date(kh_date_from_ymd(2023, 1, 1), day, sizeof day), "1 januari 2023");
-    ck_assert_str_eq(route_text_date(kh_date_from_ymd(2024, 12, 31), day, sizeof day), "31 december 2024");
+    ck_assert_str_eq(route_text_date(kh_date_from_ymd(2023, 1, 1), day, sizeof day),
+                     "1 januari 2023");
+    ck_assert_str_eq(route_text_date(kh_date_from_ymd(2024, 12, 31), day, sizeof day),
+                     "31 december 2024");
 }
 END_TEST
 
@@ -454,8 +486,13 @@ static const char *header(rd_kafka_headers_t *h, const char *name) {
 static void expect_deadletter(route_processor *p, const void *payload, size_t len,
                               const char *reason) {
     char err[256];
-    rd_kafka_message_t m = {.rkt = rkt, .partition = 2, .offset = 77, .payload = (void *)payload,
-                            .len = len, .key = "child", .key_len = 5};
+    rd_kafka_message_t m = {.rkt = rkt,
+                            .partition = 2,
+                            .offset = 77,
+                            .payload = (void *)payload,
+                            .len = len,
+                            .key = "child",
+                            .key_len = 5};
     ck_assert_int_eq(route_process(p, &m, ROUTE_AANMELDING, ref, err, sizeof err), 0);
     ck_assert_uint_eq(p->nout, 1);
     ck_assert_int_eq(p->out[0].deadletter, 1);
@@ -468,7 +505,8 @@ static void expect_deadletter(route_processor *p, const void *payload, size_t le
     ck_assert_uint_eq(p->out[0].keylen, 5);
     const kh_schema *which;
     avro_value_t v;
-    ck_assert_int_eq(kh_codec_decode(schemas, p->out[0].value, p->out[0].len, &which, &v, err, sizeof err),
+    ck_assert_int_eq(kh_codec_decode(schemas, p->out[0].value, p->out[0].len, &which, &v, err,
+                                     sizeof err),
                      KH_DECODE_OK);
     ck_assert_str_eq(kh_schema_name(which), "deadletter");
     avro_value_decref(&v);
@@ -481,7 +519,7 @@ START_TEST(poison_classes) {
     ck_assert_int_eq(route_processor_init(&p, schemas, err, sizeof err), 0);
     expect_deadletter(&p, "\x01\x00\x00\x03\xe9garbage", 12, "BAD_MAGIC_BYTE");
     expect_deadletter(&p, "", 0, "BAD_MAGIC_BYTE");
-    expect_deadletter(&p, "\x00\x00\x00\x01\xf4\x02", 6, "UNKNOWN_SCHEMA_ID"); /* id 500 */
+    expect_deadletter(&p, "\x00\x00\x00\x01\xf4\x02", 6, "UNKNOWN_SCHEMA_ID");   /* id 500 */
     expect_deadletter(&p, "\x00\x00\x00\x03\xe9\xff\xff\xff", 8, "UNDECODABLE"); /* id 1001 */
     /* A good tlv on the aanmelding topic: the schema id is known but not
      * this topic's event. */
@@ -512,7 +550,8 @@ START_TEST(poison_classes) {
     ck_assert_str_eq(header(p.out[0].headers, "event-type"), "melding");
     ck_assert_str_eq(header(p.out[0].headers, "ontvanger"), "GEMEENTE:GM0502");
     /* melding_id_reference_value's id: route_cases[0] is SCHOOL:12AB00's. */
-    ck_assert_str_eq(header(p.out[0].headers, "melding-id"), "a49f1e1d-26d5-5aa9-944a-efd7abed8473");
+    ck_assert_str_eq(header(p.out[0].headers, "melding-id"),
+                     "a49f1e1d-26d5-5aa9-944a-efd7abed8473");
     free(wire);
     route_processor_free(&p);
 }
@@ -537,6 +576,4 @@ static Suite *suite(void) {
     return s;
 }
 
-int main(void) {
-    return kh_test_run(suite());
-}
+int main(void) { return kh_test_run(suite()); }

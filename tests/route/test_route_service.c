@@ -40,7 +40,8 @@ static void on_deadletter(const rd_kafka_message_t *m, void *ud) {
     rd_kafka_message_t *mm = (rd_kafka_message_t *)m;
     if (d->n == 64)
         return;
-    ck_assert_int_eq(kh_kafka_header_get(mm, "dlq-reason", d->reason[d->n], sizeof d->reason[0]), 0);
+    ck_assert_int_eq(kh_kafka_header_get(mm, "dlq-reason", d->reason[d->n], sizeof d->reason[0]),
+                     0);
     ck_assert_int_eq(kh_kafka_header_get(mm, "dlq-service", service, sizeof service), 0);
     ck_assert_str_eq(service, "route");
     ck_assert_int_eq(kh_kafka_header_get(mm, "dlq-origin-topic", topic, sizeof topic), 0);
@@ -135,7 +136,7 @@ START_TEST(mixed_stream_gives_exactly_the_expected_meldingen) {
     /* One dead letter per poison record, reason and origin in headers. */
     static deadletters d;
     size_t dl = kh_test_read_topic_expect(bootstrap, rh_topic(prefix, "ketenhub.deadletter.v1", 0),
-                                   poison + RH_RAW_POISON, 2000, 30000, on_deadletter, &d);
+                                          poison + RH_RAW_POISON, 2000, 30000, on_deadletter, &d);
     ck_assert_uint_eq(dl, poison + RH_RAW_POISON);
     ck_assert_uint_eq(count_reason(&d, "UNKNOWN_REFERENCE_CODE"), poison);
     ck_assert_uint_eq(count_reason(&d, "BAD_MAGIC_BYTE"), 1);
@@ -143,9 +144,8 @@ START_TEST(mixed_stream_gives_exactly_the_expected_meldingen) {
     ck_assert_uint_eq(count_reason(&d, "UNKNOWN_SCHEMA_ID"), 2);
     for (int i = 0; i < RH_RAW_POISON; i++) {
         char origin[180];
-        snprintf(origin, sizeof origin, "%s/%d/%lld",
-                 rh_topic(prefix, "ketenhub.aanmelding.v1", 0), (int)raw.partitions[i],
-                 (long long)raw.offsets[i]);
+        snprintf(origin, sizeof origin, "%s/%d/%lld", rh_topic(prefix, "ketenhub.aanmelding.v1", 0),
+                 (int)raw.partitions[i], (long long)raw.offsets[i]);
         ck_assert_msg(has_origin(&d, origin, raw.reasons[i]), "no dead letter %s for %s",
                       raw.reasons[i], origin);
     }
@@ -169,8 +169,9 @@ START_TEST(exit_statuses) {
     const char *argv[] = {kh_test_bin("ketenhub-route"), "--set", "route.batch.records=0", NULL};
     pid_t pid = kh_test_spawn(argv, NULL, "/dev/null");
     ck_assert_int_eq(kh_test_stop(pid, 0, 10000), 2);
-    const char *argv2[] = {kh_test_bin("ketenhub-route"), "--set", "reference.dir=/nonexistent",
-                           "--set", "ops.listen=127.0.0.1:0", NULL};
+    const char *argv2[] = {kh_test_bin("ketenhub-route"), "--set",
+                           "reference.dir=/nonexistent",  "--set",
+                           "ops.listen=127.0.0.1:0",      NULL};
     pid = kh_test_spawn(argv2, NULL, "/dev/null");
     ck_assert_int_eq(kh_test_stop(pid, 0, 10000), 1);
     const char *help[] = {kh_test_bin("ketenhub-route"), "--help", NULL};
@@ -189,6 +190,4 @@ static Suite *suite(void) {
     return s;
 }
 
-int main(void) {
-    return kh_test_run(suite());
-}
+int main(void) { return kh_test_run(suite()); }

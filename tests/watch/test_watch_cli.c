@@ -122,7 +122,9 @@ START_TEST(send_answers_with_exit_codes) {
     run(&r, KEY, (const char *[]){"send", "aanmelding", "/nonexistent.json", NULL});
     ck_assert_int_eq(r.status, 2);
     ck_assert_ptr_nonnull(strstr(r.err, "/nonexistent.json"));
-    run(&r, KEY, (const char *[]){"send", "aanmelding", path_of(EXAMPLE), "--url", "http://127.0.0.1:1", NULL});
+    run(&r, KEY,
+        (const char *[]){"send", "aanmelding", path_of(EXAMPLE), "--url", "http://127.0.0.1:1",
+                         NULL});
     ck_assert_int_eq(r.status, 2);
     ck_assert_ptr_nonnull(strstr(r.err, "cannot reach ingest"));
 }
@@ -140,7 +142,8 @@ START_TEST(tail_masks_the_bsn_unless_revealed_and_audited) {
     char audit[] = "/tmp/kh-cli-audit-XXXXXX", env_audit[64];
     close(mkstemp(audit));
     snprintf(env_audit, sizeof env_audit, "KETENHUB_AUDIT_LOG=%s", audit);
-    run(&r, (const char *[]){env_audit, NULL}, (const char *[]){"tail", "aanmelding", "--from-beginning", "--json", "--reveal", NULL});
+    run(&r, (const char *[]){env_audit, NULL},
+        (const char *[]){"tail", "aanmelding", "--from-beginning", "--json", "--reveal", NULL});
     ck_assert_int_eq(r.status, 0);
     ck_assert_ptr_nonnull(strstr(r.out, RAW_BSN));
     ck_assert_ptr_nonnull(strstr(r.err, "\"event\":\"bsn-reveal\""));
@@ -149,9 +152,13 @@ START_TEST(tail_masks_the_bsn_unless_revealed_and_audited) {
     ck_assert_ptr_nonnull(strstr(line, "\"event\":\"bsn-reveal\""));
     ck_assert_ptr_nonnull(strstr(line, "aanmelding"));
     /* filters */
-    run(&r, NULL, (const char *[]){"tail", "aanmelding", "--from-beginning", "--json", "--partner", "SCHOOL:12AB00", NULL});
+    run(&r, NULL,
+        (const char *[]){"tail", "aanmelding", "--from-beginning", "--json", "--partner",
+                         "SCHOOL:12AB00", NULL});
     ck_assert_ptr_nonnull(strstr(r.out, "12AB00"));
-    run(&r, NULL, (const char *[]){"tail", "aanmelding", "--from-beginning", "--partner", "GEMEENTE:GM9999", NULL});
+    run(&r, NULL,
+        (const char *[]){"tail", "aanmelding", "--from-beginning", "--partner", "GEMEENTE:GM9999",
+                         NULL});
     ck_assert_int_eq(r.status, 0);
     ck_assert_str_eq(r.out, "");
     run(&r, NULL, (const char *[]){"tail", "aanmelding", "--since", "2999-01-01T00:00:00Z", NULL});
@@ -175,7 +182,8 @@ START_TEST(tail_follow_shows_new_records) {
     static cli_result r;
     char out[] = "/tmp/kh-cli-follow-XXXXXX";
     close(mkstemp(out));
-    const char *argv[] = {kh_test_bin("ketenhub"), "tail", "aanmelding", "--follow", "--json", NULL};
+    const char *argv[] = {
+        kh_test_bin("ketenhub"), "tail", "aanmelding", "--follow", "--json", NULL};
     pid_t pid = kh_test_spawn(argv, (const char *[]){env_bootstrap, env_prefix, NULL}, out);
     sleep(3); /* assigned at the end of the (empty) topic */
     run(&r, KEY, (const char *[]){"send", "aanmelding", path_of(EXAMPLE), NULL});
@@ -190,7 +198,8 @@ START_TEST(tail_follow_shows_new_records) {
     }
     kh_test_stop(pid, SIGTERM, 5000);
     unlink(out);
-    ck_assert_msg(strstr(text, "\"topic\":\"") && strstr(text, "aanmelding.v1\",\"partition\":"), "%s", text);
+    ck_assert_msg(strstr(text, "\"topic\":\"") && strstr(text, "aanmelding.v1\",\"partition\":"),
+                  "%s", text);
     ck_assert_ptr_nonnull(strstr(text, "\"bsn\":\"*********\""));
     ck_assert_ptr_null(strstr(text, RAW_BSN));
 }
@@ -251,7 +260,8 @@ START_TEST(lag_reports_a_stalled_group) {
     ck_assert_int_eq(r.status, 1);
     ck_assert_ptr_nonnull(strstr(r.out, "stuck ("));
     ck_assert_ptr_nonnull(strstr(r.out, ": STALL, lag 1"));
-    run(&r, NULL, (const char *[]){"lag", "--group", "nobody=never-committed", "--interval-ms", "100", NULL});
+    run(&r, NULL,
+        (const char *[]){"lag", "--group", "nobody=never-committed", "--interval-ms", "100", NULL});
     ck_assert_int_eq(r.status, 0);
     ck_assert_ptr_nonnull(strstr(r.out, "UNKNOWN"));
     run(&r, NULL, (const char *[]){"lag", "--group", "justaname", NULL});
@@ -273,7 +283,8 @@ START_TEST(lag_and_topics_on_apache_kafka) {
     rd_kafka_t *p = kh_test_producer(kafka);
     for (int i = 0; i < 3; i++)
         ck_assert_int_eq(rd_kafka_producev(p, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(0),
-                                           RD_KAFKA_V_VALUE("x", 1), RD_KAFKA_V_END), 0);
+                                           RD_KAFKA_V_VALUE("x", 1), RD_KAFKA_V_END),
+                         0);
     ck_assert_int_eq(rd_kafka_flush(p, 10000), 0);
     rd_kafka_destroy(p);
     snprintf(group, sizeof group, "%sstuck", prefix);
@@ -283,12 +294,14 @@ START_TEST(lag_and_topics_on_apache_kafka) {
     snprintf(env_k, sizeof env_k, "KETENHUB_KAFKA_BOOTSTRAP_SERVERS=%s", kafka);
     snprintf(env_p, sizeof env_p, "KETENHUB_TOPIC_PREFIX=%s", prefix);
     snprintf(spec, sizeof spec, "stuck=%s", group);
-    run(&r, (const char *[]){env_k, env_p, NULL}, (const char *[]){"lag", "--group", spec, "--interval-ms", "300", "--json", NULL});
+    run(&r, (const char *[]){env_k, env_p, NULL},
+        (const char *[]){"lag", "--group", spec, "--interval-ms", "300", "--json", NULL});
     ck_assert_msg(r.status == 1, "%d %s %s", r.status, r.out, r.err);
     ck_assert_ptr_nonnull(strstr(r.out, "\"status\":\"STALL\""));
     ck_assert_ptr_nonnull(strstr(r.out, "\"lag\":3"));
     ck_assert_ptr_null(strstr(r.out, "\"lag_seconds\":0.0,"));
-    run(&r, (const char *[]){env_k, env_p, NULL}, (const char *[]){"topics", "--json", "--interval-ms", "100", NULL});
+    run(&r, (const char *[]){env_k, env_p, NULL},
+        (const char *[]){"topics", "--json", "--interval-ms", "100", NULL});
     ck_assert_msg(r.status == 0, "%s", r.err);
     ck_assert_ptr_nonnull(strstr(r.out, "aanmelding.v1\",\"partitions\":2"));
     ck_assert_ptr_nonnull(strstr(r.out, "\"retention_ms\":\"604800000\""));

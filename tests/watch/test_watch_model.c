@@ -39,16 +39,23 @@ static char *wire(const char *name, const char *json, size_t *len) {
 }
 
 static const char *MELDING =
-    "{\"melding_id\": \"7ec46e7e-e206-5a48-b9ce-a2be90d54ce8\", \"regel\": \"ONDERWIJS_BUITEN_WOONGEMEENTE\","
+    "{\"melding_id\": \"7ec46e7e-e206-5a48-b9ce-a2be90d54ce8\", \"regel\": "
+    "\"ONDERWIJS_BUITEN_WOONGEMEENTE\","
     " \"ontvanger\": {\"type\": \"GEMEENTE\", \"code\": \"GM0502\"},"
-    " \"oorzaak\": {\"event_type\": \"AANMELDING\", \"event_id\": \"3f1c2b7e-8d4a-4e6b-9c1d-2a5e7f8b9c01\","
+    " \"oorzaak\": {\"event_type\": \"AANMELDING\", \"event_id\": "
+    "\"3f1c2b7e-8d4a-4e6b-9c1d-2a5e7f8b9c01\","
     "  \"topic\": \"ketenhub.aanmelding.v1\", \"partition\": 3, \"offset\": 0},"
-    " \"betrokkenen\": [{\"rol\": \"WOONPLAATSGEMEENTE\", \"type\": \"GEMEENTE\", \"code\": \"GM0502\", \"naam\": \"Capelle aan den IJssel\"},"
-    "  {\"rol\": \"SCHOOLGEMEENTE\", \"type\": \"GEMEENTE\", \"code\": \"GM0599\", \"naam\": \"Rotterdam\"}],"
-    " \"peildatum\": \"2026-03-02\", \"jeugdige\": {\"bsn\": \"" RAW_BSN "\", \"geboortedatum\": \"2014-05-17\"},"
-    " \"toelichting\": \"Leerling woont in Capelle aan den IJssel.\", \"aangemaakt_op\": \"2026-03-02T09:00:00Z\"}";
+    " \"betrokkenen\": [{\"rol\": \"WOONPLAATSGEMEENTE\", \"type\": \"GEMEENTE\", \"code\": "
+    "\"GM0502\", \"naam\": \"Capelle aan den IJssel\"},"
+    "  {\"rol\": \"SCHOOLGEMEENTE\", \"type\": \"GEMEENTE\", \"code\": \"GM0599\", \"naam\": "
+    "\"Rotterdam\"}],"
+    " \"peildatum\": \"2026-03-02\", \"jeugdige\": {\"bsn\": \"" RAW_BSN
+    "\", \"geboortedatum\": \"2014-05-17\"},"
+    " \"toelichting\": \"Leerling woont in Capelle aan den IJssel.\", \"aangemaakt_op\": "
+    "\"2026-03-02T09:00:00Z\"}";
 
-static void feed(watch_model *m, const char *topic, int32_t p, int64_t off, const void *v, size_t len, int64_t now) {
+static void feed(watch_model *m, const char *topic, int32_t p, int64_t off, const void *v,
+                 size_t len, int64_t now) {
     watch_input in = {topic, p, off, now - 1000, v, len};
     watch_model_record(m, &in, now);
 }
@@ -56,15 +63,16 @@ static void feed(watch_model *m, const char *topic, int32_t p, int64_t off, cons
 START_TEST(records_become_counts_without_the_child) {
     char err[512];
     ck_assert_int_eq(kh_schemas_open(&schemas, err, sizeof err), 0);
-    const char *topics[] = {"ketenhub.aanmelding.v1", "ketenhub.grensverkeer.v1", "ketenhub.deadletter.v1",
-                            "ketenhub.afleveringen.v1"};
+    const char *topics[] = {"ketenhub.aanmelding.v1", "ketenhub.grensverkeer.v1",
+                            "ketenhub.deadletter.v1", "ketenhub.afleveringen.v1"};
     const char *services[] = {"push"}, *groups[] = {"ketenhub-push"};
     watch_limits lim = {64, 100, 100, 3, 300000, 300000};
     watch_model *m = watch_model_new(&lim, topics, 4, services, groups, 1, schemas);
     int64_t now = kh_now_millis();
     size_t len, elen, mlen;
     char path[512];
-    snprintf(path, sizeof path, "%s/schemas/examples/aanmelding/valid/01-geplaatst-rotterdam.json", kh_test_source_dir());
+    snprintf(path, sizeof path, "%s/schemas/examples/aanmelding/valid/01-geplaatst-rotterdam.json",
+             kh_test_source_dir());
     char *text = kh_file_read(path, 1 << 20, &len, err, sizeof err);
     char *event = wire("aanmelding", text, &elen), *melding = wire("melding", MELDING, &mlen);
     feed(m, topics[0], 3, 0, event, elen, now);
@@ -73,9 +81,14 @@ START_TEST(records_become_counts_without_the_child) {
     /* push gives up on it: a dead letter with the melding inside */
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, rd_kafka_conf_new(), err, sizeof err);
     rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topics[1], NULL);
-    rd_kafka_message_t origin = {.rkt = rkt, .partition = 0, .offset = 0, .payload = melding, .len = mlen};
-    kh_deadletter dl = {.reason_code = "DELIVERY_REJECTED", .reason = "HTTP 400", .service = "push",
-                        .origin = &origin, .ontvanger_type = "GEMEENTE", .ontvanger_code = "GM0502"};
+    rd_kafka_message_t origin = {
+        .rkt = rkt, .partition = 0, .offset = 0, .payload = melding, .len = mlen};
+    kh_deadletter dl = {.reason_code = "DELIVERY_REJECTED",
+                        .reason = "HTTP 400",
+                        .service = "push",
+                        .origin = &origin,
+                        .ontvanger_type = "GEMEENTE",
+                        .ontvanger_code = "GM0502"};
     char *dlv;
     size_t dllen;
     rd_kafka_headers_t *h;
@@ -85,7 +98,8 @@ START_TEST(records_become_counts_without_the_child) {
 
     json_t *o = watch_model_overview(m, now), *d = watch_model_deadletters(m, now),
            *g = watch_model_region(m, 0, NULL, NULL);
-    char *all[3] = {json_dumps(o, JSON_COMPACT), json_dumps(d, JSON_COMPACT), json_dumps(g, JSON_COMPACT)};
+    char *all[3] = {json_dumps(o, JSON_COMPACT), json_dumps(d, JSON_COMPACT),
+                    json_dumps(g, JSON_COMPACT)};
     for (int i = 0; i < 3; i++) {
         ck_assert_msg(!strstr(all[i], RAW_BSN), "BSN in view %d", i);
         ck_assert_msg(!strstr(all[i], "2014-05-17"), "birth date in view %d", i);
@@ -99,9 +113,13 @@ START_TEST(records_become_counts_without_the_child) {
     ck_assert_ptr_nonnull(strstr(all[1], "\"redrivable\":true"));
     ck_assert_ptr_nonnull(strstr(all[2], "{\"a\":\"GM0502\",\"b\":\"GM0599\",\"aantal\":\"< 5\"}"));
     char partner[48], reason[48];
-    ck_assert_int_eq(watch_model_deadletter(m, 0, 7, partner, sizeof partner, reason, sizeof reason), 0);
+    ck_assert_int_eq(watch_model_deadletter(m, 0, 7, partner, sizeof partner, reason,
+                                            sizeof reason),
+                     0);
     ck_assert_str_eq(partner, "GEMEENTE:GM0502");
-    ck_assert_int_eq(watch_model_deadletter(m, 0, 8, partner, sizeof partner, reason, sizeof reason), -1);
+    ck_assert_int_eq(watch_model_deadletter(m, 0, 8, partner, sizeof partner, reason,
+                                            sizeof reason),
+                     -1);
     for (int i = 0; i < 3; i++)
         free(all[i]);
     json_decref(o);

@@ -16,7 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 
-static char bootstrap[512], env_bootstrap[600], dir[] = "/tmp/kh-watch-svc-XXXXXX", ops[256], log_path[256];
+static char bootstrap[512], env_bootstrap[600], dir[] = "/tmp/kh-watch-svc-XXXXXX", ops[256],
+                                                log_path[256];
 static pid_t broker, watch;
 static int port;
 static const char *cainfo; /* set: speak HTTPS, trusting this CA */
@@ -82,8 +83,10 @@ static void setup(void) {
     snprintf(ops, sizeof ops, "%s/operators.json", dir);
     snprintf(log_path, sizeof log_path, "%s/watch.log", dir);
     char cmd[512];
-    snprintf(cmd, sizeof cmd, "printf '{\"operators\": [{\"name\": \"j.jansen\", \"token_sha256\": \"%%s\"}]}' "
-             "$(printf %%s %s | sha256sum | cut -c1-64) > %s", TOKEN, ops);
+    snprintf(cmd, sizeof cmd,
+             "printf '{\"operators\": [{\"name\": \"j.jansen\", \"token_sha256\": \"%%s\"}]}' "
+             "$(printf %%s %s | sha256sum | cut -c1-64) > %s",
+             TOKEN, ops);
     ck_assert_int_eq(system(cmd), 0);
     port = kh_test_free_port();
     char listen[64], opsfile[300];
@@ -131,17 +134,26 @@ START_TEST(api_problems_are_precise) {
     ck_assert_int_eq(request("GET", "/api/v1/regio?paar=provincie", auth, NULL, NULL, &b), 400);
     ck_assert_ptr_nonnull(strstr(b.text, "paar must be gemeente, swv or jeugdregio"));
     ck_assert_int_eq(request("GET", "/api/v1/reeks?familie=topic", auth, NULL, NULL, &b), 400);
-    ck_assert_int_eq(request("GET", "/api/v1/reeks?familie=topic&sleutel=nope", auth, NULL, NULL, &b), 404);
+    ck_assert_int_eq(request("GET", "/api/v1/reeks?familie=topic&sleutel=nope", auth, NULL, NULL,
+                             &b),
+                     404);
     ck_assert_int_eq(request("GET", "/nope", auth, NULL, NULL, &b), 404);
     ck_assert_int_eq(request("DELETE", "/api/v1/overzicht", auth, NULL, NULL, &b), 405);
-    ck_assert_int_eq(request("POST", "/api/v1/deadletters/redrive", auth, "partition=0", "application/x-www-form-urlencoded", &b), 415);
-    ck_assert_int_eq(request("POST", "/api/v1/deadletters/redrive", auth, "{\"partition\": 0}", "application/json", &b), 400);
-    ck_assert_int_eq(request("POST", "/api/v1/deadletters/redrive", auth, "{\"partition\": 0, \"offset\": 9}", "application/json", &b), 404);
+    ck_assert_int_eq(request("POST", "/api/v1/deadletters/redrive", auth, "partition=0",
+                             "application/x-www-form-urlencoded", &b),
+                     415);
+    ck_assert_int_eq(request("POST", "/api/v1/deadletters/redrive", auth, "{\"partition\": 0}",
+                             "application/json", &b),
+                     400);
+    ck_assert_int_eq(request("POST", "/api/v1/deadletters/redrive", auth,
+                             "{\"partition\": 0, \"offset\": 9}", "application/json", &b),
+                     404);
     ck_assert_ptr_nonnull(strstr(b.text, "no such dead letter"));
     ck_assert_int_eq(request("GET", "/api/v1/regio.csv", auth, NULL, NULL, &b), 200);
     ck_assert_str_eq(b.text, "regel,maand,paar,a,b,aantal\n");
     ck_assert_int_eq(request("GET", "/metrics", auth, NULL, NULL, &b), 200);
-    ck_assert_ptr_nonnull(strstr(b.text, "ketenhub_watch_group_status{group=\"ketenhub-push\",service=\"push\",status=\"UNKNOWN\"} 1"));
+    ck_assert_ptr_nonnull(strstr(b.text, "ketenhub_watch_group_status{group=\"ketenhub-push\","
+                                         "service=\"push\",status=\"UNKNOWN\"} 1"));
     ck_assert_ptr_nonnull(strstr(b.text, "# TYPE ketenhub_watch_group_lag_seconds gauge"));
 }
 END_TEST
@@ -158,7 +170,10 @@ START_TEST(refuses_other_addresses_without_tls_and_tokens) {
     text[n] = 0;
     if (f)
         fclose(f);
-    ck_assert_msg(strstr(text, "is not loopback: set http.tls.cert, http.tls.key and operators.file") != NULL, "%s", text);
+    ck_assert_msg(strstr(text,
+                         "is not loopback: set http.tls.cert, http.tls.key and operators.file") !=
+                      NULL,
+                  "%s", text);
     const char *help[] = {kh_test_bin("ketenhub-watch"), "--help", NULL};
     snprintf(path, sizeof path, "%s/help.log", dir);
     pid = kh_test_spawn(help, NULL, path);
@@ -168,8 +183,10 @@ END_TEST
 
 START_TEST(serves_https_with_tokens) {
     static body b;
-    char cmd[512], cert[300], key[300], ca[300], listen[64], opsfile[300], tls_cert[320], tls_key[320], path[300];
-    snprintf(cmd, sizeof cmd, "%s/tests/push/make-certs.sh %s >/dev/null 2>&1", kh_test_source_dir(), dir);
+    char cmd[512], cert[300], key[300], ca[300], listen[64], opsfile[300], tls_cert[320],
+        tls_key[320], path[300];
+    snprintf(cmd, sizeof cmd, "%s/tests/push/make-certs.sh %s >/dev/null 2>&1",
+             kh_test_source_dir(), dir);
     ck_assert_int_eq(system(cmd), 0);
     snprintf(cert, sizeof cert, "%s/server.pem", dir);
     snprintf(key, sizeof key, "%s/server.key", dir);
@@ -181,8 +198,16 @@ START_TEST(serves_https_with_tokens) {
     int plain = port;
     port = kh_test_free_port();
     snprintf(listen, sizeof listen, "http.listen=127.0.0.1:%d", port);
-    const char *argv[] = {kh_test_bin("ketenhub-watch"), "--set", listen, "--set", opsfile, "--set", tls_cert,
-                          "--set", tls_key, NULL};
+    const char *argv[] = {kh_test_bin("ketenhub-watch"),
+                          "--set",
+                          listen,
+                          "--set",
+                          opsfile,
+                          "--set",
+                          tls_cert,
+                          "--set",
+                          tls_key,
+                          NULL};
     pid_t pid = kh_test_spawn(argv, (const char *[]){env_bootstrap, NULL}, path);
     cainfo = ca;
     long st = 0;

@@ -135,7 +135,13 @@ START_TEST(group_status_follows_burrows_rules) {
         {"no lag", {1, 2, 3, 4, 5}, {0, 0, 0, 0, 0}, 0, 1, 0, WATCH_OK},
         {"keeping up with some lag", {1, 3, 5, 7, 9}, {4, 3, 4, 3, 4}, 0, 1, 1000, WATCH_OK},
         {"lag growing while committing", {1, 2, 3, 4, 5}, {2, 3, 3, 5, 8}, 0, 1, 5000, WATCH_WARN},
-        {"committed offset stuck with lag", {7, 7, 7, 7, 7}, {1, 2, 3, 4, 5}, 0, 1, 10000, WATCH_STALL},
+        {"committed offset stuck with lag",
+         {7, 7, 7, 7, 7},
+         {1, 2, 3, 4, 5},
+         0,
+         1,
+         10000,
+         WATCH_STALL},
         {"stuck, lag constant", {7, 7, 7, 7, 7}, {3, 3, 3, 3, 3}, 0, 1, 10000, WATCH_STALL},
         {"stuck past err_ms", {7, 7, 7, 7, 7}, {3, 3, 3, 3, 3}, 0, 1, 400000, WATCH_ERR},
         {"stuck but caught up once", {7, 7, 7, 7, 7}, {3, 0, 3, 3, 3}, 0, 1, 10000, WATCH_OK},
@@ -152,7 +158,8 @@ START_TEST(group_status_follows_burrows_rules) {
                 break;
             watch_window_add(&w, c->committed[k], c->lag[k]);
         }
-        watch_status got = watch_window_status(&w, c->read_error, c->has_commits, c->age_ms, 300000);
+        watch_status got = watch_window_status(&w, c->read_error, c->has_commits, c->age_ms,
+                                               300000);
         ck_assert_msg(got == c->want, "%s: %s, want %s", c->name, watch_status_name(got),
                       watch_status_name(c->want));
     }
@@ -180,7 +187,9 @@ static void add_cases(watch_region *r, const char *regel, const char *a, const c
     }
 }
 
-static const json_t *group_of(const json_t *t, size_t i) { return json_array_get(json_object_get(t, "groepen"), i); }
+static const json_t *group_of(const json_t *t, size_t i) {
+    return json_array_get(json_object_get(t, "groepen"), i);
+}
 
 START_TEST(region_shows_small_counts_as_less_than_five_and_rounds) {
     watch_region *r = watch_region_new(100, 1000);
@@ -203,8 +212,10 @@ START_TEST(region_shows_small_counts_as_less_than_five_and_rounds) {
     ck_assert_str_eq(json_string_value(json_object_get(group_of(t, 0), "totaal")), "< 5");
     json_decref(t);
     char *csv = watch_region_csv(r, WATCH_PAAR_GEMEENTE, NULL, NULL);
-    ck_assert_ptr_nonnull(strstr(csv, "ONDERWIJS_BUITEN_WOONGEMEENTE,2026-03,gemeente,GM0502,GM0599,< 5\n"));
-    ck_assert_ptr_nonnull(strstr(csv, "ONDERWIJS_BUITEN_WOONGEMEENTE,2026-03,gemeente,totaal,,20\n"));
+    ck_assert_ptr_nonnull(
+        strstr(csv, "ONDERWIJS_BUITEN_WOONGEMEENTE,2026-03,gemeente,GM0502,GM0599,< 5\n"));
+    ck_assert_ptr_nonnull(strstr(csv,
+                                 "ONDERWIJS_BUITEN_WOONGEMEENTE,2026-03,gemeente,totaal,,20\n"));
     ck_assert_ptr_null(strstr(csv, ",3\n"));
     ck_assert_ptr_null(strstr(csv, ",17\n"));
     free(csv);
@@ -226,13 +237,17 @@ START_TEST(region_totals_never_give_a_small_cell_away) {
             json_t *t = watch_region_table(r, WATCH_PAAR_GEMEENTE, NULL, NULL);
             const json_t *g = group_of(t, 0);
             int total = atoi(json_string_value(json_object_get(g, "totaal")));
-            int cell = atoi(json_string_value(json_object_get(json_array_get(json_object_get(g, "rijen"), 0), "aantal")));
-            ck_assert_str_eq(json_string_value(json_object_get(json_array_get(json_object_get(g, "rijen"), 1), "aantal")), "< 5");
+            int cell = atoi(json_string_value(
+                json_object_get(json_array_get(json_object_get(g, "rijen"), 0), "aantal")));
+            ck_assert_str_eq(json_string_value(json_object_get(
+                                 json_array_get(json_object_get(g, "rijen"), 1), "aantal")),
+                             "< 5");
             for (int x = 1; x <= 4; x++) {
                 int consistent = 0;
                 for (int c = cell; c < cell + 5; c++)
                     consistent |= (c + x) - (c + x) % 5 == total;
-                ck_assert_msg(consistent, "big %d small %d: x=%d excluded by total %d and cell %d", big, small, x, total, cell);
+                ck_assert_msg(consistent, "big %d small %d: x=%d excluded by total %d and cell %d",
+                              big, small, x, total, cell);
             }
             json_decref(t);
             watch_region_free(r);

@@ -58,10 +58,12 @@ int main(int argc, char **argv) {
     sa.sa_handler = on_signal;
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
-    struct MHD_Daemon *d = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME,
-        (uint16_t)atoi(argv[1]), NULL, NULL, handle, NULL, MHD_OPTION_THREAD_POOL_SIZE, 2u,
-        MHD_OPTION_CONNECTION_TIMEOUT, 60u, MHD_OPTION_CONNECTION_LIMIT, 1000u, MHD_OPTION_END);
+    struct MHD_Daemon *d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+                                                MHD_ALLOW_SUSPEND_RESUME,
+                                            (uint16_t)atoi(argv[1]), NULL, NULL, handle, NULL,
+                                            MHD_OPTION_THREAD_POOL_SIZE, 2u,
+                                            MHD_OPTION_CONNECTION_TIMEOUT, 60u,
+                                            MHD_OPTION_CONNECTION_LIMIT, 1000u, MHD_OPTION_END);
     if (!d) {
         fprintf(stderr, "bench_bare_202: cannot listen on port %s\n", argv[1]);
         return 1;

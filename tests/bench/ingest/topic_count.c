@@ -15,7 +15,8 @@ int main(int argc, char **argv) {
         return 2;
     }
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    if (rd_kafka_conf_set(conf, "bootstrap.servers", argv[1], err, sizeof err) != RD_KAFKA_CONF_OK) {
+    if (rd_kafka_conf_set(conf, "bootstrap.servers", argv[1], err, sizeof err) !=
+        RD_KAFKA_CONF_OK) {
         fprintf(stderr, "bench_topic_count: %s\n", err);
         return 2;
     }
@@ -36,10 +37,11 @@ int main(int argc, char **argv) {
         } else {
             for (int p = 0; !status && md->topic_cnt == 1 && p < md->topics[0].partition_cnt; p++) {
                 int64_t lo, hi;
-                e = rd_kafka_query_watermark_offsets(rk, argv[i], md->topics[0].partitions[p].id, &lo,
-                                                     &hi, 10000);
+                e = rd_kafka_query_watermark_offsets(rk, argv[i], md->topics[0].partitions[p].id,
+                                                     &lo, &hi, 10000);
                 if (e) {
-                    fprintf(stderr, "bench_topic_count: %s/%d: %s\n", argv[i], p, rd_kafka_err2str(e));
+                    fprintf(stderr, "bench_topic_count: %s/%d: %s\n", argv[i], p,
+                            rd_kafka_err2str(e));
                     status = 1;
                 }
                 total += e ? 0 : hi - lo;

@@ -47,8 +47,8 @@ static json_t *melding(int n, const char *ontvanger) {
         "{s:s, s:s, s:{s:s, s:s}, s:{s:s, s:s, s:s, s:i, s:i}, s:[{s:s, s:s, s:s, s:s},"
         " {s:s, s:s, s:s, s:s}], s:s, s:{s:s, s:s}, s:s, s:s}",
         "melding_id", id, "regel", "ONDERWIJS_BUITEN_WOONGEMEENTE", "ontvanger", "type", type,
-        "code", code, "oorzaak", "event_type", "AANMELDING", "event_id", id,
-        "topic", "ketenhub.aanmelding.v1", "partition", 0, "offset", n, "betrokkenen", "rol",
+        "code", code, "oorzaak", "event_type", "AANMELDING", "event_id", id, "topic",
+        "ketenhub.aanmelding.v1", "partition", 0, "offset", n, "betrokkenen", "rol",
         "WOONPLAATSGEMEENTE", "type", "GEMEENTE", "code", "GM0502", "naam",
         "Capelle aan den IJssel", "rol", "SCHOOLGEMEENTE", "type", "GEMEENTE", "code", "GM0599",
         "naam", "Rotterdam", "peildatum", "2025-09-01", "jeugdige", "bsn", "999990111",
@@ -141,9 +141,11 @@ static int fill(int argc, char **argv) {
         }
         const char *code = kh_orgid_code(org);
         rd_kafka_resp_err_t e;
-        while ((e = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(code, strlen(code)),
-                                      RD_KAFKA_V_VALUE(wire, len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE),
-                                      RD_KAFKA_V_END)) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+        while ((e = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic),
+                                      RD_KAFKA_V_KEY(code, strlen(code)),
+                                      RD_KAFKA_V_VALUE(wire, len),
+                                      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE), RD_KAFKA_V_END)) ==
+               RD_KAFKA_RESP_ERR__QUEUE_FULL)
             rd_kafka_poll(rk, 10);
         if (e)
             return die(rd_kafka_err2str(e));
@@ -193,10 +195,11 @@ static long ok_with_prefix(CURL *c, const char *prefix) {
 }
 
 static int watch(int argc, char **argv) {
-    static const struct option opts[] = {
-        {"port", required_argument, NULL, 'p'},   {"prefix", required_argument, NULL, 'x'},
-        {"expect", required_argument, NULL, 'e'}, {"timeout", required_argument, NULL, 't'},
-        {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"port", required_argument, NULL, 'p'},
+                                         {"prefix", required_argument, NULL, 'x'},
+                                         {"expect", required_argument, NULL, 'e'},
+                                         {"timeout", required_argument, NULL, 't'},
+                                         {NULL, 0, NULL, 0}};
     int port = 0, opt;
     long expect = 0;
     double timeout = 600;
@@ -230,7 +233,8 @@ static int watch(int argc, char **argv) {
     }
     curl_easy_cleanup(c);
     if (n < expect) {
-        fprintf(stderr, "bench_push: only %ld of %ld delivered within %.0f s\n", n, expect, timeout);
+        fprintf(stderr, "bench_push: only %ld of %ld delivered within %.0f s\n", n, expect,
+                timeout);
         return 1;
     }
     double secs = last - first;

@@ -43,7 +43,8 @@ typedef struct template {
     avro_value_t value, event_id, bsn;
     char topic[256];
     char bron[32];
-} template;
+}
+template;
 
 static void die(const char *what, const char *why) {
     fprintf(stderr, "route_bench_fill: %s: %s\n", what, why);
@@ -51,8 +52,8 @@ static void die(const char *what, const char *why) {
 }
 
 static void create_topics(rd_kafka_t *rk, const char *prefix, int partitions) {
-    static const char *const names[] = {"aanmelding", "tlv", "beschikking", "verwijzing",
-                                        "grensverkeer", "deadletter"};
+    static const char *const names[] = {"aanmelding", "tlv",          "beschikking",
+                                        "verwijzing", "grensverkeer", "deadletter"};
     char err[256], topic[256];
     rd_kafka_NewTopic_t *nt[7];
     int n = 0;
@@ -94,7 +95,8 @@ static void make_template(template *t, const route_case *c, const kh_schemas *sc
     t->c = c;
     t->schema = kh_schemas_by_name(schemas, c->event);
     kh_problems_init(&p);
-    if (kh_schema_new_value(t->schema, &t->value) || kh_codec_from_json(t->schema, ev, &t->value, &p))
+    if (kh_schema_new_value(t->schema, &t->value) ||
+        kh_codec_from_json(t->schema, ev, &t->value, &p))
         die(c->name, "cannot build the Avro value");
     avro_value_t env, kid;
     avro_value_get_by_name(&t->value, "envelope", &env, NULL);

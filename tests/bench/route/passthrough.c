@@ -89,10 +89,11 @@ static void forward(bench *B, rd_kafka_message_t *m) {
     if (rd_kafka_message_headers(m, &h) == 0)
         copy = rd_kafka_headers_copy(h);
     for (;;) {
-        rd_kafka_resp_err_t e = rd_kafka_producev(
-            B->producer, RD_KAFKA_V_RKT(B->out), RD_KAFKA_V_KEY(m->key, m->key_len),
-            RD_KAFKA_V_VALUE(m->payload, m->len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-            RD_KAFKA_V_HEADERS(copy), RD_KAFKA_V_END);
+        rd_kafka_resp_err_t e = rd_kafka_producev(B->producer, RD_KAFKA_V_RKT(B->out),
+                                                  RD_KAFKA_V_KEY(m->key, m->key_len),
+                                                  RD_KAFKA_V_VALUE(m->payload, m->len),
+                                                  RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                                  RD_KAFKA_V_HEADERS(copy), RD_KAFKA_V_END);
         if (e == RD_KAFKA_RESP_ERR_NO_ERROR)
             return;
         if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL)
