@@ -124,8 +124,10 @@ sleep 5
 survivor=$leader
 down=()
 for n in 1 2 3; do ((n == survivor)) || down+=("$n"); done
-mark "two-down: kill -9 nodes ${down[*]}"
+# The window starts once both are dead: a request sent while the second
+# kill was still on its way may be acknowledged, rightly.
 for n in "${down[@]}"; do "$cluster" kill "$n"; done
+mark "two-down: kill -9 nodes ${down[*]}"
 sleep 15
 mark "two-up: restart nodes ${down[*]}"
 for n in "${down[@]}"; do "$cluster" start-node "$n" >/dev/null; done
