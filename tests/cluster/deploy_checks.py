@@ -1,8 +1,10 @@
 """Checks of deploy/k8s beyond the Kubernetes schemas, on the rendered
 manifests (stdin, a YAML stream): the Strimzi resources against the fields
 and values Strimzi's v1beta2 CRDs allow (their schemas are not available
-offline here), and the conventions of README "Operations" for every
-workload. Prints one line per problem; exit 1 if there is one."""
+offline here), the conventions of README "Operations" for every
+workload (probes, resources, Prometheus, a PodDisruptionBudget), and the
+NetworkPolicies: only ingest open to everyone, watch to the operators'
+namespace only. Prints one line per problem; exit 1 if there is one."""
 import sys
 
 import yaml
@@ -54,15 +56,42 @@ def workload(d):
         need(c.get("securityContext", {}).get("readOnlyRootFilesystem") is True, f"{name}: root filesystem writable")
 
 
+def open_to_everyone(rule):
+    """No `from`, or a peer selecting every namespace or every address."""
+    if "from" not in rule:
+        return True
+    for peer in rule["from"]:
+        if peer.get("namespaceSelector") == {} and not peer.get("podSelector"):
+            return True
+        if peer.get("ipBlock", {}).get("cidr") in ("0.0.0.0/0", "::/0"):
+            return True
+    return False
+
+
 def network(docs):
     pols = [d for d in docs if d["kind"] == "NetworkPolicy"]
     deny = [p for p in pols if p["spec"]["podSelector"] == {} and not p["spec"].get("ingress")]
     need(deny, "no default-deny ingress NetworkPolicy")
+    watch_from = []
     for p in pols:
+        sel = p["spec"]["podSelector"].get("matchLabels", {})
         for rule in p["spec"].get("ingress", []):
-            if "from" not in rule:  # reachable from anywhere: ingest only
-                sel = p["spec"]["podSelector"].get("matchLabels", {})
+            if open_to_everyone(rule):  # reachable from anywhere: ingest only
                 need(sel == {"app.kubernetes.io/name": "ketenhub-ingest"}, f"NetworkPolicy {p['metadata']['name']} opens {sel} to everyone")
+            if sel == {"app.kubernetes.io/name": "ketenhub-watch"}:
+                watch_from += rule.get("from", [])
+    # watch's page: from a labelled namespace (the operators' ingress) only.
+    need(watch_from and all(peer.get("namespaceSelector", {}).get("matchLabels") for peer in watch_from),
+         "ketenhub-watch not limited to the operators' namespace")
+
+
+def budgets(docs):
+    """Every workload has a PodDisruptionBudget selecting it."""
+    pdbs = [d["spec"]["selector"].get("matchLabels", {}) for d in docs if d["kind"] == "PodDisruptionBudget"]
+    for d in docs:
+        if d["kind"] in ("Deployment", "StatefulSet"):
+            labels = d["spec"]["template"]["metadata"].get("labels", {})
+            need(any(sel and sel.items() <= labels.items() for sel in pdbs), f"{d['metadata']['name']}: no PodDisruptionBudget")
 
 
 docs = [d for d in yaml.safe_load_all(sys.stdin) if d]
@@ -77,6 +106,7 @@ for d in docs:
 kinds = {d["kind"] for d in docs}
 need({"KafkaTopic", "KafkaUser", "Deployment", "StatefulSet", "PodDisruptionBudget", "NetworkPolicy", "ConfigMap"} <= kinds, f"kinds missing: {kinds}")
 network(docs)
+budgets(docs)
 for p in problems:
     print("FAIL:", p)
 print(f"deploy checks: {len(docs)} resources, {len(problems)} problems")
