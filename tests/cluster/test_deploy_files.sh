@@ -16,6 +16,8 @@
 # Not checked: a cluster accepting the manifests (no API server here), the
 # Strimzi CRD schemas themselves, `docker compose config` (no compose
 # plugin) and building the image (no registry to pull debian:bookworm-slim).
+# deploy_checks.py also requires a PodDisruptionBudget per workload and that
+# only ingest is open to everyone and watch only to a labelled namespace.
 # The Python tools live in a venv under .cache/deploy-venv (pip, pinned).
 set -euo pipefail
 root=${KH_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
