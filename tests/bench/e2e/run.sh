@@ -142,6 +142,7 @@ for s in ingest route push; do
     echo "E2E rss service=$s kb=$(awk '/VmHWM/ {print $2}' "/proc/${pid[$s]}/status")"
 done
 for s in push route ingest; do
+    curl -sf "http://127.0.0.1:${port[$s]}/metrics" >"$work/$s.metrics" || true
     kill -TERM "${pid[$s]}"
     wait "${pid[$s]}" || echo "run.sh: $s exited $?" >&2
     unset "pid[$s]"
