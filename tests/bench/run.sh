@@ -137,4 +137,12 @@ num() { [[ $1 =~ ^-?[0-9]+([.][0-9]+)?$ ]] && echo "$1" || echo null; }
         "$(num "$best")" "$(num "$(rss ingest)")" "$(num "$(rss route)")" "$(num "$(rss push)")"
 } >"$out/latest.json"
 
+# The README's benchmark table is this file: copied between its markers.
+readme=$root/README.md
+if grep -q '^<!-- bench:begin' "$readme"; then
+    awk -v f="$out/latest.md" '
+        /^<!-- bench:begin/ { print; while ((getline l < f) > 0) print l; skip = 1; next }
+        /^<!-- bench:end/ { skip = 0 }
+        !skip' "$readme" >"$readme.new" && mv "$readme.new" "$readme"
+fi
 cat "$out/latest.md"

@@ -162,8 +162,8 @@ wrk64=$(wrk_rate 64)
 echo "== ketenhub-push"
 subscriptions "$work/c1.json" 1
 subscriptions "$work/c4.json" 4
-read -r _ c1_s c1_rate < <(deliver c1 "bench${run}c1." "$work/c1.json" "$total")
-read -r _ c4_s c4_rate < <(deliver c4 "bench${run}c4." "$work/c4.json" "$total")
+read -r _ c1_s c1_rate _ < <(deliver c1 "bench${run}c1." "$work/c1.json" "$total")
+read -r _ c4_s c4_rate _ < <(deliver c4 "bench${run}c4." "$work/c4.json" "$total")
 
 echo "== dead partner"
 subscriptions "$work/a.json" 1 2000
