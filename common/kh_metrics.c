@@ -1,7 +1,8 @@
 /*
  * kh_metrics — a small Prometheus registry. Each family keeps its children
- * in a list behind its own mutex: families are few and children are bounded
- * by the label sets, so a list is simpler than a hash and fast enough.
+ * in a list (the rendering order) behind its own mutex, and a hash index of
+ * them: a label per partner gives thousands of children (push at national
+ * partner counts), and each update must not scan them all.
  */
 #include "kh_metrics.h"
 
@@ -20,10 +21,11 @@ typedef enum { COUNTER, GAUGE, HISTOGRAM } kind;
 
 typedef struct child {
     struct child *next;
-    char key[KEY_LEN]; /* label pairs as rendered: route="/v1/tlvs",status="202" */
-    double value;      /* counter, gauge; the sum of a histogram */
-    uint64_t count;    /* histogram observations */
-    uint64_t *buckets; /* histogram, one per bound (not cumulative) */
+    struct child *hnext; /* in its hash bucket */
+    char key[KEY_LEN];   /* label pairs as rendered: route="/v1/tlvs",status="202" */
+    double value;        /* counter, gauge; the sum of a histogram */
+    uint64_t count;      /* histogram observations */
+    uint64_t *buckets;   /* histogram, one per bound (not cumulative) */
 } child;
 
 struct kh_family {
@@ -36,6 +38,8 @@ struct kh_family {
     size_t nbounds;
     pthread_mutex_t lock;
     child *children;
+    child **index; /* hash buckets; grown to keep chains short */
+    size_t nindex, nchildren;
 };
 
 struct kh_metrics {
@@ -61,6 +65,7 @@ void kh_metrics_free(kh_metrics *m) {
         }
         for (size_t i = 0; i < f->nlabels; i++)
             free(f->labels[i]);
+        free(f->index);
         pthread_mutex_destroy(&f->lock);
         free(f->bounds);
         free(f->name);
@@ -133,13 +138,35 @@ static void build_key(const kh_family *f, const char *const *values, char *key) 
     }
 }
 
+static size_t key_hash(const char *k) {
+    size_t h = 14695981039346656037u;
+    for (; *k; k++)
+        h = (h ^ (unsigned char)*k) * 1099511628211u;
+    return h;
+}
+
+/* Doubles the index (or makes the first) and re-hangs every child. */
+static void grow_index(kh_family *f) {
+    size_t n = f->nindex ? f->nindex * 2 : 64;
+    free(f->index);
+    f->index = kh_calloc(n, sizeof *f->index);
+    f->nindex = n;
+    for (child *c = f->children; c; c = c->next) {
+        size_t b = key_hash(c->key) & (n - 1);
+        c->hnext = f->index[b];
+        f->index[b] = c;
+    }
+}
+
 /* The child for these values, made when missing; called with f->lock held. */
 static child *find(kh_family *f, const char *const *values, int create) {
     char key[KEY_LEN];
     build_key(f, values, key);
-    for (child *c = f->children; c; c = c->next)
-        if (strcmp(c->key, key) == 0)
-            return c;
+    size_t h = key_hash(key);
+    if (f->nindex)
+        for (child *c = f->index[h & (f->nindex - 1)]; c; c = c->hnext)
+            if (strcmp(c->key, key) == 0)
+                return c;
     if (!create)
         return NULL;
     child *c = kh_calloc(1, sizeof *c);
@@ -148,6 +175,12 @@ static child *find(kh_family *f, const char *const *values, int create) {
         c->buckets = kh_calloc(f->nbounds ? f->nbounds : 1, sizeof *c->buckets);
     c->next = f->children;
     f->children = c;
+    if (++f->nchildren > f->nindex) {
+        grow_index(f);
+    } else {
+        c->hnext = f->index[h & (f->nindex - 1)];
+        f->index[h & (f->nindex - 1)] = c;
+    }
     return c;
 }
 

@@ -63,8 +63,17 @@ typedef struct key_spec {
     long long *out;
 } key_spec;
 
+/* librdkafka's pre-fetch queue holds up to 64 MB by default; push keeps
+ * its own bounded buffer (buffer.max) of what it read, so a small one keeps
+ * memory within bounds without slowing reading. */
+static void kafka_defaults(kh_service *svc) {
+    if (!kh_config_get(svc->config, "kafka.queued.max.messages.kbytes", NULL))
+        kh_config_set(svc->config, "kafka.queued.max.messages.kbytes", "8192");
+}
+
 static int read_settings(kh_service *svc, push_settings *s) {
     long long conc, timeout;
+    kafka_defaults(svc);
     key_spec keys[] = {
         {"delivery.concurrency", 1, 1, &conc},
         {"delivery.timeout.ms", 10000, 100, &timeout},

@@ -56,6 +56,7 @@ void push_deliver_fresh(push_deliverer *d, const char *partner, push_job *job) {
         return;
     }
     push_partner_add_fresh(p, job);
+    push_partners_activate(d->partners, p);
     d->nfresh++;
 }
 
@@ -64,6 +65,7 @@ void push_deliver_waiting(push_deliverer *d, const char *partner, push_job *job)
     if (!p)
         return;
     push_partner_add_waiting(p, job);
+    push_partners_activate(d->partners, p);
     d->nwaiting++;
 }
 
@@ -228,14 +230,23 @@ static long start_partner(push_deliverer *d, push_partner *p, int64_t now) {
     return limit;
 }
 
+/* Only the partners holding jobs are looked at: the cost of a turn grows
+ * with them, not with every partner there is. */
 int64_t push_deliver_dispatch(push_deliverer *d) {
     int64_t now = kh_now_millis(), next = IDLE_WAIT_MS;
-    for (push_partner *p = push_partners_first(d->partners); p; p = p->next) {
+    push_partner *list = push_partners_take_active(d->partners);
+    while (list) {
+        push_partner *p = list;
+        list = p->anext;
+        p->anext = NULL;
+        p->active = 0;
         if (!p->fresh && !p->waiting)
             continue;
         long limit = start_partner(d, p, now);
+        if (p->fresh || p->waiting)
+            push_partners_activate(d->partners, p);
         /* A partner at its limit is woken by its responses, not by a timer. */
-        if (p->in_flight >= limit)
+        if (p->in_flight >= limit || (!p->fresh && !p->waiting))
             continue;
         int64_t at = p->blocked_until > now ? p->blocked_until
                      : p->waiting           ? p->waiting->due_ms
@@ -253,7 +264,7 @@ void push_deliver_relieve(push_deliverer *d) {
     if ((long long)d->nfresh < d->set->buffer_max)
         return;
     push_partner *big = NULL;
-    for (push_partner *p = push_partners_first(d->partners); p; p = p->next)
+    for (push_partner *p = push_partners_active_first(d->partners); p; p = p->anext)
         if (!big || p->nfresh > big->nfresh)
             big = p;
     if (!big || (long long)big->nfresh <= d->set->buffer_max / 2)

@@ -15,6 +15,7 @@
 struct push_partners {
     push_partner *buckets[BUCKETS];
     push_partner *all;
+    push_partner *active;
 };
 
 static unsigned hash(const char *s) {
@@ -25,6 +26,22 @@ static unsigned hash(const char *s) {
 }
 
 push_partners *push_partners_new(void) { return kh_calloc(1, sizeof(push_partners)); }
+
+void push_partners_activate(push_partners *ps, push_partner *p) {
+    if (p->active)
+        return;
+    p->active = 1;
+    p->anext = ps->active;
+    ps->active = p;
+}
+
+push_partner *push_partners_take_active(push_partners *ps) {
+    push_partner *list = ps->active;
+    ps->active = NULL;
+    return list;
+}
+
+push_partner *push_partners_active_first(push_partners *ps) { return ps->active; }
 
 static void free_list(push_job *j) {
     while (j) {

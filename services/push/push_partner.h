@@ -55,6 +55,8 @@ typedef struct push_job {
 struct push_partner {
     push_partner *hnext; /* hash chain */
     push_partner *next;  /* the list of all partners */
+    push_partner *anext; /* the list of partners holding jobs */
+    int active;          /* on that list */
     char name[PUSH_ORG_LEN];
     const push_sub *sub; /* the current subscription, NULL when none */
     push_job *fresh, *fresh_tail;
@@ -82,6 +84,15 @@ push_partner *push_partners_get(push_partners *ps, const char *name);
 
 /* The first partner; walk on with ->next. */
 push_partner *push_partners_first(push_partners *ps);
+
+/* The partners that may hold queued jobs, so a turn of the loop looks at
+ * those and not at every partner (thousands at national scale). activate
+ * puts p on the list (once); take detaches the whole list (walk it with
+ * ->anext, clear ->active, and activate again those still holding jobs);
+ * active_first walks it in place. */
+void push_partners_activate(push_partners *ps, push_partner *p);
+push_partner *push_partners_take_active(push_partners *ps);
+push_partner *push_partners_active_first(push_partners *ps);
 
 /* A new, empty job (since_ms = due_ms = now_ms; kh_alloc: never NULL). */
 push_job *push_job_new(int64_t now_ms);

@@ -34,6 +34,7 @@
     "                      commit offsets; a crash may repeat meldingen) (default true)\n"      \
     "  route.batch.records end a batch (transaction) after this many records (default 20000)\n" \
     "  route.batch.ms      ... or this many ms after its first record (default 250)\n"          \
+    "  route.batch.idle.ms ... or this many ms without a new record; 0: never (default 2)\n"    \
     "  reference.dir       reference data directory (default " KH_DEFAULT_REFERENCE_DIR ")\n"   \
     "  reference.watch.ms  reload when the files there change, checked this often; 0: only\n"   \
     "                      on SIGHUP (default 5000)\n"                                          \
@@ -87,16 +88,23 @@ static int configure(kh_service *svc, const kh_schemas *schemas, route_loop_conf
     const kh_config *c = svc->config;
     int txn;
     memset(cfg, 0, sizeof *cfg);
+    /* librdkafka pre-fetches up to 64 MB by default; 16 MB is still
+     * tens of thousands of events ahead of a replay, within the 64 MB RSS
+     * target. */
+    if (!kh_config_get(c, "kafka.queued.max.messages.kbytes", NULL))
+        kh_config_set(svc->config, "kafka.queued.max.messages.kbytes", "16384");
     if (kh_service_bool(svc, "route.transactions", 1, &txn) ||
         kh_service_int(svc, "route.batch.records", 20000, &cfg->batch_records) ||
         kh_service_int(svc, "route.batch.ms", 250, &cfg->batch_ms) ||
+        kh_service_int(svc, "route.batch.idle.ms", 2, &cfg->batch_idle_ms) ||
         kh_service_int(svc, "reference.watch.ms", 5000, &cfg->watch_ms))
         return -1;
-    if (cfg->batch_records < 1 || cfg->batch_ms < 1 || cfg->watch_ms < 0) {
+    if (cfg->batch_records < 1 || cfg->batch_ms < 1 || cfg->batch_idle_ms < 0 ||
+        cfg->watch_ms < 0) {
         kh_log_error("bad configuration",
                      json_pack("{s:s}", "error",
                                "route.batch.records and route.batch.ms must be at least 1, "
-                               "reference.watch.ms at least 0"));
+                               "route.batch.idle.ms and reference.watch.ms at least 0"));
         return -1;
     }
     if (gethostname(n->instance, sizeof n->instance) != 0)

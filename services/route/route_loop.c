@@ -34,6 +34,7 @@ typedef struct loop {
     int open; /* a batch (transaction) has begun */
     long long batch_count;
     int64_t batch_start;
+    int64_t last_record;   /* when the open batch last took a record */
     int failed;            /* a fatal error: leave the loop, exit 1 */
     int delivery_failures; /* in the open batch (without transactions) */
     int assigned;          /* partitions */
@@ -376,6 +377,7 @@ static void handle(loop *L, rd_kafka_message_t *m) {
     }
     L->proc.nout = 0;
     L->batch_count++;
+    L->last_record = now_ms();
     route_stats_record_time(&L->stats, now_s() - started);
 }
 
@@ -480,21 +482,35 @@ static void close_clients(loop *L) {
     }
 }
 
+/* How long to wait for the next record: the open batch closes at its age
+ * limit or, when batch_idle_ms is set, once no record came for that long
+ * (the input is drained: committing now releases its meldingen at once,
+ * and under a backlog records keep coming, so batches still fill up). */
+static int batch_due(const loop *L, int64_t *wait) {
+    int64_t now = now_ms(), idle = L->cfg->batch_idle_ms;
+    *wait = IDLE_POLL_MS;
+    if (!L->open)
+        return 0;
+    int64_t left = L->batch_start + L->cfg->batch_ms - now;
+    if (idle > 0 && L->last_record + idle - now < left)
+        left = L->last_record + idle - now;
+    if (left <= 0 || L->batch_count >= L->cfg->batch_records)
+        return 1;
+    if (left < *wait)
+        *wait = left;
+    return 0;
+}
+
 static void run(loop *L, atomic_int *ready) {
     atomic_store(ready, 1);
     while (!kh_service_stop && !L->failed) {
         maybe_reload(L);
-        int64_t left = IDLE_POLL_MS;
-        if (L->open) {
-            left = L->batch_start + L->cfg->batch_ms - now_ms();
-            if (left <= 0 || L->batch_count >= L->cfg->batch_records) {
-                batch_commit(L, 1);
-                continue;
-            }
-            if (left > IDLE_POLL_MS)
-                left = IDLE_POLL_MS;
+        int64_t wait;
+        if (batch_due(L, &wait)) {
+            batch_commit(L, 1);
+            continue;
         }
-        rd_kafka_message_t *m = rd_kafka_consumer_poll(L->consumer, (int)left);
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(L->consumer, (int)wait);
         rd_kafka_poll(L->producer, 0);
         if (!m)
             continue;
@@ -526,12 +542,13 @@ int route_loop_run(kh_service *svc, const route_loop_config *cfg, kh_refstore *s
     if (route_processor_init(&L->proc, schemas, err, sizeof err)) {
         kh_log_error("cannot start", json_pack("{s:s}", "error", err));
     } else if (open_clients(L) == 0) {
-        kh_log_info("routing", json_pack("{s:s,s:s,s:s?,s:I,s:I}", "group", cfg->group_id, "mode",
-                                         L->transactional ? "exactly once (transactions)"
-                                                          : "at least once (no transactions)",
-                                         "transactional_id", cfg->transactional_id, "batch_records",
-                                         (json_int_t)cfg->batch_records, "batch_ms",
-                                         (json_int_t)cfg->batch_ms));
+        kh_log_info("routing",
+                    json_pack("{s:s,s:s,s:s?,s:I,s:I,s:I}", "group", cfg->group_id, "mode",
+                              L->transactional ? "exactly once (transactions)"
+                                               : "at least once (no transactions)",
+                              "transactional_id", cfg->transactional_id, "batch_records",
+                              (json_int_t)cfg->batch_records, "batch_ms", (json_int_t)cfg->batch_ms,
+                              "batch_idle_ms", (json_int_t)cfg->batch_idle_ms));
         run(L, ready);
         rc = L->failed ? 1 : 0;
     }

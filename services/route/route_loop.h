@@ -24,8 +24,10 @@
  * the flush and the commit writes the batch's meldingen again; consumers
  * de-duplicate on melding_id.
  *
- * A batch ends after batch_records records or batch_ms milliseconds from
- * its first record, whichever comes first, and on shutdown. Reference data
+ * A batch ends after batch_records records, batch_ms milliseconds from its
+ * first record, or (batch_idle_ms > 0) batch_idle_ms without a new record,
+ * whichever comes first, and on shutdown: at a trickle each commit releases
+ * the meldingen at once, under a backlog batches stay large. Reference data
  * is reloaded between records (SIGHUP, or a changed file when watching), so
  * no record is dropped or half-routed.
  */
@@ -44,6 +46,7 @@ typedef struct route_loop_config {
     const char *transactional_id; /* NULL: no transactions (at least once) */
     long long batch_records;
     long long batch_ms;
+    long long batch_idle_ms; /* 0: batches end only by size and age */
     const char *reference_dir;
     long long watch_ms;              /* 0: reload only on SIGHUP */
     const char *topics[ROUTE_KINDS]; /* full names, topic.prefix applied */

@@ -195,6 +195,10 @@ if ((stored < accepted || stored > accepted + 2 * connections)); then
     echo "run.sh: FAIL: the records on Kafka do not match the events accepted" >&2
     exit 1
 fi
+read -r k_eps k_p50 k_p99 _ _ _ k_rss <<<"${result[kafka]}"
+read -r _ _ _ _ _ _ b_rss <<<"${result[bare]}"
+echo "INGEST bare=$bare_eps kafka=$k_eps p50_ms=$k_p50 p99_ms=$k_p99 rss_kb=$k_rss bare_rss_kb=$b_rss" \
+    "ratio=$(awk -v a="$k_eps" -v b="$bare_eps" 'BEGIN { printf "%.2f", a / b }')"
 echo "cores: CPU time of the server process per second of the measured run"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "Targets (issue 3, on Apache Kafka): >= 20000 events/s, p99 <= 20 ms, RSS <= 64 MB"

@@ -71,6 +71,7 @@ run_route() {
     done
     "$bin/route_bench_wait" -P "$port" -n "$events" |
         sed -E 's/.*events=([0-9]+) seconds=([0-9.]+).*/\1 \2/'
+    awk '/VmHWM/ {print $2}' "/proc/$route_pid/status" >"$work/rss-$txn"
     kill -TERM "$route_pid"
     wait "$route_pid"
     route_pid=
@@ -85,7 +86,7 @@ run_passthrough() {
 
 rate() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.0f", n / s }'; }
 
-declare -A rates
+declare -A rates secs
 for mode in transactions plain; do
     t=1 r=true
     [[ $mode == plain ]] && t=0 r=false
@@ -96,6 +97,7 @@ for mode in transactions plain; do
     echo "route benchmark: route ($mode)" >&2
     read -r n s < <(run_route "$r")
     rates[route-$mode]=$(rate "$n" "$s")
+    secs[$mode]=$s
     printf 'route        %-13s %8d events %8.2f s %9s events/s\n' "$mode" "$n" "$s" "${rates[route-$mode]}"
 done
 
@@ -108,3 +110,6 @@ for mode in transactions plain; do
         "$mode" "$(awk -v r="${rates[route-$mode]}" -v p="${rates[pass-$mode]}" 'BEGIN { print 100 * r / p }')" \
         "${rates[route-$mode]}"
 done
+echo "ROUTE events=$events crossing=$(sed -E 's/.*crossing=([0-9]+).*/\1/' "$work/fill.txt")" \
+    "pass_txn=${rates[pass-transactions]} route_txn=${rates[route-transactions]} seconds_txn=${secs[transactions]}" \
+    "pass_plain=${rates[pass-plain]} route_plain=${rates[route-plain]} rss_kb=$(cat "$work/rss-true")"
