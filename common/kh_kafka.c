@@ -360,3 +360,50 @@ int kh_kafka_check_credentials(const kh_config *c, int timeout_ms, char *err, si
              p.reason);
     return -1;
 }
+
+rd_kafka_topic_partition_list_t *kh_kafka_positions(rd_kafka_t *rk) {
+    rd_kafka_topic_partition_list_t *a = NULL, *out;
+    if (rd_kafka_assignment(rk, &a))
+        return NULL;
+    if (rd_kafka_position(rk, a)) {
+        rd_kafka_topic_partition_list_destroy(a);
+        return NULL;
+    }
+    out = rd_kafka_topic_partition_list_new(a->cnt);
+    for (int i = 0; i < a->cnt; i++)
+        if (a->elems[i].offset >= 0)
+            rd_kafka_topic_partition_list_add(out, a->elems[i].topic, a->elems[i].partition)
+                ->offset = a->elems[i].offset;
+    rd_kafka_topic_partition_list_destroy(a);
+    if (out->cnt == 0) {
+        rd_kafka_topic_partition_list_destroy(out);
+        return NULL;
+    }
+    return out;
+}
+
+int kh_kafka_rewind_to_committed(rd_kafka_t *rk, int timeout_ms, char *err, size_t errlen) {
+    rd_kafka_topic_partition_list_t *a = NULL;
+    if (rd_kafka_assignment(rk, &a) || a->cnt == 0) {
+        if (a)
+            rd_kafka_topic_partition_list_destroy(a);
+        return 0;
+    }
+    rd_kafka_resp_err_t e = rd_kafka_committed(rk, a, timeout_ms);
+    if (e) {
+        rd_kafka_topic_partition_list_destroy(a);
+        snprintf(err, errlen, "reading committed offsets to rewind: %s", rd_kafka_err2str(e));
+        return -1;
+    }
+    for (int i = 0; i < a->cnt; i++)
+        if (a->elems[i].offset < 0)
+            a->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
+    rd_kafka_error_t *se = rd_kafka_seek_partitions(rk, a, -1);
+    rd_kafka_topic_partition_list_destroy(a);
+    if (se) {
+        snprintf(err, errlen, "seeking to the committed offsets: %s", rd_kafka_error_string(se));
+        rd_kafka_error_destroy(se);
+        return -1;
+    }
+    return 0;
+}

@@ -98,6 +98,19 @@ int kh_kafka_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                        rd_kafka_topic_partition_list_t *parts, kh_kafka_revoke_fn *revoke, void *ud,
                        kh_kafka_rebalance_kind *kind, int *assigned, char *errbuf, size_t errlen);
 
+/* The consumed positions of rk's current assignment (the next offset to
+ * read per partition), leaving out partitions nothing was read from: what a
+ * consume-transform-produce loop sends with its transaction. NULL when there
+ * are none; the caller destroys the list. */
+rd_kafka_topic_partition_list_t *kh_kafka_positions(rd_kafka_t *rk);
+
+/* Seeks every partition assigned to rk back to its committed offset (the
+ * start of an aborted transaction's batch), waiting at most timeout_ms for
+ * the committed offsets; a partition never committed goes to its
+ * beginning, as auto.offset.reset=earliest does. Returns 0, or -1 with a
+ * message in err. */
+int kh_kafka_rewind_to_committed(rd_kafka_t *rk, int timeout_ms, char *err, size_t errlen);
+
 /* "assign", "revoke" or "lost", for logs and metric labels. */
 const char *kh_kafka_rebalance_name(kh_kafka_rebalance_kind kind);
 

@@ -64,57 +64,13 @@ static void fatal(loop *L, const char *what, const char *error) {
 
 /* ---- Offsets ------------------------------------------------------------ */
 
-/* The consumed positions of the current assignment (the next offset to
- * read per partition), leaving out partitions nothing was read from; NULL
- * when there are none. */
-static rd_kafka_topic_partition_list_t *positions(loop *L) {
-    rd_kafka_topic_partition_list_t *a = NULL, *out;
-    if (rd_kafka_assignment(L->consumer, &a))
-        return NULL;
-    if (rd_kafka_position(L->consumer, a)) {
-        rd_kafka_topic_partition_list_destroy(a);
-        return NULL;
-    }
-    out = rd_kafka_topic_partition_list_new(a->cnt);
-    for (int i = 0; i < a->cnt; i++)
-        if (a->elems[i].offset >= 0)
-            rd_kafka_topic_partition_list_add(out, a->elems[i].topic, a->elems[i].partition)
-                ->offset = a->elems[i].offset;
-    rd_kafka_topic_partition_list_destroy(a);
-    if (out->cnt == 0) {
-        rd_kafka_topic_partition_list_destroy(out);
-        return NULL;
-    }
-    return out;
-}
-
-/* Seeks every assigned partition back to its committed offset (the start
- * of the aborted batch); a partition never committed goes to its beginning,
- * as auto.offset.reset=earliest does. */
+/* Back to the start of the aborted batch (see kh_kafka_rewind_to_committed). */
 static void rewind_consumer(loop *L) {
-    rd_kafka_topic_partition_list_t *a = NULL;
-    if (rd_kafka_assignment(L->consumer, &a) || a->cnt == 0) {
-        if (a)
-            rd_kafka_topic_partition_list_destroy(a);
-        return;
-    }
-    rd_kafka_resp_err_t e = rd_kafka_committed(L->consumer, a, COMMITTED_WAIT_MS);
-    if (e) {
-        rd_kafka_topic_partition_list_destroy(a);
-        fatal(L, "reading committed offsets to rewind", rd_kafka_err2str(e));
-        return;
-    }
-    for (int i = 0; i < a->cnt; i++)
-        if (a->elems[i].offset < 0)
-            a->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
-    rd_kafka_error_t *err = rd_kafka_seek_partitions(L->consumer, a, -1);
-    rd_kafka_topic_partition_list_destroy(a);
-    if (err) {
-        fatal(L, "seeking to the committed offsets", rd_kafka_error_string(err));
-        rd_kafka_error_destroy(err);
-        return;
-    }
-    kh_log_info("rewound to the committed offsets", NULL);
+    char err[256];
+    if (kh_kafka_rewind_to_committed(L->consumer, COMMITTED_WAIT_MS, err, sizeof err))
+        fatal(L, "rewinding to the committed offsets", err);
+    else
+        kh_log_info("rewound to the committed offsets", NULL);
 }
 
 /* ---- Batches ------------------------------------------------------------ */
@@ -181,7 +137,7 @@ static int txn_failed(loop *L, const char *what, rd_kafka_error_t *e) {
 
 static int txn_commit(loop *L) {
     rd_kafka_error_t *e = NULL;
-    rd_kafka_topic_partition_list_t *offsets = positions(L);
+    rd_kafka_topic_partition_list_t *offsets = kh_kafka_positions(L->consumer);
     if (!offsets) {
         kh_log_warn("no consumed positions to commit (assignment lost): aborting", NULL);
         abort_transaction(L);
@@ -212,7 +168,7 @@ static int offsets_commit(loop *L) {
                     json_pack("{s:i}", "failed", L->delivery_failures));
         return -1;
     }
-    rd_kafka_topic_partition_list_t *offsets = positions(L);
+    rd_kafka_topic_partition_list_t *offsets = kh_kafka_positions(L->consumer);
     if (!offsets)
         return 0;
     rd_kafka_resp_err_t e = rd_kafka_commit(L->consumer, offsets, 0);

@@ -89,51 +89,13 @@ static void metrics_init(metrics *m, kh_metrics *k) {
                                        NULL);
 }
 
-/* ---- Offsets (as route_loop) -------------------------------------------- */
+/* ---- Offsets ------------------------------------------------------------ */
 
-static rd_kafka_topic_partition_list_t *positions(loop *L) {
-    rd_kafka_topic_partition_list_t *a = NULL, *out;
-    if (rd_kafka_assignment(L->consumer, &a))
-        return NULL;
-    if (rd_kafka_position(L->consumer, a)) {
-        rd_kafka_topic_partition_list_destroy(a);
-        return NULL;
-    }
-    out = rd_kafka_topic_partition_list_new(a->cnt);
-    for (int i = 0; i < a->cnt; i++)
-        if (a->elems[i].offset >= 0)
-            rd_kafka_topic_partition_list_add(out, a->elems[i].topic, a->elems[i].partition)
-                ->offset = a->elems[i].offset;
-    rd_kafka_topic_partition_list_destroy(a);
-    if (out->cnt == 0) {
-        rd_kafka_topic_partition_list_destroy(out);
-        return NULL;
-    }
-    return out;
-}
-
+/* Back to the start of the aborted batch (see kh_kafka_rewind_to_committed). */
 static void rewind_consumer(loop *L) {
-    rd_kafka_topic_partition_list_t *a = NULL;
-    if (rd_kafka_assignment(L->consumer, &a) || a->cnt == 0) {
-        if (a)
-            rd_kafka_topic_partition_list_destroy(a);
-        return;
-    }
-    rd_kafka_resp_err_t e = rd_kafka_committed(L->consumer, a, COMMITTED_WAIT_MS);
-    if (e) {
-        rd_kafka_topic_partition_list_destroy(a);
-        fatal(L, "reading committed offsets to rewind", rd_kafka_err2str(e));
-        return;
-    }
-    for (int i = 0; i < a->cnt; i++)
-        if (a->elems[i].offset < 0)
-            a->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
-    rd_kafka_error_t *err = rd_kafka_seek_partitions(L->consumer, a, -1);
-    rd_kafka_topic_partition_list_destroy(a);
-    if (err) {
-        fatal(L, "seeking to the committed offsets", rd_kafka_error_string(err));
-        rd_kafka_error_destroy(err);
-    }
+    char err[256];
+    if (kh_kafka_rewind_to_committed(L->consumer, COMMITTED_WAIT_MS, err, sizeof err))
+        fatal(L, "rewinding to the committed offsets", err);
 }
 
 /* ---- Restores -------------------------------------------------------------- */
@@ -242,7 +204,7 @@ static int txn_failed(loop *L, const char *what, rd_kafka_error_t *e) {
 
 static int send_offsets(loop *L) {
     rd_kafka_error_t *e = NULL;
-    rd_kafka_topic_partition_list_t *offsets = positions(L);
+    rd_kafka_topic_partition_list_t *offsets = kh_kafka_positions(L->consumer);
     if (!offsets)
         return 0;
     rd_kafka_consumer_group_metadata_t *cgmd = rd_kafka_consumer_group_metadata(L->consumer);
