@@ -162,6 +162,18 @@ const char *kh_service_topic(const kh_service *svc, const char *topic, char *buf
     return buf;
 }
 
+const char *kh_service_schema_topic(const kh_service *svc, const kh_schemas *schemas,
+                                    const char *name, char *buf, size_t len) {
+    const kh_schema *s = kh_schemas_by_name(schemas, name);
+    if (!s) {
+        kh_log_error("cannot start",
+                     json_pack("{s:s,s:s}", "error",
+                               "schemas/ids.tsv names no topic for this schema", "schema", name));
+        return NULL;
+    }
+    return kh_service_topic(svc, kh_schema_topic(s), buf, len);
+}
+
 void kh_service_shutdown(kh_service *svc) {
     kh_ops_stop(svc->ops);
     kh_metrics_free(svc->metrics);

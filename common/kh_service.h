@@ -25,6 +25,7 @@
 #include "kh_config.h"
 #include "kh_metrics.h"
 #include "kh_ops.h"
+#include "kh_schema.h"
 
 /* Set by the signal handlers, read by service loops. With kh_log's settings
  * (written once, by kh_log_setup) and ketenhub-devbroker's own two signal
@@ -59,6 +60,12 @@ int kh_service_bool(kh_service *svc, const char *key, int def, int *out);
 /* The full name of a ketenhub topic ("ketenhub.tlv.v1") with topic.prefix,
  * written into buf; returns buf. */
 const char *kh_service_topic(const kh_service *svc, const char *topic, char *buf, size_t len);
+
+/* The full name of the topic the manifest (schemas/ids.tsv) gives schema
+ * `name`, with topic.prefix, written into buf; returns buf, or NULL (and
+ * logs why the service cannot start) when the manifest names none. */
+const char *kh_service_schema_topic(const kh_service *svc, const kh_schemas *schemas,
+                                    const char *name, char *buf, size_t len);
 
 /* Fails a start whose Kafka credentials or TLS settings the cluster
  * refuses (kh_kafka_check_credentials, waiting up to startup.kafka_check_ms,

@@ -64,27 +64,17 @@ typedef struct names {
     char instance[256], txn_id[300];
 } names;
 
-static const char *topic_of(kh_service *svc, const kh_schemas *schemas, const char *name, char *buf,
-                            size_t len) {
-    const kh_schema *s = kh_schemas_by_name(schemas, name);
-    if (!s) {
-        kh_log_error("cannot start",
-                     json_pack("{s:s,s:s}", "error",
-                               "schemas/ids.tsv names no topic for this schema", "schema", name));
-        return NULL;
-    }
-    return kh_service_topic(svc, kh_schema_topic(s), buf, len);
-}
-
 static int configure_topics(kh_service *svc, const kh_schemas *schemas, termijn_loop_config *cfg,
                             names *n) {
     for (int k = 0; k < TERMIJN_EV_KINDS; k++)
-        if (!(cfg->topics[k] = topic_of(svc, schemas, termijn_kind_name((termijn_kind)k),
-                                        n->topics[k], sizeof n->topics[k])))
+        if (!(cfg->topics[k] = kh_service_schema_topic(svc, schemas,
+                                                       termijn_kind_name((termijn_kind)k),
+                                                       n->topics[k], sizeof n->topics[k])))
             return -1;
-    cfg->melding_topic = topic_of(svc, schemas, "melding", n->melding, sizeof n->melding);
-    cfg->deadletter_topic = topic_of(svc, schemas, "deadletter", n->deadletter,
-                                     sizeof n->deadletter);
+    cfg->melding_topic = kh_service_schema_topic(svc, schemas, "melding", n->melding,
+                                                 sizeof n->melding);
+    cfg->deadletter_topic = kh_service_schema_topic(svc, schemas, "deadletter", n->deadletter,
+                                                    sizeof n->deadletter);
     cfg->state_topic = kh_service_topic(svc, TERMIJN_STATE_TOPIC, n->state, sizeof n->state);
     return cfg->melding_topic && cfg->deadletter_topic ? 0 : -1;
 }
