@@ -7,6 +7,7 @@
 
 #include "kh_bsn.h"
 #include "kh_code.h"
+#include "kh_orgid.h"
 #include "kh_time.h"
 
 #include <stdio.h>
@@ -153,7 +154,7 @@ static json_t *date_json(int32_t day) {
 }
 
 static void set_bron(story *s, const char *type, const char *code) {
-    snprintf(s->bron, sizeof s->bron, "%s:%s", type, code);
+    kh_orgid_join(type, code, s->bron, sizeof s->bron);
 }
 
 /* The template: the event's own fields after envelope and jeugdige. */
@@ -548,15 +549,14 @@ static int story_step(sim_gen *g, story *s, sim_event *ev) {
     json_t *e = json_deep_copy(s->tmpl);
     if (!e)
         return -1;
-    char ts[KH_TS_LEN], bron_type[12];
+    char ts[KH_TS_LEN], bron_type[KH_ORGID_TYPE_LEN], bron_code[KH_ORGID_CODE_LEN];
     int64_t at = (int64_t)s->day[i] * DAY_MS + sim_rng_range(&g->rng, 7 * 3600, 18 * 3600) * 1000LL;
     sim_rng_uuid(&g->rng, ev->event_id);
-    const char *colon = strchr(s->bron, ':');
-    snprintf(bron_type, sizeof bron_type, "%.*s", (int)(colon - s->bron), s->bron);
+    kh_orgid_split(s->bron, bron_type, bron_code);
     json_t *envelope = json_object_get(e, "envelope");
     json_object_set_new(envelope, "event_id", json_string(ev->event_id));
     json_object_set_new(envelope, "occurred_at", json_string(kh_ts_format(at, ts)));
-    json_object_set_new(envelope, "bron", org(bron_type, colon + 1));
+    json_object_set_new(envelope, "bron", org(bron_type, bron_code));
     if (s->dated)
         json_object_set_new(e, "datum", date_json(s->day[i]));
     if (s->status[i])

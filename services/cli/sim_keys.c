@@ -3,6 +3,7 @@
  */
 #include "sim_keys.h"
 
+#include "kh_orgid.h"
 #include "kh_pseudo.h"
 
 #include <ctype.h>
@@ -81,7 +82,8 @@ static sim_key *find(sim_keys *k, const char *org) {
 /* A key nobody needs to keep secret: this is for demos and tests. */
 static int ensure(sim_keys *k, const char *type, const char *code) {
     char org[24], hash[65], key[64], name[64];
-    snprintf(org, sizeof org, "%s:%s", type, code);
+    if (kh_orgid_join(type, code, org, sizeof org))
+        return -1;
     if (find(k, org))
         return 0;
     if (kh_sha256_hex(org, strlen(org), hash) < 0)
@@ -124,13 +126,12 @@ static json_t *event_types(const char *org) {
 }
 
 static json_t *partner(const sim_key *e) {
-    char type[16], hash[65];
-    const char *colon = strchr(e->org, ':');
-    snprintf(type, sizeof type, "%.*s", (int)(colon - e->org), e->org);
+    char type[KH_ORGID_TYPE_LEN], code[KH_ORGID_CODE_LEN], hash[65];
+    kh_orgid_split(e->org, type, code);
     if (kh_sha256_hex(e->key, strlen(e->key), hash) < 0)
         return NULL;
     return json_pack("{s:s, s:{s:s, s:s}, s:s, s:o}", "name", e->name[0] ? e->name : e->org,
-                     "organisatie", "type", type, "code", colon + 1, "api_key_sha256", hash,
+                     "organisatie", "type", type, "code", code, "api_key_sha256", hash,
                      "event_types", event_types(e->org));
 }
 

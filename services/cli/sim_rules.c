@@ -22,6 +22,7 @@
  */
 #include "sim_rules.h"
 
+#include "kh_orgid.h"
 #include "kh_time.h"
 
 #include <stdio.h>
@@ -334,7 +335,7 @@ static void tell(const rule *r, const facts *f, sim_melding out[SIM_MAX_MELDINGE
         const char *code = slot_value(f, r->to[k]);
         if (!code[0])
             continue;
-        snprintf(out[*n].ontvanger, sizeof out[*n].ontvanger, "%s:%s", slot_type(r->to[k]), code);
+        kh_orgid_join(slot_type(r->to[k]), code, out[*n].ontvanger, sizeof out[*n].ontvanger);
         int seen = 0;
         for (size_t i = first; i < *n; i++)
             seen |= strcmp(out[i].ontvanger, out[*n].ontvanger) == 0;

@@ -3,6 +3,8 @@
  */
 #include "sim_subs.h"
 
+#include "kh_orgid.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <jansson.h>
@@ -13,8 +15,9 @@
 #include <string.h>
 
 void sim_subs_path(const char *org, char *out, size_t len) {
-    const char *colon = strchr(org, ':');
-    snprintf(out, len, "/%.*s/%s", colon ? (int)(colon - org) : 0, org, colon ? colon + 1 : org);
+    char type[KH_ORGID_TYPE_LEN], code[KH_ORGID_CODE_LEN];
+    kh_orgid_split(org, type, code);
+    snprintf(out, len, "/%s/%s", type, code);
     for (char *c = out; *c; c++)
         *c = (char)tolower((unsigned char)*c);
 }
@@ -32,7 +35,8 @@ static void secret_of(const char *org, char out[64]) {
 
 static int add(json_t *subs, json_t *have, const char *type, const char *code, const char *url) {
     char org[24], path[40], secret[64], full[512];
-    snprintf(org, sizeof org, "%s:%s", type, code);
+    if (kh_orgid_join(type, code, org, sizeof org))
+        return -1;
     if (json_object_get(have, org))
         return 0;
     sim_subs_path(org, path, sizeof path);

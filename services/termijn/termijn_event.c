@@ -6,6 +6,7 @@
 #include "kh_codec.h"
 #include "kh_deadletter.h"
 #include "kh_kalender.h"
+#include "kh_orgid.h"
 #include "kh_time.h"
 
 #include <jansson.h>
@@ -40,8 +41,8 @@ static int32_t date(const json_t *root, const char *path) {
 static void envelope(const json_t *j, termijn_event *ev) {
     int64_t occurred = 0, received = 0;
     COPY(ev->oorzaak.event_id, str(j, "envelope.event_id"));
-    snprintf(ev->bron, sizeof ev->bron, "%s:%s", str(j, "envelope.bron.type"),
-             str(j, "envelope.bron.code"));
+    kh_orgid_join(str(j, "envelope.bron.type"), str(j, "envelope.bron.code"), ev->bron,
+                  sizeof ev->bron);
     kh_ts_parse(str(j, "envelope.occurred_at"), &occurred);
     ev->oorzaak.aangemaakt_op = kh_ts_parse(str(j, "envelope.received_at"), &received) == 0
                                     ? received
