@@ -3,6 +3,8 @@
  */
 #include "kh_kalender.h"
 
+#include "kh_alloc.h"
+
 #include "kh_ref_csv.h"
 #include "kh_time.h"
 
@@ -32,11 +34,8 @@ static void finish(kh_kalender *k) {
 }
 
 kh_kalender *kh_kalender_new(const int32_t *feestdagen, size_t n) {
-    kh_kalender *k = calloc(1, sizeof *k);
-    if (!k || !(k->dagen = malloc((n ? n : 1) * sizeof *k->dagen))) {
-        free(k);
-        return NULL;
-    }
+    kh_kalender *k = kh_calloc(1, sizeof *k);
+    k->dagen = kh_malloc((n ? n : 1) * sizeof *k->dagen);
     if (n)
         memcpy(k->dagen, feestdagen, n * sizeof *feestdagen);
     k->n = n;
@@ -54,10 +53,7 @@ void kh_kalender_free(kh_kalender *k) {
 static int add_day(kh_kalender *k, size_t *cap, int32_t day) {
     if (k->n == *cap) {
         size_t ncap = *cap ? *cap * 2 : 64;
-        int32_t *p = realloc(k->dagen, ncap * sizeof *p);
-        if (!p)
-            return -1;
-        k->dagen = p;
+        k->dagen = kh_realloc(k->dagen, ncap * sizeof *k->dagen);
         *cap = ncap;
     }
     k->dagen[k->n++] = day;
@@ -83,9 +79,7 @@ static int read_rows(kh_ref_csv *c, kh_kalender *k) {
 int kh_kalender_load(const char *dir, kh_kalender **out, char *err, size_t errlen) {
     kh_ref_csv c;
     *out = NULL;
-    kh_kalender *k = calloc(1, sizeof *k);
-    if (!k)
-        return kh_ref_fail(err, errlen, "out of memory");
+    kh_kalender *k = kh_calloc(1, sizeof *k);
     if (kh_ref_csv_open(&c, dir, KH_KALENDER_FILE, err, errlen)) {
         free(k);
         return -1;

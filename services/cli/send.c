@@ -6,6 +6,7 @@
 #include "send.h"
 
 #include "cli_kafka.h"
+#include "kh_alloc.h"
 #include "kh_event.h"
 #include "kh_file.h"
 
@@ -36,10 +37,7 @@ typedef struct buf {
 static size_t collect(char *p, size_t size, size_t n, void *ud) {
     buf *b = ud;
     size_t k = size * n;
-    char *grown = realloc(b->data, b->len + k + 1);
-    if (!grown)
-        return 0;
-    b->data = grown;
+    b->data = kh_realloc(b->data, b->len + k + 1);
     memcpy(b->data + b->len, p, k);
     b->len += k;
     b->data[b->len] = 0;

@@ -5,6 +5,7 @@
  */
 #include "sim_gen.h"
 
+#include "kh_alloc.h"
 #include "kh_bsn.h"
 #include "kh_code.h"
 #include "kh_orgid.h"
@@ -61,18 +62,12 @@ sim_rng *sim_gen_rng(sim_gen *g) { return &g->rng; }
 const sim_world *sim_gen_world(sim_gen *g) { return g->w; }
 
 sim_gen *sim_gen_new(const sim_world *w, uint64_t seed, const sim_gen_options *o) {
-    sim_gen *g = calloc(1, sizeof *g);
-    if (!g)
-        return NULL;
+    sim_gen *g = kh_calloc(1, sizeof *g);
     g->w = w;
     g->o = *o;
     if (g->o.open == 0)
         g->o.open = 1;
-    g->open = calloc(g->o.open, sizeof *g->open);
-    if (!g->open) {
-        free(g);
-        return NULL;
-    }
+    g->open = kh_calloc(g->o.open, sizeof *g->open);
     sim_rng_seed(&g->rng, seed);
     return g;
 }

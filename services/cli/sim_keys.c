@@ -3,6 +3,7 @@
  */
 #include "sim_keys.h"
 
+#include "kh_alloc.h"
 #include "kh_orgid.h"
 #include "kh_pseudo.h"
 
@@ -14,10 +15,7 @@
 #include <string.h>
 
 static int add(sim_keys *k, const char *org, const char *key, const char *name) {
-    sim_key *grown = realloc(k->keys, (k->n + 1) * sizeof *grown);
-    if (!grown)
-        return -1;
-    k->keys = grown;
+    k->keys = kh_realloc(k->keys, (k->n + 1) * sizeof *k->keys);
     sim_key *e = &k->keys[k->n++];
     snprintf(e->org, sizeof e->org, "%s", org);
     snprintf(e->key, sizeof e->key, "%s", key);

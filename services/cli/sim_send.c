@@ -5,6 +5,8 @@
  */
 #include "sim_send.h"
 
+#include "kh_alloc.h"
+
 #include <curl/curl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,10 +49,7 @@ static long long now_ms(void) {
 static size_t on_body(char *data, size_t size, size_t n, void *ud) {
     slot *s = ud;
     size_t len = size * n;
-    char *grown = realloc(s->answer, s->answer_len + len + 1);
-    if (!grown)
-        return 0;
-    s->answer = grown;
+    s->answer = kh_realloc(s->answer, s->answer_len + len + 1);
     memcpy(s->answer + s->answer_len, data, len);
     s->answer_len += len;
     s->answer[s->answer_len] = 0;
@@ -67,9 +66,7 @@ static size_t on_header(char *data, size_t size, size_t n, void *ud) {
 
 sim_send *sim_send_new(const char *base_url, int connections, long retry_ms, sim_send_done_fn done,
                        void *ud) {
-    sim_send *s = calloc(1, sizeof *s);
-    if (!s)
-        return NULL;
+    sim_send *s = kh_calloc(1, sizeof *s);
     s->n = connections < 1 ? 1 : connections > MAX_CONNECTIONS ? MAX_CONNECTIONS : connections;
     s->retry_ms = retry_ms;
     s->done = done;
@@ -197,8 +194,8 @@ int sim_send_post(sim_send *s, const char *path, const char *key, const char *bo
     sl->headers = curl_slist_append(NULL, "Content-Type: application/json");
     struct curl_slist *h = sl->headers ? curl_slist_append(sl->headers, auth) : NULL;
     h = h ? curl_slist_append(h, "Expect:") : NULL; /* no 100-continue round trip */
-    sl->body = strdup(body);
-    if (!h || !sl->body) {
+    sl->body = kh_strdup(body);
+    if (!h) {
         curl_slist_free_all(sl->headers);
         sl->headers = NULL;
         free(sl->body);

@@ -4,6 +4,7 @@
  */
 #include "sim_world.h"
 
+#include "kh_alloc.h"
 #include "kh_code.h"
 
 #include <stdio.h>
@@ -16,10 +17,7 @@ static int add_code(sim_code **list, size_t *n, const char *code) {
     for (size_t i = 0; i < *n; i++)
         if (strcmp((*list)[i], code) == 0)
             return 0;
-    sim_code *grown = realloc(*list, (*n + 1) * sizeof **list);
-    if (!grown)
-        return -1;
-    *list = grown;
+    *list = kh_realloc(*list, (*n + 1) * sizeof **list);
     snprintf((*list)[(*n)++], sizeof(sim_code), "%s", code);
     return 0;
 }
@@ -55,14 +53,8 @@ static int add_herindeling(sim_world *w, const char *oud, const char *nieuw) {
     for (size_t i = 0; i < w->nherindelingen; i++)
         if (strcmp(w->oud[i], oud) == 0)
             return 0;
-    sim_code *o = realloc(w->oud, (w->nherindelingen + 1) * sizeof *o);
-    if (!o)
-        return -1;
-    w->oud = o;
-    sim_code *n = realloc(w->nieuw, (w->nherindelingen + 1) * sizeof *n);
-    if (!n)
-        return -1;
-    w->nieuw = n;
+    w->oud = kh_realloc(w->oud, (w->nherindelingen + 1) * sizeof *w->oud);
+    w->nieuw = kh_realloc(w->nieuw, (w->nherindelingen + 1) * sizeof *w->nieuw);
     snprintf(w->oud[w->nherindelingen], sizeof(sim_code), "%s", oud);
     snprintf(w->nieuw[w->nherindelingen++], sizeof(sim_code), "%s", nieuw);
     return 0;

@@ -6,6 +6,7 @@
  */
 #include "simulate.h"
 
+#include "kh_alloc.h"
 #include "kh_ref.h"
 #include "kh_time.h"
 #include "sim_gen.h"
@@ -328,9 +329,7 @@ static int send_event(run *r, sim_send *s, const sim_event *ev) {
                     ev->bron, r->o->keys);
         return 0;
     }
-    pending *p = calloc(1, sizeof *p);
-    if (!p)
-        return -1;
+    pending *p = kh_calloc(1, sizeof *p);
     p->n = r->generated;
     p->type = ev->type->name;
     snprintf(p->bron, sizeof p->bron, "%s", ev->bron);
@@ -432,11 +431,9 @@ static void print_regels(FILE *f, json_t *per_regel) {
 /* Recipients sorted by TYPE:CODE, three to a line. */
 static void print_ontvangers(FILE *f, json_t *per_ontvanger) {
     size_t n = json_object_size(per_ontvanger), k = 0;
-    const char **keys = calloc(n ? n : 1, sizeof *keys);
+    const char **keys = kh_calloc(n ? n : 1, sizeof *keys);
     const char *key;
     json_t *v;
-    if (!keys)
-        return;
     json_object_foreach(per_ontvanger, key, v)
         keys[k++] = key;
     qsort(keys, n, sizeof *keys, by_string);

@@ -3,6 +3,7 @@
  */
 #include "termijn_afspraak.h"
 
+#include "kh_alloc.h"
 #include "kh_ref_csv.h"
 
 #include <errno.h>
@@ -72,10 +73,7 @@ static int read_rows(kh_ref_csv *c, termijn_afspraken *a) {
     while ((rc = kh_ref_csv_row(c)) == 1) {
         if (a->n == cap) {
             size_t ncap = cap ? cap * 2 : 8;
-            row *p = realloc(a->rows, ncap * sizeof *p);
-            if (!p)
-                return kh_ref_csv_fail(c, "out of memory");
-            a->rows = p;
+            a->rows = kh_realloc(a->rows, ncap * sizeof *a->rows);
             cap = ncap;
         }
         if (read_row(c, &a->rows[a->n]))
@@ -89,9 +87,7 @@ int termijn_afspraken_load(const char *dir, termijn_afspraken **out, char *err, 
     char path[4096];
     struct stat st;
     kh_ref_csv c;
-    *out = calloc(1, sizeof **out);
-    if (!*out)
-        return kh_ref_fail(err, errlen, "out of memory");
+    *out = kh_calloc(1, sizeof **out);
     snprintf(path, sizeof path, "%s/%s", dir, TERMIJN_AFSPRAAK_FILE);
     if (stat(path, &st) != 0 && errno == ENOENT)
         return 0;

@@ -4,6 +4,7 @@
  */
 #include "termijn_core.h"
 
+#include "kh_alloc.h"
 #include "kh_time.h"
 #include "termijn_bericht.h"
 
@@ -34,10 +35,7 @@ termijn_regel termijn_regel_by_naam(const char *naam) {
 int termijn_dossier_add(termijn_dossier *d, const termijn *t) {
     if (d->n == d->cap) {
         size_t ncap = d->cap ? d->cap * 2 : 1; /* most children have one termijn */
-        termijn *p = realloc(d->t, ncap * sizeof *p);
-        if (!p)
-            return -1;
-        d->t = p;
+        d->t = kh_realloc(d->t, ncap * sizeof *d->t);
         d->cap = ncap;
     }
     d->t[d->n++] = *t;

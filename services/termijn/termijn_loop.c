@@ -5,6 +5,7 @@
  */
 #include "termijn_loop.h"
 
+#include "kh_alloc.h"
 #include "kh_deadletter.h"
 #include "kh_kafka.h"
 #include "kh_kalender.h"
@@ -561,11 +562,8 @@ static void run(loop *L, atomic_int *ready) {
 
 int termijn_loop_run(kh_service *svc, const termijn_loop_config *cfg, const termijn_ctx *ctx,
                      const kh_schemas *schemas, atomic_int *ready) {
-    loop *L = calloc(1, sizeof *L);
-    if (!L || !(L->store = termijn_store_new())) {
-        free(L);
-        return 1;
-    }
+    loop *L = kh_calloc(1, sizeof *L);
+    L->store = termijn_store_new();
     L->svc = svc;
     L->cfg = cfg;
     L->ctx = ctx;

@@ -3,6 +3,8 @@
  */
 #include "termijn_store.h"
 
+#include "kh_alloc.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,7 +25,7 @@ struct termijn_store {
     size_t nparts;
 };
 
-termijn_store *termijn_store_new(void) { return calloc(1, sizeof(termijn_store)); }
+termijn_store *termijn_store_new(void) { return kh_calloc(1, sizeof(termijn_store)); }
 
 static void clear(part *p) {
     for (size_t b = 0; b < p->nbuckets; b++)
@@ -59,9 +61,7 @@ static part *part_at(termijn_store *s, int32_t p, int create) {
     if ((size_t)p >= s->nparts) {
         if (!create)
             return NULL;
-        part *np = realloc(s->parts, ((size_t)p + 1) * sizeof *np);
-        if (!np)
-            return NULL;
+        part *np = kh_realloc(s->parts, ((size_t)p + 1) * sizeof *np);
         memset(np + s->nparts, 0, ((size_t)p + 1 - s->nparts) * sizeof *np);
         s->parts = np;
         s->nparts = (size_t)p + 1;
@@ -71,9 +71,7 @@ static part *part_at(termijn_store *s, int32_t p, int create) {
 
 static int grow(part *p) {
     size_t n = p->nbuckets ? p->nbuckets * 2 : 1024;
-    entry **nb = calloc(n, sizeof *nb);
-    if (!nb)
-        return -1;
+    entry **nb = kh_calloc(n, sizeof *nb);
     for (size_t b = 0; b < p->nbuckets; b++)
         for (entry *e = p->buckets[b], *next; e; e = next) {
             next = e->next;
@@ -108,9 +106,7 @@ termijn_dossier *termijn_store_get(termijn_store *s, int32_t p, const void *key,
     }
     if (!create || (pt->count >= pt->nbuckets && grow(pt)))
         return NULL;
-    entry *e = calloc(1, sizeof *e);
-    if (!e)
-        return NULL;
+    entry *e = kh_calloc(1, sizeof *e);
     memcpy(e->key, k, sizeof k);
     size_t i = hash(k) & (pt->nbuckets - 1);
     e->next = pt->buckets[i];
