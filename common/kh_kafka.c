@@ -407,3 +407,12 @@ int kh_kafka_rewind_to_committed(rd_kafka_t *rk, int timeout_ms, char *err, size
     }
     return 0;
 }
+
+rd_kafka_error_t *kh_kafka_txn_abort(rd_kafka_t *producer, int retries) {
+    rd_kafka_error_t *e;
+    for (int i = 0; (e = rd_kafka_abort_transaction(producer, -1)) && i < retries &&
+                    rd_kafka_error_is_retriable(e);
+         i++)
+        rd_kafka_error_destroy(e);
+    return e;
+}

@@ -98,6 +98,11 @@ int kh_kafka_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                        rd_kafka_topic_partition_list_t *parts, kh_kafka_revoke_fn *revoke, void *ud,
                        kh_kafka_rebalance_kind *kind, int *assigned, char *errbuf, size_t errlen);
 
+/* Aborts producer's open transaction, retrying a retriable failure up to
+ * retries times. Returns NULL, or the last error (the caller destroys it;
+ * the caller should stop: the transaction's state is unknown). */
+rd_kafka_error_t *kh_kafka_txn_abort(rd_kafka_t *producer, int retries);
+
 /* The consumed positions of rk's current assignment (the next offset to
  * read per partition), leaving out partitions nothing was read from: what a
  * consume-transform-produce loop sends with its transaction. NULL when there

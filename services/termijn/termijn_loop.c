@@ -168,11 +168,7 @@ static int batch_begin(loop *L) {
 }
 
 static void abort_transaction(loop *L) {
-    rd_kafka_error_t *e;
-    for (int i = 0; (e = rd_kafka_abort_transaction(L->producer, -1)) && i < RETRIES &&
-                    rd_kafka_error_is_retriable(e);
-         i++)
-        rd_kafka_error_destroy(e);
+    rd_kafka_error_t *e = kh_kafka_txn_abort(L->producer, RETRIES);
     if (e) {
         fatal(L, "abort_transaction", rd_kafka_error_string(e));
         rd_kafka_error_destroy(e);
