@@ -16,6 +16,7 @@
 #include "watch_http.h"
 #include "watch_kafka.h"
 #include "watch_model.h"
+#include "watch_termijn.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,7 +39,8 @@
     "  reference.dir             reference data, for the region filters\n"                       \
     "                            [" KH_DEFAULT_REFERENCE_DIR "]\n"                               \
     "  watch.groups              service=group.id pairs whose lag is watched\n"                  \
-    "                            [route=ketenhub-route,push=ketenhub-push]\n"                    \
+    "                            [route=ketenhub-route,push=ketenhub-push,\n"                    \
+    "                            termijn=ketenhub-termijn]\n"                                    \
     "  watch.history.seconds     read from this long ago at start, found by timestamp\n"         \
     "                            (Apache Kafka; the devbroker answers with the end);\n"          \
     "                            0: the whole retained history [0]\n"                            \
@@ -51,12 +53,15 @@
     "                            first use; one per partner and outcome) [2048]\n"               \
     "  watch.region.rows         rows of the regional monitoring at most [50000]\n"              \
     "  watch.pending.max         undelivered meldingen tracked at most [131072]\n"               \
+    "  watch.termijn.max         children of termijn's state kept at most (about 45\n"           \
+    "                            bytes each) [1000000]\n"                                        \
     "  kafka.*                   librdkafka settings\n"                                          \
     "\n"                                                                                         \
     "Signals: SIGTERM/SIGINT stop and exit 0; SIGHUP reloads the reference data.\n"              \
     "Exit status: 0 stopped by a signal; 1 could not start (the log says why); 2 usage.\n"
 
 #define MAX_GROUPS 8
+#define DEFAULT_GROUPS "route=ketenhub-route,push=ketenhub-push,termijn=ketenhub-termijn"
 
 typedef struct watch {
     kh_service svc;
@@ -100,10 +105,12 @@ static int parse_groups(watch *w, const char *spec) {
     return 0;
 }
 
+/* The schema manifest's topics, push's retry topic and termijn's state. */
 static void list_topics(watch *w) {
-    for (size_t i = 0; i < kh_schemas_count(w->schemas) && w->ntopics < WATCH_MAX_TOPICS - 1; i++)
+    for (size_t i = 0; i < kh_schemas_count(w->schemas) && w->ntopics < WATCH_MAX_TOPICS - 2; i++)
         w->topics[w->ntopics++] = kh_schema_topic(kh_schemas_at(w->schemas, i));
     w->topics[w->ntopics++] = KH_RETRY_TOPIC;
+    w->topics[w->ntopics++] = WATCH_TERMIJN_TOPIC;
 }
 
 static int get_int(watch *w, const char *key, long long def, long long *out) {
@@ -111,20 +118,20 @@ static int get_int(watch *w, const char *key, long long def, long long *out) {
 }
 
 static int make_model(watch *w) {
-    long long series, rows, pending, window, err_s, warn_s;
+    long long series, rows, pending, window, err_s, warn_s, termijnen;
     if (get_int(w, "watch.max.series", 2048, &series) ||
         get_int(w, "watch.region.rows", 50000, &rows) ||
         get_int(w, "watch.pending.max", 131072, &pending) ||
         get_int(w, "watch.status.window", 10, &window) ||
         get_int(w, "watch.status.err_seconds", 300, &err_s) ||
-        get_int(w, "watch.partner.warn_seconds", 300, &warn_s))
+        get_int(w, "watch.partner.warn_seconds", 300, &warn_s) ||
+        get_int(w, "watch.termijn.max", 1000000, &termijnen))
         return -1;
-    if (parse_groups(w, kh_config_get(w->svc.config, "watch.groups",
-                                      "route=ketenhub-route,push=ketenhub-push")))
+    if (parse_groups(w, kh_config_get(w->svc.config, "watch.groups", DEFAULT_GROUPS)))
         return -1;
     list_topics(w);
-    watch_limits lim = {(size_t)series, (size_t)rows, (size_t)pending,
-                        (int)window,    err_s * 1000, warn_s * 1000};
+    watch_limits lim = {(size_t)series, (size_t)rows,  (size_t)pending,  (int)window,
+                        err_s * 1000,   warn_s * 1000, (size_t)termijnen};
     w->model = watch_model_new(&lim, w->topics, w->ntopics, w->service_p, w->group_p, w->ngroups,
                                w->schemas);
     w->ref = kh_refstore_acquire(w->refs);

@@ -7,6 +7,7 @@
 #include "kh_file.h"
 #include "kh_log.h"
 #include "kh_time.h"
+#include "watch_termijn.h"
 #include "watch_web.h"
 
 #include <arpa/inet.h>
@@ -24,6 +25,7 @@ struct watch_http {
     char *cert, *key;
     int port;
     kh_family *lag, *status, *group_lag, *group_age, *pending, *oldest, *records, *redrives;
+    kh_family *termijn_open, *termijn_verlopen, *termijn_niet_gelezen;
 };
 
 typedef struct request {
@@ -131,6 +133,38 @@ static void g_topic(void *ud, const char *topic, double total) {
     kh_metric_set(h->records, v, total);
 }
 
+/* National per regel only, rounded as the tables are (1-4 read 0): no
+ * region label, so no series of a small region counts single children. */
+static void g_termijn(void *ud, const char *regel, int64_t open, int64_t verlopen) {
+    watch_http *h = ud;
+    const char *v[] = {regel};
+    kh_metric_set(h->termijn_open, v, (double)watch_region_rounded(open));
+    kh_metric_set(h->termijn_verlopen, v, (double)watch_region_rounded(verlopen));
+}
+
+static void g_termijn_niet(void *ud, const char *reden, uint64_t n) {
+    watch_http *h = ud;
+    const char *v[] = {reden};
+    kh_metric_set(h->termijn_niet_gelezen, v, (double)n);
+}
+
+static void make_termijn_families(watch_http *h) {
+    kh_metrics *m = h->d.metrics;
+    h->termijn_open = kh_metrics_gauge(
+        m, "ketenhub_watch_termijnen_open",
+        "Open termijnen nationally per regel, rounded down to a multiple of 5 (1-4 read 0)",
+        "regel");
+    h->termijn_verlopen = kh_metrics_gauge(
+        m, "ketenhub_watch_termijnen_verlopen",
+        "Overdue termijnen nationally per regel, rounded down to a multiple of 5 (1-4 read 0)",
+        "regel");
+    h->termijn_niet_gelezen = kh_metrics_gauge(
+        m, "ketenhub_watch_termijn_state_unread_records",
+        "Records of the termijn state topic not read, by reason (json, versie, vorm, "
+        "onbekende_regel, vol)",
+        "reden");
+}
+
 static void make_families(watch_http *h) {
     kh_metrics *m = h->d.metrics;
     h->lag = kh_metrics_gauge(m, "ketenhub_watch_lag_records",
@@ -151,12 +185,13 @@ static void make_families(watch_http *h) {
     h->records = kh_metrics_gauge(
         m, "ketenhub_watch_topic_records",
         "Records read per topic since the watch started (including retained history)", "topic");
+    make_termijn_families(h);
     h->redrives = kh_metrics_counter(m, "ketenhub_watch_redrives_total",
                                      "Redrives asked for on the page, by outcome", "outcome");
 }
 
 static enum MHD_Result serve_metrics(watch_http *h, struct MHD_Connection *c) {
-    watch_gauges g = {g_lag, g_group, g_partner, g_topic, h};
+    watch_gauges g = {g_lag, g_group, g_partner, g_topic, g_termijn, g_termijn_niet, h};
     watch_model_gauges(h->d.model, &g, kh_now_millis());
     char *text = kh_metrics_render(h->d.metrics);
     return text ? respond(c, 200, "text/plain; version=0.0.4", text, strlen(text), 0) : MHD_NO;
@@ -178,6 +213,20 @@ static enum MHD_Result serve_region(watch_http *h, struct MHD_Connection *c, int
     if (!csv)
         return respond_json(c, 200, watch_model_region(h->d.model, paar, jr, swv));
     char *text = watch_model_region_csv(h->d.model, paar, jr, swv);
+    return respond(c, 200, "text/csv; charset=utf-8", text, strlen(text), 0);
+}
+
+static enum MHD_Result serve_termijnen(watch_http *h, struct MHD_Connection *c, int csv) {
+    const char *name = arg(c, "indeling");
+    int ind = name ? watch_indeling_parse(name) : WATCH_INDELING_JEUGDREGIO;
+    if (ind < 0)
+        return problem(c, 400, "bad-parameter", "Bad Request",
+                       "indeling must be jeugdregio or swv");
+    const char *jr = arg(c, "jeugdregio"), *swv = arg(c, "swv");
+    if (!csv)
+        return respond_json(c, 200,
+                            watch_model_termijnen(h->d.model, ind, jr, swv, kh_now_millis()));
+    char *text = watch_model_termijnen_csv(h->d.model, ind, jr, swv, kh_now_millis());
     return respond(c, 200, "text/csv; charset=utf-8", text, strlen(text), 0);
 }
 
@@ -214,6 +263,10 @@ static enum MHD_Result serve_get(watch_http *h, struct MHD_Connection *c, const 
         return serve_region(h, c, 0);
     if (!strcmp(url, "/api/v1/regio.csv"))
         return serve_region(h, c, 1);
+    if (!strcmp(url, "/api/v1/termijnen"))
+        return serve_termijnen(h, c, 0);
+    if (!strcmp(url, "/api/v1/termijnen.csv"))
+        return serve_termijnen(h, c, 1);
     if (!strcmp(url, "/api/v1/reeks"))
         return serve_series(h, c);
     return serve_file(c, url);

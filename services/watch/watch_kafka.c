@@ -139,7 +139,7 @@ static void on_message(watch_kafka *k, const rd_kafka_message_t *m) {
     rd_kafka_timestamp_type_t tt;
     int64_t ts = rd_kafka_message_timestamp(m, &tt);
     watch_input in = {topic + plen, m->partition, m->offset, ts >= 0 ? ts : kh_now_millis(),
-                      m->payload,   m->len};
+                      m->payload,   m->len,       m->key,    m->key_len};
     watch_model_record(k->model, &in, kh_now_millis());
 }
 

@@ -6,6 +6,7 @@
 
 #include "kh_alloc.h"
 #include "kh_codec.h"
+#include "kh_kalender.h"
 #include "kh_orgid.h"
 #include "kh_time.h"
 
@@ -23,6 +24,7 @@ watch_model *watch_model_new(const watch_limits *lim, const char *const *topics,
     m->stats = watch_stats_new(lim->max_series);
     m->region = watch_region_new(lim->region_rows, 65536);
     m->pending = watch_pending_new(lim->pending);
+    m->termijn = watch_termijn_new(lim->termijn_max);
     m->ntopics = ntopics < WATCH_MAX_TOPICS ? ntopics : WATCH_MAX_TOPICS;
     for (size_t t = 0; t < m->ntopics; t++)
         snprintf(m->topics[t].name, sizeof m->topics[t].name, "%s", topics[t]);
@@ -47,6 +49,7 @@ void watch_model_free(watch_model *m) {
     watch_stats_free(m->stats);
     watch_region_free(m->region);
     watch_pending_free(m->pending);
+    watch_termijn_free(m->termijn);
     pthread_mutex_destroy(&m->lock);
     free(m);
 }
@@ -236,7 +239,10 @@ void watch_model_record(watch_model *m, const watch_input *in, int64_t now_ms) {
         if (in->offset + 1 > x->high)
             x->high = in->offset + 1;
         watch_stats_add(m->stats, "topic", in->topic, in->ts_ms, 1, now_ms);
-        if (in->value)
+        if (strcmp(in->topic, WATCH_TERMIJN_TOPIC) == 0)
+            watch_termijn_record(m->termijn, in->key, in->klen, in->value, in->len, m->ref,
+                                 kh_kalender_amsterdam_date(in->ts_ms));
+        else if (in->value)
             decode_and_count(m, in, now_ms);
     }
     pthread_mutex_unlock(&m->lock);
@@ -331,7 +337,7 @@ void watch_model_redriven(watch_model *m, int32_t partition, int64_t offset,
 
 size_t watch_model_bytes(watch_model *m) {
     pthread_mutex_lock(&m->lock);
-    size_t n = sizeof *m + watch_stats_bytes(m->stats);
+    size_t n = sizeof *m + watch_stats_bytes(m->stats) + watch_termijn_bytes(m->termijn);
     for (size_t t = 0; t < m->ntopics; t++)
         n += (size_t)m->topics[t].npart * sizeof(watch_partition);
     pthread_mutex_unlock(&m->lock);

@@ -3,8 +3,9 @@
  * read by the HTTP side: the time series (watch_series), per partition the
  * high watermark and the offset index of record timestamps, per consumer
  * group the committed offsets, lag and status (watch_lag), the latest dead
- * letters (without payload), pending meldingen per partner (watch_pending)
- * and the regional monitoring (watch_region).
+ * letters (without payload), pending meldingen per partner (watch_pending),
+ * the regional monitoring (watch_region) and the open and overdue
+ * termijnen of termijn's state topic (watch_termijn).
  *
  * watch_model_record() turns one record into counts: it decodes the value
  * with kh_codec and keeps only types, statuses, organisation codes, rules
@@ -24,7 +25,7 @@
 #include "kh_schema.h"
 #include "watch_lag.h"
 
-#define WATCH_MAX_TOPICS 8
+#define WATCH_MAX_TOPICS 10
 #define WATCH_MAX_PARTITIONS 64
 #define WATCH_MAX_GROUPS 8
 #define WATCH_DEADLETTERS_KEPT 500
@@ -36,6 +37,7 @@ typedef struct watch_limits {
     int status_window;       /* watch.status.window: samples per group status */
     int64_t err_ms;          /* watch.status.err_seconds * 1000 */
     int64_t partner_warn_ms; /* watch.partner.warn_seconds * 1000: oldest pending turns orange */
+    size_t termijn_max;      /* watch.termijn.max: children of termijn's state kept at most */
 } watch_limits;
 
 typedef struct watch_model watch_model;
@@ -60,6 +62,8 @@ typedef struct watch_input {
     int64_t offset, ts_ms;
     const void *value;
     size_t len;
+    const void *key; /* the record key (termijn's state: the child's pseudonym) */
+    size_t klen;
 } watch_input;
 
 void watch_model_record(watch_model *m, const watch_input *in, int64_t now_ms);
@@ -84,6 +88,12 @@ json_t *watch_model_series(watch_model *m, const char *family, const char *key, 
 json_t *watch_model_deadletters(watch_model *m, int64_t now_ms);
 json_t *watch_model_region(watch_model *m, int paar, const char *jeugdregio, const char *swv);
 char *watch_model_region_csv(watch_model *m, int paar, const char *jeugdregio, const char *swv);
+/* Open and overdue termijnen at the Amsterdam date of now_ms (watch_termijn.h);
+ * indeling a watch_indeling. */
+json_t *watch_model_termijnen(watch_model *m, int indeling, const char *jeugdregio, const char *swv,
+                              int64_t now_ms);
+char *watch_model_termijnen_csv(watch_model *m, int indeling, const char *jeugdregio,
+                                const char *swv, int64_t now_ms);
 
 /* The dead letter at partition/offset: its partner ("TYPE:CODE") and
  * reason code, to check a redrive. Returns 0, or -1 when not kept. */
@@ -99,6 +109,10 @@ typedef struct watch_gauges {
                   double age_s);
     void (*partner)(void *ud, const char *partner, size_t pending, double oldest_s);
     void (*topic)(void *ud, const char *topic, double total);
+    /* national true counts per regel (the callee rounds them), and the
+     * state records not read, per reason; either may be NULL */
+    void (*termijn)(void *ud, const char *regel, int64_t open, int64_t verlopen);
+    void (*termijn_niet_gelezen)(void *ud, const char *reden, uint64_t n);
     void *ud;
 } watch_gauges;
 void watch_model_gauges(watch_model *m, const watch_gauges *g, int64_t now_ms);

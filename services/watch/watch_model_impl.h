@@ -11,6 +11,7 @@
 #include "watch_pending.h"
 #include "watch_region.h"
 #include "watch_series.h"
+#include "watch_termijn.h"
 
 #include <pthread.h>
 
@@ -48,6 +49,7 @@ struct watch_model {
     watch_stats *stats;
     watch_region *region;
     watch_pending *pending;
+    watch_termijn *termijn;
     size_t ntopics, ngroups;
     watch_topic topics[WATCH_MAX_TOPICS];
     watch_group groups[WATCH_MAX_GROUPS];

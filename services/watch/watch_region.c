@@ -125,11 +125,13 @@ int watch_paar_parse(const char *name) {
     return -1;
 }
 
+int64_t watch_region_rounded(int64_t n) { return n - n % 5; }
+
 const char *watch_region_shown(int64_t n, char *buf) {
     if (n > 0 && n < 5)
         snprintf(buf, 24, "< 5");
     else
-        snprintf(buf, 24, "%lld", (long long)(n - n % 5));
+        snprintf(buf, 24, "%lld", (long long)watch_region_rounded(n));
     return buf;
 }
 

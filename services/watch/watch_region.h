@@ -69,6 +69,10 @@ int watch_paar_parse(const char *name);
  * multiple of 5; buf >= 24 bytes. Returns buf. */
 const char *watch_region_shown(int64_t n, char *buf);
 
+/* The same count as a number, for a gauge: rounded down to a multiple of
+ * 5, so 1-4 read 0 (a gauge has no "< 5"; the README says so). */
+int64_t watch_region_rounded(int64_t n);
+
 /* The table of pair kind p with rows whose regions include jeugdregio and
  * swv (either NULL: no filter):
  *   {"paar", "afronding", "groepen": [{"regel", "maand", "totaal",

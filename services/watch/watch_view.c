@@ -7,6 +7,7 @@
 #include "watch_model_impl.h"
 
 #include "kh_deadletter.h"
+#include "kh_kalender.h"
 #include "kh_time.h"
 
 #include <math.h>
@@ -370,6 +371,44 @@ char *watch_model_region_csv(watch_model *m, int paar, const char *jeugdregio, c
     return t;
 }
 
+json_t *watch_model_termijnen(watch_model *m, int indeling, const char *jeugdregio, const char *swv,
+                              int64_t now_ms) {
+    pthread_mutex_lock(&m->lock);
+    json_t *t = watch_termijn_table(m->termijn, (watch_indeling)indeling, jeugdregio, swv,
+                                    kh_kalender_amsterdam_date(now_ms));
+    pthread_mutex_unlock(&m->lock);
+    return t;
+}
+
+char *watch_model_termijnen_csv(watch_model *m, int indeling, const char *jeugdregio,
+                                const char *swv, int64_t now_ms) {
+    pthread_mutex_lock(&m->lock);
+    char *t = watch_termijn_csv(m->termijn, (watch_indeling)indeling, jeugdregio, swv,
+                                kh_kalender_amsterdam_date(now_ms));
+    pthread_mutex_unlock(&m->lock);
+    return t;
+}
+
+/* National counts per regel, and the state records not read. */
+static void gauge_termijnen(const watch_model *m, const watch_gauges *g, int64_t now_ms) {
+    int64_t open[WATCH_TERMIJN_REGELS], verlopen[WATCH_TERMIJN_REGELS];
+    watch_termijn_totalen(m->termijn, kh_kalender_amsterdam_date(now_ms), open, verlopen);
+    for (int r = 0; g->termijn && r < WATCH_TERMIJN_REGELS; r++)
+        g->termijn(g->ud, watch_termijn_regel(r), open[r], verlopen[r]);
+    watch_termijn_telling t;
+    watch_termijn_tellingen(m->termijn, &t);
+    const struct {
+        const char *reden;
+        uint64_t n;
+    } niet[] = {{"json", t.json},
+                {"versie", t.versie},
+                {"vorm", t.vorm},
+                {"onbekende_regel", t.onbekende_regel},
+                {"vol", t.vol}};
+    for (size_t i = 0; g->termijn_niet_gelezen && i < sizeof niet / sizeof niet[0]; i++)
+        g->termijn_niet_gelezen(g->ud, niet[i].reden, niet[i].n);
+}
+
 static void gauge_partner(const char *partner, size_t pending, int64_t oldest, void *ud) {
     const ctx *c = ud;
     const watch_gauges *g = c->gauges;
@@ -401,5 +440,6 @@ void watch_model_gauges(watch_model *m, const watch_gauges *g, int64_t now_ms) {
     ctx c = {m, now_ms, NULL, g};
     watch_pending_each(m->pending, gauge_partner, &c);
     watch_stats_each(m->stats, "topic", gauge_topic, (void *)g);
+    gauge_termijnen(m, g, now_ms);
     pthread_mutex_unlock(&m->lock);
 }

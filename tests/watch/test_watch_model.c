@@ -56,7 +56,7 @@ static const char *MELDING =
 
 static void feed(watch_model *m, const char *topic, int32_t p, int64_t off, const void *v,
                  size_t len, int64_t now) {
-    watch_input in = {topic, p, off, now - 1000, v, len};
+    watch_input in = {topic, p, off, now - 1000, v, len, NULL, 0};
     watch_model_record(m, &in, now);
 }
 
@@ -66,7 +66,7 @@ START_TEST(records_become_counts_without_the_child) {
     const char *topics[] = {"ketenhub.aanmelding.v1", "ketenhub.grensverkeer.v1",
                             "ketenhub.deadletter.v1", "ketenhub.afleveringen.v1"};
     const char *services[] = {"push"}, *groups[] = {"ketenhub-push"};
-    watch_limits lim = {64, 100, 100, 3, 300000, 300000};
+    watch_limits lim = {64, 100, 100, 3, 300000, 300000, 100};
     watch_model *m = watch_model_new(&lim, topics, 4, services, groups, 1, schemas);
     int64_t now = kh_now_millis();
     size_t len, elen, mlen;
