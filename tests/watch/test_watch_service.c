@@ -4,8 +4,11 @@
  * (401 without, the page and API with Bearer or Basic, /healthz open), the
  * API's problems (bad parameters, a redrive of an unknown dead letter, a
  * redrive that is not JSON), the page and its script served from the
- * binary, the Prometheus gauges, and HTTPS.
+ * binary, the Prometheus gauges, HTTPS, and termijn's state records on
+ * the topic becoming open and overdue counts per region without the child.
  */
+#include "kh_kalender.h"
+#include "kh_time.h"
 #include "testlib.h"
 
 #include <check.h>
@@ -223,6 +226,88 @@ START_TEST(serves_https_with_tokens) {
 }
 END_TEST
 
+#define STATE_BSN "111222333"
+
+/* A termijn dossier (termijn_state.h) of a child in woon, of the given
+ * layout version; version < 0: a tombstone. */
+static void produce_state(rd_kafka_t *rk, const char *key, const char *woon, const char *regel,
+                          int32_t due, int version) {
+    char v[1024];
+    int n = version < 0
+                ? 0
+                : snprintf(v, sizeof v,
+                           "{\"v\":%d,\"bsn\":\"" STATE_BSN "\",\"geb\":16572,\"woon\":\"%s\","
+                           "\"school\":\"12AB00\",\"t\":[{\"r\":\"%s\",\"z\":\"zaak-1\","
+                           "\"b\":\"SCHOOL:12AB00\",\"g\":%d,\"v\":[%d,%d],\"n\":2,\"f\":1,"
+                           "\"p\":null,\"e\":null,\"k\":%d,\"o\":\"12AB00\",\"o2\":\"\","
+                           "\"s\":\"PO\",\"st\":\"\",\"c\":[0,0,1,\"e\",1]}]}",
+                           version, woon, regel, due - 42, due, due + 28, due + 400);
+    ck_assert_int_eq(rd_kafka_producev(rk, RD_KAFKA_V_TOPIC("ketenhub.termijn.state.v1"),
+                                       RD_KAFKA_V_KEY(key, strlen(key)),
+                                       RD_KAFKA_V_VALUE(n ? v : NULL, (size_t)n),
+                                       RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END),
+                     0);
+}
+
+static void assert_no_child(const char *text, const char *what) {
+    ck_assert_msg(!strstr(text, STATE_BSN), "BSN in %s", what);
+    ck_assert_msg(!strstr(text, "16572") && !strstr(text, "12AB00"), "child data in %s", what);
+    ck_assert_msg(!strstr(text, "kind-"), "pseudonym in %s", what);
+}
+
+START_TEST(termijn_state_shows_per_region_without_the_child) {
+    static body b;
+    const char *auth = "Bearer " TOKEN;
+    int32_t today = kh_kalender_amsterdam_date(kh_now_millis());
+    rd_kafka_t *rk = kh_test_producer(bootstrap);
+    char key[32];
+    for (int i = 0; i < 7; i++) { /* Rotterdam, JZ29: 7, 3 of them overdue */
+        snprintf(key, sizeof key, "kind-r%d", i);
+        produce_state(rk, key, "GM0599", "ZORGPLICHT_TERMIJN_VERSTREKEN",
+                      i < 3 ? today - 1 : today + 9, 1);
+    }
+    for (int i = 0; i < 2; i++) { /* Amsterdam, JZ13: 2 */
+        snprintf(key, sizeof key, "kind-a%d", i);
+        produce_state(rk, key, "GM0363", "ZORGPLICHT_TERMIJN_VERSTREKEN", today + 9, 1);
+    }
+    produce_state(rk, "kind-r6", "", "", 0, -1); /* tombstone */
+    produce_state(rk, "kind-x", "GM0599", "ZORGPLICHT_TERMIJN_VERSTREKEN", today, 2); /* v 2 */
+    ck_assert_int_eq(rd_kafka_flush(rk, 10000), 0);
+    rd_kafka_destroy(rk);
+    /* watch looks for new partitions every 10 s */
+    const char *want = "{\"open\":\"5\",\"verlopen\":\"< 5\",\"regio\":\"JZ29\"}";
+    for (int i = 0; i < 60 && !strstr(b.text, want); i++, usleep(500000))
+        ck_assert_int_eq(request("GET", "/api/v1/termijnen", auth, NULL, NULL, &b), 200);
+    ck_assert_msg(strstr(b.text, want) != NULL, "%s", b.text);
+    ck_assert_ptr_nonnull(strstr(b.text, "{\"open\":\"< 5\",\"verlopen\":\"0\",\"regio\":"
+                                         "\"JZ13\"}"));
+    ck_assert_ptr_nonnull(strstr(b.text, "\"niet_gelezen\":{\"json\":0,\"versie\":1,"));
+    assert_no_child(b.text, "the JSON");
+    ck_assert_int_eq(request("GET", "/api/v1/termijnen?indeling=swv&jeugdregio=JZ13", auth, NULL,
+                             NULL, &b),
+                     200);
+    ck_assert_msg(!strstr(b.text, "JZ29") && strstr(b.text, "\"open\":\"< 5\""), "%s", b.text);
+    ck_assert_int_eq(request("GET", "/api/v1/termijnen?indeling=gemeente", auth, NULL, NULL, &b),
+                     400);
+    ck_assert_int_eq(request("GET", "/api/v1/termijnen.csv", auth, NULL, NULL, &b), 200);
+    ck_assert_ptr_nonnull(strstr(b.text,
+                                 "ZORGPLICHT_TERMIJN_VERSTREKEN,jeugdregio,JZ29,5,< 5\n"
+                                 "ZORGPLICHT_TERMIJN_VERSTREKEN,jeugdregio,totaal,5,< 5\n"));
+    assert_no_child(b.text, "the CSV");
+    ck_assert_int_eq(request("GET", "/metrics", auth, NULL, NULL, &b), 200);
+    ck_assert_ptr_nonnull(strstr(b.text, "ketenhub_watch_termijnen_open{regel=\""
+                                         "ZORGPLICHT_TERMIJN_VERSTREKEN\"} 5\n"));
+    ck_assert_ptr_nonnull(strstr(b.text, "ketenhub_watch_termijnen_verlopen{regel=\""
+                                         "ZORGPLICHT_TERMIJN_VERSTREKEN\"} 0\n"));
+    ck_assert_ptr_nonnull(strstr(b.text, "ketenhub_watch_termijn_state_unread_records{reden=\""
+                                         "versie\"} 1\n"));
+    ck_assert_ptr_nonnull(strstr(b.text, "group=\"ketenhub-termijn\",service=\"termijn\""));
+    assert_no_child(b.text, "the metrics");
+    ck_assert_int_eq(request("GET", "/api/v1/overzicht", auth, NULL, NULL, &b), 200);
+    assert_no_child(b.text, "the overview");
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("watch_service");
     TCase *tc = tcase_create("service");
@@ -232,6 +317,7 @@ int main(void) {
     tcase_add_test(tc, api_problems_are_precise);
     tcase_add_test(tc, refuses_other_addresses_without_tls_and_tokens);
     tcase_add_test(tc, serves_https_with_tokens);
+    tcase_add_test(tc, termijn_state_shows_per_region_without_the_child);
     suite_add_tcase(s, tc);
     return kh_test_run(s);
 }
