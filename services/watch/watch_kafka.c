@@ -8,6 +8,7 @@
 #include "kh_kafka.h"
 #include "kh_log.h"
 #include "kh_time.h"
+#include "watch_termijn.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
@@ -24,6 +25,7 @@ struct watch_kafka {
     rd_kafka_t *group[WATCH_MAX_GROUPS];
     char prefix[256];
     char full[WATCH_MAX_TOPICS][256]; /* topic names with the prefix */
+    char state[256];                  /* termijn's state topic with the prefix */
     int assigned[WATCH_MAX_TOPICS];   /* partitions assigned so far */
     int64_t next_sample, next_metadata;
     atomic_int ready;
@@ -39,6 +41,7 @@ watch_kafka *watch_kafka_new(const watch_kafka_opts *o, watch_model *m, char *er
     snprintf(k->why, sizeof k->why, "partitions not yet assigned");
     for (size_t t = 0; t < o->ntopics && t < WATCH_MAX_TOPICS; t++)
         snprintf(k->full[t], sizeof k->full[t], "%s%s", o->prefix, o->topics[t]);
+    snprintf(k->state, sizeof k->state, "%s%s", o->prefix, WATCH_TERMIJN_TOPIC);
     char reader_group[64];
     snprintf(reader_group, sizeof reader_group, "ketenhub-watch-reader-%ld", (long)getpid());
     k->reader = kh_kafka_consumer_new(o->config, reader_group, NULL, NULL, err, errlen);
@@ -82,7 +85,9 @@ static int partitions_of(rd_kafka_t *rk, const char *topic) {
 }
 
 /* Sets the start offsets of parts: the beginning, or the first record at
- * or after now - history_ms (the end when there is none). */
+ * or after now - history_ms (the end when there is none). termijn's state
+ * is compacted keyed state, not a log of the last day: always from the
+ * beginning, or children whose dossier did not change lately are missed. */
 static void start_offsets(watch_kafka *k, rd_kafka_topic_partition_list_t *parts) {
     for (int i = 0; i < parts->cnt; i++)
         parts->elems[i].offset = k->o.history_ms > 0 ? kh_now_millis() - k->o.history_ms
@@ -101,6 +106,8 @@ static void start_offsets(watch_kafka *k, rd_kafka_topic_partition_list_t *parts
                     : x->offset >= 0 ? x->offset
                     : hi >= 0        ? hi
                                      : RD_KAFKA_OFFSET_BEGINNING;
+        if (strcmp(x->topic, k->state) == 0)
+            x->offset = RD_KAFKA_OFFSET_BEGINNING;
         x->err = 0;
     }
 }

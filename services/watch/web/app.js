@@ -161,18 +161,19 @@ function drawDeadletters(list) {
 }
 
 // ---- regional monitoring ------------------------------------------------------------------
-function regioQuery() {
-  const f = new FormData($('#regio-filter'));
+// The query of a filter form: its select as is, region codes upper-cased.
+function filterQuery(form, select) {
+  const f = new FormData(form);
   const q = new URLSearchParams();
-  for (const k of ['paar', 'jeugdregio', 'swv']) {
+  for (const k of [select, 'jeugdregio', 'swv']) {
     const v = (f.get(k) || '').trim();
-    if (v) q.set(k, k === 'paar' ? v : v.toUpperCase());
+    if (v) q.set(k, k === select ? v : v.toUpperCase());
   }
   return q.toString();
 }
 
 async function drawRegio() {
-  const q = regioQuery();
+  const q = filterQuery($('#regio-filter'), 'paar');
   $('#csv').href = `/api/v1/regio.csv?${q}`;
   const t = await (await fetch(`/api/v1/regio?${q}`)).json();
   $('#afronding').textContent = t.afronding;
@@ -184,6 +185,30 @@ async function drawRegio() {
   fillRows($('#regio-tabel tbody'), rows.length ? rows : [el('tr', {}, td('nog geen grensverkeer'))]);
 }
 
+// ---- termijnen (from termijn's state topic) ---------------------------------------------
+
+async function drawTermijnen() {
+  const q = filterQuery($('#termijn-filter'), 'indeling');
+  $('#termijn-csv').href = `/api/v1/termijnen.csv?${q}`;
+  const t = await (await fetch(`/api/v1/termijnen?${q}`)).json();
+  $('#termijn-afronding').textContent = `${t.afronding}; verlopen: de eerste vervaldatum ligt op of voor ${t.peildatum} ` +
+    '(een gepauzeerde termijn is niet verlopen)';
+  const rows = [];
+  for (const g of t.regels) {
+    for (const r of g.rijen) {
+      rows.push(el('tr', { 'data-regel': g.regel }, td(g.regel), td(g.omschrijving), td(r.regio),
+        td(r.open, 'num'), td(r.verlopen, 'num')));
+    }
+    rows.push(el('tr', { class: 'totaal', 'data-regel': g.regel }, td(g.regel), td(g.omschrijving), td('totaal'),
+      td(g.open, 'num'), td(g.verlopen, 'num')));
+  }
+  fillRows($('#termijn-tabel tbody'), rows);
+  const n = t.niet_gelezen;
+  const skipped = n.json + n.versie + n.vorm + n.onbekende_regel + n.vol;
+  $('#termijn-niet-gelezen').textContent = skipped ? `niet gelezen: ${n.json} geen JSON, ${n.versie} onbekende versie, ` +
+    `${n.vorm} onbekende vorm, ${n.onbekende_regel} onbekende regel, ${n.vol} geen ruimte` : '';
+}
+
 // ---- polling ---------------------------------------------------------------------------------
 async function poll() {
   try {
@@ -192,6 +217,7 @@ async function poll() {
     drawFlow(o.flow); drawGroups(o.groups); drawTopics(o.topics); drawFamilies(o);
     drawPartners(o.partners); drawDeadletters(dl.deadletters);
     await drawRegio();
+    await drawTermijnen();
     $('#status').textContent = `bijgewerkt ${new Date(o.now).toLocaleTimeString('nl-NL')}`;
   } catch (e) {
     $('#status').textContent = `geen verbinding met ketenhub-watch (${e.message})`;
@@ -199,5 +225,6 @@ async function poll() {
 }
 
 $('#regio-filter').addEventListener('input', () => drawRegio());
+$('#termijn-filter').addEventListener('input', () => drawTermijnen());
 poll();
 setInterval(poll, POLL_MS);

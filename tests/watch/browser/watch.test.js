@@ -1,7 +1,8 @@
 // The browser test of ketenhub-watch (run by run.sh, which starts the hub
 // and the traffic): the page under traffic, a forced dead letter redriven
-// from the page, the regional table with "< 5", and a stopped push turning
-// its edge red with a growing lag. Screenshots in $OUT.
+// from the page, the regional table with "< 5", the Termijnen table fed
+// with termijn state (run.sh writes it), and a stopped push turning its
+// edge red with a growing lag. Screenshots in $OUT.
 'use strict';
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
@@ -86,6 +87,28 @@ async function regionalTable(page) {
   assert.match(csv, /,< 5\n/);
 }
 
+async function termijnTable(page) {
+  await until(page, 'JZ29 in the Termijnen table',
+    () => [...document.querySelectorAll('#termijn-tabel tbody tr')].some((r) => r.textContent.includes('JZ29')));
+  const row = async (regio) => page.locator('#termijn-tabel tbody tr[data-regel="ZORGPLICHT_TERMIJN_VERSTREKEN"]')
+    .filter({ has: page.locator('td', { hasText: new RegExp(`^${regio}$`) }) }).first().locator('td.num').allTextContents();
+  assert.deepEqual(await row('JZ29'), ['10', '5'], 'Rotterdam: 12 open -> 10, 7 verlopen -> 5');
+  assert.deepEqual(await row('JZ13'), ['< 5', '0'], 'Amsterdam: 2 open -> "< 5"');
+  assert.deepEqual(await row('totaal'), ['10', '5'], 'the total is the rounded true total (14 -> 10)');
+  const cells = await page.locator('#termijn-tabel tbody td.num').allTextContents();
+  for (const c of cells) assert.ok(c === '< 5' || (/^\d+$/.test(c) && Number(c) % 5 === 0), `published count ${c}`);
+  const heads = await page.locator('#termijn-tabel thead th').allTextContents();
+  assert.ok(heads.includes('open') && heads.includes('verlopen'), `Dutch headers: ${heads}`);
+  const text = await page.locator('#termijnen').innerText();
+  assert.ok(!/123456782|12AB00|browser-r/.test(text), 'no BSN, school or pseudonym in the Termijnen table');
+  assert.match(text, /zorgplicht: de school besluit niet/);
+  const csv = await (await fetch(`${page_url}api/v1/termijnen.csv`)).text();
+  assert.match(csv, /^regel,indeling,regio,open,verlopen\n/);
+  assert.match(csv, /ZORGPLICHT_TERMIJN_VERSTREKEN,jeugdregio,JZ13,< 5,0\n/);
+  assert.ok(!csv.includes('123456782'), 'no BSN in the CSV');
+  await page.locator('#termijnen').screenshot({ path: path.join(OUT, 'termijnen.png') });
+}
+
 async function stoppedPush(page) {
   process.kill(Number(PUSH_PID), 'SIGSTOP');
   try {
@@ -112,7 +135,7 @@ async function stoppedPush(page) {
   try {
     await page.goto(page_url);
     for (const [name, step] of [['flow under traffic', flowUnderTraffic], ['dead letter and redrive', deadLetterRedrive],
-      ['regional table', regionalTable], ['stopped push', stoppedPush]]) {
+      ['regional table', regionalTable], ['termijnen table', termijnTable], ['stopped push', stoppedPush]]) {
       try {
         await step(page);
         console.log(`ok   ${name}`);
