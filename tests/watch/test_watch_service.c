@@ -242,11 +242,13 @@ static void produce_state(rd_kafka_t *rk, const char *key, const char *woon, con
                            "\"p\":null,\"e\":null,\"k\":%d,\"o\":\"12AB00\",\"o2\":\"\","
                            "\"s\":\"PO\",\"st\":\"\",\"c\":[0,0,1,\"e\",1]}]}",
                            version, woon, regel, due - 42, due, due + 28, due + 400);
-    ck_assert_int_eq(rd_kafka_producev(rk, RD_KAFKA_V_TOPIC("ketenhub.termijn.state.v1"),
-                                       RD_KAFKA_V_KEY(key, strlen(key)),
-                                       RD_KAFKA_V_VALUE(n ? v : NULL, (size_t)n),
-                                       RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END),
-                     0);
+    char *value = n ? v : NULL;
+    rd_kafka_resp_err_t e = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC("ketenhub.termijn.state.v1"),
+                                              RD_KAFKA_V_KEY(key, strlen(key)),
+                                              RD_KAFKA_V_VALUE(value, (size_t)n),
+                                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                              RD_KAFKA_V_END);
+    ck_assert_int_eq(e, 0);
 }
 
 static void assert_no_child(const char *text, const char *what) {
