@@ -17,8 +17,8 @@
  *
  * Read tolerantly: unknown keys are ignored. A record that is not JSON, has
  * a "v" other than 1, or lacks the fields read ("t" an array of objects
- * with a string "r" and an integer first "v") is counted (json, versie,
- * vorm) and removes the child's earlier state, since what it is now is
+ * with a string "r" and an integer first "v"), or has no key, is counted
+ * (json, versie, vorm) and removes the child's earlier state, since what it is now is
  * unknown; a termijn with a regel this watch does not know is counted
  * (onbekende_regel) and skipped. Nothing is fatal.
  *

@@ -149,6 +149,8 @@ START_TEST(unreadable_records_are_counted_and_skipped) {
                           "{\"r\":\"VERWIJZING_ZONDER_BESLUIT\",\"v\":[1],\"p\":null}]}"),
                      0);
     expect[3]++;
+    ck_assert_int_eq(watch_termijn_record(w, "", 0, "{\"v\":1,\"t\":[]}", 14, ref, today), -1);
+    expect[2]++; /* no key */
     watch_termijn_telling t;
     watch_termijn_tellingen(w, &t);
     ck_assert_uint_eq(t.json, expect[0]);
@@ -158,7 +160,7 @@ START_TEST(unreadable_records_are_counted_and_skipped) {
     ck_assert_uint_eq(t.kinderen, 1);
     json_t *j = watch_termijn_table(w, WATCH_INDELING_JEUGDREGIO, NULL, NULL, today);
     char *text = json_dumps(j, JSON_COMPACT);
-    ck_assert_ptr_nonnull(strstr(text, "\"niet_gelezen\":{\"json\":1,\"versie\":2,\"vorm\":6,"
+    ck_assert_ptr_nonnull(strstr(text, "\"niet_gelezen\":{\"json\":1,\"versie\":2,\"vorm\":7,"
                                        "\"onbekende_regel\":2,\"vol\":0}"));
     free(text);
     json_decref(j);
@@ -180,11 +182,12 @@ static const char *cell(json_t *j, int r, const char *code, const char *what) {
     return NULL;
 }
 
-START_TEST(view_rounds_suppresses_and_filters) {
+/* Rotterdam (JZ29): 7 PO zorgplicht termijnen, 3 overdue; Amsterdam
+ * (JZ13): 3 VO, none overdue; a woonplaats not in the reference data: 1;
+ * and one beschikking termijn (no sector) in Rotterdam. */
+static watch_termijn *view_fixture(void) {
     watch_termijn *w = watch_termijn_new(100);
     char key[32];
-    /* Rotterdam (JZ29): 7 PO zorgplicht termijnen, 3 overdue; Amsterdam
-     * (JZ13): 3, none overdue; a woonplaats not in the reference data: 1. */
     for (int i = 0; i < 7; i++) {
         snprintf(key, sizeof key, "rdam-%d", i);
         feed_dossier(w, key, "GM0599", "ZORGPLICHT_TERMIJN_VERSTREKEN",
@@ -196,6 +199,11 @@ START_TEST(view_rounds_suppresses_and_filters) {
     }
     feed_dossier(w, "nergens", "GM9999", "ZORGPLICHT_TERMIJN_VERSTREKEN", today + 5, 0, "PO");
     feed_dossier(w, "jeugdhulp", "GM0599", "BESCHIKKING_EINDDATUM_NADERT", today - 1, 0, "");
+    return w;
+}
+
+START_TEST(view_rounds_and_suppresses) {
+    watch_termijn *w = view_fixture();
     json_t *j = watch_termijn_table(w, WATCH_INDELING_JEUGDREGIO, NULL, NULL, today);
     ck_assert_str_eq(cell(j, 0, "JZ29", "open"), "5");
     ck_assert_str_eq(cell(j, 0, "JZ29", "verlopen"), "< 5");
@@ -209,10 +217,24 @@ START_TEST(view_rounds_suppresses_and_filters) {
     ck_assert_str_eq(cell(j, 1, "", "open"), "0"); /* every regel listed */
     ck_assert_str_eq(json_string_value(json_object_get(j, "peildatum")), "2026-11-30");
     json_decref(j);
+    char *csv = watch_termijn_csv(w, WATCH_INDELING_JEUGDREGIO, NULL, NULL, today);
+    ck_assert_ptr_nonnull(strstr(csv, "regel,indeling,regio,open,verlopen\n"
+                                      "ZORGPLICHT_TERMIJN_VERSTREKEN,jeugdregio,JZ13,< 5,0\n"
+                                      "ZORGPLICHT_TERMIJN_VERSTREKEN,jeugdregio,JZ29,5,< 5\n"
+                                      "ZORGPLICHT_TERMIJN_VERSTREKEN,jeugdregio,onbekend,< 5,0\n"
+                                      "ZORGPLICHT_TERMIJN_VERSTREKEN,jeugdregio,totaal,10,< 5\n"
+                                      "DREIGENDE_THUISZITTER,jeugdregio,totaal,0,0\n"));
+    free(csv);
+    watch_termijn_free(w);
+}
+END_TEST
+
+START_TEST(view_by_swv_and_filters) {
+    watch_termijn *w = view_fixture();
     /* SWV of the woonplaats by sector; jeugdhulp has none ("-"). */
     const kh_ref_gemeente *rdam = kh_ref_gemeente_at(ref, "GM0599", today),
                           *adam = kh_ref_gemeente_at(ref, "GM0363", today);
-    j = watch_termijn_table(w, WATCH_INDELING_SWV, NULL, NULL, today);
+    json_t *j = watch_termijn_table(w, WATCH_INDELING_SWV, NULL, NULL, today);
     ck_assert_str_eq(cell(j, 0, rdam->swv_po, "open"), "5");
     ck_assert_str_eq(cell(j, 0, adam->swv_vo, "open"), "< 5");
     ck_assert_ptr_null(cell(j, 0, adam->swv_po, "open"));
@@ -228,14 +250,6 @@ START_TEST(view_rounds_suppresses_and_filters) {
     ck_assert_str_eq(cell(j, 4, "-", "open"), "< 5");
     ck_assert_ptr_null(cell(j, 0, adam->swv_vo, "open"));
     json_decref(j);
-    char *csv = watch_termijn_csv(w, WATCH_INDELING_JEUGDREGIO, NULL, NULL, today);
-    ck_assert_ptr_nonnull(strstr(csv, "regel,indeling,regio,open,verlopen\n"
-                                      "ZORGPLICHT_TERMIJN_VERSTREKEN,jeugdregio,JZ13,< 5,0\n"
-                                      "ZORGPLICHT_TERMIJN_VERSTREKEN,jeugdregio,JZ29,5,< 5\n"
-                                      "ZORGPLICHT_TERMIJN_VERSTREKEN,jeugdregio,onbekend,< 5,0\n"
-                                      "ZORGPLICHT_TERMIJN_VERSTREKEN,jeugdregio,totaal,10,< 5\n"
-                                      "DREIGENDE_THUISZITTER,jeugdregio,totaal,0,0\n"));
-    free(csv);
     watch_termijn_free(w);
 }
 END_TEST
@@ -365,7 +379,8 @@ int main(void) {
     tcase_add_test(tc, open_overdue_by_date_and_paused);
     tcase_add_test(tc, tombstone_and_empty_dossier_remove_the_child);
     tcase_add_test(tc, unreadable_records_are_counted_and_skipped);
-    tcase_add_test(tc, view_rounds_suppresses_and_filters);
+    tcase_add_test(tc, view_rounds_and_suppresses);
+    tcase_add_test(tc, view_by_swv_and_filters);
     tcase_add_test(tc, no_child_data_in_any_output);
     tcase_add_test(tc, memory_per_child_is_small);
     suite_add_tcase(s, tc);
