@@ -120,8 +120,7 @@ sim_child sim_gen_child(sim_gen *g, const char *woon, int32_t day, int min, int 
 json_t *sim_gen_template(const sim_child *c);
 const char *sim_gen_school(sim_gen *g, const char *woon, const char *soort, int32_t day);
 /* Sets the verwijzer of a verwijzing of this type and the story's bron. */
-void sim_gen_verwijzer(sim_gen *g, sim_story *s, const char *type, const sim_child *c,
-                       int32_t day);
+void sim_gen_verwijzer(sim_gen *g, sim_story *s, const char *type, const sim_child *c, int32_t day);
 json_t *sim_gen_org(const char *type, const char *code);
 json_t *sim_gen_date(int32_t day);
 

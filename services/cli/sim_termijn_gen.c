@@ -121,7 +121,8 @@ static int zorgplicht(const tg *t, sim_story *s) {
     const char *woon = any_gemeente(t), *school = gewone_school(t, woon, soort, day);
     if (!school)
         return -1;
-    sim_child c = sim_gen_child(t->g, woon, day, soort[0] == 'P' ? 4 : 12, soort[0] == 'P' ? 11 : 16);
+    sim_child c = sim_gen_child(t->g, woon, day, soort[0] == 'P' ? 4 : 12,
+                                soort[0] == 'P' ? 11 : 16);
     s->tmpl = aanmelding(t, &c, school, soort, 1, day);
     snprintf(s->bron, sizeof s->bron, "SCHOOL:%s", school);
     s->dated = 1;
@@ -162,8 +163,8 @@ static int thuiszitter(const tg *t, sim_story *s) {
         int32_t later = clamp(t, day + (int32_t)sim_rng_range(t->r, 5, 120));
         char bron[24];
         snprintf(bron, sizeof bron, "SCHOOL:%s", b);
-        script(s, "aanmelding", bron, dated(aanmelding(t, &c, b, soort, 0, later), "GEPLAATST", later),
-               later);
+        script(s, "aanmelding", bron,
+               dated(aanmelding(t, &c, b, soort, 0, later), "GEPLAATST", later), later);
     }
     return 0;
 }
@@ -184,7 +185,8 @@ static json_t *tlv_event(const tg *t, const sim_child *c, const char *swv, const
 }
 
 /* The child's placement at a school (the TLV's current school). */
-static void plaatsing(const tg *t, sim_story *s, const sim_child *c, const char *soort, int32_t day) {
+static void plaatsing(const tg *t, sim_story *s, const sim_child *c, const char *soort,
+                      int32_t day) {
     const char *school = gewone_school(t, c->woon, soort, day);
     char bron[24];
     if (!school)
@@ -204,7 +206,8 @@ static int tlv(const tg *t, sim_story *s) {
     const char *school = sim_world_school_of_swv(t->w, t->r, swv, NULL, d0);
     if (!swv[0] || !school)
         return -1;
-    sim_child c = sim_gen_child(t->g, woon, d0, soort[0] == 'S' ? 5 : 12, soort[0] == 'S' ? 10 : 16);
+    sim_child c = sim_gen_child(t->g, woon, d0, soort[0] == 'S' ? 5 : 12,
+                                soort[0] == 'S' ? 10 : 16);
     s->tmpl = tlv_event(t, &c, swv, soort, school, ingang, einde);
     snprintf(s->bron, sizeof s->bron, "SWV:%s", swv);
     step(s, "AANGEVRAAGD", clamp(t, d0 - (int32_t)sim_rng_range(t->r, 5, 20)));
@@ -213,7 +216,8 @@ static int tlv(const tg *t, sim_story *s) {
         plaatsing(t, s, &c, soort, clamp(t, d0 + (int32_t)sim_rng_range(t->r, 1, 60)));
     if (sim_rng_chance(t->r, 0.4)) {
         int32_t when = clamp(t, d0 + (int32_t)sim_rng_range(t->r, 1, t->today + 60 - d0));
-        json_t *e = tlv_event(t, &c, swv, soort, school, einde + 1 - (int32_t)sim_rng_range(t->r, 0, 10),
+        json_t *e = tlv_event(t, &c, swv, soort, school,
+                              einde + 1 - (int32_t)sim_rng_range(t->r, 0, 10),
                               einde + (sim_rng_chance(t->r, 0.5) ? 365 : 730));
         json_object_set_new(e, "status", json_string("AFGEGEVEN"));
         script(s, "tlv", s->bron, e, when);
@@ -235,8 +239,9 @@ static json_t *beschikking_event(const tg *t, const sim_child *c, const char *ge
     json_object_set_new(e, "gemeente", json_string(gemeente));
     json_object_set_new(e, "aanbieder", json_string(aanbieder));
     json_object_set_new(e, "product", json_pack("{s:s}", "categorie", "45"));
-    json_object_set_new(e, "omvang", json_pack("{s:i, s:s, s:s}", "volume", 4, "eenheid", "UUR",
-                                               "frequentie", "PER_WEEK"));
+    json_object_set_new(e, "omvang",
+                        json_pack("{s:i, s:s, s:s}", "volume", 4, "eenheid", "UUR", "frequentie",
+                                  "PER_WEEK"));
     json_object_set_new(e, "ingangsdatum", sim_gen_date(ingang));
     if (einde != INT32_MIN)
         json_object_set_new(e, "einddatum", sim_gen_date(einde));
@@ -266,7 +271,8 @@ static int beschikking(const tg *t, sim_story *s) {
     } else if (u < 0.6) { /* the same beschikking, a later end */
         json_t *e = json_deep_copy(s->tmpl);
         json_object_set_new(e, "status", json_string("GEWIJZIGD"));
-        json_object_set_new(e, "einddatum", sim_gen_date(einde + (int32_t)sim_rng_range(t->r, 30, 90)));
+        json_object_set_new(e, "einddatum",
+                            sim_gen_date(einde + (int32_t)sim_rng_range(t->r, 30, 90)));
         script(s, "beschikking", s->bron, e, clamp(t, d0 + (int32_t)sim_rng_range(t->r, 1, 200)));
     }
     sort_steps(s);
@@ -276,8 +282,9 @@ static int beschikking(const tg *t, sim_story *s) {
 /* A verwijzing JEUGDHULP by each verwijzer type (with or without a legal
  * term), decided by a beschikking or not. */
 static int verwijzing(const tg *t, sim_story *s) {
-    static const char *const types[] = {"HUISARTS", "JEUGDARTS", "MEDISCH_SPECIALIST",
-                                        "GECERTIFICEERDE_INSTELLING", "GEMEENTE", "SCHOOL", "SWV"};
+    static const char *const types[] = {
+        "HUISARTS", "JEUGDARTS", "MEDISCH_SPECIALIST", "GECERTIFICEERDE_INSTELLING", "GEMEENTE",
+        "SCHOOL",   "SWV"};
     int32_t day = around(t, -70, 0);
     const char *woon = any_gemeente(t);
     sim_child c = sim_gen_child(t->g, woon, day, 0, 16);
@@ -296,8 +303,8 @@ static int verwijzing(const tg *t, sim_story *s) {
         int32_t when = clamp(t, day + (int32_t)sim_rng_range(t->r, 1, 60));
         char bron[24];
         json_t *e = beschikking_event(t, &c, woon, aanbieder, when, when + 365);
-        json_object_set_new(e, "status", json_string(sim_rng_chance(t->r, 0.8) ? "TOEGEKEND"
-                                                                              : "AFGEWEZEN"));
+        json_object_set_new(e, "status",
+                            json_string(sim_rng_chance(t->r, 0.8) ? "TOEGEKEND" : "AFGEWEZEN"));
         json_object_set_new(e, "verwijzing_id", json_string(id));
         snprintf(bron, sizeof bron, "GEMEENTE:%s", woon);
         script(s, "beschikking", bron, e, when);

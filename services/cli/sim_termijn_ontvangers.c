@@ -52,8 +52,8 @@ static const char *swv_van_school(const sim_termijn *st, const char *school, con
     return s ? swv_van(gemeente(st, s->gemeente, op), sector) : NULL;
 }
 
-static void thuiszitter(const sim_termijn *st, const tj_dossier *d, const tj_termijn *t,
-                        int32_t op, lijst *l) {
+static void thuiszitter(const sim_termijn *st, const tj_dossier *d, const tj_termijn *t, int32_t op,
+                        lijst *l) {
     const char *sector = tj_sector(t->soort);
     if (kh_age_years(d->geboren, op) < 18) {
         woonplaats(st, d, sector, op, l, 1);
@@ -92,9 +92,7 @@ size_t tj_ontvangers(const sim_termijn *st, const tj_dossier *d, const tj_termij
         add(&l, "GEMEENTE", g ? g->code : t->org);
         add(&l, "AANBIEDER", t->org2);
         break;
-    default:
-        g = gemeente(st, t->org2, op);
-        add(&l, "GEMEENTE", g ? g->code : t->org2);
+    default: g = gemeente(st, t->org2, op); add(&l, "GEMEENTE", g ? g->code : t->org2);
     }
     return l.n;
 }

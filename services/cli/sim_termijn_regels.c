@@ -324,8 +324,8 @@ int sim_termijn_aanbod_maanden(const sim_termijn *st, const char *woon, const ch
     int m = sim_kal_afspraak(st->kal, woon, "THUISZITTER_AANBOD", date);
     if (m || !g)
         return m;
-    if (strcmp(g->code, woon) != 0 && (m = sim_kal_afspraak(st->kal, g->code, "THUISZITTER_AANBOD",
-                                                            date)))
+    if (strcmp(g->code, woon) != 0 &&
+        (m = sim_kal_afspraak(st->kal, g->code, "THUISZITTER_AANBOD", date)))
         return m;
     const char *swv = sector && strcmp(sector, "VO") == 0 ? g->swv_vo : g->swv_po;
     if (sector && (m = sim_kal_afspraak(st->kal, swv, "THUISZITTER_AANBOD", date)))

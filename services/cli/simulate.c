@@ -208,10 +208,11 @@ static int parse(int argc, char **argv, const char *refdir, options *o) {
         (o->results && !o->url) || (o->events == 0 && o->duration == 0 && o->out) ||
         (!o->subs != !o->receiver) || o->today < o->from ||
         o->today > o->from + o->days + SIM_STORY_SPAN) {
-        fprintf(stderr, "ketenhub simulate: give exactly one of --url (with --keys), --out, or "
-                        "--write-partners (with --keys) and/or --write-subscriptions (with "
-                        "--receiver); --results only with --url; an endless run needs --url; "
-                        "--today within the period plus %d days; see ketenhub --help\n",
+        fprintf(stderr,
+                "ketenhub simulate: give exactly one of --url (with --keys), --out, or "
+                "--write-partners (with --keys) and/or --write-subscriptions (with "
+                "--receiver); --results only with --url; an endless run needs --url; "
+                "--today within the period plus %d days; see ketenhub --help\n",
                 SIM_STORY_SPAN);
         return -1;
     }
