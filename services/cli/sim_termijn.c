@@ -91,8 +91,8 @@ static void tick(replay *r, int32_t today) {
                 emit(r, t, s, to[k]);
         }
     }
-    if (d->n == 0) /* an empty dossier is forgotten, school and all */
-        memset(d->woon, 0, sizeof d->woon), d->school[0] = 0;
+    if (d->n == 0)
+        tj_vergeet(d);
 }
 
 /* The hub's clock runs from day to day up to `upto`: a tick on every day

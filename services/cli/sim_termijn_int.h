@@ -56,6 +56,9 @@ struct sim_termijn {
     size_t n, cap;
 };
 
+/* An empty dossier is forgotten: the child's facts and school with it. */
+void tj_vergeet(tj_dossier *d);
+
 /* Applies ev to the child's dossier d (opens, closes, replaces termijnen). */
 void tj_apply(const sim_termijn *st, tj_dossier *d, const tj_event *ev);
 

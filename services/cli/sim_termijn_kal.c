@@ -32,8 +32,10 @@ static int by_day(const void *a, const void *b) {
 /* The `;`-separated field i of line (copied into out, quotes not handled:
  * the fields read here hold none). */
 static void field(const char *line, int i, char *out, size_t outlen) {
-    while (i-- > 0 && line)
-        line = (line = strchr(line, ';')) ? line + 1 : NULL;
+    while (i-- > 0 && line) {
+        line = strchr(line, ';');
+        line = line ? line + 1 : NULL;
+    }
     size_t n = line ? strcspn(line, ";\r\n") : 0;
     snprintf(out, outlen, "%.*s", (int)(n < outlen ? n : outlen - 1), line ? line : "");
 }

@@ -227,8 +227,7 @@ static int dekt(const tj_termijn *t, const tj_event *ev, int open_einde) {
     return ev->einde == TJ_GEEN ? open_einde : ev->einde > t->einde;
 }
 
-static void tlv(const sim_termijn *st, tj_dossier *d, const tj_event *ev) {
-    (void)st;
+static void tlv(tj_dossier *d, const tj_event *ev) {
     int afgegeven = strcmp(ev->status, "AFGEGEVEN") == 0;
     for (size_t i = 0; i < d->n;) {
         tj_termijn *t = &d->t[i];
@@ -302,7 +301,7 @@ void tj_apply(const sim_termijn *st, tj_dossier *d, const tj_event *ev) {
     size_t before = d->n;
     switch (ev->kind) {
     case TJ_AANMELDING: aanmelding(st, d, ev); break;
-    case TJ_TLV_EV: tlv(st, d, ev); break;
+    case TJ_TLV_EV: tlv(d, ev); break;
     case TJ_BESCHIKKING_EV: beschikking(d, ev); break;
     default: verwijzing(st, d, ev);
     }
@@ -314,7 +313,13 @@ void tj_apply(const sim_termijn *st, tj_dossier *d, const tj_event *ev) {
         d->geboren = ev->geboren;
     }
     if (d->n == 0)
-        memset(d->woon, 0, sizeof d->woon), d->school[0] = 0; /* forgotten */
+        tj_vergeet(d);
+}
+
+void tj_vergeet(tj_dossier *d) {
+    d->woon[0] = 0;
+    d->school[0] = 0;
+    d->geboren = 0;
 }
 
 int sim_termijn_aanbod_maanden(const sim_termijn *st, const char *woon, const char *sector,
