@@ -15,28 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_STEPS 4
 #define RING 256
 #define DAY_MS 86400000LL
 
-typedef struct child {
-    char bsn[10];
-    int32_t geboren;
-    char woon[7]; /* where the child lives: a gemeente of the world */
-    char brp[7];  /* the woonplaatsgemeente the events carry: woon, or a code a
-                   * herindeling dissolved into woon (the BRP not yet renamed) */
-} child;
-
-/* One story: a template event and the status and day of each step. */
-typedef struct story {
-    const kh_event_type *type;
-    json_t *tmpl;
-    char bron[24];
-    const char *status[MAX_STEPS];
-    int32_t day[MAX_STEPS]; /* the day of each step (its occurred_at) */
-    int steps, next;
-    int dated; /* the step's day is also the event's date (datum) */
-} story;
+typedef sim_child child;
+typedef sim_story story;
 
 struct sim_gen {
     const sim_world *w;
@@ -55,11 +38,17 @@ void sim_gen_defaults(sim_gen_options *o) {
     o->cross = 0.3;
     o->invalid_share = 0;
     o->open = 64;
+    o->termijn_share = 0;
+    o->today = 0;
 }
 
 sim_rng *sim_gen_rng(sim_gen *g) { return &g->rng; }
 
 const sim_world *sim_gen_world(sim_gen *g) { return g->w; }
+
+const sim_gen_options *sim_gen_opts(sim_gen *g) { return &g->o; }
+
+unsigned long sim_gen_serial(sim_gen *g) { return ++g->serial; }
 
 sim_gen *sim_gen_new(const sim_world *w, uint64_t seed, const sim_gen_options *o) {
     sim_gen *g = kh_calloc(1, sizeof *g);
@@ -72,11 +61,18 @@ sim_gen *sim_gen_new(const sim_world *w, uint64_t seed, const sim_gen_options *o
     return g;
 }
 
+/* Frees what a story holds. */
+static void story_free(story *s) {
+    json_decref(s->tmpl);
+    for (int i = 0; i < SIM_MAX_STEPS; i++)
+        json_decref(s->script[i]);
+}
+
 void sim_gen_free(sim_gen *g) {
     if (!g)
         return;
     for (size_t i = 0; i < g->nopen; i++)
-        json_decref(g->open[i].tmpl);
+        story_free(&g->open[i]);
     free(g->open);
     free(g);
 }
@@ -131,6 +127,10 @@ static child some_child(sim_gen *g, int32_t day, int max, double reuse) {
     return new_child(g, w->gemeenten[sim_rng_below(&g->rng, w->ngemeenten)], day, 0, max);
 }
 
+sim_child sim_gen_child(sim_gen *g, const char *woon, int32_t day, int min, int max) {
+    return new_child(g, woon, day, min, max);
+}
+
 /* ---- the parts every event has ------------------------------------------- */
 
 static json_t *jeugdige(const child *c) {
@@ -156,6 +156,12 @@ static void set_bron(story *s, const char *type, const char *code) {
 static json_t *tmpl_new(const child *c) {
     return json_pack("{s:{}, s:o}", "envelope", "jeugdige", jeugdige(c));
 }
+
+json_t *sim_gen_template(const sim_child *c) { return tmpl_new(c); }
+
+json_t *sim_gen_org(const char *type, const char *code) { return org(type, code); }
+
+json_t *sim_gen_date(int32_t day) { return date_json(day); }
 
 static const char *pick_str(sim_rng *r, const char *const *list, const double *w, size_t n) {
     return list[sim_rng_weighted(r, w, n)];
@@ -212,6 +218,10 @@ static const char *choose_school(sim_gen *g, const char *woon, const char *soort
                                   sim_world_other_gemeente(g->w, &g->rng, woon, day, 0.1), soort,
                                   day);
     return school ? school : sim_world_school(g->w, &g->rng, NULL, soort, day);
+}
+
+const char *sim_gen_school(sim_gen *g, const char *woon, const char *soort, int32_t day) {
+    return choose_school(g, woon, soort, day);
 }
 
 static int story_onderwijs(sim_gen *g, story *s) {
@@ -485,6 +495,11 @@ static void verwijzer(sim_gen *g, story *s, const char *type, const child *c, in
     json_object_set_new(s->tmpl, "verwijzer", org(type, code));
 }
 
+void sim_gen_verwijzer(sim_gen *g, sim_story *s, const char *type, const sim_child *c,
+                       int32_t day) {
+    verwijzer(g, s, type, c, day);
+}
+
 static int story_verwijzing(sim_gen *g, story *s) {
     static const char *const types[] = {
         "GEMEENTE", "HUISARTS", "JEUGDARTS", "MEDISCH_SPECIALIST", "GECERTIFICEERDE_INSTELLING",
@@ -528,6 +543,8 @@ static int story_new(sim_gen *g, int kind, story *s) {
     memset(s, 0, sizeof *s);
     const char *name[SIM_KINDS] = {"aanmelding", "tlv", "beschikking", "verwijzing"};
     s->type = kh_event_type_by_name(name[kind]);
+    if (g->o.termijn_share > 0 && sim_rng_chance(&g->rng, g->o.termijn_share))
+        return sim_termijn_story(g, s);
     switch (kind) {
     case SIM_AANMELDING:
         /* Most aanmeldingen are at schools; some at youth-care providers. */
@@ -541,23 +558,25 @@ static int story_new(sim_gen *g, int kind, story *s) {
 /* The event of the story's next step, with a fresh event id. */
 static int story_step(sim_gen *g, story *s, sim_event *ev) {
     int i = s->next++;
-    json_t *e = json_deep_copy(s->tmpl);
+    json_t *script = s->script[i];
+    json_t *e = json_deep_copy(script ? script : s->tmpl);
     if (!e)
         return -1;
+    const char *bron = script ? s->script_bron[i] : s->bron;
     char ts[KH_TS_LEN], bron_type[KH_ORGID_TYPE_LEN], bron_code[KH_ORGID_CODE_LEN];
     int64_t at = (int64_t)s->day[i] * DAY_MS + sim_rng_range(&g->rng, 7 * 3600, 18 * 3600) * 1000LL;
     sim_rng_uuid(&g->rng, ev->event_id);
-    kh_orgid_split(s->bron, bron_type, bron_code);
+    kh_orgid_split(bron, bron_type, bron_code);
     json_t *envelope = json_object_get(e, "envelope");
     json_object_set_new(envelope, "event_id", json_string(ev->event_id));
     json_object_set_new(envelope, "occurred_at", json_string(kh_ts_format(at, ts)));
     json_object_set_new(envelope, "bron", org(bron_type, bron_code));
-    if (s->dated)
+    if (s->dated && !script)
         json_object_set_new(e, "datum", date_json(s->day[i]));
     if (s->status[i])
         json_object_set_new(e, "status", json_string(s->status[i]));
-    ev->type = s->type;
-    snprintf(ev->bron, sizeof ev->bron, "%s", s->bron);
+    ev->type = script ? s->script_type[i] : s->type;
+    snprintf(ev->bron, sizeof ev->bron, "%s", bron);
     ev->event = e;
     ev->valid = 1;
     ev->expect_status = 202;
@@ -578,7 +597,7 @@ int sim_gen_single(sim_gen *g, int kind, sim_event *ev) {
     int rc = story_new(g, kind, &s);
     if (rc == 0)
         rc = story_step(g, &s, ev);
-    json_decref(s.tmpl);
+    story_free(&s);
     return rc;
 }
 
@@ -595,7 +614,7 @@ static int next_valid(sim_gen *g, sim_event *ev) {
     story *s = &g->open[i];
     int rc = story_step(g, s, ev);
     if (s->next == s->steps) { /* told: its place goes to the last open story */
-        json_decref(s->tmpl);
+        story_free(s);
         g->open[i] = g->open[--g->nopen];
     }
     return rc;

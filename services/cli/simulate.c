@@ -14,6 +14,7 @@
 #include "sim_rules.h"
 #include "sim_send.h"
 #include "sim_subs.h"
+#include "sim_termijn.h"
 
 #include <curl/curl.h>
 #include <getopt.h>
@@ -28,7 +29,7 @@ typedef struct options {
     unsigned long events;
     double rate, duration;
     sim_gen_options gen;
-    int32_t from;
+    int32_t from, today;
     int days;
     const char *refdir, *url, *keys, *out, *expect, *results, *partners, *subs, *receiver;
     int connections, quiet;
@@ -43,6 +44,10 @@ typedef struct run {
     FILE *out, *results;
     json_t *expected; /* array of expected meldingen (with --expect) */
     json_t *per_regel, *per_ontvanger;
+    sim_termijn *termijn; /* the termijn expectation (sim_termijn) */
+    json_t *termijn_per_regel, *termijn_expected;
+    sim_tj_stats termijn_stats;
+    unsigned long termijn_meldingen;
     unsigned long generated, invalid, sent, accepted, rejected, as_expected, unexpected, no_key;
     unsigned long meldingen;
 } run;
@@ -63,7 +68,7 @@ const char *cli_simulate_usage(void) {
            "      with valid BSNs, aanmeldingen through their statuses, TLVs, beschikkingen,\n"
            "      verwijzingen; optionally a share of invalid events of every error class. Sends\n"
            "      each event to ingest with the key of the organisation that issues it, or writes\n"
-           "      NDJSON, and prints the grensverkeer meldingen that must come out.\n"
+           "      NDJSON, and prints the grensverkeer and termijn meldingen that must come out.\n"
            "      --seed N            random seed; same seed, same events (1)\n"
            "      --events N          how many events; 0: until --duration or Ctrl-C (1000)\n"
            "      --rate R            events per second; 0: as fast as ingest answers (0)\n"
@@ -73,6 +78,9 @@ const char *cli_simulate_usage(void) {
            "                          verwijzing stories (35,15,25,25)\n"
            "      --cross F           share of stories set up to cross a border, 0..1 (0.3)\n"
            "      --from DATE --days N  the simulated period (2025-01-01, 365)\n"
+           "      --termijn-share F   share of new stories that are termijn cases, 0..1 (0)\n"
+           "      --today DATE        the date the termijn meldingen are expected for; termijn\n"
+           "                          cases are dated around it (the period's end)\n"
            "      --url URL           ingest, e.g. http://127.0.0.1:8080\n"
            "      --keys FILE         `TYPE:CODE KEY [NAME]` per line (deploy/demo/keys.txt)\n"
            "      --connections N     parallel keep-alive connections (4)\n"
@@ -128,6 +136,8 @@ static int set_option(options *o, int opt, const char *arg) {
     case 'm': return parse_mix(arg, o->gen.mix) ? bad("--mix", arg) : 0;
     case 'x': return number("--cross", arg, 0, 1, &o->gen.cross);
     case 'f': return kh_date_parse(arg, &o->from) ? bad("--from", arg) : 0;
+    case 't': return kh_date_parse(arg, &o->today) ? bad("--today", arg) : 0;
+    case 'j': return number("--termijn-share", arg, 0, 1, &o->gen.termijn_share);
     case 'D':
         if (number("--days", arg, 1, 3650, &v))
             return -1;
@@ -169,6 +179,7 @@ static int parse(int argc, char **argv, const char *refdir, options *o) {
         {"expect", 1, 0, 'e'},         {"results", 1, 0, 'F'},
         {"write-partners", 1, 0, 'P'}, {"write-subscriptions", 1, 0, 'S'},
         {"receiver", 1, 0, 'V'},       {"quiet", 0, 0, 'q'},
+        {"today", 1, 0, 't'},          {"termijn-share", 1, 0, 'j'},
         {"help", 0, 0, 'h'},           {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     o->refdir = refdir;
@@ -189,14 +200,20 @@ static int parse(int argc, char **argv, const char *refdir, options *o) {
         if (opt == '?' || set_option(o, opt, optarg) < 0)
             return -1;
     }
+    if (!o->today)
+        o->today = o->from + o->days;
+    o->gen.today = o->today;
     int modes = !!o->url + !!o->out + !!(o->partners || o->subs);
     if (optind != argc || modes != 1 || ((o->url || o->partners) && !o->keys) ||
         (o->results && !o->url) || (o->events == 0 && o->duration == 0 && o->out) ||
-        (!o->subs != !o->receiver)) {
-        fprintf(stderr, "ketenhub simulate: give exactly one of --url (with --keys), --out, or "
-                        "--write-partners (with --keys) and/or --write-subscriptions (with "
-                        "--receiver); --results only with --url; an endless run needs --url; see "
-                        "ketenhub --help\n");
+        (!o->subs != !o->receiver) || o->today < o->from ||
+        o->today > o->from + o->days + SIM_STORY_SPAN) {
+        fprintf(stderr,
+                "ketenhub simulate: give exactly one of --url (with --keys), --out, or "
+                "--write-partners (with --keys) and/or --write-subscriptions (with "
+                "--receiver); --results only with --url; an endless run needs --url; "
+                "--today within the period plus %d days; see ketenhub --help\n",
+                SIM_STORY_SPAN);
         return -1;
     }
     return 0;
@@ -214,6 +231,7 @@ static void count(json_t *obj, const char *key) {
 static json_t *expect_meldingen(run *r, const sim_event *ev) {
     sim_melding m[SIM_MAX_MELDINGEN];
     size_t n = sim_rules_expect(r->ref, ev->type, ev->event, m);
+    sim_termijn_add(r->termijn, ev->type, ev->event);
     json_t *list = json_array();
     for (size_t i = 0; i < n; i++) {
         json_array_append_new(list, json_pack("{s:s, s:s}", "regel", m[i].regel, "ontvanger",
@@ -227,6 +245,25 @@ static json_t *expect_meldingen(run *r, const sim_event *ev) {
     }
     r->meldingen += n;
     return list;
+}
+
+/* The termijn meldingen expected on --today, counted per regel and kept
+ * (marked "soort": "termijn") for --expect. */
+static void expect_termijn(run *r) {
+    sim_tj_melding *m;
+    char dag[KH_DATE_LEN];
+    size_t n = sim_termijn_expect(r->termijn, r->o->today, &m, &r->termijn_stats);
+    r->termijn_meldingen = n;
+    for (size_t i = 0; i < n; i++) {
+        count(r->termijn_per_regel, m[i].regel);
+        json_array_append_new(r->termijn_expected,
+                              json_pack("{s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:s}", "soort",
+                                        "termijn", "regel", m[i].regel, "stap", m[i].stap, "bron",
+                                        m[i].bron, "zaak", m[i].zaak, "ontvanger", m[i].ontvanger,
+                                        "vervaldatum", kh_date_format(m[i].vervaldatum, dag),
+                                        "melding_id", m[i].melding_id));
+    }
+    free(m);
 }
 
 static json_t *expectation(run *r, const sim_event *ev) {
@@ -457,6 +494,16 @@ static void print_summary(const run *r, FILE *f) {
     fprintf(f, "expected grensverkeer meldingen: %lu\n", r->meldingen);
     print_regels(f, r->per_regel);
     print_ontvangers(f, r->per_ontvanger);
+    char dag[KH_DATE_LEN];
+    fprintf(f, "expected termijn meldingen by %s: %lu\n", kh_date_format(o->today, dag),
+            r->termijn_meldingen);
+    fprintf(f, "  %-42s %9s %9s %9s\n", "regel", "meldingen", "fired", "pending");
+    for (size_t i = 0; i < SIM_TJ_REGELS; i++) {
+        json_t *v = json_object_get(r->termijn_per_regel, sim_termijn_regel(i));
+        fprintf(f, "  %-42s %9lld %9zu %9zu\n", sim_termijn_regel(i),
+                v ? (long long)json_integer_value(v) : 0LL, r->termijn_stats.fired[i],
+                r->termijn_stats.pending[i]);
+    }
 }
 
 static int write_expect(const run *r) {
@@ -464,6 +511,14 @@ static int write_expect(const run *r) {
                             "events", (json_int_t)r->generated, "invalid", (json_int_t)r->invalid,
                             "meldingen_count", (json_int_t)r->meldingen, "per_regel", r->per_regel,
                             "per_ontvanger", r->per_ontvanger, "meldingen", r->expected);
+    char dag[KH_DATE_LEN];
+    if (doc)
+        json_object_update_new(doc, json_pack("{s:s, s:I, s:O, s:O}", "today",
+                                              kh_date_format(r->o->today, dag),
+                                              "termijn_meldingen_count",
+                                              (json_int_t)r->termijn_meldingen, "termijn_per_regel",
+                                              r->termijn_per_regel, "termijn_meldingen",
+                                              r->termijn_expected));
     int rc = doc ? json_dump_file(doc, r->o->expect, JSON_INDENT(1)) : -1;
     json_decref(doc);
     if (rc)
@@ -521,8 +576,15 @@ static int run_open(run *r) {
         fprintf(stderr, "ketenhub simulate: %s\n", err);
         return 2;
     }
+    r->termijn = sim_termijn_new(r->ref, o->refdir, err, sizeof err);
+    if (!r->termijn) {
+        fprintf(stderr, "ketenhub simulate: reference data: %s\n", err);
+        return 2;
+    }
     r->per_regel = json_object();
     r->per_ontvanger = json_object();
+    r->termijn_per_regel = json_object();
+    r->termijn_expected = json_array();
     r->expected = o->expect ? json_array() : NULL;
     r->out = open_out(o->out);
     r->results = open_out(o->results);
@@ -541,6 +603,9 @@ static void run_close(run *r) {
     json_decref(r->expected);
     json_decref(r->per_regel);
     json_decref(r->per_ontvanger);
+    json_decref(r->termijn_per_regel);
+    json_decref(r->termijn_expected);
+    sim_termijn_free(r->termijn);
     sim_keys_free(&r->keys);
 }
 
@@ -559,6 +624,8 @@ static int simulate(const options *o, const kh_ref *ref) {
         rc = 2;
     if (!rc && generate(&r, g) < 0)
         rc = 2;
+    if (!rc)
+        expect_termijn(&r);
     if (!rc && o->expect && write_expect(&r) < 0)
         rc = 2;
     if (!rc && !o->quiet)
