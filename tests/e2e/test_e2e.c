@@ -758,8 +758,9 @@ static void expectation(const kh_ref *ref, const sim_event *ev, char *out, size_
 
 typedef struct map_diff {
     const kh_ref *old_map, *new_map;
-    json_t *bsns; /* the children's BSNs */
-    long differ;  /* valid events whose meldingen differ between the maps */
+    json_t *bsns;   /* the children's BSNs */
+    long differ;    /* valid events whose meldingen differ between the maps */
+    long dissolved; /* valid events naming the dissolved code */
 } map_diff;
 
 static void compare_maps(const sim_event *ev, void *ud) {
@@ -771,6 +772,7 @@ static void compare_maps(const sim_event *ev, void *ud) {
     expectation(d->old_map, ev, by_old, sizeof by_old);
     expectation(d->new_map, ev, by_new, sizeof by_new);
     d->differ += strcmp(by_old, by_new) != 0;
+    d->dissolved += strstr(ev->body, "\"" E2E_OUD "\"") != NULL;
 }
 
 /* results-1/-2 as results.jsonl and expect-1/-2 as expect.json, for check_run. */
@@ -987,18 +989,19 @@ static void wait_others(const e2e_hub *h, const char *org, long n) {
 
 /* The events of both phases again, in-process: their children's BSNs and
  * how many valid events of each phase get other meldingen by the other map. */
-static json_t *compare_phases(const e2e_hub *h, long differ[2]) {
+static json_t *compare_phases(const e2e_hub *h, long differ[2], long *dissolved) {
     kh_ref *old_map = load_reference(NULL), *new_map = load_reference(h->refdir);
     const char *merged = NULL;
     const kh_ref_gemeente *g = kh_ref_gemeente_resolve(new_map, E2E_OUD,
                                                        kh_date_from_ymd(2025, 1, 1), &merged);
     ck_assert_msg(g && strcmp(g->code, E2E_NIEUW) == 0, "the new map has no herindeling");
-    map_diff d = {old_map, new_map, json_object(), 0};
+    map_diff d = {.old_map = old_map, .new_map = new_map, .bsns = json_object()};
     each_event(HER_SEED, HER_EVENTS, NULL, compare_maps, &d);
     differ[0] = d.differ;
-    d.differ = 0;
+    d.differ = d.dissolved = 0;
     each_event(HER_SEED + 1, HER_EVENTS, h->refdir, compare_maps, &d);
     differ[1] = d.differ;
+    *dissolved = d.dissolved;
     kh_ref_free(old_map);
     kh_ref_free(new_map);
     return d.bsns;
@@ -1080,15 +1083,18 @@ START_TEST(herindeling_by_reload_and_a_partner_down) {
     ck_assert_msg(refused_requests(&h, AWAY) > 0, "%s was down, but push never tried it", AWAY);
     e2e_receiver_rule(&h, AWAY, "ok");
     join_phases(&h);
-    long differ[2];
-    json_t *bsns = compare_phases(&h, differ), *offsets = json_object();
+    long differ[2], dissolved;
+    json_t *bsns = compare_phases(&h, differ, &dissolved), *offsets = json_object();
     json_t *during = event_ids(&h, "results-2.jsonl");
-    snprintf(t.note, sizeof t.note, "events whose meldingen differ by map: %ld before, %ld after",
-             differ[0], differ[1]);
+    snprintf(t.note, sizeof t.note,
+             "events whose meldingen differ by map: %ld before, %ld after (%ld after name "
+             "dissolved " E2E_OUD ")",
+             differ[0], differ[1], dissolved);
     check_run(&h, &t, 0, 2 * HER_EVENTS, bsns, offsets, &a);
     ck_assert_msg(differ[0] > 0 && differ[1] > 0,
                   "the herindeling changes no event's meldingen (%ld before, %ld after)", differ[0],
                   differ[1]);
+    ck_assert_msg(dissolved > 0, "no event after the herindeling names " E2E_OUD);
     away_row(&h, offsets, during, down_ms, away1 + away2);
     fprintf(stderr, "test_e2e: the herindeling scenario took %lld ms\n", e2e_now_ms() - t0);
     json_decref(offsets), json_decref(during);
