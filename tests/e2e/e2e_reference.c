@@ -12,8 +12,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#define OUD "0383" /* E2E_OUD as DUO writes it */
-#define NIEUW "0361"
+/* The codes as DUO writes them, without "GM". */
+#define OUD (&E2E_OUD[2])
+#define NIEUW (&E2E_NIEUW[2])
 #define DAY_BEFORE "2024-12-31"
 #define HERINDELING E2E_MERGER_DATE ";" E2E_OUD ";Castricum;" E2E_NIEUW ";Alkmaar\n"
 /* A successor that exists in no gebieden file. */
@@ -186,15 +187,16 @@ static void drop_from_gebieden(const char *dir) {
 }
 
 void e2e_herindeling_write(const char *dir, const char *herindelingen) {
-    static const char *const swv[] = {"GEMEENTENUMMER", "DATUM INGANG", "DATUM EINDE"},
-                             *const school[] = {"GEMEENTENUMMER", "DATUM INGANG", "DATUM EINDE"},
-                             *const agb[] = {"VESTIGINGSGEMEENTE", "DATUM AANVANG", "DATUM EINDE"};
+    static const char *const duo_cols[] = {"GEMEENTENUMMER", "DATUM INGANG", "DATUM EINDE"},
+                             *const agb_cols[] = {"VESTIGINGSGEMEENTE", "DATUM AANVANG",
+                                                  "DATUM EINDE"};
     static const struct {
         const char *file;
         const char *const *cols;
         int move;
-    } duo[] = {
-        {"swv_gemeenten.csv", swv, 0}, {"vestigingen.csv", school, 1}, {"aanbieders.csv", agb, 1}};
+    } duo[] = {{"swv_gemeenten.csv", duo_cols, 0},
+               {"vestigingen.csv", duo_cols, 1},
+               {"aanbieders.csv", agb_cols, 1}};
     drop_from_gebieden(dir);
     for (size_t i = 0; i < sizeof duo / sizeof duo[0]; i++) {
         char *text = e2e_reference_read(dir, duo[i].file);
