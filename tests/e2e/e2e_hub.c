@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -136,11 +137,17 @@ static int service_sets(const e2e_hub *h, int service, char sets[][512]) {
         snprintf(sets[n++], 512, "partners.file=%s/partners.json", h->dir);
         snprintf(sets[n++], 512, "pseudonym.secret=%s", SECRET);
         snprintf(sets[n++], 512, "rate.per_second=0");
+        if (h->refdir[0])
+            snprintf(sets[n++], 512, "reference.dir=%s", h->refdir);
     } else if (service == E2E_ROUTE) {
         snprintf(sets[n++], 512, "ops.listen=127.0.0.1:%d", h->port[service]);
         snprintf(sets[n++], 512, "group.id=%sroute", h->prefix);
         snprintf(sets[n++], 512, "route.instance=%se2e", h->prefix);
         snprintf(sets[n++], 512, "route.batch.ms=100");
+        if (h->refdir[0]) {
+            snprintf(sets[n++], 512, "reference.dir=%s", h->refdir);
+            snprintf(sets[n++], 512, "reference.watch.ms=0");
+        }
     } else {
         snprintf(sets[n++], 512, "ops.listen=127.0.0.1:%d", h->port[service]);
         snprintf(sets[n++], 512, "group.id=%spush", h->prefix);
@@ -155,6 +162,49 @@ static int service_sets(const e2e_hub *h, int service, char sets[][512]) {
     if (service != E2E_INGEST) /* a member killed with -9 leaves its group quickly */
         snprintf(sets[n++], 512, "kafka.session.timeout.ms=6000");
     return n;
+}
+
+static void copy_file(const char *from, const char *to) {
+    FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+    ck_assert_msg(in && out, "cannot copy %s to %s", from, to);
+    char buf[8192];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+        ck_assert_uint_eq(fwrite(buf, 1, n, out), n);
+    fclose(in);
+    ck_assert_int_eq(fclose(out), 0);
+}
+
+void e2e_reference_copy(e2e_hub *h) {
+    char src[400], from[700], to[700];
+    snprintf(src, sizeof src, "%s/deploy/reference", kh_test_source_dir());
+    snprintf(h->refdir, sizeof h->refdir, "%s/reference", h->dir);
+    ck_assert_int_eq(mkdir(h->refdir, 0700), 0);
+    DIR *d = opendir(src);
+    struct dirent *ent;
+    ck_assert_ptr_nonnull(d);
+    while ((ent = readdir(d)))
+        if (strstr(ent->d_name, ".csv")) {
+            snprintf(from, sizeof from, "%s/%s", src, ent->d_name);
+            snprintf(to, sizeof to, "%s/%s", h->refdir, ent->d_name);
+            copy_file(from, to);
+        }
+    closedir(d);
+}
+
+/* Removes the files of a directory and the directory. */
+static void remove_dir(const char *dir) {
+    char path[700];
+    DIR *d = opendir(dir);
+    struct dirent *ent;
+    while (d && (ent = readdir(d)))
+        if (ent->d_name[0] != '.') {
+            snprintf(path, sizeof path, "%s/%s", dir, ent->d_name);
+            unlink(path);
+        }
+    if (d)
+        closedir(d);
+    rmdir(dir);
 }
 
 void e2e_start(e2e_hub *h, int service) {
@@ -189,23 +239,34 @@ void e2e_hub_done(e2e_hub *h, int keep) {
             kh_test_stop(h->recv[r], SIGTERM, 5000);
     if (keep)
         return;
-    DIR *d = opendir(h->dir);
-    struct dirent *ent;
-    while (d && (ent = readdir(d)))
-        if (ent->d_name[0] != '.')
-            unlink(e2e_path(h, ent->d_name, 0));
-    if (d)
-        closedir(d);
-    rmdir(h->dir);
+    if (h->refdir[0])
+        remove_dir(h->refdir);
+    remove_dir(h->dir);
 }
 
 pid_t e2e_simulate(e2e_hub *h, unsigned long seed, unsigned long events) {
-    static char url[64], s[32], n[32];
+    return e2e_simulate_phase(h, seed, events, NULL, NULL);
+}
+
+pid_t e2e_simulate_phase(e2e_hub *h, unsigned long seed, unsigned long events, const char *refdir,
+                         const char *tag) {
+    static char url[64], s[32], n[32], expect[64], results[64], log[64], ref[400];
     snprintf(url, sizeof url, "http://127.0.0.1:%d", h->port[E2E_INGEST]);
     snprintf(s, sizeof s, "%lu", seed);
     snprintf(n, sizeof n, "%lu", events);
+    if (refdir)
+        snprintf(ref, sizeof ref, "%s", refdir);
+    else if (h->refdir[0])
+        snprintf(ref, sizeof ref, "%s", h->refdir);
+    else
+        snprintf(ref, sizeof ref, "%s/deploy/reference", kh_test_source_dir());
+    snprintf(expect, sizeof expect, "expect%s%s.json", tag ? "-" : "", tag ? tag : "");
+    snprintf(results, sizeof results, "results%s%s.jsonl", tag ? "-" : "", tag ? tag : "");
+    snprintf(log, sizeof log, "simulate%s%s.log", tag ? "-" : "", tag ? tag : "");
     const char *argv[] = {kh_test_bin("ketenhub"),
                           "simulate",
+                          "-r",
+                          ref,
                           "--url",
                           url,
                           "--keys",
@@ -221,11 +282,11 @@ pid_t e2e_simulate(e2e_hub *h, unsigned long seed, unsigned long events) {
                           "--retry-for",
                           "120",
                           "--expect",
-                          e2e_path(h, "expect.json", 1),
+                          e2e_path(h, expect, 1),
                           "--results",
-                          e2e_path(h, "results.jsonl", 2),
+                          e2e_path(h, results, 2),
                           NULL};
-    return kh_test_spawn(argv, NULL, e2e_path(h, "simulate.log", 3));
+    return kh_test_spawn(argv, NULL, e2e_path(h, log, 3));
 }
 
 int e2e_wait_exit(pid_t pid, int ms) {

@@ -24,10 +24,16 @@ typedef struct e2e_hub {
     int runs[E2E_SERVICES]; /* starts so far (log file names) */
     int recv_port[2];
     pid_t recv[2];
+    char refdir[160]; /* ingest's and route's reference.dir; "" the compiled-in one */
 } e2e_hub;
 
 /* Topics, partners, keys, subscriptions and receivers; no service yet. */
 void e2e_hub_init(e2e_hub *h);
+
+/* Copies deploy/reference to "<dir>/reference" and makes it ingest's and
+ * route's reference.dir (route reloading on SIGHUP only, so a test decides
+ * when a changed file counts). Before the services start. */
+void e2e_reference_copy(e2e_hub *h);
 
 /* Starts (again) one service and waits until it is ready. */
 void e2e_start(e2e_hub *h, int service);
@@ -47,6 +53,11 @@ const char *e2e_topic(const e2e_hub *h, const char *topic, int slot);
 /* Starts `ketenhub simulate` sending `events` events of seed with 5% invalid
  * to ingest, writing expect.json and results.jsonl. */
 pid_t e2e_simulate(e2e_hub *h, unsigned long seed, unsigned long events);
+
+/* The same with the reference data of refdir (NULL: the CLI's default) and
+ * the files named expect-<tag>.json, results-<tag>.jsonl, simulate-<tag>.log. */
+pid_t e2e_simulate_phase(e2e_hub *h, unsigned long seed, unsigned long events, const char *refdir,
+                         const char *tag);
 
 /* Waits for a process to exit (at most ms); returns its exit status. */
 int e2e_wait_exit(pid_t pid, int ms);
