@@ -68,19 +68,15 @@ static void emit(replay *r, const tj_termijn *t, int stap, const char *ontvanger
     kh_uuid_v5(NAMESPACE, naam, (size_t)len, m->melding_id);
 }
 
-/* The hub's tick on today: a termijn past its keeping is dropped (closed
- * or not, fired or not); then every step due by today fires. */
+/* The hub's tick on today: every step due by today that came due before
+ * its termijn's keep date fires (also after a clock jump past that date,
+ * an outage); then a termijn past its keeping is dropped (closed or not). */
 static void tick(replay *r, int32_t today) {
     tj_dossier *d = &r->d;
-    for (size_t i = 0; i < d->n;)
-        if (today >= d->t[i].bewaren)
-            d->t[i] = d->t[--d->n];
-        else
-            i++;
     for (size_t i = 0; i < d->n; i++) {
         tj_termijn *t = &d->t[i];
         for (int s = 0; s < t->stappen; s++) {
-            if ((t->gevuurd & (1 << s)) || t->vervalt[s] > today)
+            if ((t->gevuurd & (1 << s)) || t->vervalt[s] > today || t->vervalt[s] >= t->bewaren)
                 continue;
             t->gevuurd |= (uint8_t)(1 << s);
             if (s == 0 && r->stats)
@@ -91,6 +87,11 @@ static void tick(replay *r, int32_t today) {
                 emit(r, t, s, to[k]);
         }
     }
+    for (size_t i = 0; i < d->n;)
+        if (today >= d->t[i].bewaren)
+            d->t[i] = d->t[--d->n];
+        else
+            i++;
     if (d->n == 0)
         tj_vergeet(d);
 }

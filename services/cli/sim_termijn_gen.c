@@ -129,6 +129,14 @@ static int zorgplicht(const tg *t, sim_story *s) {
     step(s, "INGEDIEND", day);
     if (sim_rng_chance(t->r, 0.5))
         step(s, ends[sim_rng_below(t->r, 3)], clamp(t, day + (int32_t)sim_rng_range(t->r, 10, 90)));
+    if (sim_rng_chance(t->r, 0.3)) { /* the child moves: a later event names the new gemeente */
+        int32_t when = clamp(t, day + (int32_t)sim_rng_range(t->r, 1, 60));
+        json_t *e = dated(json_deep_copy(s->tmpl), "IN_BEHANDELING", when);
+        json_object_set_new(json_object_get(e, "jeugdige"), "woonplaatsgemeente",
+                            json_string(any_gemeente(t)));
+        script(s, "aanmelding", s->bron, e, when);
+        sort_steps(s);
+    }
     return 0;
 }
 

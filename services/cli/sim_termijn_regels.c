@@ -164,10 +164,13 @@ static int32_t dag_23(int32_t geboren) {
                              : sim_kal_plus_maanden(geboren, 23 * 12);
 }
 
-/* From the first day of the month after the 5th birthday to the day before the 23rd. */
+/* From the first day of the month after the 5th birthday to the day before
+ * the 23rd. Born on 29 February: 5 on 1 March (never a leap year), so from 1 April. */
 static int leeftijd_in_bereik(int32_t geboren, int32_t op) {
     int y, m, d;
     kh_date_to_ymd(geboren, &y, &m, &d);
+    if (m == 2 && d == 29)
+        m = 3;
     int32_t vanaf = m == 12 ? kh_date_from_ymd(y + 6, 1, 1) : kh_date_from_ymd(y + 5, m + 1, 1);
     return op >= vanaf && op < dag_23(geboren);
 }
@@ -305,13 +308,13 @@ void tj_apply(const sim_termijn *st, tj_dossier *d, const tj_event *ev) {
     case TJ_BESCHIKKING_EV: beschikking(d, ev); break;
     default: verwijzing(st, d, ev);
     }
-    /* The child's facts (woonplaats, birth date) are those of the newest
-     * event that opened a termijn, as termijn keeps them; an event that
-     * opens nothing does not update them (reported: the README is silent). */
-    if (d->n > 0 && (d->n > before || !d->woon[0])) {
-        COPY(d->woon, ev->woon);
+    /* The birth date is that of the newest event that opened a termijn;
+     * the woonplaats that of the newest event (by date: events come here in
+     * date order) that names one, opening or not (the README's "Woonplaats"). */
+    if (d->n > 0 && (d->n > before || !d->geboren))
         d->geboren = ev->geboren;
-    }
+    if (d->n > 0 && ev->woon[0])
+        COPY(d->woon, ev->woon);
     if (d->n == 0)
         tj_vergeet(d);
 }

@@ -30,8 +30,15 @@ const char *termijn_sector(const char *soort) {
     return NULL;
 }
 
-/* Adds an organisation (once per code and role); returns its index or -1. */
+/* Adds an organisation (once per code and role); returns its index or -1.
+ * A gemeente code a herindeling dissolved before the peildatum is the
+ * successor's (kh_ref_gemeente_resolve, as route does). */
 static int add(partij *p, const char *rol, const char *type, const char *code, int ontvanger) {
+    const char *oud = NULL;
+    const kh_ref_gemeente *g = NULL;
+    if (code && code[0] && !strcmp(type, "GEMEENTE") &&
+        (g = kh_ref_gemeente_resolve(p->ref, code, p->peil, &oud)))
+        code = g->code;
     if (!code || !code[0] || p->n == TERMIJN_BETROKKENEN)
         return -1;
     for (size_t i = 0; i < p->n; i++)
@@ -43,10 +50,10 @@ static int add(partij *p, const char *rol, const char *type, const char *code, i
     b->rol = rol;
     b->type = type;
     COPY(b->code, code);
+    COPY(b->opvolger_van, oud ? oud : "");
     const char *naam = code;
-    if (!strcmp(type, "GEMEENTE")) {
-        const kh_ref_gemeente *g = kh_ref_gemeente_resolve(p->ref, code, p->peil, NULL);
-        naam = g ? g->naam : code;
+    if (g) {
+        naam = g->naam;
     } else if (!strcmp(type, "SWV")) {
         const kh_ref_swv *s = kh_ref_swv_at(p->ref, code, p->peil);
         naam = s ? s->naam : code;

@@ -61,7 +61,16 @@ static termijn *find(termijn_dossier *d, termijn_regel r, const char *zaak) {
 static void child_from(termijn_dossier *d, const termijn_event *ev) {
     COPY(d->bsn, ev->bsn);
     d->geboortedatum = ev->geboortedatum;
+}
+
+/* Leerplicht and the SWV follow the BRP woonplaats: the newest event by
+ * its date (a tie: the later one received) that names one sets it; in a
+ * dossier that was empty, the first. */
+static void woonplaats_from(termijn_dossier *d, const termijn_event *ev, int nieuw) {
+    if (!ev->woonplaats[0] || (!nieuw && ev->handeling < d->woonplaats_op))
+        return;
     COPY(d->woonplaats, ev->woonplaats);
+    d->woonplaats_op = ev->handeling;
 }
 
 /* ---- Opening ------------------------------------------------------------ */
@@ -108,22 +117,30 @@ static int open_zorgplicht(termijn_dossier *d, const termijn_event *ev, const te
     return termijn_dossier_add(d, &t);
 }
 
+/* The 23rd birthday; born on 29 February: 1 March (the 5th and the 23rd
+ * birthday never fall in a leap year), as kh_age_years counts. */
+static int32_t drieentwintigste(int32_t geboortedatum) {
+    int y, m, dd;
+    kh_date_to_ymd(geboortedatum, &y, &m, &dd);
+    return kh_kalender_plus_maanden(geboortedatum, 23 * 12) + (m == 2 && dd == 29);
+}
+
 /* From the first day of the month after the 5th birthday to the day
- * before the 23rd birthday. */
+ * before the 23rd birthday. Born on 29 February: 5 on 1 March, so
+ * leerplichtig from 1 April. */
 int termijn_leeftijd_in_bereik(int32_t geboortedatum, int32_t op) {
     int y, m, dd;
     kh_date_to_ymd(geboortedatum, &y, &m, &dd);
+    if (m == 2 && dd == 29)
+        m = 3;
     int32_t vijf = kh_date_from_ymd(m == 12 ? y + 6 : y + 5, m == 12 ? 1 : m + 1, 1);
-    int32_t drieentwintig = kh_kalender_plus_maanden(geboortedatum, 23 * 12);
-    if (m == 2 && dd == 29) /* a 29 February birthday counts on 1 March */
-        drieentwintig++;
-    return op >= vijf && op < drieentwintig;
+    return op >= vijf && op < drieentwintigste(geboortedatum);
 }
 
 static int open_thuiszitter(termijn_dossier *d, const termijn_event *ev, const termijn_ctx *ctx) {
     if (!termijn_leeftijd_in_bereik(ev->geboortedatum, ev->datum))
         return 0;
-    int32_t einde = kh_kalender_plus_maanden(ev->geboortedatum, 23 * 12);
+    int32_t einde = drieentwintigste(ev->geboortedatum);
     termijn t;
     new_termijn(&t, TERMIJN_DREIGENDE_THUISZITTER, ev, ev->datum);
     t.vervalt[0] = ev->datum + THUISZITTER_DAGEN;
@@ -145,8 +162,8 @@ static int open_thuiszitter(termijn_dossier *d, const termijn_event *ev, const t
 
 static int open_einde(termijn_dossier *d, const termijn_event *ev, termijn_regel r, int32_t vervalt,
                       const char *org, const char *org2, const char *soort) {
-    if (ev->einddatum == TERMIJN_GEEN_DATUM || ev->einddatum < ev->datum)
-        return 0;
+    if (ev->einddatum == TERMIJN_GEEN_DATUM || ev->einddatum < ev->datum || find(d, r, ev->id))
+        return 0; /* the same case with the same end stays: its fired steps are not repeated */
     termijn t;
     new_termijn(&t, r, ev, ev->datum);
     t.vervalt[0] = vervalt;
@@ -222,8 +239,10 @@ static int closes(const termijn *t, const termijn_event *ev) {
     case TERMIJN_BESCHIKKING_EINDE:
         if (ev->kind != TERMIJN_EV_BESCHIKKING || strcmp(ev->aanbieder, t->org2) != 0)
             return 0;
-        if (strcmp(ev->id, t->zaak) == 0)
-            return strcmp(st, "TOEGEKEND") != 0 && strcmp(st, "AFGEWEZEN") != 0;
+        if (strcmp(ev->id, t->zaak) == 0) /* ended, or changed to another end */
+            return !strcmp(st, "BEEINDIGD") || !strcmp(st, "INGETROKKEN") ||
+                   ((!strcmp(st, "TOEGEKEND") || !strcmp(st, "GEWIJZIGD")) &&
+                    ev->einddatum != t->einddatum);
         return (!strcmp(st, "TOEGEKEND") || !strcmp(st, "GEWIJZIGD")) &&
                ev->datum <= t->einddatum + 1 &&
                (ev->einddatum == TERMIJN_GEEN_DATUM || ev->einddatum > t->einddatum);
@@ -278,36 +297,43 @@ static int opens(termijn_dossier *d, const termijn_event *ev, const termijn_ctx 
 int termijn_apply(termijn_dossier *d, const termijn_event *ev, const termijn_ctx *ctx,
                   termijn_uit *out) {
     size_t before = d->n;
-    char school[9];
+    char school[9], woon[7];
+    int32_t woon_op = d->woonplaats_op;
     COPY(school, d->school);
+    COPY(woon, d->woonplaats);
     close_matching(d, ev, ctx, out);
     if (opens(d, ev, ctx))
         return -1;
-    if (d->n != before || strcmp(school, d->school) != 0)
-        out->gewijzigd = 1;
     if (d->n > 0 && (d->n > before || !d->bsn[0]))
         child_from(d, ev); /* the newest opening event's child data */
+    if (d->n > 0)
+        woonplaats_from(d, ev, before == 0);
+    if (d->n != before || strcmp(school, d->school) != 0 || strcmp(woon, d->woonplaats) != 0 ||
+        woon_op != d->woonplaats_op)
+        out->gewijzigd = 1;
     return 0;
 }
 
 /* ---- The clock ---------------------------------------------------------- */
 
+/* Every step that became due while the termijn was kept fires, also
+ * when the clock jumped past its keep date (an outage); then it is
+ * dropped. A step due only after the keep date never fires. */
 int termijn_tick(termijn_dossier *d, int32_t today, const termijn_ctx *ctx, termijn_uit *out) {
     for (size_t i = d->n; i-- > 0;) {
         termijn *t = &d->t[i];
-        if (today >= t->bewaren_tot) {
-            remove_at(d, i);
-            out->gewijzigd = 1;
-            continue;
-        }
         for (int s = 0; s < t->stappen; s++) {
             if ((t->gevuurd & (1u << s)) || t->vervalt[s] > today ||
-                t->pauze_sinds != TERMIJN_GEEN_DATUM)
+                t->vervalt[s] >= t->bewaren_tot || t->pauze_sinds != TERMIJN_GEEN_DATUM)
                 continue;
             if (out->n + TERMIJN_BETROKKENEN > TERMIJN_UIT_MAX)
                 return 1;
             termijn_bericht_verstreken(d, t, s, ctx, out);
             t->gevuurd |= (uint8_t)(1u << s);
+            out->gewijzigd = 1;
+        }
+        if (today >= t->bewaren_tot) {
+            remove_at(d, i);
             out->gewijzigd = 1;
         }
     }

@@ -110,6 +110,7 @@ typedef struct termijn_dossier {
     char bsn[10];
     int32_t geboortedatum;
     char woonplaats[7];
+    int32_t woonplaats_op; /* the date (handeling) of the event that named it */
     char school[9]; /* the school of the latest GEPLAATST aanmelding ONDERWIJS */
     termijn *t;
     size_t n, cap;
@@ -129,6 +130,7 @@ typedef struct termijn_betrokkene {
     const char *type; /* BetrokkeneType symbol (static) */
     char code[9];
     char naam[128];
+    char opvolger_van[9]; /* "" or the dissolved gemeente code the dossier named */
 } termijn_betrokkene;
 
 /* One melding, ready to encode. */

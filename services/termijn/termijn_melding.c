@@ -23,8 +23,11 @@ static json_t *betrokkenen(const termijn_melding *m) {
     json_t *a = json_array();
     for (size_t i = 0; i < m->nbetrokkenen; i++) {
         const termijn_betrokkene *b = &m->betrokkenen[i];
-        json_array_append_new(a, json_pack("{s:s,s:s,s:s,s:s}", "rol", b->rol, "type", b->type,
-                                           "code", b->code, "naam", b->naam));
+        json_t *o = json_pack("{s:s,s:s,s:s,s:s}", "rol", b->rol, "type", b->type, "code", b->code,
+                              "naam", b->naam);
+        if (b->opvolger_van[0])
+            json_object_set_new(o, "opvolger_van", json_string(b->opvolger_van));
+        json_array_append_new(a, o);
     }
     return a;
 }

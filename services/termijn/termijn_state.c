@@ -30,8 +30,9 @@ char *termijn_state_encode(const termijn_dossier *d, size_t *len) {
     json_t *arr = json_array();
     for (size_t i = 0; arr && i < d->n; i++)
         json_array_append_new(arr, termijn_json(&d->t[i]));
-    json_t *j = json_pack("{s:i,s:s,s:i,s:s,s:s,s:o}", "v", STATE_VERSION, "bsn", d->bsn, "geb",
-                          d->geboortedatum, "woon", d->woonplaats, "school", d->school, "t", arr);
+    json_t *j = json_pack("{s:i,s:s,s:i,s:s,s:i,s:s,s:o}", "v", STATE_VERSION, "bsn", d->bsn, "geb",
+                          d->geboortedatum, "woon", d->woonplaats, "wo", d->woonplaats_op, "school",
+                          d->school, "t", arr);
     char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
     *len = s ? strlen(s) : 0;
@@ -87,10 +88,11 @@ static int termijn_from(const json_t *o, termijn *t, char *err, size_t errlen) {
 static int dossier_from(const json_t *j, termijn_dossier *d, char *err, size_t errlen) {
     const char *bsn, *woon, *school;
     json_t *arr;
-    int v, geb;
+    int v, geb, wo = 0; /* "wo" absent (written before it was kept): any newer event wins */
     json_error_t je;
-    if (json_unpack_ex((json_t *)j, &je, JSON_STRICT, "{s:i,s:s,s:i,s:s,s:s,s:o}", "v", &v, "bsn",
-                       &bsn, "geb", &geb, "woon", &woon, "school", &school, "t", &arr) ||
+    if (json_unpack_ex((json_t *)j, &je, JSON_STRICT, "{s:i,s:s,s:i,s:s,s?:i,s:s,s:o}", "v", &v,
+                       "bsn", &bsn, "geb", &geb, "woon", &woon, "wo", &wo, "school", &school, "t",
+                       &arr) ||
         v != STATE_VERSION || !json_is_array(arr)) {
         snprintf(err, errlen, "not a version %d dossier: %s", STATE_VERSION, je.text);
         return -1;
@@ -98,6 +100,7 @@ static int dossier_from(const json_t *j, termijn_dossier *d, char *err, size_t e
     COPY(d->bsn, bsn);
     d->geboortedatum = geb;
     COPY(d->woonplaats, woon);
+    d->woonplaats_op = wo;
     COPY(d->school, school);
     size_t i;
     json_t *o;

@@ -4,11 +4,14 @@
  * pseudonym; an empty dossier is a tombstone (no value), so compaction
  * forgets the child and its BSN. The layout, version 1:
  *
- *   {"v":1,"bsn":"…","geb":day,"woon":"GM…","school":"…",
+ *   {"v":1,"bsn":"…","geb":day,"woon":"GM…","wo":day,"school":"…",
  *    "t":[{"r":"REGEL","z":zaak,"b":bron,"g":geopend,"v":[due,due],"n":steps,
  *          "f":fired-mask,"p":paused-since|null,"e":einddatum|null,"k":keep-until,
  *          "o":org,"o2":org2,"s":soort,"st":status,
  *          "c":[kind,partition,offset,"event_id",aangemaakt_op]}]}
+ *
+ * "wo" (the date of the event that named the woonplaats) may be absent in
+ * records written before it was kept.
  */
 #ifndef TERMIJN_STATE_H
 #define TERMIJN_STATE_H

@@ -10,9 +10,11 @@
  * reads them,
  * and told per child to termijn_apply/termijn_tick in the order a hub
  * receives them (each on its own date, the clock running from day to day
- * up to today). The ids must be the same set; every regel must have fired
- * and have a termijn still to come; no melding is achterhaald in this
- * order (a closing event always arrives before a later due date).
+ * up to today). The ids must be the same set, none sent twice, none to a
+ * gemeente code a herindeling dissolved (issue 14's findings, fixed); every
+ * regel must have fired and have a termijn still to come; no melding is
+ * achterhaald in this order (a closing event always arrives before a later
+ * due date).
  */
 #include "kh_codec.h"
 #include "kh_intake.h"
@@ -219,13 +221,12 @@ static int in_sim(const sim_tj_melding *m, size_t n, const char *id) {
     return 0;
 }
 
-/* A known disagreement, reported and left to termijn's owner: termijn
- * addresses a gemeente melding to the code the event carries even when a
- * herindeling dissolved it before the due date (termijn_bericht.c adds
- * d->woonplaats, t->org and t->org2 as they are), where DESIGN.md ("A
- * merged gemeente code maps to its successor") and route send it to the
- * successor, as sim_termijn does. True when k is m's melding but for the
- * recipient being the dissolved code of m's recipient. */
+/* A disagreement once known (issue 14, fixed) and now a failure: a
+ * gemeente melding addressed to the code the event carried although a
+ * herindeling dissolved it before the due date, where DESIGN.md ("A merged
+ * gemeente code maps to its successor"), route and sim_termijn use the
+ * successor. True when k is m's melding but for the recipient being the
+ * dissolved code of m's recipient. */
 static int herindeling(const sim_tj_melding *m, const kern_melding *k) {
     const char *merged;
     if (strcmp(m->regel, k->regel) != 0 || strcmp(m->zaak, k->zaak) != 0 ||
@@ -237,15 +238,10 @@ static int herindeling(const sim_tj_melding *m, const kern_melding *k) {
     return g && merged && strcmp(g->code, m->ontvanger + 9) == 0;
 }
 
-static int is_known(const sim_tj_melding *m, size_t n, const kern *k, size_t mi, size_t ki) {
-    if (mi < n) {
-        for (size_t i = 0; i < k->n; i++)
-            if (herindeling(&m[mi], &k->m[i]))
-                return 1;
-        return 0;
-    }
-    for (size_t i = 0; i < n; i++)
-        if (herindeling(&m[i], &k->m[ki]))
+/* Whether the core sent m to a dissolved code instead (counted apart). */
+static int to_dissolved(const sim_tj_melding *m, const kern *k) {
+    for (size_t i = 0; i < k->n; i++)
+        if (herindeling(m, &k->m[i]))
             return 1;
     return 0;
 }
@@ -261,17 +257,15 @@ static void compare(const sim_tj_melding *m, size_t n, const kern *k, verschil *
     for (size_t i = 0; i < n; i++) {
         if (in_kern(k, m[i].melding_id))
             continue;
-        if (is_known(m, n, k, i, 0)) {
+        if (to_dissolved(&m[i], k))
             v->herindeling++;
-            continue;
-        }
         if (v->missing++ < 8)
             fprintf(stderr, "  only sim_termijn: %s stap %d zaak %s (%s) to %s, opened %s due %s\n",
                     m[i].regel, m[i].stap, m[i].zaak, m[i].bron, m[i].ontvanger,
                     kh_date_format(m[i].geopend, d1), kh_date_format(m[i].vervaldatum, d2));
     }
     for (size_t i = 0; i < k->n; i++) {
-        if (in_sim(m, n, k->m[i].id) || is_known(m, n, k, n, i))
+        if (in_sim(m, n, k->m[i].id))
             continue;
         if (v->unexpected++ < 8)
             fprintf(stderr, "  only termijn: %s%s zaak %s to %s due %s\n", k->m[i].regel,
@@ -280,8 +274,8 @@ static void compare(const sim_tj_melding *m, size_t n, const kern *k, verschil *
     }
 }
 
-/* Meldingen the core sent again with an id it had sent before (printed:
- * the comparison is by id, so they do not count as disagreements). */
+/* Meldingen the core sent again with an id it had sent before (printed,
+ * and a failure: the service never repeats a melding). */
 static size_t repeated(const kern *k) {
     size_t n = 0;
     char d1[KH_DATE_LEN];
@@ -316,7 +310,7 @@ START_TEST(test_sim_termijn_against_core) {
     static const char *const todays[] = {"2025-04-17", "2025-04-22", "2025-05-06", "2025-06-10",
                                          "2025-12-29"};
     size_t total_missing = 0, total_unexpected = 0, feestdag = 0, op_today = 0, achterhaald = 0;
-    size_t total_herindeling = 0;
+    size_t total_herindeling = 0, total_repeated = 0;
     for (uint64_t seed = 1; seed <= 3; seed++) {
         for (size_t t = 0; t < sizeof todays / sizeof *todays; t++) {
             char err[512];
@@ -333,14 +327,15 @@ START_TEST(test_sim_termijn_against_core) {
             run_core(ev, n, today, &k);
             verschil v;
             compare(m, want, &k, &v);
+            size_t herhaald = repeated(&k);
             count_calendar(m, want, today, &feestdag, &op_today);
             for (size_t i = 0; i < k.n; i++)
                 achterhaald += k.m[i].achterhaald;
             printf("seed %llu today %s: %zu events, %zu expected, %zu from termijn, %zu only in "
-                   "sim_termijn, %zu only in termijn, %zu to a dissolved gemeente (known), %zu "
+                   "sim_termijn, %zu only in termijn, %zu of them to a dissolved gemeente, %zu "
                    "repeated by termijn\n",
                    (unsigned long long)seed, todays[t], n, want, k.n, v.missing, v.unexpected,
-                   v.herindeling, repeated(&k));
+                   v.herindeling, herhaald);
             for (size_t r = 0; r < SIM_TJ_REGELS; r++)
                 ck_assert_msg(stats.fired[r] > 0 && stats.pending[r] > 0,
                               "seed %llu today %s: %s fired %zu, pending %zu",
@@ -349,15 +344,19 @@ START_TEST(test_sim_termijn_against_core) {
             total_missing += v.missing;
             total_unexpected += v.unexpected;
             total_herindeling += v.herindeling;
+            total_repeated += herhaald;
             free(m);
             free(k.m);
             free(ev);
             sim_termijn_free(st);
         }
     }
-    printf("%zu expected meldingen went to a dissolved gemeente's code instead of its successor "
-           "(termijn, reported)\n",
-           total_herindeling);
+    ck_assert_msg(total_herindeling == 0,
+                  "%zu expected meldingen went to a dissolved gemeente's code instead of its "
+                  "successor",
+                  total_herindeling);
+    ck_assert_msg(total_repeated == 0, "termijn repeated %zu meldingen with an id already sent",
+                  total_repeated);
     ck_assert_msg(feestdag > 0, "no verwijzing's 5 working days spanned a feestdag");
     ck_assert_msg(op_today > 0, "no melding was due exactly on a today");
     ck_assert_msg(achterhaald == 0, "%zu achterhaald meldingen in date order", achterhaald);

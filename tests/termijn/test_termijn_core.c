@@ -305,6 +305,67 @@ static const script scripts[] = {
       {"T 2026-11-05", "", 1},
       {"E B id=B1 gem=GM0599 aanb=98000000 st=BEEINDIGD d=2026-01-01 e=2026-12-01", "", 0},
       {0}}},
+    {"beschikking: GEWIJZIGD or TOEGEKEND again with the same end keeps the termijn, fired once",
+     {{"E B id=B1 gem=GM0599 aanb=98000000 st=TOEGEKEND d=2026-01-01 e=2026-12-31", "", 1},
+      {"T 2026-11-05", BE ">GEMEENTE:GM0599,AANBIEDER:98000000", 1},
+      {"E B id=B1 gem=GM0599 aanb=98000000 st=GEWIJZIGD d=2026-01-01 e=2026-12-31 h=2026-11-06", "",
+       1},
+      {"E B id=B1 gem=GM0599 aanb=98000000 st=TOEGEKEND d=2026-01-01 e=2026-12-31 h=2026-11-07", "",
+       1},
+      {"T 2026-12-30", "", 1},
+      {"E B id=B1 gem=GM0599 aanb=98000000 st=GEWIJZIGD d=2026-01-01 e=2027-06-30 h=2026-12-30", "",
+       1}, /* another end: replaced, its own due date */
+      {"T 2027-05-05", BE ">GEMEENTE:GM0599,AANBIEDER:98000000", 1},
+      {0}}},
+    {"tlv: re-issued with the same end keeps the termijn, fired once",
+     {{"E L id=T1 swv=PO2803 ts=SO as=12OA00 st=AFGEGEVEN d=2025-08-01 e=2027-05-31", "", 1},
+      {"T 2027-02-28", TE ">SWV:PO2803,SCHOOL:12OA00", 1},
+      {"E L id=T1 swv=PO2803 ts=SO as=12OA00 st=AFGEGEVEN d=2025-08-01 e=2027-05-31", "", 1},
+      {"T 2027-03-01", "", 1},
+      {0}}},
+    {"herindeling: a dissolved gemeente code is sent to its successor at the due date",
+     {{"E V id=V1 vt=HUISARTS nc=98000000 d=2026-03-02 woon=GM0416", "", 1},
+      {"T 2026-03-10", VZ ">GEMEENTE:GM1980", 1},
+      {"E A id=A1 bij=60MB00 os=PO st=AFGEWEZEN d=2026-03-02 woon=GM0416", "", 3},
+      {"T 2026-03-30", DT ">SWV:PO2705,GEMEENTE:GM1980", 3},
+      {"E B id=B1 gem=GM0416 aanb=98000000 st=TOEGEKEND d=2021-01-01 e=2021-12-31", "", 4},
+      {"E B id=B2 gem=GM0416 aanb=98100000 st=TOEGEKEND d=2021-01-01 e=2022-03-31", "", 5},
+      /* B1 was due on 2021-11-05, before the herindeling: the old code */
+      {"T 2026-04-01",
+       BE ">GEMEENTE:GM1980,AANBIEDER:98100000;" BE ">GEMEENTE:GM0416,AANBIEDER:98000000", 3},
+      {0}}},
+    {"woonplaats: the newest event by date that names one, opening a termijn or not",
+     {{"E " AANM "st=INGEDIEND d=2026-03-02", "", 1},
+      {"E B id=B1 gem=GM0599 aanb=98000000 st=TOEGEKEND d=2026-03-10 woon=GM0599", "", 1},
+      {"E A id=A7 bij=12OA00 os=PO st=IN_BEHANDELING d=2026-03-05 woon=GM0502", "", 1}, /* older */
+      {"T 2026-04-14", ZP ">SCHOOL:12OA00,SWV:PO2803", 1},
+      {"T 2026-05-12", ZP ">SCHOOL:12OA00,SWV:PO2803,SWV:PO2801,GEMEENTE:GM0599", 1},
+      {0}}},
+    {"outage: a clock jump of a year fires every step that came due, then drops",
+     {{"E " AANM "st=INGEDIEND d=2026-03-02", "", 1},
+      {"E B id=B1 gem=GM0599 aanb=98000000 st=TOEGEKEND d=2026-01-01 e=2026-12-31", "", 2},
+      {"E L id=T1 swv=PO2803 ts=SO as=12OA00 st=AFGEGEVEN d=2025-08-01 e=2026-05-31", "", 3},
+      {"E A id=A2 bij=13VA00 os=MBO st=AFGEWEZEN d=2026-06-09 geb=2003-08-01", "", 4},
+      {"T 2027-06-01",
+       DT ">GEMEENTE:GM0599;" TE ">SWV:PO2803,SCHOOL:12OA00;" BE
+          ">GEMEENTE:GM0599,AANBIEDER:98000000;" ZP ">SCHOOL:12OA00,SWV:PO2803;" ZP
+          ">SCHOOL:12OA00,SWV:PO2803,GEMEENTE:GM0502",
+       0},
+      {0}}},
+    {"outage: a step due only after the keep date (the 23rd birthday) never fires",
+     {{"E A id=A2 bij=13VA00 os=MBO st=AFGEWEZEN d=2026-07-20 geb=2003-08-01", "", 1},
+      {"T 2027-07-20", "", 0},
+      {0}}},
+    {"born on 29 February: leerplichtig from 1 April after the 5th birthday (1 March)",
+     {{"E A id=A1 bij=12OA00 os=PO st=AFGEWEZEN d=2025-03-31 geb=2020-02-29", "", 0},
+      {"E A id=A2 bij=12OA00 os=PO st=AFGEWEZEN d=2025-04-01 geb=2020-02-29", "", 1},
+      {0}}},
+    {"born on 29 February: the thuiszitter watch ends on 1 March, the 23rd birthday",
+     {{"E A id=A1 bij=13VA00 os=MBO st=AFGEWEZEN d=2027-01-04 geb=2004-02-29", "", 1},
+      {"T 2027-02-01", DT ">GEMEENTE:GM0599", 1},
+      {"T 2027-02-28", "", 1},
+      {"T 2027-03-01", "", 0},
+      {0}}},
     {"verwijzing: five working days (Koningsdag skipped), then eight weeks",
      {{"E V id=V1 vt=HUISARTS nc=98000000 d=2026-04-22", "", 1},
       {"T 2026-04-30", "", 1},
@@ -393,8 +454,11 @@ START_TEST(leeftijd_bounds_with_a_leap_day_birthday) {
     int32_t geb = day("2004-02-29");
     ck_assert(termijn_leeftijd_in_bereik(geb, day("2027-02-28")));
     ck_assert(!termijn_leeftijd_in_bereik(geb, day("2027-03-01")));
-    ck_assert(!termijn_leeftijd_in_bereik(geb, day("2009-02-28")));
-    ck_assert(termijn_leeftijd_in_bereik(geb, day("2009-03-01")));
+    /* 5 on 1 March 2009 (kh_age_years agrees), so from 1 April */
+    ck_assert_int_eq(kh_age_years(geb, day("2009-02-28")), 4);
+    ck_assert_int_eq(kh_age_years(geb, day("2009-03-01")), 5);
+    ck_assert(!termijn_leeftijd_in_bereik(geb, day("2009-03-31")));
+    ck_assert(termijn_leeftijd_in_bereik(geb, day("2009-04-01")));
     ck_assert(termijn_leeftijd_in_bereik(day("2020-12-05"), day("2026-01-01")));
     ck_assert(!termijn_leeftijd_in_bereik(day("2020-12-05"), day("2025-12-31")));
 }
@@ -461,6 +525,25 @@ START_TEST(texts_say_what_since_when_and_who) {
 }
 END_TEST
 
+/* A melding to a dissolved gemeente's successor names the old code. */
+START_TEST(herindeling_names_the_old_code) {
+    termijn_dossier d = {0};
+    static termijn_uit out;
+    termijn_event ev;
+    event_from("V id=V1 vt=HUISARTS nc=98000000 d=2026-03-02 woon=GM0416", &ev);
+    memset(&out, 0, sizeof out);
+    ck_assert_int_eq(termijn_apply(&d, &ev, &ctx, &out), 0);
+    ck_assert_int_eq(termijn_tick(&d, day("2026-03-10"), &ctx, &out), 0);
+    ck_assert_int_eq(out.n, 1);
+    const termijn_betrokkene *b = &out.m[0].betrokkenen[0];
+    ck_assert_str_eq(b->code, "GM1980");
+    ck_assert_str_eq(b->naam, "Dijk en Waard");
+    ck_assert_str_eq(b->opvolger_van, "GM0416");
+    ck_assert_str_eq(out.m[0].betrokkenen[1].opvolger_van, ""); /* the aanbieder */
+    termijn_dossier_free(&d);
+}
+END_TEST
+
 /* Every script's dossier survives the changelog layout, and every melding
  * it gives fits melding.avsc. */
 START_TEST(state_round_trips_and_meldingen_encode) {
@@ -520,6 +603,7 @@ int main(void) {
     tcase_add_test(tc, zorgplicht_pause_shifts_the_due_dates);
     tcase_add_test(tc, ids_are_deterministic_and_distinct);
     tcase_add_test(tc, texts_say_what_since_when_and_who);
+    tcase_add_test(tc, herindeling_names_the_old_code);
     tcase_add_test(tc, state_round_trips_and_meldingen_encode);
     suite_add_tcase(s, tc);
     return kh_test_run(s);
