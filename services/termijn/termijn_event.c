@@ -52,6 +52,8 @@ static void envelope(const json_t *j, termijn_event *ev) {
     COPY(ev->woonplaats, str(j, "jeugdige.woonplaatsgemeente"));
     COPY(ev->status, str(j, "status"));
     ev->einddatum = date(j, "einddatum");
+    ev->informatie_opgevraagd = date(j, "informatie_opgevraagd_op");
+    ev->informatie_ontvangen = date(j, "informatie_ontvangen_op");
     /* when a decision was taken: the moment it was recorded, in Amsterdam */
     ev->handeling = kh_kalender_amsterdam_date(occurred);
 }
