@@ -6,8 +6,10 @@
 
 #include "kh_bsn.h"
 #include "kh_code.h"
+#include "kh_kalender.h"
 #include "kh_time.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* Everything a checker needs about the event in hand. */
@@ -161,6 +163,63 @@ static void check_aanmelding_place(check *c, int onderwijs, const char *bij_code
                         bij_code, actual, vg);
 }
 
+static int present(const check *c, const char *key) {
+    const json_t *v = json_object_get(c->ev, key);
+    return v && !json_is_null(v);
+}
+
+/* The zorgplicht pause (informatie_opgevraagd_op, informatie_ontvangen_op):
+ * only while a school handles an aanmelding; received after it was asked;
+ * both by today in Europe/Amsterdam (the schools' date). The aanmelding's
+ * own date is on the event only when it is INGEDIEND (later statuses carry
+ * the date of the status change), so only then is "not before datum"
+ * checked here; termijn starts a pause no earlier than the term. */
+static void check_informatie_dates(check *c, const char *status, int32_t today) {
+    static const char *const keys[] = {"informatie_opgevraagd_op", "informatie_ontvangen_op"};
+    char pointer[40];
+    for (int i = 0; i < 2; i++) {
+        int32_t d;
+        snprintf(pointer, sizeof pointer, "/%s", keys[i]);
+        if (!date_at(c->ev, keys[i], &d))
+            continue;
+        if (d > today)
+            kh_problems_add(c->p, pointer, KH_R_FUTURE, "lies in the future");
+        else if (strcmp(status, "INGEDIEND") == 0 && d < c->date)
+            kh_problems_add(c->p, pointer, KH_R_DATE_ORDER,
+                            "lies before datum, the day the aanmelding was received");
+    }
+    int32_t asked, received;
+    if (date_at(c->ev, keys[0], &asked) && date_at(c->ev, keys[1], &received) && received < asked)
+        kh_problems_add(c->p, "/informatie_ontvangen_op", KH_R_DATE_ORDER,
+                        "lies before informatie_opgevraagd_op");
+}
+
+static void check_informatie(check *c) {
+    const char *status = str_at(c->ev, "status", NULL);
+    const char *soort = str_at(c->ev, "soort", NULL);
+    int asked = present(c, "informatie_opgevraagd_op");
+    int received = present(c, "informatie_ontvangen_op");
+    if (!status || !soort || (!asked && !received))
+        return;
+    const char *key = asked ? "/informatie_opgevraagd_op" : "/informatie_ontvangen_op";
+    if (strcmp(soort, "ONDERWIJS") != 0) {
+        kh_problems_add(c->p, key, KH_R_INCONSISTENT,
+                        "only for an aanmelding ONDERWIJS (the zorgplicht term of a school)");
+        return;
+    }
+    if (strcmp(status, "INGEDIEND") != 0 && strcmp(status, "IN_BEHANDELING") != 0) {
+        kh_problems_add(c->p, key, KH_R_INCONSISTENT,
+                        "only while the aanmelding is INGEDIEND or IN_BEHANDELING; a %s "
+                        "aanmelding has no term left to suspend",
+                        status);
+        return;
+    }
+    if (received && !asked)
+        kh_problems_add(c->p, "/informatie_opgevraagd_op", KH_R_REQUIRED,
+                        "required when informatie_ontvangen_op is given");
+    check_informatie_dates(c, status, kh_kalender_amsterdam_date(c->now_ms));
+}
+
 static void check_aanmelding(check *c) {
     const char *soort = str_at(c->ev, "soort", NULL);
     const char *bij_type = str_at(c->ev, "bij", "type");
@@ -187,6 +246,7 @@ static void check_aanmelding(check *c) {
         kh_problems_add(c->p, "/onderwijssoort", KH_R_INCONSISTENT,
                         "only for an aanmelding ONDERWIJS");
     check_code(c, "/vestigingsgemeente", "GEMEENTE", str_at(c->ev, "vestigingsgemeente", NULL), 1);
+    check_informatie(c);
 }
 
 static void check_tlv(check *c) {

@@ -61,7 +61,7 @@ static size_t encode_aanmelding(char **wire) {
 
 START_TEST(manifest_ids_and_topics) {
     ck_assert_uint_eq(kh_schemas_count(schemas), 7);
-    ck_assert_uint_eq(kh_schemas_id_count(schemas), 12);
+    ck_assert_uint_eq(kh_schemas_id_count(schemas), 13);
     const kh_schema *s = kh_schemas_by_id(schemas, 1002);
     ck_assert_ptr_nonnull(s);
     ck_assert_str_eq(kh_schema_name(s), "tlv");
@@ -133,6 +133,7 @@ START_TEST(older_versions_decode_as_the_current_one) {
         int32_t id;
         const char *name, *example, *added;
     } olds[] = {
+        {1001, "aanmelding", "02-ingediend-castricum-alkmaar-vo.json", "informatie_opgevraagd_op"},
         {1002, "tlv", "01-afgegeven-so-capelle.json", "eerste_inschrijving"},
         {1003, "beschikking", "01-toegekend-rotterdam-ambulant.json", "verantwoordelijke_gemeente"},
         {1004, "verwijzing", "01-wijkteam-rotterdam-jeugdhulp.json", "verantwoordelijke_gemeente"},
@@ -196,10 +197,15 @@ START_TEST(a_record_truncated_before_optional_fields_is_poison) {
     static const struct {
         const char *name, *example, *added;
         int32_t old;
+        size_t appended; /* optional fields appended since the old version */
     } cases[] = {
-        {"beschikking", "01-toegekend-rotterdam-ambulant.json", "verantwoordelijke_gemeente", 1003},
-        {"verwijzing", "01-wijkteam-rotterdam-jeugdhulp.json", "verantwoordelijke_gemeente", 1004},
-        {"tlv", "01-afgegeven-so-capelle.json", "eerste_inschrijving", 1002},
+        {"beschikking", "01-toegekend-rotterdam-ambulant.json", "verantwoordelijke_gemeente", 1003,
+         1},
+        {"verwijzing", "01-wijkteam-rotterdam-jeugdhulp.json", "verantwoordelijke_gemeente", 1004,
+         1},
+        {"tlv", "01-afgegeven-so-capelle.json", "eerste_inschrijving", 1002, 1},
+        {"aanmelding", "02-ingediend-castricum-alkmaar-vo.json", "informatie_ontvangen_op", 1001,
+         2},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const kh_schema *s = kh_schemas_by_name(schemas, cases[i].name), *which;
@@ -211,13 +217,15 @@ START_TEST(a_record_truncated_before_optional_fields_is_poison) {
         ck_assert_int_eq(kh_codec_decode(schemas, wire, len - 1, &which, &d, err, sizeof err),
                          KH_DECODE_UNDECODABLE);
         set_id(wire, cases[i].old);
-        ck_assert_int_eq(kh_codec_decode(schemas, wire, len - 1, &which, &d, err, sizeof err),
+        ck_assert_int_eq(kh_codec_decode(schemas, wire, len - cases[i].appended, &which, &d, err,
+                                         sizeof err),
                          KH_DECODE_OK);
         avro_value_decref(&d);
         free(wire);
         json_object_set_new(in, cases[i].added,
-                            strcmp(cases[i].added, "eerste_inschrijving") == 0
-                                ? json_true()
+                            strcmp(cases[i].added, "eerste_inschrijving") == 0 ? json_true()
+                            : strcmp(cases[i].added, "informatie_ontvangen_op") == 0
+                                ? json_string("2025-03-20")
                                 : json_pack("{s:s,s:s}", "gemeente", "GM0599", "reden", "BRP"));
         len = encode_with(s, in, &wire);
         set_id(wire, cases[i].old);
@@ -344,9 +352,9 @@ START_TEST(wire_header_carries_the_schema_id) {
     char *wire;
     size_t len = encode_aanmelding(&wire);
     ck_assert_int_eq(wire[0], 0);
-    ck_assert_int_eq(kh_codec_schema_id(wire, len), 1001);
-    ck_assert_int_eq((unsigned char)wire[3], 1001 >> 8);
-    ck_assert_int_eq((unsigned char)wire[4], 1001 & 0xFF);
+    ck_assert_int_eq(kh_codec_schema_id(wire, len), 1013);
+    ck_assert_int_eq((unsigned char)wire[3], 1013 >> 8);
+    ck_assert_int_eq((unsigned char)wire[4], 1013 & 0xFF);
     free(wire);
 }
 END_TEST
@@ -425,11 +433,11 @@ START_TEST(poison_records_are_classified) {
     ck_assert_int_eq(kh_codec_decode(schemas, wire, len, &which, &v, err, sizeof err),
                      KH_DECODE_BAD_MAGIC);
     wire[0] = 0;
-    wire[4] = 99; /* id 1001 -> 867 */
+    wire[4] = 99; /* id 1013 -> 867 */
     ck_assert_int_eq(kh_codec_decode(schemas, wire, len, &which, &v, err, sizeof err),
                      KH_DECODE_UNKNOWN_ID);
     ck_assert_ptr_nonnull(strstr(err, "unknown schema id"));
-    wire[4] = (char)(1001 & 0xFF);
+    wire[4] = (char)(1013 & 0xFF);
     for (size_t cut = KH_WIRE_HEADER; cut < len; cut++)
         ck_assert_int_eq(kh_codec_decode(schemas, wire, cut, &which, &v, err, sizeof err),
                          KH_DECODE_UNDECODABLE);
@@ -445,7 +453,7 @@ START_TEST(poison_records_are_classified) {
 END_TEST
 
 START_TEST(huge_lengths_do_not_allocate) {
-    /* Schema 1001, then an event_id string claiming 2^62 bytes. */
+    /* Schema 1001 (read-only aanmelding), then an event_id string claiming 2^62 bytes. */
     const unsigned char poison[] = {0,    0,    0,    0x03, 0xE9, 0xFE, 0xFF, 0xFF,
                                     0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F, 'x'};
     const kh_schema *which;

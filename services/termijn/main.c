@@ -10,10 +10,11 @@
 #include "kh_ref.h"
 #include "kh_schema.h"
 #include "kh_service.h"
-#include "termijn_afspraak.h"
 #include "termijn_event.h"
 #include "termijn_loop.h"
+#include "termijn_refdata.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -45,16 +46,21 @@
     "                         every tick instead of the wall clock (default: unset)\n"         \
     "  reference.dir          reference data directory, with feestdagen.csv and\n"             \
     "                         termijnafspraken.csv (default " KH_DEFAULT_REFERENCE_DIR ")\n"   \
-    "  ops.listen             /healthz /readyz /metrics (default 127.0.0.1:9105)\n"            \
-    "Reference data are read at start; restart to load new files.\n"                           \
+    "  termijn.shutdown.ms    SIGTERM: commit the open transaction and close within this,\n"   \
+    "                         also when Kafka is unreachable (default 5000)\n"                 \
+    "  ops.listen             /healthz /readyz /metrics (default 127.0.0.1:9105); /readyz\n"   \
+    "                         is 503 \"restoring\" while the changelog is read\n"              \
+    "SIGHUP reloads the reference data (all files or none: a bad file keeps the old data).\n"  \
     "Exit status: 0 after SIGTERM/SIGINT (open transaction committed); 1 on a fatal Kafka\n"   \
-    "error (restart it: the changelog restores exactly the committed state); 2 on bad\n"       \
-    "configuration.\n"
+    "error, or when the last transaction did not commit within termijn.shutdown.ms (restart\n" \
+    "it: the changelog restores exactly the committed state and uncommitted records are\n"     \
+    "read again); 2 on bad configuration.\n"
 
 static int ready_fn(void *ud, char *why, size_t whylen) {
-    if (atomic_load((atomic_int *)ud))
+    termijn_phase phase = (termijn_phase)atomic_load((atomic_int *)ud);
+    if (phase == TERMIJN_RUNNING)
         return 1;
-    snprintf(why, whylen, "not consuming (starting, restoring, or shutting down)");
+    snprintf(why, whylen, "%s", termijn_phase_name(phase));
     return 0;
 }
 
@@ -85,13 +91,15 @@ static int configure(kh_service *svc, const kh_schemas *schemas, termijn_loop_co
     memset(cfg, 0, sizeof *cfg);
     if (kh_service_int(svc, "termijn.batch.records", 20000, &cfg->batch_records) ||
         kh_service_int(svc, "termijn.batch.ms", 250, &cfg->batch_ms) ||
-        kh_service_int(svc, "termijn.tick.ms", 1000, &cfg->tick_ms))
+        kh_service_int(svc, "termijn.tick.ms", 1000, &cfg->tick_ms) ||
+        kh_service_int(svc, "termijn.shutdown.ms", 5000, &cfg->shutdown_ms))
         return -1;
-    if (cfg->batch_records < 1 || cfg->batch_ms < 1 || cfg->tick_ms < 1) {
+    if (cfg->batch_records < 1 || cfg->batch_ms < 1 || cfg->tick_ms < 1 || cfg->shutdown_ms < 1 ||
+        cfg->shutdown_ms > INT32_MAX) {
         kh_log_error("bad configuration",
                      json_pack("{s:s}", "error",
-                               "termijn.batch.records, termijn.batch.ms and termijn.tick.ms must "
-                               "be at least 1"));
+                               "termijn.batch.records, termijn.batch.ms, termijn.tick.ms and "
+                               "termijn.shutdown.ms must be at least 1"));
         return -1;
     }
     if (gethostname(n->instance, sizeof n->instance) != 0)
@@ -105,37 +113,12 @@ static int configure(kh_service *svc, const kh_schemas *schemas, termijn_loop_co
     return configure_topics(svc, schemas, cfg, n);
 }
 
-/* The reference data the regels read; -1 (logged) when any fails. */
-static int load_ctx(const char *dir, termijn_ctx *ctx) {
-    char err[512];
-    kh_ref *ref = NULL;
-    kh_kalender *kal = NULL;
-    termijn_afspraken *afs = NULL;
-    if (kh_ref_load(dir, &ref, err, sizeof err) || kh_kalender_load(dir, &kal, err, sizeof err) ||
-        termijn_afspraken_load(dir, &afs, err, sizeof err)) {
-        kh_log_error("cannot load the reference data",
-                     json_pack("{s:s,s:s}", "dir", dir, "error", err));
-        kh_ref_free(ref);
-        kh_kalender_free(kal);
-        return -1;
-    }
-    *ctx = (termijn_ctx){ref, kal, afs};
-    return 0;
-}
-
-static void free_ctx(termijn_ctx *ctx) {
-    kh_ref_free((kh_ref *)ctx->ref);
-    kh_kalender_free((kh_kalender *)ctx->kalender);
-    termijn_afspraken_free((termijn_afspraken *)ctx->afspraken);
-}
-
 int main(int argc, char **argv) {
     kh_service svc;
     termijn_loop_config cfg;
     names n;
-    termijn_ctx ctx = {0};
     char err[512];
-    atomic_int ready = 0;
+    atomic_int phase = TERMIJN_STARTING;
     int rc = kh_service_init(&svc, "termijn", USAGE, argc, argv);
     if (rc)
         return rc < 0 ? 2 : 0;
@@ -151,11 +134,23 @@ int main(int argc, char **argv) {
         return 2;
     }
     rc = 1;
-    if (load_ctx(kh_config_get(svc.config, "reference.dir", KH_DEFAULT_REFERENCE_DIR), &ctx) == 0 &&
-        kh_service_start_ops(&svc, "127.0.0.1:9105", ready_fn, &ready) == 0)
-        rc = termijn_loop_run(&svc, &cfg, &ctx, schemas, &ready);
+    const char *dir = kh_config_get(svc.config, "reference.dir", KH_DEFAULT_REFERENCE_DIR);
+    termijn_refdata *refs = termijn_refdata_open(dir, err, sizeof err);
+    if (!refs)
+        kh_log_error("cannot load the reference data",
+                     json_pack("{s:s,s:s}", "dir", dir, "error", err));
+    else if (kh_service_start_ops(&svc, "127.0.0.1:9105", ready_fn, &phase) == 0)
+        rc = termijn_loop_run(&svc, &cfg, refs, schemas, &phase);
+    if (rc == TERMIJN_LOOP_ABANDONED) {
+        /* a thread is still blocked in librdkafka and uses what would be
+         * freed here: end the process, the uncommitted transaction is
+         * redone after the restart */
+        kh_log_info("stopped", json_pack("{s:i}", "exit", 1));
+        fflush(NULL);
+        _exit(1);
+    }
     kh_log_info("stopped", json_pack("{s:i}", "exit", rc));
-    free_ctx(&ctx);
+    termijn_refdata_close(refs);
     kh_schemas_free(schemas);
     kh_service_shutdown(&svc);
     return rc;

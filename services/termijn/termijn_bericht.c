@@ -223,6 +223,11 @@ static void tekst_zorgplicht(text *x, const partij *p, const termijn *t, int sta
              "op de school van aanmelding, tot er een passende plek is. Samenwerkingsverband "
              "%s is betrokken.",
              datum_nl(t->vervalt[1] - 1, d2, sizeof d2), wie(p, "SWV_SCHOOL", b, sizeof b));
+    if (t->pauze_dagen > 0)
+        addf(x,
+             " De termijn was %d %s opgeschort, omdat de school wachtte op informatie van de "
+             "ouders; die dagen tellen niet mee.",
+             (int)t->pauze_dagen, t->pauze_dagen == 1 ? "dag" : "dagen");
     actie(x, p,
           stap == 0 ? "zorgen dat over de aanmelding wordt beslist"
                     : "gaan na of de leerling een plek heeft");
@@ -416,6 +421,25 @@ void termijn_bericht_achterhaald(const termijn_dossier *d, const termijn *t, int
          "meer te doen.",
          termijn_regel_naam((termijn_regel)t->regel), t->zaak,
          datum_nl(t->vervalt[stap] - 1, d1, sizeof d1), datum_nl(ev->handeling, d2, sizeof d2));
+    limit_chars(tekst, TERMIJN_TOELICHTING_CHARS);
+    emit(d, t, stap, &p, tekst, ev, out);
+}
+
+void termijn_bericht_opgeschort(const termijn_dossier *d, const termijn *t, int stap,
+                                const termijn_event *ev, const termijn_ctx *ctx, termijn_uit *out) {
+    partij p;
+    char tekst[4096], d1[32], d2[32];
+    build(d, t, stap, ctx, &p);
+    text x = {tekst, sizeof tekst, 0};
+    tekst[0] = '\0';
+    addf(&x,
+         "Achterhaald: de melding %s over zaak %s, verzonden omdat de termijn op %s "
+         "verstreek, is niet meer van toepassing. De school meldde daarna dat zij op %s "
+         "informatie bij de ouders had opgevraagd; vanaf die dag is de termijn opgeschort, dus "
+         "hij was nog niet verstreken. Verstrijkt de termijn na ontvangst van de informatie "
+         "alsnog, dan volgt een nieuwe melding. U hoeft voor deze melding niets meer te doen.",
+         termijn_regel_naam((termijn_regel)t->regel), t->zaak,
+         datum_nl(t->vervalt[stap] - 1, d1, sizeof d1), datum_nl(t->pauze_sinds, d2, sizeof d2));
     limit_chars(tekst, TERMIJN_TOELICHTING_CHARS);
     emit(d, t, stap, &p, tekst, ev, out);
 }

@@ -29,6 +29,12 @@ void termijn_bericht_verstreken(const termijn_dossier *d, const termijn *t, int 
 void termijn_bericht_achterhaald(const termijn_dossier *d, const termijn *t, int stap,
                                  const termijn_event *ev, const termijn_ctx *ctx, termijn_uit *out);
 
+/* Appends one melding per recipient of step `stap` of t saying that its
+ * melding is achterhaald because aanmelding ev reports that the term was
+ * paused (informatie_opgevraagd_op, t->pauze_sinds) before it ran out. */
+void termijn_bericht_opgeschort(const termijn_dossier *d, const termijn *t, int stap,
+                                const termijn_event *ev, const termijn_ctx *ctx, termijn_uit *out);
+
 /* The agreed aanbod term in months for a thuiszitter of woonplaats, looked
  * up for the gemeente, then its SWV of the sector, then its jeugdregio, at
  * date; 0 when none is registered. */

@@ -14,6 +14,10 @@
 #define BEWAREN_NA_LAATSTE 365 /* days a fired, unclosed termijn is kept for late events */
 #define THUISZITTER_DAGEN 28   /* four weeks out of school */
 
+/* Zorgplicht: the last day of each step, in days after the aanmelding
+ * (6 weeks; 10 weeks once extended), before pauses and working days. */
+static const int32_t zorgplicht_dagen[TERMIJN_STAPPEN] = {42, 70};
+
 static const char *const regel_namen[TERMIJN_REGELS] = {
     "ZORGPLICHT_TERMIJN_VERSTREKEN", "DREIGENDE_THUISZITTER",        "THUISZITTER_ZONDER_AANBOD",
     "TLV_EINDDATUM_NADERT",          "BESCHIKKING_EINDDATUM_NADERT", "VERWIJZING_ZONDER_BESLUIT",
@@ -83,6 +87,7 @@ static void new_termijn(termijn *t, termijn_regel r, const termijn_event *ev, in
     COPY(t->bron, ev->bron);
     t->geopend = geopend;
     t->pauze_sinds = TERMIJN_GEEN_DATUM;
+    t->hervat_op = TERMIJN_GEEN_DATUM;
     t->einddatum = ev->einddatum;
     t->oorzaak = ev->oorzaak;
 }
@@ -109,8 +114,8 @@ static int open_zorgplicht(termijn_dossier *d, const termijn_event *ev, const te
     termijn t;
     new_termijn(&t, TERMIJN_ZORGPLICHT, ev, ev->datum);
     t.stappen = 2;
-    t.vervalt[0] = wettelijk(ctx, ev->datum + 42);
-    t.vervalt[1] = wettelijk(ctx, ev->datum + 70);
+    for (int st = 0; st < TERMIJN_STAPPEN; st++)
+        t.vervalt[st] = wettelijk(ctx, ev->datum + zorgplicht_dagen[st]);
     COPY(t.org, ev->bij);
     COPY(t.soort, ev->onderwijssoort);
     keep_until(&t, INT32_MAX);
@@ -294,6 +299,9 @@ static int opens(termijn_dossier *d, const termijn_event *ev, const termijn_ctx 
     }
 }
 
+static void apply_pauze(termijn_dossier *d, const termijn_event *ev, const termijn_ctx *ctx,
+                        termijn_uit *out);
+
 int termijn_apply(termijn_dossier *d, const termijn_event *ev, const termijn_ctx *ctx,
                   termijn_uit *out) {
     size_t before = d->n;
@@ -304,6 +312,7 @@ int termijn_apply(termijn_dossier *d, const termijn_event *ev, const termijn_ctx
     close_matching(d, ev, ctx, out);
     if (opens(d, ev, ctx))
         return -1;
+    apply_pauze(d, ev, ctx, out);
     if (d->n > 0 && (d->n > before || !d->bsn[0]))
         child_from(d, ev); /* the newest opening event's child data */
     if (d->n > 0)
@@ -316,6 +325,12 @@ int termijn_apply(termijn_dossier *d, const termijn_event *ev, const termijn_ctx
 
 /* ---- The clock ---------------------------------------------------------- */
 
+/* A step waits while its term is paused, unless it was due before the pause
+ * began (the term had run out already). */
+static int gepauzeerd(const termijn *t, int s) {
+    return t->pauze_sinds != TERMIJN_GEEN_DATUM && t->vervalt[s] > t->pauze_sinds;
+}
+
 /* Every step that became due while the termijn was kept fires, also
  * when the clock jumped past its keep date (an outage); then it is
  * dropped. A step due only after the keep date never fires. */
@@ -324,7 +339,7 @@ int termijn_tick(termijn_dossier *d, int32_t today, const termijn_ctx *ctx, term
         termijn *t = &d->t[i];
         for (int s = 0; s < t->stappen; s++) {
             if ((t->gevuurd & (1u << s)) || t->vervalt[s] > today ||
-                t->vervalt[s] >= t->bewaren_tot || t->pauze_sinds != TERMIJN_GEEN_DATUM)
+                t->vervalt[s] >= t->bewaren_tot || gepauzeerd(t, s))
                 continue;
             if (out->n + TERMIJN_BETROKKENEN > TERMIJN_UIT_MAX)
                 return 1;
@@ -347,8 +362,7 @@ int32_t termijn_volgende(const termijn_dossier *d) {
         if (t->bewaren_tot < next)
             next = t->bewaren_tot;
         for (int s = 0; s < t->stappen; s++)
-            if (!(t->gevuurd & (1u << s)) && t->pauze_sinds == TERMIJN_GEEN_DATUM &&
-                t->vervalt[s] < next)
+            if (!(t->gevuurd & (1u << s)) && !gepauzeerd(t, s) && t->vervalt[s] < next)
                 next = t->vervalt[s];
     }
     return next;
@@ -356,23 +370,66 @@ int32_t termijn_volgende(const termijn_dossier *d) {
 
 /* ---- The zorgplicht pause ---------------------------------------------- */
 
-int termijn_pauzeer(termijn_dossier *d, const char *aanmelding_id, int32_t vanaf) {
+static termijn *zorgplicht_van(termijn_dossier *d, const char *aanmelding_id) {
     termijn *t = find(d, TERMIJN_ZORGPLICHT, aanmelding_id);
-    if (!t || t->pauze_sinds != TERMIJN_GEEN_DATUM)
+    return t && t->pauze_sinds == TERMIJN_GEEN_DATUM ? t : NULL;
+}
+
+int termijn_pauzeer(termijn_dossier *d, const char *aanmelding_id, int32_t vanaf) {
+    termijn *t = zorgplicht_van(d, aanmelding_id);
+    if (!t)
         return -1;
-    t->pauze_sinds = vanaf;
+    t->pauze_sinds = vanaf > t->geopend ? vanaf : t->geopend;
     return 0;
 }
 
-int termijn_hervat(termijn_dossier *d, const char *aanmelding_id, int32_t tot) {
+int termijn_hervat(termijn_dossier *d, const char *aanmelding_id, int32_t tot,
+                   const termijn_ctx *ctx) {
     termijn *t = find(d, TERMIJN_ZORGPLICHT, aanmelding_id);
     if (!t || t->pauze_sinds == TERMIJN_GEEN_DATUM || tot < t->pauze_sinds)
         return -1;
-    int32_t dagen = tot - t->pauze_sinds;
+    t->pauze_dagen += tot - t->pauze_sinds;
     for (int s = 0; s < t->stappen; s++)
-        if (!(t->gevuurd & (1u << s)))
-            t->vervalt[s] += dagen;
-    t->bewaren_tot += dagen;
+        if (!(t->gevuurd & (1u << s)) && gepauzeerd(t, s))
+            t->vervalt[s] = wettelijk(ctx, t->geopend + zorgplicht_dagen[s] + t->pauze_dagen);
+    keep_until(t, INT32_MAX);
     t->pauze_sinds = TERMIJN_GEEN_DATUM;
+    t->hervat_op = tot;
     return 0;
+}
+
+/* A pause that began on or before a fired step's last day means that term
+ * had not run out: its melding is withdrawn (achterhaald) and the step
+ * fires again at its new due date. */
+static void pauze_achterhaalt(termijn_dossier *d, termijn *t, const termijn_event *ev,
+                              const termijn_ctx *ctx, termijn_uit *out) {
+    for (int s = 0; s < t->stappen; s++)
+        if ((t->gevuurd & (1u << s)) && t->pauze_sinds < t->vervalt[s]) {
+            termijn_bericht_opgeschort(d, t, s, ev, ctx, out);
+            t->gevuurd &= (uint8_t) ~(1u << s);
+        }
+}
+
+/* An aanmelding with informatie_opgevraagd_op (and _ontvangen_op) pauses
+ * (and resumes) its open zorgplicht termijn. Every later event of the
+ * aanmelding may repeat the dates: a request from before the last resume
+ * was counted already, and a same-day answer suspends nothing. */
+static void apply_pauze(termijn_dossier *d, const termijn_event *ev, const termijn_ctx *ctx,
+                        termijn_uit *out) {
+    int32_t van = ev->informatie_opgevraagd, tot = ev->informatie_ontvangen;
+    if (ev->kind != TERMIJN_EV_AANMELDING || van == TERMIJN_GEEN_DATUM)
+        return;
+    termijn *t = find(d, TERMIJN_ZORGPLICHT, ev->id);
+    if (!t || strcmp(ev->bij, t->org) != 0 ||
+        (t->hervat_op != TERMIJN_GEEN_DATUM && van < t->hervat_op))
+        return;
+    int zelfde_dag = tot != TERMIJN_GEEN_DATUM && tot <= van;
+    if (!zelfde_dag && termijn_pauzeer(d, ev->id, van) == 0) {
+        pauze_achterhaalt(d, t, ev, ctx, out);
+        out->gewijzigd = 1;
+    }
+    if (tot != TERMIJN_GEEN_DATUM && t->pauze_sinds != TERMIJN_GEEN_DATUM) {
+        termijn_hervat(d, ev->id, tot > t->pauze_sinds ? tot : t->pauze_sinds, ctx);
+        out->gewijzigd = 1;
+    }
 }

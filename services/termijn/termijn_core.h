@@ -76,6 +76,8 @@ typedef struct termijn_event {
     /* aanmelding */
     char soort[12], bij[9], onderwijssoort[4];
     int ondersteuningsbehoefte;
+    int32_t informatie_opgevraagd; /* the zorgplicht pause; TERMIJN_GEEN_DATUM when absent */
+    int32_t informatie_ontvangen;
     /* tlv */
     char swv[7], tlv_soort[4], aanvragende_school[9];
     /* beschikking */
@@ -95,8 +97,10 @@ typedef struct termijn {
     int32_t geopend;             /* the date the term started */
     int32_t vervalt[TERMIJN_STAPPEN]; /* per step: the first day the melding is due */
     int32_t pauze_sinds;              /* zorgplicht: paused since (TERMIJN_GEEN_DATUM: running) */
-    int32_t einddatum;                /* tlv, beschikking */
-    int32_t bewaren_tot;              /* dropped from this date on, closed or not */
+    int32_t hervat_op;       /* zorgplicht: the last pause ended here (TERMIJN_GEEN_DATUM: none) */
+    int32_t pauze_dagen;     /* zorgplicht: days paused so far, all pauses together */
+    int32_t einddatum;       /* tlv, beschikking */
+    int32_t bewaren_tot;     /* dropped from this date on, closed or not */
     char org[9], org2[9];    /* school/swv; swv/school; gemeente/aanbieder; aanbieder/verantw */
     char soort[4];           /* onderwijssoort or tlv soort */
     char status[16];         /* thuiszitter: AFGEWEZEN or INGETROKKEN */
@@ -179,11 +183,18 @@ int termijn_tick(termijn_dossier *d, int32_t today, const termijn_ctx *ctx, term
 int32_t termijn_volgende(const termijn_dossier *d);
 
 /* Zorgplicht pause while the school waits for the parents' information:
- * the term stops on `vanaf` and resumes on `tot`, shifting every unfired
- * step by the days paused. Returns 0, or -1 when d has no open zorgplicht
- * termijn for aanmelding_id. */
+ * the term stops on `vanaf` (not before the day it started) and resumes on
+ * `tot`; every unfired step due after the pause started gets the days
+ * paused added to its last day, which then moves to a working day again
+ * (Algemene termijnenwet art. 1). termijn_apply calls them for an
+ * aanmelding with informatie_opgevraagd_op / informatie_ontvangen_op (and
+ * withdraws meldingen the pause makes achterhaald); README.md, "The
+ * pause". Return 0, or -1 when d has no open zorgplicht termijn for
+ * aanmelding_id, it is already paused (pauzeer) or not paused or `tot`
+ * lies before the pause (hervat). */
 int termijn_pauzeer(termijn_dossier *d, const char *aanmelding_id, int32_t vanaf);
-int termijn_hervat(termijn_dossier *d, const char *aanmelding_id, int32_t tot);
+int termijn_hervat(termijn_dossier *d, const char *aanmelding_id, int32_t tot,
+                   const termijn_ctx *ctx);
 
 /* 1 when d holds no termijn (then the caller deletes it, BSN and all). */
 int termijn_dossier_leeg(const termijn_dossier *d);

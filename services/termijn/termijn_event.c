@@ -7,9 +7,7 @@
 #include "kh_deadletter.h"
 #include "kh_kalender.h"
 #include "kh_orgid.h"
-#include "kh_time.h"
 
-#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -20,50 +18,85 @@ const char *termijn_kind_name(termijn_kind kind) {
     return kind < TERMIJN_EV_KINDS ? kind_names[kind] : "";
 }
 
-/* The string at a dotted path ("envelope.bron.code"), or "" when absent. */
-static const char *str(const json_t *root, const char *path) {
+/* The value at a dotted path ("envelope.bron.code"), through optional
+ * fields' unions; -1 when a step is missing or the value is null. Read
+ * straight from the decoded Avro record: no JSON in between. */
+static int at(const avro_value_t *root, const char *path, avro_value_t *out) {
     char buf[64];
-    const json_t *v = root;
+    avro_value_t v = *root;
     snprintf(buf, sizeof buf, "%s", path);
-    for (char *save, *k = strtok_r(buf, ".", &save); k && v; k = strtok_r(NULL, ".", &save))
-        v = json_object_get(v, k);
-    return json_is_string(v) ? json_string_value(v) : "";
+    for (char *save, *k = strtok_r(buf, ".", &save); k; k = strtok_r(NULL, ".", &save))
+        if ((avro_value_get_type(&v) == AVRO_UNION && avro_value_get_current_branch(&v, &v)) ||
+            avro_value_get_type(&v) != AVRO_RECORD || avro_value_get_by_name(&v, k, &v, NULL))
+            return -1;
+    if (avro_value_get_type(&v) == AVRO_UNION && avro_value_get_current_branch(&v, &v))
+        return -1;
+    *out = v;
+    return avro_value_get_type(&v) == AVRO_NULL ? -1 : 0;
+}
+
+/* A string or enum symbol at path, or "" when absent. */
+static const char *str(const avro_value_t *root, const char *path) {
+    avro_value_t v;
+    const char *s = NULL;
+    size_t size;
+    int symbol;
+    if (at(root, path, &v))
+        return "";
+    if (avro_value_get_type(&v) == AVRO_STRING)
+        avro_value_get_string(&v, &s, &size);
+    else if (avro_value_get_type(&v) == AVRO_ENUM && avro_value_get_enum(&v, &symbol) == 0)
+        s = avro_schema_enum_get(avro_value_get_schema(&v), symbol);
+    return s ? s : "";
 }
 
 #define COPY(dst, src) snprintf((dst), sizeof(dst), "%s", (src))
 
-/* A date field; TERMIJN_GEEN_DATUM when absent. */
-static int32_t date(const json_t *root, const char *path) {
+/* A date (days since 1970); TERMIJN_GEEN_DATUM when absent. */
+static int32_t date(const avro_value_t *root, const char *path) {
+    avro_value_t v;
     int32_t d;
-    return kh_date_parse(str(root, path), &d) == 0 ? d : TERMIJN_GEEN_DATUM;
+    return at(root, path, &v) == 0 && avro_value_get_int(&v, &d) == 0 ? d : TERMIJN_GEEN_DATUM;
 }
 
-static void envelope(const json_t *j, termijn_event *ev) {
+/* A timestamp (ms since 1970): 1 found, 0 absent. */
+static int millis(const avro_value_t *root, const char *path, int64_t *ms) {
+    avro_value_t v;
+    return at(root, path, &v) == 0 && avro_value_get_long(&v, ms) == 0;
+}
+
+static int boolean(const avro_value_t *root, const char *path) {
+    avro_value_t v;
+    int b = 0;
+    return at(root, path, &v) == 0 && avro_value_get_boolean(&v, &b) == 0 && b;
+}
+
+static void envelope(const avro_value_t *j, termijn_event *ev) {
     int64_t occurred = 0, received = 0;
     COPY(ev->oorzaak.event_id, str(j, "envelope.event_id"));
     kh_orgid_join(str(j, "envelope.bron.type"), str(j, "envelope.bron.code"), ev->bron,
                   sizeof ev->bron);
-    kh_ts_parse(str(j, "envelope.occurred_at"), &occurred);
-    ev->oorzaak.aangemaakt_op = kh_ts_parse(str(j, "envelope.received_at"), &received) == 0
-                                    ? received
-                                    : occurred;
+    millis(j, "envelope.occurred_at", &occurred);
+    ev->oorzaak.aangemaakt_op = millis(j, "envelope.received_at", &received) ? received : occurred;
     COPY(ev->bsn, str(j, "jeugdige.bsn"));
     ev->geboortedatum = date(j, "jeugdige.geboortedatum");
     COPY(ev->woonplaats, str(j, "jeugdige.woonplaatsgemeente"));
     COPY(ev->status, str(j, "status"));
     ev->einddatum = date(j, "einddatum");
+    ev->informatie_opgevraagd = date(j, "informatie_opgevraagd_op");
+    ev->informatie_ontvangen = date(j, "informatie_ontvangen_op");
     /* when a decision was taken: the moment it was recorded, in Amsterdam */
     ev->handeling = kh_kalender_amsterdam_date(occurred);
 }
 
-static void fields(const json_t *j, termijn_event *ev) {
+static void fields(const avro_value_t *j, termijn_event *ev) {
     switch (ev->kind) {
     case TERMIJN_EV_AANMELDING:
         COPY(ev->id, str(j, "aanmelding_id"));
         COPY(ev->soort, str(j, "soort"));
         COPY(ev->bij, str(j, "bij.code"));
         COPY(ev->onderwijssoort, str(j, "onderwijssoort"));
-        ev->ondersteuningsbehoefte = json_is_true(json_object_get(j, "ondersteuningsbehoefte"));
+        ev->ondersteuningsbehoefte = boolean(j, "ondersteuningsbehoefte");
         ev->datum = ev->handeling = date(j, "datum");
         break;
     case TERMIJN_EV_TLV:
@@ -118,17 +151,11 @@ int termijn_event_read(const kh_schemas *schemas, termijn_kind kind, const void 
         *reason_code = kh_dl_reason_name(KH_DL_UNKNOWN_SCHEMA_ID);
         return -1;
     }
-    json_t *j = kh_codec_to_json(which, &v, reason, reasonlen);
-    avro_value_decref(&v);
-    if (!j) {
-        *reason_code = kh_dl_reason_name(KH_DL_UNDECODABLE);
-        return -1;
-    }
     memset(ev, 0, sizeof *ev);
     ev->kind = kind;
     ev->oorzaak.kind = (uint8_t)kind;
-    envelope(j, ev);
-    fields(j, ev);
-    json_decref(j);
+    envelope(&v, ev);
+    fields(&v, ev); /* copies every string out of v */
+    avro_value_decref(&v);
     return 0;
 }

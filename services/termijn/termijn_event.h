@@ -1,7 +1,8 @@
 /*
  * termijn_event — one consumed record to a termijn_event: decode the wire
  * format (kh_codec), check the schema is the topic's event type, and read
- * the fields the regels need from the record's natural JSON. A record that
+ * the fields the regels need straight from the decoded Avro record, by
+ * field name (no JSON in between, as route_event). A record that
  * cannot be read is poison: the reason code and text say why (for the
  * dead letter); the text never holds a value of the record.
  */

@@ -19,6 +19,7 @@
 #include "termijn_state.h"
 #include "termijn_store.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,17 +28,20 @@
 #define RETRIES 10
 #define COMMITTED_WAIT_MS 10000
 #define IDLE_POLL_MS 100
+#define SLICE_MS 500 /* a transactional call waits this long at a time, so a stop is seen */
 #define SERVICE "termijn"
 
 typedef struct metrics {
     kh_family *events, *meldingen, *deadletters, *open, *dossiers, *restore_seconds, *restored,
-        *transactions, *clock_date, *scanned_date;
+        *transactions, *clock_date, *scanned_date, *reloads;
 } metrics;
 
 typedef struct loop {
     kh_service *svc;
     const termijn_loop_config *cfg;
     const termijn_ctx *ctx;
+    termijn_refdata *refs;
+    atomic_int *phase; /* termijn_phase, for /readyz */
     const kh_schemas *schemas;
     rd_kafka_t *consumer, *producer;
     rd_kafka_topic_t *melding_rkt, *dead_rkt, *state_rkt;
@@ -50,13 +54,86 @@ typedef struct loop {
     int restored; /* a restore has completed: the fired-through gauge means something */
     long long batch_count;
     int64_t batch_start, next_tick;
+    int64_t deadline;       /* shutting down: everything by then (0: running) */
+    long long txn_limit_ms; /* transaction.timeout.ms: the most one transactional call waits */
     int32_t today, scanned;
 } loop;
+
+static const char *const phase_names[] = {"starting", "running", "restoring", "shutting down"};
+
+const char *termijn_phase_name(termijn_phase phase) {
+    return phase <= TERMIJN_STOPPING ? phase_names[phase] : "";
+}
 
 static int64_t now_ms(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Once SIGTERM is seen, everything left must finish within shutdown_ms. */
+static void note_stop(loop *L) {
+    if (kh_service_stop && !L->deadline)
+        L->deadline = now_ms() + L->cfg->shutdown_ms;
+}
+
+/* What is left of the shutdown bound (at least 1 ms); -1 while running. */
+static int wait_ms(const loop *L) {
+    if (!L->deadline)
+        return -1;
+    int64_t left = L->deadline - now_ms();
+    return left > 1 ? (int)left : 1;
+}
+
+static int past_deadline(const loop *L) { return L->deadline && now_ms() >= L->deadline; }
+
+/* One transactional call (commit, abort, send_offsets, init), made in
+ * slices of SLICE_MS: librdkafka resumes a call that timed out when it is
+ * made again, and between slices a SIGTERM is noticed, so a broker that
+ * stopped answering holds the process for shutdown_ms at most instead of
+ * transaction.timeout.ms per call and retry. While running it waits up to
+ * txn_limit_ms, retrying other retriable errors RETRIES times; init gives
+ * up at once on a stop (there is nothing to finish). */
+typedef rd_kafka_error_t *txn_op(loop *L, int timeout_ms, void *arg);
+static txn_op op_init;
+
+static rd_kafka_error_t *txn_call(loop *L, txn_op *op, void *arg) {
+    int64_t limit = now_ms() + L->txn_limit_ms;
+    for (int retries = 0;;) {
+        note_stop(L);
+        int64_t until = L->deadline ? L->deadline : limit, left = until - now_ms();
+        rd_kafka_error_t *e = op(L, left > SLICE_MS ? SLICE_MS : left > 1 ? (int)left : 1, arg);
+        if (!e || !rd_kafka_error_is_retriable(e) || now_ms() >= until ||
+            (op == op_init && kh_service_stop) ||
+            (rd_kafka_error_code(e) != RD_KAFKA_RESP_ERR__TIMED_OUT && ++retries > RETRIES))
+            return e;
+        rd_kafka_error_destroy(e);
+    }
+}
+
+static rd_kafka_error_t *op_commit(loop *L, int ms, void *arg) {
+    (void)arg;
+    return rd_kafka_commit_transaction(L->producer, ms);
+}
+
+static rd_kafka_error_t *op_abort(loop *L, int ms, void *arg) {
+    (void)arg;
+    return rd_kafka_abort_transaction(L->producer, ms);
+}
+
+static rd_kafka_error_t *op_init(loop *L, int ms, void *arg) {
+    (void)arg;
+    return rd_kafka_init_transactions(L->producer, ms);
+}
+
+typedef struct offsets_arg {
+    rd_kafka_topic_partition_list_t *offsets;
+    rd_kafka_consumer_group_metadata_t *cgmd;
+} offsets_arg;
+
+static rd_kafka_error_t *op_offsets(loop *L, int ms, void *arg) {
+    offsets_arg *a = arg;
+    return rd_kafka_send_offsets_to_transaction(L->producer, a->offsets, a->cgmd, ms);
 }
 
 static void fatal(loop *L, const char *what, const char *error) {
@@ -88,6 +165,8 @@ static void metrics_init(metrics *m, kh_metrics *k) {
                                        "Every step due on or before this date (days since 1970) "
                                        "has been fired and committed",
                                        NULL);
+    m->reloads = kh_metrics_counter(k, "ketenhub_termijn_reference_reloads_total",
+                                    "Reference data reloads (SIGHUP), per outcome", "outcome");
 }
 
 /* ---- Offsets ------------------------------------------------------------ */
@@ -121,8 +200,11 @@ static void restore(loop *L, const int32_t *parts, size_t n, const char *why) {
         return;
     snprintf(group, sizeof group, "%s-restore", L->cfg->group_id);
     kh_metric_set(L->m.scanned_date, NULL, 0); /* until the restored steps are fired */
-    if (termijn_restore(L->svc->config, group, L->cfg->state_topic, parts, n, L->store, &st, err,
-                        sizeof err)) {
+    atomic_store(L->phase, TERMIJN_RESTORING);
+    int rc = termijn_restore(L->svc->config, group, L->cfg->state_topic, parts, n, L->store, &st,
+                             err, sizeof err);
+    atomic_store(L->phase, TERMIJN_RUNNING);
+    if (rc) {
         fatal(L, "restoring from the changelog", err);
         return;
     }
@@ -168,7 +250,7 @@ static int batch_begin(loop *L) {
 }
 
 static void abort_transaction(loop *L) {
-    rd_kafka_error_t *e = kh_kafka_txn_abort(L->producer, RETRIES);
+    rd_kafka_error_t *e = txn_call(L, op_abort, NULL);
     if (e) {
         fatal(L, "abort_transaction", rd_kafka_error_string(e));
         rd_kafka_error_destroy(e);
@@ -200,17 +282,13 @@ static int txn_failed(loop *L, const char *what, rd_kafka_error_t *e) {
 }
 
 static int send_offsets(loop *L) {
-    rd_kafka_error_t *e = NULL;
-    rd_kafka_topic_partition_list_t *offsets = kh_kafka_positions(L->consumer);
-    if (!offsets)
+    offsets_arg a = {kh_kafka_positions(L->consumer), NULL};
+    if (!a.offsets)
         return 0;
-    rd_kafka_consumer_group_metadata_t *cgmd = rd_kafka_consumer_group_metadata(L->consumer);
-    for (int i = 0; (e = rd_kafka_send_offsets_to_transaction(L->producer, offsets, cgmd, -1)) &&
-                    i < RETRIES && rd_kafka_error_is_retriable(e);
-         i++)
-        rd_kafka_error_destroy(e);
-    rd_kafka_consumer_group_metadata_destroy(cgmd);
-    rd_kafka_topic_partition_list_destroy(offsets);
+    a.cgmd = rd_kafka_consumer_group_metadata(L->consumer);
+    rd_kafka_error_t *e = txn_call(L, op_offsets, &a);
+    rd_kafka_consumer_group_metadata_destroy(a.cgmd);
+    rd_kafka_topic_partition_list_destroy(a.offsets);
     return e ? txn_failed(L, "send_offsets_to_transaction", e) : 0;
 }
 
@@ -223,11 +301,7 @@ static int batch_commit(loop *L) {
     L->open = 0;
     if (L->consumed && send_offsets(L))
         return -1;
-    for (int i = 0; (e = rd_kafka_commit_transaction(L->producer, -1)) && i < RETRIES &&
-                    rd_kafka_error_is_retriable(e);
-         i++)
-        rd_kafka_error_destroy(e);
-    if (e)
+    if ((e = txn_call(L, op_commit, NULL)))
         return txn_failed(L, "commit_transaction", e);
     kh_metric_add(L->m.transactions, (const char *[]){"committed"}, 1);
     return 0;
@@ -458,13 +532,21 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         if (!termijn_store_loaded(L->store, ps[i]))
             todo[k++] = ps[i];
     restore(L, todo, k, "assigned");
+    /* ready from the first assignment on, its state restored (an instance
+     * given no partition is ready too) */
+    if (!L->failed)
+        atomic_store(L->phase, TERMIJN_RUNNING);
 }
 
+/* The producer is transactional; init_transactions is the loop's, so that
+ * a stop interrupts it (see init_transactions). */
 static int producer_hook(rd_kafka_conf_t *conf, void *ud, char *err, size_t errlen) {
-    (void)err;
-    (void)errlen;
+    loop *L = ud;
     rd_kafka_conf_set_opaque(conf, ud);
-    return 0;
+    return rd_kafka_conf_set(conf, "transactional.id", L->cfg->transactional_id, err, errlen) ==
+                   RD_KAFKA_CONF_OK
+               ? 0
+               : -1;
 }
 
 /* The range assignor gives one member partition p of every topic: a
@@ -480,13 +562,42 @@ static int consumer_hook(rd_kafka_conf_t *conf, void *ud, char *err, size_t errl
 
 /* ---- Setup and the loop ------------------------------------------------------------- */
 
+/* How long one transactional call may wait while running. */
+static long long txn_limit_ms(rd_kafka_t *producer) {
+    char buf[32];
+    size_t len = sizeof buf;
+    if (rd_kafka_conf_get(rd_kafka_conf(producer), "transaction.timeout.ms", buf, &len) ==
+        RD_KAFKA_CONF_OK)
+        return atoll(buf);
+    return 60000; /* librdkafka's default */
+}
+
+/* init_transactions as one -1 call waits 2 * transaction.timeout.ms (two
+ * minutes by default) when Kafka is unreachable, deaf to SIGTERM; in
+ * slices it gives up after that same time, or at once on a stop. Returns
+ * 0, 1 when stopped, -1 on error (err filled). */
+static int init_transactions(loop *L, char *err, size_t errlen) {
+    L->txn_limit_ms = 2 * txn_limit_ms(L->producer);
+    rd_kafka_error_t *e = txn_call(L, op_init, NULL);
+    L->txn_limit_ms /= 2;
+    if (!e)
+        return 0;
+    snprintf(err, errlen, "kafka init_transactions (transactional.id %s): %s",
+             L->cfg->transactional_id, rd_kafka_error_string(e));
+    rd_kafka_error_destroy(e);
+    return kh_service_stop ? 1 : -1;
+}
+
+/* Returns 0, 1 when stopped while connecting, -1 on error (logged). */
 static int open_clients(loop *L) {
     char err[512];
     const kh_config *c = L->svc->config;
-    L->producer = kh_kafka_txn_producer_new(c, L->cfg->transactional_id, producer_hook, L, err,
-                                            sizeof err);
-    if (L->producer)
+    int rc = -1;
+    L->producer = kh_kafka_producer_new(c, producer_hook, L, err, sizeof err);
+    if (L->producer && (rc = init_transactions(L, err, sizeof err)) == 0)
         L->consumer = kh_kafka_consumer_new(c, L->cfg->group_id, consumer_hook, L, err, sizeof err);
+    if (rc > 0)
+        return 1;
     if (!L->producer || !L->consumer) {
         kh_log_error("cannot create the Kafka clients", json_pack("{s:s}", "error", err));
         return -1;
@@ -506,28 +617,117 @@ static int open_clients(loop *L) {
     return e ? -1 : 0;
 }
 
+/* Leaves the group (its revocation commits nothing more: the last
+ * transaction is done) until the deadline; a consumer that cannot reach
+ * its coordinator would wait up to session.timeout.ms, so after the
+ * deadline it is destroyed without leaving (the group notices by the
+ * session timeout). */
+static void close_consumer(loop *L) {
+    rd_kafka_queue_t *q = rd_kafka_queue_new(L->consumer);
+    rd_kafka_error_t *e = rd_kafka_consumer_close_queue(L->consumer, q);
+    if (e)
+        rd_kafka_error_destroy(e);
+    while (!e && !rd_kafka_consumer_closed(L->consumer) && !past_deadline(L))
+        rd_kafka_queue_poll_callback(q, IDLE_POLL_MS);
+    int closed = !e && rd_kafka_consumer_closed(L->consumer);
+    rd_kafka_queue_destroy(q);
+    for (int k = 0; k < TERMIJN_EV_KINDS; k++)
+        if (L->inputs[k])
+            rd_kafka_topic_destroy(L->inputs[k]);
+    rd_kafka_destroy_flags(L->consumer, closed ? 0 : RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+}
+
 static void close_clients(loop *L) {
-    if (L->consumer) {
-        rd_kafka_consumer_close(L->consumer);
-        for (int k = 0; k < TERMIJN_EV_KINDS; k++)
-            if (L->inputs[k])
-                rd_kafka_topic_destroy(L->inputs[k]);
-        rd_kafka_destroy(L->consumer);
-    }
+    if (!L->deadline)
+        L->deadline = now_ms() + L->cfg->shutdown_ms;
+    if (L->consumer)
+        close_consumer(L);
     rd_kafka_topic_t *outs[] = {L->melding_rkt, L->dead_rkt, L->state_rkt};
     for (size_t i = 0; i < 3; i++)
         if (outs[i])
             rd_kafka_topic_destroy(outs[i]);
     if (L->producer) {
         if (!L->failed)
-            rd_kafka_flush(L->producer, 10000);
+            rd_kafka_flush(L->producer, wait_ms(L));
         rd_kafka_destroy(L->producer);
     }
 }
 
-static void run(loop *L, atomic_int *ready) {
-    atomic_store(ready, 1);
+/* SIGHUP: the reference data again, all or nothing. */
+static void reload(loop *L) {
+    char err[512];
+    kh_service_reload = 0;
+    if (termijn_refdata_reload(L->refs, err, sizeof err)) {
+        kh_metric_add(L->m.reloads, (const char *[]){"failed"}, 1);
+        kh_log_error("reference data not reloaded; the old data stay in use",
+                     json_pack("{s:s}", "error", err));
+        return;
+    }
+    kh_metric_add(L->m.reloads, (const char *[]){"ok"}, 1);
+    kh_log_info("reference data reloaded", NULL);
+}
+
+static void warn_uncommitted(const loop *L) {
+    kh_log_warn("the last transaction did not commit before the shutdown bound; its records "
+                "are consumed again after the restart",
+                json_pack("{s:I}", "shutdown_ms", (json_int_t)L->cfg->shutdown_ms));
+}
+
+/* The shutdown: the last transaction (committed, else aborted), then the
+ * clients. It runs on its own thread because librdkafka 2.0.2 does not
+ * always honour the timeouts we give it: send_offsets_to_transaction
+ * waits without a deadline while the coordinator is gone or silent (seen
+ * with gdb; it returned after 59 s), and destroying a consumer waits for
+ * its in-flight group requests. */
+typedef struct closing {
+    loop *L;
+    int committed; /* 0, or -1 when the last transaction did not commit */
+    atomic_int done;
+} closing;
+
+static void *close_all(void *arg) {
+    closing *c = arg;
+    loop *L = c->L;
+    c->committed = L->failed || (L->producer && batch_commit(L)) ? -1 : 0;
+    close_clients(L);
+    atomic_store(&c->done, 1);
+    return NULL;
+}
+
+/* Returns 0 (done; *rc 1 when the last transaction did not commit), or -1
+ * when the closing thread is still blocked in librdkafka at the deadline:
+ * then it still uses L and the clients, so nothing may be freed. */
+static int shut_down(loop *L, int *rc) {
+    pthread_t t;
+    closing *c = kh_calloc(1, sizeof *c);
+    c->L = L;
+    if (!L->deadline)
+        L->deadline = now_ms() + L->cfg->shutdown_ms;
+    if (pthread_create(&t, NULL, close_all, c) != 0) {
+        close_all(c);
+    } else {
+        while (!atomic_load(&c->done) && !past_deadline(L))
+            nanosleep(&(struct timespec){0, 10 * 1000000}, NULL);
+        if (!atomic_load(&c->done)) {
+            pthread_detach(t);
+            warn_uncommitted(L);
+            kh_log_error("a Kafka call is still blocked at the shutdown bound; ending now",
+                         json_pack("{s:I}", "shutdown_ms", (json_int_t)L->cfg->shutdown_ms));
+            return -1;
+        }
+        pthread_join(t, NULL);
+    }
+    if (c->committed && !L->failed)
+        warn_uncommitted(L);
+    *rc = *rc || c->committed || L->failed ? 1 : 0;
+    free(c);
+    return 0;
+}
+
+static int run(loop *L) {
     while (!kh_service_stop && !L->failed) {
+        if (kh_service_reload)
+            reload(L);
         if (L->recover)
             recover(L);
         timer(L);
@@ -551,33 +751,38 @@ static void run(loop *L, atomic_int *ready) {
             handle(L, m);
         rd_kafka_message_destroy(m);
     }
-    atomic_store(ready, 0);
-    if (!L->failed)
-        batch_commit(L);
+    note_stop(L);
+    return L->failed ? 1 : 0;
 }
 
-int termijn_loop_run(kh_service *svc, const termijn_loop_config *cfg, const termijn_ctx *ctx,
-                     const kh_schemas *schemas, atomic_int *ready) {
+int termijn_loop_run(kh_service *svc, const termijn_loop_config *cfg, termijn_refdata *refs,
+                     const kh_schemas *schemas, atomic_int *phase) {
     loop *L = kh_calloc(1, sizeof *L);
     L->store = termijn_store_new();
     L->svc = svc;
     L->cfg = cfg;
-    L->ctx = ctx;
+    L->refs = refs;
+    L->ctx = termijn_refdata_ctx(refs);
+    L->phase = phase;
     L->schemas = schemas;
     L->clock.file = cfg->clock_file;
     L->scanned = INT32_MIN;
     L->today = kh_kalender_amsterdam_date(termijn_clock_now(&L->clock));
     metrics_init(&L->m, svc->metrics);
-    int rc = 1;
-    if (open_clients(L) == 0) {
+    atomic_store(phase, TERMIJN_STARTING);
+    int rc = open_clients(L);
+    if (rc == 0) {
         kh_log_info("watching termijnen",
                     json_pack("{s:s,s:s,s:s,s:s?}", "group", cfg->group_id, "transactional_id",
                               cfg->transactional_id, "changelog", cfg->state_topic, "clock_file",
                               cfg->clock_file));
-        run(L, ready);
-        rc = L->failed ? 1 : 0;
+        rc = run(L) || L->failed ? 1 : 0;
+    } else {
+        rc = rc > 0 ? 0 : 1; /* stopped while connecting: nothing was consumed */
     }
-    close_clients(L);
+    atomic_store(phase, TERMIJN_STOPPING);
+    if (shut_down(L, &rc))
+        return TERMIJN_LOOP_ABANDONED;
     termijn_store_free(L->store);
     free(L);
     return rc;

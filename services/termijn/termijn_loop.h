@@ -28,6 +28,7 @@
 #include "kh_schema.h"
 #include "kh_service.h"
 #include "termijn_core.h"
+#include "termijn_refdata.h"
 
 typedef struct termijn_loop_config {
     const char *group_id;
@@ -38,12 +39,38 @@ typedef struct termijn_loop_config {
     const char *clock_file; /* tests only; NULL: the wall clock */
     const char *topics[TERMIJN_EV_KINDS];
     const char *melding_topic, *deadletter_topic, *state_topic;
+    long long shutdown_ms; /* SIGTERM: commit (else abort) and close within this */
 } termijn_loop_config;
 
+/* What the loop is doing, for /readyz (ready only in TERMIJN_RUNNING). */
+typedef enum termijn_phase {
+    TERMIJN_STARTING,  /* connecting to Kafka, until the first assignment */
+    TERMIJN_RUNNING,   /* consuming */
+    TERMIJN_RESTORING, /* reading the changelog for assigned partitions */
+    TERMIJN_STOPPING
+} termijn_phase;
+
+/* A short reason for a phase: "starting", "restoring", ... (static). */
+const char *termijn_phase_name(termijn_phase phase);
+
+/* termijn_loop_run's answer when the shutdown bound passed while a Kafka
+ * call was still blocked (librdkafka does not always honour its timeouts):
+ * another thread still uses the clients and everything the loop was given,
+ * so the caller must end the process at once (_exit) without freeing. */
+#define TERMIJN_LOOP_ABANDONED 3
+
 /* Runs until kh_service_stop (commits, returns 0) or a fatal error
- * (returns 1). ctx's reference data stay valid throughout. *ready is 1
- * while consuming. */
-int termijn_loop_run(kh_service *svc, const termijn_loop_config *cfg, const termijn_ctx *ctx,
-                     const kh_schemas *schemas, atomic_int *ready);
+ * (returns 1). SIGHUP (kh_service_reload) reloads refs; the reference data
+ * stay valid throughout. *phase is a termijn_phase, kept current.
+ *
+ * Shutdown is bounded by cfg->shutdown_ms, also when Kafka is unreachable
+ * (a stop during init_transactions ends it at once): the open transaction
+ * is committed, or when that does not finish in time aborted, or left for
+ * the broker to abort (transaction.timeout.ms) and for the restart's
+ * init_transactions to fence; its records were not committed, so the
+ * restart consumes them again. Returns 1 when the last transaction did not
+ * commit, TERMIJN_LOOP_ABANDONED (above) when a call was still blocked. */
+int termijn_loop_run(kh_service *svc, const termijn_loop_config *cfg, termijn_refdata *refs,
+                     const kh_schemas *schemas, atomic_int *phase);
 
 #endif

@@ -14,16 +14,27 @@ static json_t *opt_day(int32_t d) {
     return d == TERMIJN_GEEN_DATUM ? json_null() : json_integer(d);
 }
 
+/* The pause's totals are written only once a pause happened, so a dossier
+ * without one keeps the layout older releases read. */
+static json_t *pauze_json(json_t *o, const termijn *t) {
+    if (o && t->pauze_dagen)
+        json_object_set_new(o, "pd", json_integer(t->pauze_dagen));
+    if (o && t->hervat_op != TERMIJN_GEEN_DATUM)
+        json_object_set_new(o, "h", json_integer(t->hervat_op));
+    return o;
+}
+
 static json_t *termijn_json(const termijn *t) {
     const termijn_oorzaak *c = &t->oorzaak;
-    return json_pack("{s:s,s:s,s:s,s:i,s:[i,i],s:i,s:i,s:o,s:o,s:i,s:s,s:s,s:s,s:s,"
-                     "s:[i,i,I,s,I]}",
-                     "r", termijn_regel_naam((termijn_regel)t->regel), "z", t->zaak, "b", t->bron,
-                     "g", t->geopend, "v", t->vervalt[0], t->vervalt[1], "n", t->stappen, "f",
-                     t->gevuurd, "p", opt_day(t->pauze_sinds), "e", opt_day(t->einddatum), "k",
-                     t->bewaren_tot, "o", t->org, "o2", t->org2, "s", t->soort, "st", t->status,
-                     "c", c->kind, c->partition, (json_int_t)c->offset, c->event_id,
-                     (json_int_t)c->aangemaakt_op);
+    json_t *o = json_pack("{s:s,s:s,s:s,s:i,s:[i,i],s:i,s:i,s:o,s:o,s:i,s:s,s:s,s:s,s:s,"
+                          "s:[i,i,I,s,I]}",
+                          "r", termijn_regel_naam((termijn_regel)t->regel), "z", t->zaak, "b",
+                          t->bron, "g", t->geopend, "v", t->vervalt[0], t->vervalt[1], "n",
+                          t->stappen, "f", t->gevuurd, "p", opt_day(t->pauze_sinds), "e",
+                          opt_day(t->einddatum), "k", t->bewaren_tot, "o", t->org, "o2", t->org2,
+                          "s", t->soort, "st", t->status, "c", c->kind, c->partition,
+                          (json_int_t)c->offset, c->event_id, (json_int_t)c->aangemaakt_op);
+    return pauze_json(o, t);
 }
 
 char *termijn_state_encode(const termijn_dossier *d, size_t *len) {
@@ -46,16 +57,17 @@ static int32_t day_or_none(const json_t *v) {
 static int termijn_from(const json_t *o, termijn *t, char *err, size_t errlen) {
     const char *r = NULL, *z = NULL, *b = NULL, *org = NULL, *org2 = NULL, *s = NULL, *st = NULL,
                *eid = NULL;
-    json_t *p = NULL, *e = NULL;
-    int v0, v1, n, f, g, k, kind, part;
+    json_t *p = NULL, *e = NULL, *h = NULL;
+    int v0, v1, n, f, g, k, kind, part, pd = 0;
     json_int_t off, at;
     json_error_t je;
     memset(t, 0, sizeof *t);
     if (json_unpack_ex((json_t *)o, &je, JSON_STRICT,
-                       "{s:s,s:s,s:s,s:i,s:[ii],s:i,s:i,s:o,s:o,s:i,s:s,s:s,s:s,s:s,s:[iiIsI]}",
+                       "{s:s,s:s,s:s,s:i,s:[ii],s:i,s:i,s:o,s:o,s:i,s:s,s:s,s:s,s:s,s:[iiIsI],"
+                       "s?i,s?o}",
                        "r", &r, "z", &z, "b", &b, "g", &g, "v", &v0, &v1, "n", &n, "f", &f, "p", &p,
                        "e", &e, "k", &k, "o", &org, "o2", &org2, "s", &s, "st", &st, "c", &kind,
-                       &part, &off, &eid, &at)) {
+                       &part, &off, &eid, &at, "pd", &pd, "h", &h)) {
         snprintf(err, errlen, "a termijn does not have the version 1 layout: %s", je.text);
         return -1;
     }
@@ -74,6 +86,8 @@ static int termijn_from(const json_t *o, termijn *t, char *err, size_t errlen) {
     t->vervalt[0] = v0;
     t->vervalt[1] = v1;
     t->pauze_sinds = day_or_none(p);
+    t->hervat_op = day_or_none(h);
+    t->pauze_dagen = pd;
     t->einddatum = day_or_none(e);
     t->bewaren_tot = k;
     COPY(t->org, org);

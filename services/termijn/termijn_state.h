@@ -8,10 +8,14 @@
  *    "t":[{"r":"REGEL","z":zaak,"b":bron,"g":geopend,"v":[due,due],"n":steps,
  *          "f":fired-mask,"p":paused-since|null,"e":einddatum|null,"k":keep-until,
  *          "o":org,"o2":org2,"s":soort,"st":status,
- *          "c":[kind,partition,offset,"event_id",aangemaakt_op]}]}
+ *          "c":[kind,partition,offset,"event_id",aangemaakt_op],
+ *          "pd":days-paused,"h":resumed-on}]}
  *
  * "wo" (the date of the event that named the woonplaats) may be absent in
- * records written before it was kept.
+ * records written before it was kept. "pd" and "h" (the zorgplicht pause,
+ * added with aanmelding 1013) are optional: written only after a pause,
+ * absent reads as 0 and none. A release before them refuses a dossier that
+ * has them (strict layout).
  */
 #ifndef TERMIJN_STATE_H
 #define TERMIJN_STATE_H

@@ -87,6 +87,10 @@ static void set(termijn_event *ev, const char *k, const char *v) {
         ev->einddatum = day(v);
     else if (!strcmp(k, "geb"))
         ev->geboortedatum = day(v);
+    else if (!strcmp(k, "io")) /* informatie_opgevraagd_op */
+        ev->informatie_opgevraagd = day(v);
+    else if (!strcmp(k, "iv")) /* informatie_ontvangen_op */
+        ev->informatie_ontvangen = day(v);
     else if (!strcmp(k, "ob"))
         ev->ondersteuningsbehoefte = atoi(v);
     else
@@ -98,6 +102,7 @@ static void event_from(const char *spec, termijn_event *ev) {
     char buf[512];
     memset(ev, 0, sizeof *ev);
     ev->einddatum = TERMIJN_GEEN_DATUM;
+    ev->informatie_opgevraagd = ev->informatie_ontvangen = TERMIJN_GEEN_DATUM;
     ev->kind = spec[0] == 'A'   ? TERMIJN_EV_AANMELDING
                : spec[0] == 'L' ? TERMIJN_EV_TLV
                : spec[0] == 'B' ? TERMIJN_EV_BESCHIKKING
@@ -241,6 +246,55 @@ static const script scripts[] = {
       {"E " AANM "st=INGEDIEND d=2026-03-25", "", 2},        /* a repeat keeps the first date */
       {"T 2026-05-01", DT ">SWV:PO2803,GEMEENTE:GM0502", 2}, /* 20 March + 42 is a Friday */
       {"T 2026-05-02", ZP ">SCHOOL:12OA00,SWV:PO2803", 2},
+      {0}}},
+    {"zorgplicht pause: asked on 10 March, received on 24 March; 14 days added, then Koningsdag",
+     {{"E " AANM "st=INGEDIEND d=2026-03-02", "", 1},
+      {"E " AANM "st=IN_BEHANDELING d=2026-03-10 io=2026-03-10", "", 1},
+      {"T 2026-04-14", "", 1}, /* paused: the 6 weeks do not run out */
+      {"E " AANM "st=IN_BEHANDELING d=2026-03-24 io=2026-03-10 iv=2026-03-24", "", 1},
+      {"E " AANM "st=IN_BEHANDELING d=2026-03-30 io=2026-03-10 iv=2026-03-24", "", 1}, /* repeat */
+      {"T 2026-04-28", "", 1}, /* last day 27 April (Koningsdag) runs to the 28th */
+      {"T 2026-04-29", ZP ">SCHOOL:12OA00,SWV:PO2803", 1},
+      {"T 2026-05-26", "", 1}, /* 11 May + 14 = 25 May, tweede Pinksterdag: to the 26th */
+      {"T 2026-05-27", ZP ">SCHOOL:12OA00,SWV:PO2803,GEMEENTE:GM0502", 1},
+      {0}}},
+    {"zorgplicht paused twice: 7 + 7 days; a request from before the last answer is not new",
+     {{"E " AANM "st=INGEDIEND d=2026-03-02 io=2026-03-10", "", 1},
+      {"E " AANM "st=IN_BEHANDELING d=2026-03-17 io=2026-03-10 iv=2026-03-17", "", 1},
+      {"E " AANM "st=IN_BEHANDELING d=2026-03-18 io=2026-03-12", "", 1}, /* ignored */
+      {"E " AANM "st=IN_BEHANDELING d=2026-03-20 io=2026-03-20", "", 1},
+      {"E " AANM "st=IN_BEHANDELING d=2026-03-27 io=2026-03-20 iv=2026-03-27", "", 1},
+      {"T 2026-04-28", "", 1},
+      {"T 2026-04-29", ZP ">SCHOOL:12OA00,SWV:PO2803", 1},
+      {0}}},
+    {"zorgplicht: a pause reported after the melding, begun before the due date, withdraws it",
+     {{"E " AANM "st=INGEDIEND d=2026-03-02", "", 1},
+      {"T 2026-04-14", ZP ">SCHOOL:12OA00,SWV:PO2803", 1},
+      {"E " AANM "st=IN_BEHANDELING d=2026-04-15 io=2026-04-01", "~" ZP ">SCHOOL:12OA00,SWV:PO2803",
+       1},
+      {"T 2026-04-30", "", 1},
+      /* 20 days: last day 3 May, a Sunday, runs to Monday 4 May; due the 5th */
+      {"E " AANM "st=IN_BEHANDELING d=2026-04-21 io=2026-04-01 iv=2026-04-21", "", 1},
+      {"T 2026-05-04", "", 1},
+      {"T 2026-05-05", ZP ">SCHOOL:12OA00,SWV:PO2803", 1},
+      {0}}},
+    {"zorgplicht: a pause begun after the 6 weeks ran out moves only the 10 weeks",
+     {{"E " AANM "st=INGEDIEND d=2026-03-02", "", 1},
+      {"T 2026-04-14", ZP ">SCHOOL:12OA00,SWV:PO2803", 1},
+      {"E " AANM "st=IN_BEHANDELING d=2026-04-20 io=2026-04-20", "", 1},
+      {"T 2026-05-12", "", 1},
+      {"E " AANM "st=IN_BEHANDELING d=2026-04-27 io=2026-04-20 iv=2026-04-27", "", 1},
+      {"T 2026-05-18", "", 1}, /* 11 May + 7 = 18 May is the last day */
+      {"T 2026-05-19", ZP ">SCHOOL:12OA00,SWV:PO2803,GEMEENTE:GM0502", 1},
+      {0}}},
+    {"zorgplicht: a received date without a request, a same-day answer, another school: no pause",
+     {{"E " AANM "st=INGEDIEND d=2026-03-02", "", 1},
+      {"E " AANM "st=IN_BEHANDELING d=2026-03-10 iv=2026-03-10", "", 1},
+      {"E " AANM "st=IN_BEHANDELING d=2026-03-11 io=2026-03-11 iv=2026-03-11", "", 1},
+      {"E A id=A1 bij=10AA00 os=PO ob=1 st=IN_BEHANDELING d=2026-03-12 io=2026-03-12", "", 1},
+      {"T 2026-04-14", ZP ">SCHOOL:12OA00,SWV:PO2803", 1},
+      {"E " AANM "st=GEPLAATST d=2026-04-20", "", 0},
+      {"E " AANM "st=IN_BEHANDELING d=2026-04-21 io=2026-04-01", "", 0}, /* closed: nothing */
       {0}}},
     {"dreigende thuiszitter closed by any placement",
      {{"E A id=A1 bij=12OA00 os=PO st=AFGEWEZEN d=2026-03-02", "", 1},
@@ -476,14 +530,21 @@ START_TEST(zorgplicht_pause_shifts_the_due_dates) {
     ck_assert_int_eq(termijn_pauzeer(&d, "A1", day("2026-03-10")), 0);
     ck_assert_int_eq(termijn_pauzeer(&d, "A1", day("2026-03-11")), -1);
     ck_assert_int_eq(termijn_tick(&d, day("2026-04-20"), &ctx, &out), 0);
-    ck_assert_int_eq(out.n, 0);                                       /* paused: nothing fires */
-    ck_assert_int_eq(termijn_hervat(&d, "A1", day("2026-03-24")), 0); /* 14 days */
-    ck_assert_int_eq(termijn_volgende(&d), day("2026-04-28"));
-    ck_assert_int_eq(termijn_tick(&d, day("2026-04-27"), &ctx, &out), 0);
-    ck_assert_int_eq(out.n, 0);
+    ck_assert_int_eq(out.n, 0); /* paused: nothing fires */
+    ck_assert_int_eq(termijn_hervat(&d, "A1", day("2026-03-09"), &ctx), -1); /* before it */
+    ck_assert_int_eq(termijn_hervat(&d, "A1", day("2026-03-24"), &ctx), 0);  /* 14 days */
+    ck_assert_int_eq(termijn_hervat(&d, "A1", day("2026-03-25"), &ctx), -1); /* not paused */
+    /* 13 April + 14 = 27 April, Koningsdag: the term runs to the 28th, so
+     * the melding is due on the 29th (not 14 + 14 days after the old due) */
+    ck_assert_int_eq(termijn_volgende(&d), day("2026-04-29"));
     ck_assert_int_eq(termijn_tick(&d, day("2026-04-28"), &ctx, &out), 0);
+    ck_assert_int_eq(out.n, 0);
+    ck_assert_int_eq(termijn_tick(&d, day("2026-04-29"), &ctx, &out), 0);
     ck_assert_int_eq(out.n, 2);
-    ck_assert_int_eq(termijn_hervat(&d, "nope", day("2026-04-28")), -1);
+    ck_assert_msg(strstr(out.m[0].toelichting, "De termijn was 14 dagen opgeschort"), "%s",
+                  out.m[0].toelichting);
+    ck_assert_int_eq(termijn_hervat(&d, "nope", day("2026-04-28"), &ctx), -1);
+    ck_assert_int_eq(termijn_pauzeer(&d, "nope", day("2026-04-28")), -1);
     termijn_dossier_free(&d);
 }
 END_TEST

@@ -7,7 +7,9 @@
  * placement dated before the due date gives achterhaald follow-ups to the
  * same recipients; poison becomes a dead letter; a restart restores the
  * open termijnen from the changelog and repeats nothing; /healthz /readyz
- * answer, the log holds no BSN, SIGTERM ends it with status 0.
+ * answer, the log holds no BSN, SIGTERM ends it with status 0. And the
+ * zorgplicht pause carried by the aanmelding (informatie_opgevraagd_op /
+ * informatie_ontvangen_op) moves the due date, across restarts.
  *
  * Exactly once across kill -9 is tested on Apache Kafka in
  * test_termijn_kafka.
@@ -28,16 +30,17 @@
     "\"jeugdige\":{\"bsn\":\"111222333\",\"geboortedatum\":\"2014-05-17\",\"woonplaatsgemeente\":" \
     "\"GM0502\"}"
 
+/* extra: more fields, each with a leading comma ("" for none). */
 static void aanmelding(rd_kafka_t *p, const char *prefix, const char *id, const char *status,
-                       const char *datum) {
-    char json[1024];
+                       const char *datum, const char *extra) {
+    char json[1536];
     snprintf(json, sizeof json,
              "{\"envelope\":{\"event_id\":\"%s\",\"occurred_at\":\"%sT09:00:00Z\","
              "\"bron\":{\"type\":\"SCHOOL\",\"code\":\"12OA00\"}}," CHILD_A ","
              "\"aanmelding_id\":\"A1\",\"soort\":\"ONDERWIJS\",\"bij\":{\"type\":\"SCHOOL\","
              "\"code\":\"12OA00\"},\"vestigingsgemeente\":\"GM0502\",\"onderwijssoort\":\"PO\","
-             "\"ondersteuningsbehoefte\":true,\"datum\":\"%s\",\"status\":\"%s\"}",
-             id, datum, datum, status);
+             "\"ondersteuningsbehoefte\":true,\"datum\":\"%s\",\"status\":\"%s\"%s}",
+             id, datum, datum, status, extra);
     th_produce(p, prefix, "aanmelding", json);
 }
 
@@ -84,7 +87,7 @@ START_TEST(moved_clock_fires_due_termijnen_once) {
     int port = kh_test_free_port();
     pid_t svc = start(bootstrap, prefix, clock, port, log);
 
-    aanmelding(p, prefix, "6b0c1f5e-2d34-4c1a-9f1e-000000000001", "INGEDIEND", "2026-03-02");
+    aanmelding(p, prefix, "6b0c1f5e-2d34-4c1a-9f1e-000000000001", "INGEDIEND", "2026-03-02", "");
     verwijzing(p, prefix);
     th_produce_poison(p, prefix);
     th_wait_metric(port, "ketenhub_termijn_events_total", 3, 60000);
@@ -105,7 +108,7 @@ START_TEST(moved_clock_fires_due_termijnen_once) {
     th_wait_metric(port, "ketenhub_termijn_meldingen_total", 3, 10000);
 
     /* A placement dated 10 April, heard now: achterhaald to both. */
-    aanmelding(p, prefix, "6b0c1f5e-2d34-4c1a-9f1e-000000000002", "GEPLAATST", "2026-04-10");
+    aanmelding(p, prefix, "6b0c1f5e-2d34-4c1a-9f1e-000000000002", "GEPLAATST", "2026-04-10", "");
     th_wait_metric(port, "ketenhub_termijn_meldingen_total", 5, 10000);
     th_wait_metric(port, "ketenhub_termijn_events_total", 4, 10000);
 
@@ -145,11 +148,73 @@ START_TEST(moved_clock_fires_due_termijnen_once) {
 }
 END_TEST
 
+/* The zorgplicht pause on the wire: an aanmelding IN_BEHANDELING with
+ * informatie_opgevraagd_op stops the term (nothing at six weeks), one with
+ * informatie_ontvangen_op restarts it 14 days later; restarts in between
+ * keep the pause (the changelog) and the re-read events change nothing. */
+START_TEST(informatie_opgevraagd_pauses_the_zorgplicht_term) {
+    char bootstrap[256], prefix[64], log[128], clock[128];
+    static th_melding got[16];
+    const char *opgevraagd = ",\"informatie_opgevraagd_op\":\"2026-03-10\"";
+    const char *beide = ",\"informatie_opgevraagd_op\":\"2026-03-10\","
+                        "\"informatie_ontvangen_op\":\"2026-03-24\"";
+    pid_t broker = kh_test_devbroker(bootstrap, sizeof bootstrap);
+    kh_test_unique_prefix(prefix, sizeof prefix);
+    snprintf(log, sizeof log, "/tmp/kh-termijn-pauze-%d.log", (int)getpid());
+    snprintf(clock, sizeof clock, "/tmp/kh-termijn-pauze-clock-%d", (int)getpid());
+    th_set_clock(clock, "2026-03-10T12:00:00Z");
+    rd_kafka_t *p = kh_test_producer(bootstrap);
+    int port = kh_test_free_port();
+    pid_t svc = start(bootstrap, prefix, clock, port, log);
+    aanmelding(p, prefix, "6b0c1f5e-2d34-4c1a-9f1e-000000000011", "INGEDIEND", "2026-03-02", "");
+    aanmelding(p, prefix, "6b0c1f5e-2d34-4c1a-9f1e-000000000012", "IN_BEHANDELING", "2026-03-10",
+               opgevraagd);
+    th_wait_metric(port, "ketenhub_termijn_events_total", 2, 60000);
+
+    ck_assert_int_eq(kh_test_stop(svc, SIGTERM, 20000), 0);
+    svc = start(bootstrap, prefix, clock, port, log);
+    th_wait_metric(port, "ketenhub_termijn_restored_records_total", 1, 20000);
+    th_wait_metric(port, "ketenhub_termijn_events_total", 2, 20000); /* re-read: no offsets */
+    th_set_clock(clock, "2026-04-20T08:00:00Z");                     /* past the six weeks */
+    th_wait_metric(port, "ketenhub_termijn_clock_date_days", 20563, 10000);
+    ck_assert_double_eq(th_metric(port, "ketenhub_termijn_meldingen_total"), 0);
+
+    /* Received on 24 March: 13 April + 14 days = 27 April, Koningsdag, so
+     * the term runs to the 28th and the meldingen are due on the 29th. */
+    aanmelding(p, prefix, "6b0c1f5e-2d34-4c1a-9f1e-000000000013", "IN_BEHANDELING", "2026-04-20",
+               beide);
+    th_wait_metric(port, "ketenhub_termijn_events_total", 3, 20000);
+    ck_assert_int_eq(kh_test_stop(svc, SIGTERM, 20000), 0);
+    svc = start(bootstrap, prefix, clock, port, log);
+    th_wait_metric(port, "ketenhub_termijn_events_total", 3, 20000);
+    th_set_clock(clock, "2026-04-28T21:59:00Z");
+    th_wait_metric(port, "ketenhub_termijn_clock_date_days", 20571, 10000);
+    ck_assert_double_eq(th_metric(port, "ketenhub_termijn_meldingen_total"), 0);
+    th_set_clock(clock, "2026-04-28T22:00:00Z"); /* 29 April, midnight in Amsterdam */
+    th_wait_metric(port, "ketenhub_termijn_meldingen_total", 2, 10000);
+
+    size_t n = th_read_meldingen(bootstrap, prefix, 2, got, 16);
+    ck_assert_uint_eq(n, 2);
+    th_expect_unique(got, n);
+    const char *zp = "ZORGPLICHT_TERMIJN_VERSTREKEN";
+    ck_assert_uint_eq(th_count(got, n, zp, "SCHOOL:12OA00", 0), 1);
+    ck_assert_uint_eq(th_count(got, n, zp, "SWV:PO2803", 0), 1);
+    for (size_t i = 0; i < n; i++)
+        ck_assert_str_eq(got[i].vervaldatum, "2026-04-29");
+    ck_assert_int_eq(kh_test_stop(svc, SIGTERM, 20000), 0);
+    rd_kafka_destroy(p);
+    kh_test_stop(broker, SIGTERM, 10000);
+    remove(clock);
+    remove(log);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("termijn_service");
     TCase *tc = tcase_create("service");
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, moved_clock_fires_due_termijnen_once);
+    tcase_add_test(tc, informatie_opgevraagd_pauses_the_zorgplicht_term);
     suite_add_tcase(s, tc);
     return kh_test_run(s);
 }

@@ -71,6 +71,7 @@ static void event_of(size_t i, termijn_event *ev) {
     snprintf(ev->id, sizeof ev->id, "AANM-%zu", i);
     ev->datum = ev->handeling = kh_date_from_ymd(2026, 3, 2);
     ev->einddatum = TERMIJN_GEEN_DATUM;
+    ev->informatie_opgevraagd = ev->informatie_ontvangen = TERMIJN_GEEN_DATUM;
     snprintf(ev->soort, sizeof ev->soort, "ONDERWIJS");
     snprintf(ev->bij, sizeof ev->bij, "12OA00");
     snprintf(ev->onderwijssoort, sizeof ev->onderwijssoort, "PO");
