@@ -47,8 +47,8 @@
 
 typedef struct conn {
     struct conn *prev, *next;
-    int fd;  /* the client's socket; -1 once closed */
-    int lib; /* front's end of the pair; -1 before the first head passed */
+    int fd;                     /* the client's socket; -1 once closed */
+    int lib;                    /* front's end of the pair; -1 before the first head passed */
     uint32_t want_fd, want_lib; /* epoll interests registered; 0: not in the set */
     struct sockaddr_in addr;
     ingest_conn *k;
@@ -70,7 +70,7 @@ typedef struct conn {
     char resp_line[64];
     size_t resp_line_len;
     uint64_t head_methods; /* bit (request number % 64): a HEAD request */
-    int bad; /* a violation, in v */
+    int bad;               /* a violation, in v */
     const char *stage;
     ingest_http_verdict v;
     int64_t linger_until; /* 0 until the client's write side is shut down */
@@ -267,16 +267,14 @@ static int scan(ingest_front *f, conn *c) {
             if (c->guard.heads)
                 ingest_conns_head_started(f->conns, c->k);
         }
-        ingest_guard_step s = ingest_guard_scan(&c->guard, c->rx + c->rx_ok,
-                                                c->rx_len - c->rx_ok, &n, &is_head, &c->v);
+        ingest_guard_step s = ingest_guard_scan(&c->guard, c->rx + c->rx_ok, c->rx_len - c->rx_ok,
+                                                &n, &is_head, &c->v);
         if (s == INGEST_GUARD_MORE)
             break;
         stepped = 1;
         if (s == INGEST_GUARD_BAD) {
             c->bad = 1;
-            c->stage = state != INGEST_GUARD_HEAD ? "body"
-                       : c->guard.heads           ? "head"
-                                                  : "first-head";
+            c->stage = state != INGEST_GUARD_HEAD ? "body" : c->guard.heads ? "head" : "first-head";
         } else if (s == INGEST_GUARD_SKIP) {
             memmove(c->rx + c->rx_ok, c->rx + c->rx_ok + n, c->rx_len - c->rx_ok - n);
             c->rx_len -= n;
@@ -348,8 +346,8 @@ static void answer_line(conn *c) {
         c->resp_first = 1; /* an interim answer (100 Continue) */
     } else if (n == 0) {
         uint64_t bit = (uint64_t)1 << (c->answers % PIPELINE_MAX);
-        int bodyless =
-            c->resp_status == 204 || c->resp_status == 304 || (c->head_methods & bit) != 0;
+        int bodyless = c->resp_status == 204 || c->resp_status == 304 ||
+                       (c->head_methods & bit) != 0;
         c->resp_left = bodyless ? 0 : c->resp_length;
         c->resp_body = 1;
         if (!c->resp_left)
@@ -666,8 +664,7 @@ static int load_tls(ingest_front *f, char *err, size_t errlen) {
     if (rc == 0)
         rc = gnutls_certificate_set_x509_key_mem(f->cred, &cert, &key, GNUTLS_X509_FMT_PEM);
     if (rc < 0) {
-        snprintf(err, errlen, "the TLS certificate or key cannot be used: %s",
-                 gnutls_strerror(rc));
+        snprintf(err, errlen, "the TLS certificate or key cannot be used: %s", gnutls_strerror(rc));
         return -1;
     }
     return 0;

@@ -11,8 +11,7 @@
 static ingest_guard_step bad(ingest_http_verdict *v, ingest_problem_class c, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-static ingest_guard_step bad(ingest_http_verdict *v, ingest_problem_class c, const char *fmt,
-                             ...) {
+static ingest_guard_step bad(ingest_http_verdict *v, ingest_problem_class c, const char *fmt, ...) {
     memset(v, 0, sizeof *v);
     va_list ap;
     va_start(ap, fmt);
@@ -122,8 +121,8 @@ static ingest_guard_step size_line(ingest_guard *g, const char *buf, size_t len,
     if (!nl)
         return len < INGEST_GUARD_LINE_MAX
                    ? INGEST_GUARD_MORE
-                   : bad(v, INGEST_PROBLEM_BAD_REQUEST,
-                         "a chunk-size line may be at most %d bytes", INGEST_GUARD_LINE_MAX);
+                   : bad(v, INGEST_PROBLEM_BAD_REQUEST, "a chunk-size line may be at most %d bytes",
+                         INGEST_GUARD_LINE_MAX);
     size_t end = (size_t)(nl - buf);
     if (buf[end - 1] != '\r' || memchr(buf, '\r', end - 1))
         return bad(v, INGEST_PROBLEM_BAD_REQUEST, "a chunk-size line ends in CR LF");
@@ -166,12 +165,14 @@ static ingest_guard_step trailer(ingest_guard *g, const char *buf, size_t len, s
     size_t room = INGEST_HTTP_HEAD_MAX - g->trailer;
     const char *nl = memchr(buf, '\n', len < room ? len : room);
     if (!nl)
-        return len < room ? INGEST_GUARD_MORE
-                          : bad(v, INGEST_PROBLEM_HEAD_TOO_LARGE,
-                                "the trailer section may be at most %d bytes", INGEST_HTTP_HEAD_MAX);
+        return len < room
+                   ? INGEST_GUARD_MORE
+                   : bad(v, INGEST_PROBLEM_HEAD_TOO_LARGE,
+                         "the trailer section may be at most %d bytes", INGEST_HTTP_HEAD_MAX);
     size_t end = (size_t)(nl - buf);
     if (end == 0 || buf[end - 1] != '\r' || memchr(buf, '\r', end - 1))
-        return bad(v, INGEST_PROBLEM_BAD_REQUEST, "every line of the trailer section ends in CR LF");
+        return bad(v, INGEST_PROBLEM_BAD_REQUEST,
+                   "every line of the trailer section ends in CR LF");
     size_t line = end - 1;
     const char *colon = memchr(buf, ':', line);
     if (line && (!colon || !ingest_http_is_token(buf, (size_t)(colon - buf))))
@@ -183,8 +184,8 @@ static ingest_guard_step trailer(ingest_guard *g, const char *buf, size_t len, s
             return bad(v, INGEST_PROBLEM_BAD_REQUEST, "a trailer field holds a control character");
     }
     if (line && ++g->trailer_fields > INGEST_HTTP_FIELDS_MAX)
-        return bad(v, INGEST_PROBLEM_HEAD_TOO_LARGE, "the trailer section may have at most %d fields",
-                   INGEST_HTTP_FIELDS_MAX);
+        return bad(v, INGEST_PROBLEM_HEAD_TOO_LARGE,
+                   "the trailer section may have at most %d fields", INGEST_HTTP_FIELDS_MAX);
     g->trailer += end + 1;
     if (!line)
         g->state = INGEST_GUARD_HEAD;
@@ -201,17 +202,12 @@ ingest_guard_step ingest_guard_scan(ingest_guard *g, const char *buf, size_t len
     if (!len)
         return INGEST_GUARD_MORE;
     switch (g->state) {
-    case INGEST_GUARD_HEAD:
-        return head(g, buf, len, n, is_head, v);
-    case INGEST_GUARD_SIZE:
-        return size_line(g, buf, len, n, v);
-    case INGEST_GUARD_CRLF:
-        return chunk_end(g, buf, len, n, v);
-    case INGEST_GUARD_TRAILER:
-        return trailer(g, buf, len, n, v);
+    case INGEST_GUARD_HEAD: return head(g, buf, len, n, is_head, v);
+    case INGEST_GUARD_SIZE: return size_line(g, buf, len, n, v);
+    case INGEST_GUARD_CRLF: return chunk_end(g, buf, len, n, v);
+    case INGEST_GUARD_TRAILER: return trailer(g, buf, len, n, v);
     case INGEST_GUARD_BODY:
-    case INGEST_GUARD_DATA:
-        break;
+    case INGEST_GUARD_DATA: break;
     }
     *n = g->left < len ? (size_t)g->left : len;
     g->left -= *n;

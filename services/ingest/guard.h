@@ -49,8 +49,8 @@ typedef struct ingest_guard {
     unsigned long long left;     /* bytes of the body or the chunk still to come */
     unsigned long long body_max; /* the largest body ingest takes */
     size_t trailer, trailer_fields;
-    unsigned blank;  /* empty lines skipped before the current head */
-    size_t heads;    /* heads passed so far */
+    unsigned blank; /* empty lines skipped before the current head */
+    size_t heads;   /* heads passed so far */
 } ingest_guard;
 
 /* A guard at the start of a connection. */

@@ -191,8 +191,7 @@ static void second_rejected(const ih_ingest *in, const char *what, const void *b
     exchange(in, &req, &a);
     ck_assert_msg(a.count == 2 && a.status[0] == 202 && a.status[1] == status,
                   "%s (%s): %d answers (%ld, %ld), want 202 then %ld:\n%.600s", what,
-                  in->tls ? "TLS" : "plain", a.count, a.status[0], a.status[1], status,
-                  a.raw.data);
+                  in->tls ? "TLS" : "plain", a.count, a.status[0], a.status[1], status, a.raw.data);
     ck_assert_msg(strcmp(a.content_type, "application/problem+json") == 0, "%s: content type '%s'",
                   what, a.content_type);
     ck_assert_msg(a.json != NULL, "%s: no JSON body", what);
@@ -210,7 +209,8 @@ static void second_rejected(const ih_ingest *in, const char *what, const void *b
 }
 
 #define AUTH "Authorization: Bearer key-PO2801\r\nContent-Type: application/json\r\n"
-#define SECOND(in, what, bad, status, slug) second_rejected(in, what, bad, sizeof bad - 1, status, slug)
+#define SECOND(in, what, bad, status, slug) \
+    second_rejected(in, what, bad, sizeof bad - 1, status, slug)
 
 static void every_malformed_second_request(const ih_ingest *in) {
     SECOND(in, "bad Content-Length",
@@ -231,8 +231,8 @@ static void every_malformed_second_request(const ih_ingest *in) {
            "POST /v1/tlvs HTTP/1.1\r\nHost: x\r\n" AUTH
            "Transfer-Encoding : chunked\r\nContent-Length: 3\r\n\r\nabc",
            400, "bad-request");
-    SECOND(in, "NUL byte",
-           "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Junk: a\0b\r\n\r\n", 400, "bad-request");
+    SECOND(in, "NUL byte", "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Junk: a\0b\r\n\r\n", 400,
+           "bad-request");
     SECOND(in, "two Authorization fields",
            "POST /v1/tlvs HTTP/1.1\r\nHost: x\r\n" AUTH
            "Authorization: Bearer key-PO2801\r\nContent-Length: 3\r\n\r\nabc",
@@ -242,6 +242,10 @@ static void every_malformed_second_request(const ih_ingest *in) {
     SECOND(in, "request line without a space", "GET/healthzHTTP/1.1\r\nHost: x\r\n\r\n", 400,
            "bad-request");
     SECOND(in, "garbage request line", "garbage\r\n\r\n", 400, "bad-request");
+}
+
+/* Chunk errors and sizes over the limits. */
+static void every_malformed_second_body(const ih_ingest *in) {
     SECOND(in, "bad chunk size",
            "POST /v1/tlvs HTTP/1.1\r\nHost: x\r\n" AUTH
            "Transfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n",
@@ -259,12 +263,15 @@ static void every_malformed_second_request(const ih_ingest *in) {
            "Content-Length: 40\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
            "GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n",
            400, "bad-request");
-    /* 414, 431 (size and count): built to size. */
+}
+
+/* 414, 431 (size and count): built to size. */
+static void every_oversized_second_head(const ih_ingest *in) {
     static char big[40000];
     int n = snprintf(big, sizeof big, "GET /");
     memset(big + n, 'a', 5000);
-    n += 5000 + snprintf(big + n + 5000, sizeof big - (size_t)n - 5000,
-                         " HTTP/1.1\r\nHost: x\r\n\r\n");
+    n += 5000 +
+         snprintf(big + n + 5000, sizeof big - (size_t)n - 5000, " HTTP/1.1\r\nHost: x\r\n\r\n");
     second_rejected(in, "huge target", big, (size_t)n, 414, "uri-too-long");
     n = snprintf(big, sizeof big, "GET /healthz HTTP/1.1\r\nHost: x\r\n");
     while (n < 20000)
@@ -282,6 +289,8 @@ START_TEST(a_malformed_second_request_is_answered_once_in_order) {
     ih_ingest in;
     ih_start(&in, bootstrap, NULL, 0);
     every_malformed_second_request(&in);
+    every_malformed_second_body(&in);
+    every_oversized_second_head(&in);
     ck_assert_int_eq(
         (long)ih_metric(&in,
                         "ketenhub_ingest_rejections_total{class=\"http-library\",partner=\"-\"}"),
@@ -295,6 +304,8 @@ START_TEST(a_malformed_second_request_over_tls_is_answered_once_in_order) {
     ih_ingest in;
     ih_start(&in, bootstrap, NULL, 1);
     every_malformed_second_request(&in);
+    every_malformed_second_body(&in);
+    every_oversized_second_head(&in);
     ck_assert_int_eq(
         (long)ih_metric(&in,
                         "ketenhub_ingest_rejections_total{class=\"http-library\",partner=\"-\"}"),

@@ -328,24 +328,27 @@ END_TEST
 /* Errors in a chunked body come after the head, and after the connection
  * went to libmicrohttpd: the guard answers them (front.h), once, closed,
  * problem+json, logged and counted. */
+/* A chunked POST whose body is chunks: expects one problem of status and slug. */
+static void chunked_rejected(const ih_ingest *in, const char *what, const char *chunks, long status,
+                             const char *slug) {
+    char req[1024];
+    int n = snprintf(req, sizeof req,
+                     "POST /v1/tlvs HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer key-PO2801\r\n"
+                     "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n%s",
+                     chunks);
+    expect_problem(in, what, req, (size_t)n, status, slug);
+}
+
 START_TEST(chunk_errors_are_answered_by_the_guard_counted_and_logged) {
     ih_ingest in;
     ih_start(&in, bootstrap, NULL, 0);
-#define CHUNKED(what, chunks, status, slug)                                                  \
-    expect_problem(&in, what,                                                                \
-                   "POST /v1/tlvs HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer key-PO2801\r\n" \
-                   "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n" chunks, \
-                   sizeof "POST /v1/tlvs HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "         \
-                          "key-PO2801\r\nContent-Type: application/json\r\nTransfer-Encoding: "  \
-                          "chunked\r\n\r\n" chunks - 1,                                          \
-                   status, slug)
-    CHUNKED("bad chunk size", "zz\r\nabc\r\n0\r\n\r\n", 400, "bad-request");
-    CHUNKED("oversized chunk", "ffffffffffffffffff\r\nabc\r\n0\r\n\r\n", 413, "payload-too-large");
-    CHUNKED("chunk without CRLF", "3\r\nabcdef\r\n0\r\n\r\n", 400, "bad-request");
-    CHUNKED("bare LF after a size", "3\nabc\r\n0\r\n\r\n", 400, "bad-request");
-    CHUNKED("bad extension", "3;=x\r\nabc\r\n0\r\n\r\n", 400, "bad-request");
-    CHUNKED("bad trailer", "3\r\nabc\r\n0\r\nX Bad: 1\r\n\r\n", 400, "bad-request");
-#undef CHUNKED
+    chunked_rejected(&in, "bad chunk size", "zz\r\nabc\r\n0\r\n\r\n", 400, "bad-request");
+    chunked_rejected(&in, "oversized chunk", "ffffffffffffffffff\r\nabc\r\n0\r\n\r\n", 413,
+                     "payload-too-large");
+    chunked_rejected(&in, "chunk without CRLF", "3\r\nabcdef\r\n0\r\n\r\n", 400, "bad-request");
+    chunked_rejected(&in, "bare LF after a size", "3\nabc\r\n0\r\n\r\n", 400, "bad-request");
+    chunked_rejected(&in, "bad extension", "3;=x\r\nabc\r\n0\r\n\r\n", 400, "bad-request");
+    chunked_rejected(&in, "bad trailer", "3\r\nabc\r\n0\r\nX Bad: 1\r\n\r\n", 400, "bad-request");
     ck_assert_int_eq(
         (long)ih_metric(&in,
                         "ketenhub_ingest_rejections_total{class=\"bad-request\",partner=\"-\"}"),
