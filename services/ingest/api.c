@@ -447,7 +447,8 @@ int ingest_api_start(ingest_api *a, publisher *pub, char *err, size_t errlen) {
     ingest_front_cfg fc = {a->tls_cert, a->tls_key,
                            (unsigned long long)(cfg->max_body > cfg->max_batch_body
                                                     ? cfg->max_body
-                                                    : cfg->max_batch_body)};
+                                                    : cfg->max_batch_body),
+                           (unsigned)cfg->threads};
     return ingest_front_run(a->front, a->daemon, a->conns, a->d.telemetry, &fc, err, errlen);
 }
 

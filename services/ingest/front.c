@@ -49,6 +49,7 @@ typedef struct conn {
     struct conn *prev, *next;
     int fd;                     /* the client's socket; -1 once closed */
     int lib;                    /* front's end of the pair; -1 before the first head passed */
+    unsigned worker;            /* the library's thread that serves the other end */
     uint32_t want_fd, want_lib; /* epoll interests registered; 0: not in the set */
     struct sockaddr_in addr;
     ingest_conn *k;
@@ -61,6 +62,9 @@ typedef struct conn {
     char tx[INGEST_FRONT_BUF]; /* library -> client */
     size_t tx_off, tx_len;
     int client_eof, lib_eof, lib_shut, head_started, done;
+    /* A side may have bytes to read: epoll said so and no read since came
+     * up short (a wasted recv per side and event otherwise). */
+    int readable_fd, readable_lib;
     /* The library's answers as they pass (responses()): how many are
      * complete, the one under way, and which requests were HEAD. */
     size_t answers, expect; /* expect: the answers owed, once set */
@@ -84,6 +88,7 @@ struct ingest_front {
     ingest_conns *conns;
     telemetry *t;
     ingest_front_cfg cfg;
+    size_t *served;                        /* per library thread: the connections it serves */
     gnutls_certificate_credentials_t cred; /* NULL: plain HTTP */
     conn *head;
     char drop[INGEST_FRONT_BUF];
@@ -155,6 +160,7 @@ static void finish(ingest_front *f, conn *c) {
     if (c->lib >= 0) {
         interest(f, c, c->lib, &c->want_lib, 0);
         close(c->lib);
+        f->served[c->worker]--;
     }
     ingest_conns_closed(f->conns, c->k);
     if (c->prev)
@@ -173,11 +179,20 @@ static int hand_over(ingest_front *f, conn *c) {
         kh_log_warn("cannot make a socketpair", json_pack("{s:s}", "error", strerror(errno)));
         return -1;
     }
-    c->lib = sv[0];
+    /* libmicrohttpd gives an added socket to its thread number fd % threads:
+     * of the pair's two numbers (usually consecutive), it gets the one whose
+     * thread serves fewer connections, so the threads share the load
+     * however the numbers fall. */
+    unsigned n = f->cfg.threads ? f->cfg.threads : 1, w0 = (unsigned)sv[0] % n,
+             w1 = (unsigned)sv[1] % n;
+    int theirs = f->served[w0] < f->served[w1] ? 0 : 1;
+    c->lib = sv[1 - theirs];
+    c->worker = theirs ? w1 : w0;
+    f->served[c->worker]++;
     /* The client's address, so the library's view of the connection stays
      * the client's. It closes its socket itself when it refuses it. */
-    if (MHD_add_connection(f->daemon, sv[1], (const struct sockaddr *)&c->addr, sizeof c->addr) !=
-        MHD_YES) {
+    if (MHD_add_connection(f->daemon, sv[theirs], (const struct sockaddr *)&c->addr,
+                           sizeof c->addr) != MHD_YES) {
         kh_log_warn("libmicrohttpd refused a connection",
                     json_pack("{s:s}", "error", strerror(errno)));
         c->lib_eof = 1;
@@ -199,7 +214,8 @@ static ssize_t client_read(conn *c, char *to, size_t room) {
     } else {
         n = recv(c->fd, to, room, MSG_DONTWAIT);
         if (n < 0 && again())
-            return 0;
+            return c->readable_fd = 0;
+        c->readable_fd = (size_t)n == room; /* a short read emptied the socket */
     }
     if (n > 0)
         return n;
@@ -324,7 +340,7 @@ static int to_library(conn *c) {
     if (!c->done && c->answers < c->expect)
         return 0;
     shutdown(c->lib, SHUT_RDWR);
-    c->lib_shut = 1;
+    c->lib_shut = c->readable_lib = 1; /* what it sent, then the end */
     return 1;
 }
 
@@ -388,13 +404,14 @@ static size_t responses(conn *c, const char *p, size_t n) {
 }
 
 static int from_library(ingest_front *f, conn *c) {
-    if (c->lib < 0 || c->lib_eof)
+    if (c->lib < 0 || c->lib_eof || !c->readable_lib)
         return 0;
     char *to = c->done ? f->drop : c->tx + c->tx_len;
     size_t room = c->done ? sizeof f->drop : INGEST_FRONT_BUF - c->tx_len;
     if (!room)
         return 0;
     ssize_t n = recv(c->lib, to, room, MSG_DONTWAIT);
+    c->readable_lib = n > 0 && (size_t)n == room;
     if (n < 0 && again())
         return 0;
     if (n <= 0) {
@@ -460,7 +477,8 @@ static int to_client(conn *c) {
 }
 
 static int from_client(conn *c) {
-    if (c->client_eof || c->bad)
+    if (c->client_eof || c->bad ||
+        !(c->readable_fd || (c->tls && gnutls_record_check_pending(c->tls))))
         return 0;
     size_t room = rx_room(c);
     if (!room)
@@ -515,8 +533,15 @@ static int handshake(conn *c) {
 
 static void settle(ingest_front *f, conn *c);
 
-/* events: what epoll reported for the client's socket (0: none). */
-static void pump(ingest_front *f, conn *c, uint32_t events) {
+/* events: what epoll reported for the client's socket (lib 0) or the
+ * library's end (lib 1); 0: none. */
+static void pump(ingest_front *f, conn *c, int lib, uint32_t events) {
+    int readable = (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0;
+    if (lib) {
+        c->readable_lib |= readable;
+        events = 0;
+    }
+    c->readable_fd |= readable && !lib;
     if (c->fd >= 0 && (events & (EPOLLERR | EPOLLHUP)) && !(c->linger_until && (events & EPOLLIN)))
         close_client(f, c); /* reset, or shut down by the deadline watchdog */
     if (c->linger_until && c->fd >= 0 && drained(f, c))
@@ -605,7 +630,8 @@ static void accepted(ingest_front *f, int fd, const struct sockaddr_in *addr) {
         kh_log_warn("cannot start a TLS session", NULL);
         c->done = 1;
     }
-    pump(f, c, 0);
+    c->readable_fd = 1;
+    pump(f, c, 0, 0);
 }
 
 static void accept_all(ingest_front *f) {
@@ -651,7 +677,7 @@ static void *loop(void *arg) {
                 continue;
             }
             uintptr_t u = (uintptr_t)evs[i].data.u64;
-            pump(f, (conn *)(u & ~(uintptr_t)LIB_SIDE), u & LIB_SIDE ? 0 : evs[i].events);
+            pump(f, (conn *)(u & ~(uintptr_t)LIB_SIDE), (u & LIB_SIDE) != 0, evs[i].events);
         }
         linger_overdue(f);
     }
@@ -676,6 +702,7 @@ int ingest_front_run(ingest_front *f, struct MHD_Daemon *daemon, ingest_conns *c
     f->conns = conns;
     f->t = t;
     f->cfg = *cfg;
+    f->served = kh_calloc(cfg->threads ? cfg->threads : 1, sizeof *f->served);
     if (cfg->tls_cert && load_tls(f, err, errlen))
         return -1;
     f->ep = epoll_create1(EPOLL_CLOEXEC);
@@ -713,6 +740,7 @@ void ingest_front_free(ingest_front *f) {
         finish(f, f->head);
     if (f->cred)
         gnutls_certificate_free_credentials(f->cred);
+    free(f->served);
     if (f->ep >= 0)
         close(f->ep);
     if (f->efd >= 0)

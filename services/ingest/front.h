@@ -58,6 +58,7 @@ int ingest_front_port(const ingest_front *f);
 typedef struct ingest_front_cfg {
     const char *tls_cert, *tls_key; /* PEM text; NULL: plain HTTP */
     unsigned long long body_max;    /* the largest body ingest takes (a chunk over it: 413) */
+    unsigned threads;               /* the library's threads (MHD_OPTION_THREAD_POOL_SIZE) */
 } ingest_front_cfg;
 
 /* Starts accepting: each connection gets a record in conns, and its
