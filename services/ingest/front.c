@@ -74,6 +74,7 @@ typedef struct conn {
     char resp_line[64];
     size_t resp_line_len;
     uint64_t head_methods; /* bit (request number % 64): a HEAD request */
+    int64_t request_ns;    /* when the current request's first byte came (monotonic) */
     int bad;               /* a violation, in v */
     const char *stage;
     ingest_http_verdict v;
@@ -280,6 +281,7 @@ static int scan(ingest_front *f, conn *c) {
             break; /* until the library has answered more */
         if (state == INGEST_GUARD_HEAD && !c->head_started) {
             c->head_started = 1;
+            c->request_ns = c->guard.heads ? mono_ns() : c->k->accepted_ns;
             if (c->guard.heads)
                 ingest_conns_head_started(f->conns, c->k);
         }
@@ -454,7 +456,7 @@ static void answer(ingest_front *f, conn *c) {
                           (int)info->status, "problem", info->slug, "instance", id, "stage",
                           c->stage));
     ingest_telemetry_request(f->t, "-", info->status, "-",
-                             (double)(mono_ns() - c->k->accepted_ns) / 1e9);
+                             (double)(mono_ns() - c->request_ns) / 1e9);
     ingest_telemetry_rejection(f->t, info->slug, "-");
 }
 
