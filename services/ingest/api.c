@@ -448,7 +448,7 @@ int ingest_api_start(ingest_api *a, publisher *pub, char *err, size_t errlen) {
                            (unsigned long long)(cfg->max_body > cfg->max_batch_body
                                                     ? cfg->max_body
                                                     : cfg->max_batch_body),
-                           (unsigned)cfg->threads};
+                           (unsigned)cfg->threads, (size_t)cfg->connection_limit};
     return ingest_front_run(a->front, a->daemon, a->conns, a->d.telemetry, &fc, err, errlen);
 }
 

@@ -35,6 +35,7 @@
 #include <strings.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -698,12 +699,32 @@ static int load_tls(ingest_front *f, char *err, size_t errlen) {
     return 0;
 }
 
+/* Room for every connection's three descriptors, and some for the rest of
+ * the process (the broker's sockets, epoll, files). */
+static void enough_files(size_t connections) {
+    struct rlimit rl;
+    rlim_t want = (rlim_t)connections * 3 + 256;
+    if (getrlimit(RLIMIT_NOFILE, &rl))
+        return;
+    if (rl.rlim_cur < want) {
+        rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl))
+            getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (rl.rlim_cur < want)
+        kh_log_warn("the open-files limit is too low for http.connection_limit; raise it "
+                    "(LimitNOFILE=)",
+                    json_pack("{s:I, s:I}", "open_files", (json_int_t)rl.rlim_cur, "needed",
+                              (json_int_t)want));
+}
+
 int ingest_front_run(ingest_front *f, struct MHD_Daemon *daemon, ingest_conns *conns, telemetry *t,
                      const ingest_front_cfg *cfg, char *err, size_t errlen) {
     f->daemon = daemon;
     f->conns = conns;
     f->t = t;
     f->cfg = *cfg;
+    enough_files(cfg->connections);
     f->served = kh_calloc(cfg->threads ? cfg->threads : 1, sizeof *f->served);
     if (cfg->tls_cert && load_tls(f, err, errlen))
         return -1;

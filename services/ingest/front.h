@@ -59,11 +59,15 @@ typedef struct ingest_front_cfg {
     const char *tls_cert, *tls_key; /* PEM text; NULL: plain HTTP */
     unsigned long long body_max;    /* the largest body ingest takes (a chunk over it: 413) */
     unsigned threads;               /* the library's threads (MHD_OPTION_THREAD_POOL_SIZE) */
+    size_t connections;             /* http.connection_limit: three descriptors each */
 } ingest_front_cfg;
 
 /* Starts accepting: each connection gets a record in conns, and its
  * requests go, checked, to daemon (started with MHD_USE_NO_LISTEN_SOCKET,
- * without TLS). -1 with a message in err when the TLS certificate or key
+ * without TLS). Raises the soft limit of open files towards the hard one
+ * when cfg->connections would not fit (a connection holds three: the
+ * client's socket and both ends of its pair), and logs a warning when it
+ * still does not. -1 with a message in err when the TLS certificate or key
  * cannot be used or the thread cannot start. conns, t and daemon must
  * outlive ingest_front_free; cfg is copied (its strings are not). */
 int ingest_front_run(ingest_front *f, struct MHD_Daemon *daemon, ingest_conns *conns, telemetry *t,
