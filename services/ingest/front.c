@@ -255,7 +255,7 @@ static size_t rx_room(conn *c) {
     return INGEST_FRONT_BUF - c->rx_len;
 }
 
-/* The most requests forwarded and not yet answered (the HEAD bits). */
+/* The most requests forwarded and not yet answered (front.h; the HEAD bits). */
 #define PIPELINE_MAX 64
 
 /* A head passed: forward it, note a HEAD request; hands the connection to

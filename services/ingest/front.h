@@ -16,13 +16,18 @@
  *     Content-Length or chunked coding, strictly. Only bytes that passed
  *     are forwarded (a head once complete, body bytes as they come).
  *   library -> client: copied as it is.
- * On a violation nothing more is forwarded; the write side of the pair is
- * shut down, so the library answers the requests already forwarded and
- * then sees the end of the stream and closes its end; front relays those
- * answers, appends its own problem+json answer (Connection: close; logged
- * and counted like every rejection) and closes. The client sees exactly
- * one answer per request, in order. Up to INGEST_GUARD_BLANK_MAX empty
- * lines before a request line are dropped (RFC 9112 §2.2).
+ * On a violation nothing more is forwarded. front counts the library's
+ * answers as they pass (ingest's own: a head with a Content-Length and that
+ * many bytes of body, none after a HEAD request, 1xx not counted); once the
+ * library has answered every request forwarded whole, front shuts its end
+ * of the pair down both ways (libmicrohttpd 0.9.75 would wait for the rest
+ * of a body that never comes), appends its own problem+json answer
+ * (Connection: close; logged and counted like every rejection) and closes.
+ * The client sees exactly one answer per request, in order, however many it
+ * pipelined (at most PIPELINE_MAX unanswered at a time). When the library
+ * closes first (its answer said Connection: close), front adds nothing.
+ * Up to INGEST_GUARD_BLANK_MAX empty lines before a request line are
+ * dropped (RFC 9112 §2.2).
  *
  * TLS is terminated here with GnuTLS (the certificate and key ingest is
  * configured with), so the guard reads plaintext; the library runs without
@@ -33,6 +38,12 @@
  * back-pressure: a side is not read while the buffer it fills is full. The
  * connection limits are applied at accept, the head deadline moved at each
  * head (conns.h).
+ *
+ * Why a relay and not a peek: a peek (MSG_PEEK) sees only what is in the
+ * socket before the library reads it, so it cannot check a later request
+ * of a keep-alive connection, nor anything under TLS; the library offers
+ * no hook between its reads and its parser. The relay costs a copy of
+ * every byte and a few system calls per request (README, "Benchmark").
  */
 #ifndef INGEST_FRONT_H
 #define INGEST_FRONT_H
