@@ -32,7 +32,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
@@ -66,17 +65,11 @@ typedef struct conn {
     /* A side may have bytes to read: epoll said so and no read since came
      * up short (a wasted recv per side and event otherwise). */
     int readable_fd, readable_lib;
-    /* The library's answers as they pass (responses()): how many are
-     * complete, the one under way, and which requests were HEAD. */
-    size_t answers, expect; /* expect: the answers owed, once set */
-    int expect_set, resp_first, resp_body;
-    unsigned resp_status;
-    unsigned long long resp_length, resp_left;
-    char resp_line[64];
-    size_t resp_line_len;
-    uint64_t head_methods; /* bit (request number % 64): a HEAD request */
-    int64_t request_ns;    /* when the current request's first byte came (monotonic) */
-    int bad;               /* a violation, in v */
+    ingest_guard_answers answers; /* the library's, as they pass */
+    size_t expect;                /* the answers owed, once expect_set */
+    int expect_set;
+    int64_t request_ns; /* when the current request's first byte came (monotonic) */
+    int bad;            /* a violation, in v */
     const char *stage;
     ingest_http_verdict v;
     int64_t linger_until; /* 0 until the client's write side is shut down */
@@ -255,17 +248,11 @@ static size_t rx_room(conn *c) {
     return INGEST_FRONT_BUF - c->rx_len;
 }
 
-/* The most requests forwarded and not yet answered (front.h; the HEAD bits). */
-#define PIPELINE_MAX 64
-
 /* A head passed: forward it, note a HEAD request; hands the connection to
  * the library at its first. -1 when the library cannot take it. */
 static int head_passed(ingest_front *f, conn *c, size_t n) {
-    uint64_t bit = (uint64_t)1 << ((c->guard.heads - 1) % PIPELINE_MAX);
-    if (n > 5 && memcmp(c->rx + c->rx_ok, "HEAD ", 5) == 0)
-        c->head_methods |= bit;
-    else
-        c->head_methods &= ~bit;
+    ingest_guard_answers_request(&c->answers, c->guard.heads - 1,
+                                 n > 5 && memcmp(c->rx + c->rx_ok, "HEAD ", 5) == 0);
     c->head_started = 0;
     ingest_conns_head_received(f->conns, c->k);
     return c->lib < 0 ? hand_over(f, c) : 0;
@@ -278,7 +265,8 @@ static int scan(ingest_front *f, conn *c) {
         size_t n;
         int is_head;
         ingest_guard_state state = c->guard.state;
-        if (state == INGEST_GUARD_HEAD && c->guard.heads - c->answers >= PIPELINE_MAX)
+        if (state == INGEST_GUARD_HEAD &&
+            c->guard.heads - c->answers.count >= INGEST_GUARD_PIPELINE_MAX)
             break; /* until the library has answered more */
         if (state == INGEST_GUARD_HEAD && !c->head_started) {
             c->head_started = 1;
@@ -333,77 +321,19 @@ static int to_library(conn *c) {
         return 1;
     }
     int waiting = c->rx_ok < c->rx_len && c->guard.state == INGEST_GUARD_HEAD &&
-                  c->guard.heads - c->answers >= PIPELINE_MAX; /* more whole requests to pass */
+                  c->guard.heads - c->answers.count >=
+                      INGEST_GUARD_PIPELINE_MAX; /* more whole requests to pass */
     if (!c->bad && (!c->client_eof || waiting))
         return 0;
     if (!c->expect_set) {
         c->expect = c->guard.heads - (c->guard.state != INGEST_GUARD_HEAD);
         c->expect_set = 1;
     }
-    if (!c->done && c->answers < c->expect)
+    if (!c->done && c->answers.count < c->expect)
         return 0;
     shutdown(c->lib, SHUT_RDWR);
     c->lib_shut = c->readable_lib = 1; /* what it sent, then the end */
     return 1;
-}
-
-static void answer_complete(conn *c) {
-    c->answers++;
-    c->resp_body = 0;
-    c->resp_first = 1;
-    c->resp_length = 0;
-}
-
-/* One line of an answer's head, without its line end. */
-static void answer_line(conn *c) {
-    const char *l = c->resp_line;
-    size_t n = c->resp_line_len;
-    if (c->resp_first) {
-        c->resp_first = 0;
-        c->resp_status = n > 12 ? (unsigned)strtoul(l + 9, NULL, 10) : 0;
-    } else if (n == 0 && c->resp_status / 100 == 1) {
-        c->resp_first = 1; /* an interim answer (100 Continue) */
-    } else if (n == 0) {
-        uint64_t bit = (uint64_t)1 << (c->answers % PIPELINE_MAX);
-        int bodyless = c->resp_status == 204 || c->resp_status == 304 ||
-                       (c->head_methods & bit) != 0;
-        c->resp_left = bodyless ? 0 : c->resp_length;
-        c->resp_body = 1;
-        if (!c->resp_left)
-            answer_complete(c);
-    } else if (n > 15 && strncasecmp(l, "Content-Length:", 15) == 0) {
-        c->resp_length = strtoull(l + 15, NULL, 10);
-    }
-}
-
-/* Counts the answers in the library's bytes p[0..n): they are ingest's own
- * (api.c), each a head with a Content-Length and that many bytes of body.
- * Returns how many of the bytes to relay: none past the last answer owed. */
-static size_t responses(conn *c, const char *p, size_t n) {
-    size_t i = 0;
-    while (i < n) {
-        if (c->expect_set && c->answers >= c->expect)
-            return i;
-        if (c->resp_body) {
-            size_t k = c->resp_left < n - i ? (size_t)c->resp_left : n - i;
-            i += k;
-            c->resp_left -= k;
-            if (!c->resp_left)
-                answer_complete(c);
-            continue;
-        }
-        char ch = p[i++];
-        if (ch == '\n') {
-            if (c->resp_line_len && c->resp_line[c->resp_line_len - 1] == '\r')
-                c->resp_line_len--;
-            c->resp_line[c->resp_line_len] = '\0';
-            answer_line(c);
-            c->resp_line_len = 0;
-        } else if (c->resp_line_len < sizeof c->resp_line - 1) {
-            c->resp_line[c->resp_line_len++] = ch;
-        }
-    }
-    return n;
 }
 
 static int from_library(ingest_front *f, conn *c) {
@@ -422,7 +352,8 @@ static int from_library(ingest_front *f, conn *c) {
         return 1;
     }
     if (!c->done)
-        c->tx_len += responses(c, to, (size_t)n);
+        c->tx_len += ingest_guard_answers_scan(&c->answers, to, (size_t)n,
+                                               c->expect_set ? c->expect : SIZE_MAX);
     if (c->guard.state == INGEST_GUARD_HEAD && !c->head_started && !c->bad)
         ingest_conns_request_done(f->conns, c->k); /* idle counts from the last answer */
     return 1;
@@ -497,7 +428,7 @@ static int from_client(conn *c) {
  * it closed the connection earlier, its last answer said so), then the
  * lingering close. */
 static int wind_up(ingest_front *f, conn *c) {
-    int owed_sent = c->expect_set && c->answers >= c->expect;
+    int owed_sent = c->expect_set && c->answers.count >= c->expect;
     int ended = c->lib < 0 ? c->bad || c->client_eof : c->lib_eof || owed_sent;
     if (c->done || !ended || c->tx_len)
         return 0;
@@ -623,7 +554,7 @@ static void accepted(ingest_front *f, int fd, const struct sockaddr_in *addr) {
     c->lib = -1;
     c->addr = *addr;
     c->k = k;
-    c->resp_first = 1;
+    ingest_guard_answers_init(&c->answers);
     ingest_guard_init(&c->guard, f->cfg.body_max);
     c->next = f->head;
     if (f->head)

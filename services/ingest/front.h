@@ -17,17 +17,16 @@
  *     are forwarded (a head once complete, body bytes as they come).
  *   library -> client: copied as it is.
  * On a violation nothing more is forwarded. front counts the library's
- * answers as they pass (ingest's own: a head with a Content-Length and that
- * many bytes of body, none after a HEAD request, 1xx not counted); once the
+ * answers as they pass (ingest_guard_answers in guard.h); once the
  * library has answered every request forwarded whole, front shuts its end
  * of the pair down both ways (libmicrohttpd 0.9.75 would wait for the rest
  * of a body that never comes), appends its own problem+json answer
  * (Connection: close; logged and counted like every rejection) and closes.
  * The client sees exactly one answer per request, in order, however many it
- * pipelined (at most PIPELINE_MAX unanswered at a time). When the library
- * closes first (its answer said Connection: close), front adds nothing.
- * Up to INGEST_GUARD_BLANK_MAX empty lines before a request line are
- * dropped (RFC 9112 §2.2).
+ * pipelined (at most INGEST_GUARD_PIPELINE_MAX unanswered at a time). When
+ * the library closes first (its answer said Connection: close), front adds
+ * nothing. Up to INGEST_GUARD_BLANK_MAX empty lines before a request line
+ * are dropped (RFC 9112 §2.2).
  *
  * TLS is terminated here with GnuTLS (the certificate and key ingest is
  * configured with), so the guard reads plaintext; the library runs without

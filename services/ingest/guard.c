@@ -6,7 +6,9 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static ingest_guard_step bad(ingest_http_verdict *v, ingest_problem_class c, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -214,4 +216,69 @@ ingest_guard_step ingest_guard_scan(ingest_guard *g, const char *buf, size_t len
     if (!g->left)
         g->state = g->state == INGEST_GUARD_DATA ? INGEST_GUARD_CRLF : INGEST_GUARD_HEAD;
     return INGEST_GUARD_PASS;
+}
+
+/* ---- the library's answers ---------------------------------------------------------- */
+
+void ingest_guard_answers_init(ingest_guard_answers *a) {
+    memset(a, 0, sizeof *a);
+    a->first = 1;
+}
+
+void ingest_guard_answers_request(ingest_guard_answers *a, size_t n, int head) {
+    uint64_t bit = (uint64_t)1 << (n % INGEST_GUARD_PIPELINE_MAX);
+    a->head_methods = head ? a->head_methods | bit : a->head_methods & ~bit;
+}
+
+static void answer_complete(ingest_guard_answers *a) {
+    a->count++;
+    a->body = 0;
+    a->first = 1;
+    a->length = 0;
+}
+
+/* One line of an answer's head, without its line end. */
+static void answer_line(ingest_guard_answers *a) {
+    const char *l = a->line;
+    size_t n = a->line_len;
+    if (a->first) {
+        a->first = 0;
+        a->status = n > 12 ? (unsigned)strtoul(l + 9, NULL, 10) : 0;
+    } else if (n == 0 && a->status / 100 == 1) {
+        a->first = 1; /* an interim answer */
+    } else if (n == 0) {
+        uint64_t bit = (uint64_t)1 << (a->count % INGEST_GUARD_PIPELINE_MAX);
+        int bodyless = a->status == 204 || a->status == 304 || (a->head_methods & bit) != 0;
+        a->left = bodyless ? 0 : a->length;
+        a->body = 1;
+        if (!a->left)
+            answer_complete(a);
+    } else if (n > 15 && strncasecmp(l, "Content-Length:", 15) == 0) {
+        a->length = strtoull(l + 15, NULL, 10);
+    }
+}
+
+size_t ingest_guard_answers_scan(ingest_guard_answers *a, const char *p, size_t len, size_t until) {
+    size_t i = 0;
+    while (i < len && a->count < until) {
+        if (a->body) {
+            size_t k = a->left < len - i ? (size_t)a->left : len - i;
+            i += k;
+            a->left -= k;
+            if (!a->left)
+                answer_complete(a);
+            continue;
+        }
+        char ch = p[i++];
+        if (ch == '\n') {
+            if (a->line_len && a->line[a->line_len - 1] == '\r')
+                a->line_len--;
+            a->line[a->line_len] = '\0';
+            answer_line(a);
+            a->line_len = 0;
+        } else if (a->line_len < sizeof a->line - 1) {
+            a->line[a->line_len++] = ch;
+        }
+    }
+    return i;
 }

@@ -9,7 +9,8 @@
  * (hex digits, optional extensions, CRLF), the data, CRLF, ..., a last
  * chunk of size 0, a trailer section of field lines, an empty line. The
  * empty lines before a request line are skipped (RFC 9112 §2.2: a server
- * SHOULD ignore at least one). front.c forwards only what this passed.
+ * SHOULD ignore at least one). front.c forwards only what this passed,
+ * and counts the library's answers coming back (ingest_guard_answers).
  *
  * Everything is bounded: a chunk size over the largest body ingest takes
  * (413), a chunk-size line over INGEST_GUARD_LINE_MAX bytes (400), a
@@ -20,6 +21,7 @@
 #define INGEST_GUARD_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "http_check.h"
 
@@ -53,6 +55,24 @@ typedef struct ingest_guard {
     size_t heads;   /* heads passed so far */
 } ingest_guard;
 
+/* The most requests forwarded and not yet answered on one connection. */
+#define INGEST_GUARD_PIPELINE_MAX 64
+
+/* The library's answers as they pass back to the client, counted, so
+ * front.c knows when every request forwarded whole has its answer. They are
+ * ingest's own (api.c): a status line, fields with a Content-Length, and
+ * that many bytes of body; none after a HEAD request or in a 204 or 304; a
+ * 1xx answer (100 Continue) is interim and not counted. */
+typedef struct ingest_guard_answers {
+    size_t count;          /* answers complete */
+    uint64_t head_methods; /* bit (request % INGEST_GUARD_PIPELINE_MAX): a HEAD request */
+    int first, body;       /* the next line is a status line; within a body */
+    unsigned status;
+    unsigned long long length, left;
+    char line[64]; /* the current head line, cut (only short ones matter) */
+    size_t line_len;
+} ingest_guard_answers;
+
 /* A guard at the start of a connection. */
 void ingest_guard_init(ingest_guard *g, unsigned long long body_max);
 
@@ -61,5 +81,14 @@ void ingest_guard_init(ingest_guard *g, unsigned long long body_max);
  * whole head (else 0). Call again with the rest. */
 ingest_guard_step ingest_guard_scan(ingest_guard *g, const char *buf, size_t len, size_t *n,
                                     int *head, ingest_http_verdict *v);
+
+void ingest_guard_answers_init(ingest_guard_answers *a);
+
+/* Request number n (0 for a connection's first) is a HEAD request, or not. */
+void ingest_guard_answers_request(ingest_guard_answers *a, size_t n, int head);
+
+/* Counts the answers in p[0..len), stopping once `until` answers are
+ * complete. Returns how many of the bytes it took (all, unless it stopped). */
+size_t ingest_guard_answers_scan(ingest_guard_answers *a, const char *p, size_t len, size_t until);
 
 #endif

@@ -17,6 +17,7 @@
 #include "http_check.h"
 
 #include <check.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -513,6 +514,39 @@ START_TEST(the_request_stream_is_framed_strictly) {
 }
 END_TEST
 
+/* The library's answers counted as they pass, whole and byte by byte: an
+ * interim 100 Continue is not one, a HEAD answer has no body. */
+START_TEST(the_library_answers_are_counted) {
+    const char stream[] = "HTTP/1.1 100 Continue\r\n\r\n"
+                          "HTTP/1.1 202 Accepted\r\nContent-Length: 5\r\n\r\nabcde"
+                          "HTTP/1.1 200 OK\r\ncontent-length: 3\r\n\r\n"
+                          "HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 2\r\n"
+                          "\r\n{}";
+    size_t len = sizeof stream - 1;
+    for (size_t step = 1; step <= len; step += len - 1) {
+        ingest_guard_answers a;
+        ingest_guard_answers_init(&a);
+        ingest_guard_answers_request(&a, 0, 0);
+        ingest_guard_answers_request(&a, 1, 1); /* HEAD */
+        ingest_guard_answers_request(&a, 2, 0);
+        size_t taken = 0;
+        for (size_t at = 0; at < len; at += step)
+            taken += ingest_guard_answers_scan(&a, stream + at, at + step < len ? step : len - at,
+                                               SIZE_MAX);
+        ck_assert_uint_eq(taken, len);
+        ck_assert_uint_eq(a.count, 3);
+    }
+    /* Stopping after the answers owed: the rest is not taken. */
+    ingest_guard_answers a;
+    ingest_guard_answers_init(&a);
+    ingest_guard_answers_request(&a, 1, 1);
+    size_t taken = ingest_guard_answers_scan(&a, stream, len, 2);
+    ck_assert_uint_eq(a.count, 2);
+    ck_assert_ptr_nonnull(strstr(stream + taken, "HTTP/1.1 400"));
+    ck_assert_int_eq(strncmp(stream + taken, "HTTP/1.1 400", 12), 0);
+}
+END_TEST
+
 START_TEST(every_problem_type_is_documented) {
     char *readme = slurp("services/ingest/README.md"), *openapi = slurp("schemas/openapi.json");
     for (int c = 0; c < INGEST_PROBLEM_COUNT; c++) {
@@ -553,6 +587,7 @@ int main(void) {
     tcase_add_test(tc, http_heads_are_checked_strictly);
     tcase_add_test(tc, raw_first_heads_are_checked_by_the_same_rules);
     tcase_add_test(tc, the_request_stream_is_framed_strictly);
+    tcase_add_test(tc, the_library_answers_are_counted);
     tcase_add_test(tc, window_an_id_with_another_digest_is_a_conflict);
     tcase_add_test(tc, window_waiters_get_the_first_outcome);
     tcase_add_test(tc, window_a_failed_write_is_forgotten_and_fails_its_waiters);
