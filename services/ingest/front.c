@@ -34,6 +34,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -42,6 +43,8 @@
 /* How long a closed connection's input is still read and dropped. */
 #define LINGER_NS 2000000000LL
 #define TICK_MS 100
+/* How long ingest_front_free waits for answers still on their way. */
+#define STOP_NS 1000000000LL
 /* The largest TLS record payload. */
 #define TLS_RECORD 16384
 
@@ -598,14 +601,33 @@ static void linger_overdue(ingest_front *f) {
     }
 }
 
+/* 1 while something the library wrote has not reached its client yet. */
+static int relaying(ingest_front *f) {
+    for (conn *c = f->head; c; c = c->next) {
+        int queued = 0;
+        if (c->fd >= 0 && !c->done &&
+            (c->tx_len ||
+             (c->lib >= 0 && !c->lib_eof && ioctl(c->lib, FIONREAD, &queued) == 0 && queued > 0)))
+            return 1;
+    }
+    return 0;
+}
+
+/* Until ingest_front_free; then, for at most STOP_NS, until the answers the
+ * library has written are relayed (it counts a request done once its
+ * answer is written to its end of the pair). */
 static void *loop(void *arg) {
     ingest_front *f = arg;
     struct epoll_event evs[64];
+    int64_t stop_at = 0;
     for (;;) {
-        int n = epoll_wait(f->ep, evs, 64, TICK_MS);
+        int n = epoll_wait(f->ep, evs, 64, stop_at ? 10 : TICK_MS);
         for (int i = 0; i < n; i++) {
-            if (evs[i].data.ptr == &f->efd)
-                return NULL;
+            if (evs[i].data.ptr == &f->efd) {
+                epoll_ctl(f->ep, EPOLL_CTL_DEL, f->efd, NULL);
+                stop_at = mono_ns() + STOP_NS;
+                continue;
+            }
             if (evs[i].data.ptr == &f->lfd) {
                 accept_all(f);
                 continue;
@@ -614,6 +636,8 @@ static void *loop(void *arg) {
             pump(f, (conn *)(u & ~(uintptr_t)LIB_SIDE), (u & LIB_SIDE) != 0, evs[i].events);
         }
         linger_overdue(f);
+        if (stop_at && (mono_ns() >= stop_at || !relaying(f)))
+            return NULL;
     }
 }
 

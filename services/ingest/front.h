@@ -87,7 +87,8 @@ int ingest_front_run(ingest_front *f, struct MHD_Daemon *daemon, ingest_conns *c
  * open connections go on. */
 void ingest_front_refuse(ingest_front *f);
 
-/* Stops the thread, closes every client socket, its end of every pair and
+/* Stops the thread once the answers the library has written are relayed
+ * (at most 1 s), closes every client socket, its end of every pair and
  * the listening socket. Call before MHD_stop_daemon; the records of
  * connections the library still holds stay for ingest_conns_free. NULL is
  * fine. */
