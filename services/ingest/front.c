@@ -64,6 +64,8 @@ typedef struct conn {
     size_t rx_sent, rx_ok, rx_len;
     char tx[INGEST_FRONT_BUF]; /* library -> client */
     size_t tx_off, tx_len;
+    /* No more from the client; from the library; to the library; a byte of
+     * the next head came; nothing more goes to the client. */
     int client_eof, lib_eof, lib_shut, head_started, done;
     /* A side may have bytes to read: epoll said so and no read since came
      * up short (a wasted recv per side and event otherwise). */
@@ -73,7 +75,7 @@ typedef struct conn {
     int expect_set;
     int64_t request_ns; /* when the current request's first byte came (monotonic) */
     int bad;            /* a violation, in v */
-    const char *stage;
+    const char *stage;  /* where the violation was, for the log; NULL once answered */
     ingest_http_verdict v;
     int64_t linger_until; /* 0 until the client's write side is shut down */
 } conn;
