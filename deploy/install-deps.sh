@@ -10,6 +10,7 @@ packages=(
   libavro-dev                           # Avro generic values and binary encoding
   libcurl4-openssl-dev                  # outbound HTTP (push)
   libmicrohttpd-dev                     # inbound HTTP (ingest, /metrics)
+  libgnutls28-dev                       # TLS of ingest's API, terminated by its framing guard
   uuid-dev                              # UUIDs: v4 event ids, v5 melding ids, parsing
   libssl-dev                            # HMAC-SHA256, SHA-256, base64
   openssl                               # test certificates for the TLS tests

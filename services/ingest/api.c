@@ -24,13 +24,6 @@
 #include <time.h>
 #include <unistd.h>
 
-/* The connection record of conn (conns.h). */
-static ingest_conn *conn_of(struct MHD_Connection *conn) {
-    const union MHD_ConnectionInfo *i = MHD_get_connection_info(conn,
-                                                                MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-    return i ? i->socket_context : NULL;
-}
-
 static enum MHD_Result respond_text(request *r, unsigned status, const char *type,
                                     const char *text) {
     return ingest_answer_respond(r, status, type, kh_strdup(text), strlen(text), NULL);
@@ -242,24 +235,15 @@ static enum MHD_Result keep_field(void *cls, enum MHD_ValueKind kind, const char
 }
 
 /* The head as libmicrohttpd parsed it, every field line of it, checked by
- * http_check. Returns 0 when it holds, or -1 with the rejection queued and
- * its result in *answered. */
+ * http_check: a second look, as front.c's guard checked the raw bytes of
+ * every head before the library read them (the raw target and the head's
+ * size are only checked there). Returns 0 when it holds, or -1 with the
+ * rejection queued and its result in *answered. */
 static int check_head(request *r, const char *method, const char *version,
                       enum MHD_Result *answered) {
-    ingest_conn *k = conn_of(r->conn);
-    if (k && k->target_bad)
-        return *answered = problemf(
-                   r, INGEST_PROBLEM_BAD_REQUEST, NULL,
-                   "the request-target holds an encoded NUL (%%00), a control character, a "
-                   "space or a byte that is not ASCII"),
-               -1;
     fields f = {0};
     MHD_get_connection_values_n(r->conn, MHD_HEADER_KIND, keep_field, &f);
-    const union MHD_ConnectionInfo *size =
-        MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
-    ingest_http_head head = {
-        method,  version, k ? k->target_len : 0, size && k ? size->header_size : 0,
-        f.items, f.count};
+    ingest_http_head head = {method, version, 0, 0, f.items, f.count};
     ingest_http_verdict v;
     int rc = ingest_http_check(&head, &v);
     free(f.items);
@@ -327,9 +311,6 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         atomic_init(&r->pending, 1);
         atomic_fetch_add(&a->in_flight, 1);
         *state = r;
-        ingest_conn *k = conn_of(conn);
-        if (k)
-            ingest_conns_head_received(a->conns, k);
         return start(r, url, method, version);
     }
     if (*upload_size) {
@@ -350,11 +331,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 static void completed(void *cls, struct MHD_Connection *conn, void **state,
                       enum MHD_RequestTerminationCode why) {
     (void)why;
+    (void)conn;
     ingest_api *a = cls;
     request *r = *state;
-    ingest_conn *k = conn_of(conn);
-    if (k)
-        ingest_conns_request_done(a->conns, k);
     if (!r)
         return;
     ingest_submit_free(r);
@@ -371,12 +350,19 @@ static void mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((forma
 
 /* libmicrohttpd answers some bad requests itself, before the access
  * handler sees them, with a fixed HTML page ingest cannot replace in
- * 0.9.75: a bad chunk, 413 for a chunk size, and on a later keep-alive
- * request (the first is front.c's) a bad Content-Length, 414, 431, 505.
- * Its log line is the one place that learns of them: each is logged and
- * counted here like ingest's own rejections. */
+ * 0.9.75. front.c's guard lets none of those reach it (front.h); should
+ * one still come, its log line is the one place that learns of it: it is
+ * logged and counted here like ingest's own rejections. */
 static void mhd_log(void *cls, const char *fmt, va_list ap) {
     ingest_api *a = cls;
+    /* The library's end of each connection is a local socket (front.h),
+     * which 0.9.75 takes for TCP when it is added: setting TCP_NODELAY and
+     * TCP_CORK on it fails harmlessly (no Nagle delay on a local socket),
+     * with these lines for every answer. */
+    static const char nodelay[] = "Setting %s option to %s state failed",
+                      push[] = "Failed to push the data from buffers";
+    if (strncmp(fmt, nodelay, sizeof nodelay - 1) == 0 || strncmp(fmt, push, sizeof push - 1) == 0)
+        return;
     char text[512];
     vsnprintf(text, sizeof text, fmt, ap);
     text[strcspn(text, "\n")] = '\0';
@@ -397,30 +383,6 @@ static void mhd_log(void *cls, const char *fmt, va_list ap) {
                           title ? title + 7 : text));
 }
 
-/* socket_context of every connection: its record in conns. */
-static void notify(void *cls, struct MHD_Connection *conn, void **socket_context,
-                   enum MHD_ConnectionNotificationCode code) {
-    ingest_api *a = cls;
-    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-        const union MHD_ConnectionInfo *fd =
-            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-        *socket_context = fd ? ingest_conns_started(a->conns, fd->connect_fd) : NULL;
-    } else {
-        ingest_conns_closed(a->conns, *socket_context);
-        *socket_context = NULL;
-    }
-}
-
-/* Sees each request-target as received, before libmicrohttpd decodes it
- * (and cuts it at an encoded NUL). Returns the request state: none yet. */
-static void *target_seen(void *cls, const char *uri, struct MHD_Connection *conn) {
-    ingest_api *a = cls;
-    ingest_conn *k = conn_of(conn);
-    if (k)
-        ingest_conns_target(a->conns, k, uri);
-    return NULL;
-}
-
 ingest_api *ingest_api_new(const ingest_api_deps *deps) {
     ingest_api *a = kh_calloc(1, sizeof *a);
     a->d = *deps;
@@ -430,12 +392,9 @@ ingest_api *ingest_api_new(const ingest_api_deps *deps) {
     return a;
 }
 
-/* The certificate and key as PEM text, kept while the daemon runs. */
+/* The certificate and key as PEM text, kept while front.c runs (it
+ * terminates TLS; front.h). */
 static int load_tls(ingest_api *a, char *err, size_t errlen) {
-    if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
-        snprintf(err, errlen, "this libmicrohttpd has no TLS support");
-        return -1;
-    }
     if (!(a->tls_cert = kh_file_read(a->d.cfg->tls_cert, 1 << 20, NULL, err, errlen)) ||
         !(a->tls_key = kh_file_read(a->d.cfg->tls_key, 1 << 20, NULL, err, errlen)))
         return -1;
@@ -461,19 +420,13 @@ int ingest_api_start(ingest_api *a, publisher *pub, char *err, size_t errlen) {
                                       (size_t)cfg->connection_limit, (size_t)cfg->per_address_limit,
                                       a->d.telemetry, err, errlen)))
         return -1;
-    /* front.c accepts the connections (and applies the limits), so the
-     * library has no listening socket of its own. */
+    /* front.c accepts the connections (and applies the limits, checks the
+     * framing, terminates TLS), so the library has no listening socket of
+     * its own and no TLS. */
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
                      MHD_USE_ERROR_LOG | MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC;
     if (cfg->tls_cert && load_tls(a, err, errlen))
         return -1;
-    if (cfg->tls_cert)
-        flags |= MHD_USE_TLS;
-    struct MHD_OptionItem tls[] = {
-        {MHD_OPTION_HTTPS_MEM_CERT, 0, a->tls_cert},
-        {MHD_OPTION_HTTPS_MEM_KEY, 0, a->tls_key},
-        {MHD_OPTION_END, 0, NULL},
-    };
     /* The logger first, so it sees every message; strictness 0, so a
      * missing Host reaches ingest's own check (libmicrohttpd's strict mode
      * answers it with a doubled status line); the rest is http_check. The
@@ -485,18 +438,18 @@ int ingest_api_start(ingest_api *a, publisher *pub, char *err, size_t errlen) {
                                  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->idle_timeout_s,
                                  MHD_OPTION_CONNECTION_LIMIT,
                                  (unsigned)(cfg->connection_limit * cfg->threads),
-                                 MHD_OPTION_STRICT_FOR_CLIENT, 0, MHD_OPTION_NOTIFY_CONNECTION,
-                                 notify, a, MHD_OPTION_URI_LOG_CALLBACK, target_seen, a,
-                                 MHD_OPTION_NOTIFY_COMPLETED, completed, a, MHD_OPTION_ARRAY,
-                                 a->tls_cert ? tls : tls + 2, MHD_OPTION_END);
+                                 MHD_OPTION_STRICT_FOR_CLIENT, 0, MHD_OPTION_NOTIFY_COMPLETED,
+                                 completed, a, MHD_OPTION_END);
     if (!a->daemon) {
-        snprintf(err, errlen, "cannot start libmicrohttpd on %s (a bad TLS certificate/key?)",
-                 cfg->listen);
+        snprintf(err, errlen, "cannot start libmicrohttpd on %s", cfg->listen);
         return -1;
     }
-    /* Under TLS the bytes are ciphertext: no first-head check (front.h). */
-    return ingest_front_run(a->front, a->daemon, a->conns, a->d.telemetry, !cfg->tls_cert, err,
-                            errlen);
+    ingest_front_cfg fc = {a->tls_cert, a->tls_key,
+                           (unsigned long long)(cfg->max_body > cfg->max_batch_body
+                                                    ? cfg->max_body
+                                                    : cfg->max_batch_body),
+                           (unsigned)cfg->threads, (size_t)cfg->connection_limit};
+    return ingest_front_run(a->front, a->daemon, a->conns, a->d.telemetry, &fc, err, errlen);
 }
 
 int ingest_api_port(const ingest_api *a) { return a->port; }

@@ -4,7 +4,6 @@
  */
 #include "conns.h"
 
-#include "http_check.h"
 #include "kh_alloc.h"
 #include "kh_log.h"
 
@@ -41,7 +40,7 @@ static size_t close_overdue(ingest_conns *c, int64_t now) {
     for (ingest_conn *k = c->head; k; k = k->next)
         if (k->deadline_ns && now >= k->deadline_ns) {
             shutdown(k->fd, SHUT_RDWR);
-            k->deadline_ns = 0; /* once; the library closes it soon */
+            k->deadline_ns = 0; /* once; front.c closes it soon */
             closed++;
         }
     return closed;
@@ -104,7 +103,7 @@ void ingest_conns_free(ingest_conns *c) {
     pthread_cond_signal(&c->wake);
     pthread_mutex_unlock(&c->lock);
     pthread_join(c->thread, NULL);
-    while (c->head) { /* handed to the library, never reported by it */
+    while (c->head) { /* none: front.c closes every connection first */
         ingest_conn *k = c->head;
         c->head = k->next;
         free(k);
@@ -126,26 +125,17 @@ static void unlink_conn(ingest_conns *c, ingest_conn *k) {
     kh_metric_set(c->t->connections_open, NULL, (double)c->open);
 }
 
-/* Called with the lock held: drops a record of a socket number accept has
- * just returned again (libmicrohttpd refused and closed it unreported), and
- * counts addr's connections. */
-static size_t from_address(ingest_conns *c, int fd, uint32_t addr) {
+/* Called with the lock held: the connections from addr. */
+static size_t from_address(ingest_conns *c, uint32_t addr) {
     size_t n = 0;
-    for (ingest_conn *k = c->head, *next; k; k = next) {
-        next = k->next;
-        if (k->fd == fd && k->handed && !k->started) {
-            unlink_conn(c, k);
-            free(k);
-        } else if (k->addr == addr) {
-            n++;
-        }
-    }
+    for (ingest_conn *k = c->head; k; k = k->next)
+        n += k->addr == addr;
     return n;
 }
 
 ingest_conn *ingest_conns_accepted(ingest_conns *c, int fd, uint32_t addr) {
     pthread_mutex_lock(&c->lock);
-    size_t same = from_address(c, fd, addr);
+    size_t same = from_address(c, addr);
     if (c->open >= c->limit || (c->per_address && same >= c->per_address)) {
         pthread_mutex_unlock(&c->lock);
         return NULL;
@@ -165,26 +155,6 @@ ingest_conn *ingest_conns_accepted(ingest_conns *c, int fd, uint32_t addr) {
     return k;
 }
 
-void ingest_conns_handed(ingest_conns *c, ingest_conn *k) {
-    pthread_mutex_lock(&c->lock);
-    k->handed = 1;
-    k->deadline_ns = 0;
-    pthread_mutex_unlock(&c->lock);
-}
-
-ingest_conn *ingest_conns_started(ingest_conns *c, int fd) {
-    pthread_mutex_lock(&c->lock);
-    ingest_conn *k = c->head;
-    while (k && !(k->fd == fd && k->handed && !k->started))
-        k = k->next;
-    if (k) {
-        k->started = 1;
-        k->deadline_ns = k->accepted_ns + c->header_ns;
-    }
-    pthread_mutex_unlock(&c->lock);
-    return k;
-}
-
 void ingest_conns_closed(ingest_conns *c, ingest_conn *k) {
     if (!k)
         return;
@@ -194,10 +164,9 @@ void ingest_conns_closed(ingest_conns *c, ingest_conn *k) {
     free(k);
 }
 
-void ingest_conns_target(ingest_conns *c, ingest_conn *k, const char *raw) {
+void ingest_conns_head_started(ingest_conns *c, ingest_conn *k) {
     pthread_mutex_lock(&c->lock);
-    k->target_len = strlen(raw);
-    k->target_bad = ingest_http_target_bad(raw);
+    k->deadline_ns = mono_ns() + c->header_ns;
     pthread_mutex_unlock(&c->lock);
 }
 

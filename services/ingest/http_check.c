@@ -238,7 +238,7 @@ int ingest_http_check(const ingest_http_head *h, ingest_http_verdict *v) {
                : 0;
 }
 
-/* ---- the raw head of a connection's first request ----------------------------- */
+/* ---- the raw head of a request --------------------------------------------------- */
 
 /* The length of the head up to and including its empty line, or 0 when it
  * has none yet. A bare LF ends a line here too, so a head written with
@@ -353,8 +353,23 @@ static int lines(const char *buf, size_t len, char *method, char *version, size_
     return 0;
 }
 
-int ingest_http_check_raw(const char *buf, size_t len, ingest_http_verdict *v) {
+/* The framing of a head ingest_http_check accepted: at most one
+ * Content-Length of at most 18 digits, or Transfer-Encoding: chunked. */
+static void framing_of(const ingest_http_field *fields, size_t n, ingest_http_framing *fr) {
+    for (size_t i = 0; i < n; i++) {
+        const ingest_http_field *f = &fields[i];
+        if (f->name_len == 17 && strncasecmp(f->name, "Transfer-Encoding", 17) == 0)
+            fr->chunked = 1;
+        if (f->name_len == 14 && strncasecmp(f->name, "Content-Length", 14) == 0)
+            for (size_t j = 0; j < f->value_len; j++)
+                fr->length = fr->length * 10 + (unsigned long long)(f->value[j] - '0');
+    }
+}
+
+int ingest_http_check_framed(const char *buf, size_t len, ingest_http_verdict *v,
+                             ingest_http_framing *fr) {
     memset(v, 0, sizeof *v);
+    memset(fr, 0, sizeof *fr);
     size_t end = head_end(buf, len);
     if (!end || end > INGEST_HTTP_HEAD_MAX)
         return len < INGEST_HTTP_HEAD_MAX && !end ? 1 : too_large(buf, len, v);
@@ -364,5 +379,14 @@ int ingest_http_check_raw(const char *buf, size_t len, ingest_http_verdict *v) {
     if (lines(buf, end, method, version, &target_len, fields, &nfields, v))
         return -1;
     ingest_http_head h = {method, version, target_len, 0, fields, nfields};
-    return ingest_http_check(&h, v);
+    if (ingest_http_check(&h, v))
+        return -1;
+    fr->head_len = end;
+    framing_of(fields, nfields, fr);
+    return 0;
+}
+
+int ingest_http_check_raw(const char *buf, size_t len, ingest_http_verdict *v) {
+    ingest_http_framing fr;
+    return ingest_http_check_framed(buf, len, v, &fr);
 }

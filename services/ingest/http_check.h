@@ -8,8 +8,8 @@
  * two Content-Length fields or Content-Length with Transfer-Encoding pass,
  * and waits for the end of the connection on an unknown transfer coding.
  * These functions decide on the head alone; api.c feeds them what the
- * library reports and answers the verdict, front.c the raw bytes of a
- * connection's first head (ingest_http_check_raw, which ends in the same
+ * library reports and answers the verdict, front.c the raw bytes of every
+ * request head (ingest_http_check_framed, which ends in the same
  * ingest_http_check). Pure and thread-safe.
  */
 #ifndef INGEST_HTTP_CHECK_H
@@ -47,15 +47,15 @@ typedef struct ingest_http_verdict {
  * Content-Encoding identity only. Details never quote a value. */
 int ingest_http_check(const ingest_http_head *h, ingest_http_verdict *v);
 
-/* The first request head of a connection, as received (the bytes peeked
- * before libmicrohttpd reads them; see front.h). Larger heads, targets or
+/* A request head as received, before libmicrohttpd reads it (front.h
+ * checks every head of every connection). Larger heads, targets or
  * more fields than these are refused (431, 414) before the library sees
  * them, so its own HTML answers for those never occur. */
 #define INGEST_HTTP_HEAD_MAX 8192
 #define INGEST_HTTP_TARGET_MAX 4096
 #define INGEST_HTTP_FIELDS_MAX 100
 
-/* Checks the raw bytes buf[0..len) that start a connection. 1: no complete
+/* Checks the raw bytes buf[0..len) that start a request. 1: no complete
  * head yet and still under INGEST_HTTP_HEAD_MAX (wait for more); 0: the
  * head is complete and acceptable; -1 with the rejection in *v. The request
  * line must be exactly method SP target SP HTTP/1.x CRLF (a target over
@@ -65,6 +65,17 @@ int ingest_http_check(const ingest_http_head *h, ingest_http_verdict *v);
  * then the target as ingest_http_target_bad and the head as
  * ingest_http_check, so both paths apply the same rules. */
 int ingest_http_check_raw(const char *buf, size_t len, ingest_http_verdict *v);
+
+/* How the body of an accepted head is framed (RFC 9112 §6.3). */
+typedef struct ingest_http_framing {
+    size_t head_len;           /* bytes of the head, its empty line included */
+    int chunked;               /* Transfer-Encoding: chunked */
+    unsigned long long length; /* else Content-Length; 0 when there is none */
+} ingest_http_framing;
+
+/* ingest_http_check_raw, and on 0 the framing of the head in *fr. */
+int ingest_http_check_framed(const char *buf, size_t len, ingest_http_verdict *v,
+                             ingest_http_framing *fr);
 
 /* 1 when the raw request-target (as received, before percent-decoding) is
  * unacceptable: an encoded NUL (%00), a control character, a space or a

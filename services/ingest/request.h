@@ -28,7 +28,7 @@ struct ingest_api {
     atomic_int draining;
     atomic_llong in_flight;
     int port;
-    char *tls_cert, *tls_key; /* PEM text, kept while the daemon runs */
+    char *tls_cert, *tls_key; /* PEM text, kept while front.c runs */
 };
 
 typedef enum ingest_endpoint {

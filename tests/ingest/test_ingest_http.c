@@ -3,7 +3,7 @@
  * TCP: ambiguous framing and request smuggling, malformed and duplicated
  * fields, NUL bytes, content codings, absolute-form targets, unknown
  * methods, the first head of a connection checked before libmicrohttpd
- * reads it, the answers the library still gives itself, a flood of idle
+ * reads it, chunk errors and later requests answered by the guard, a flood of idle
  * connections from one address, and the deadline for a request head.
  * Every rejection is checked for its status line, problem+json, a closed
  * connection, and that nothing was published.
@@ -325,44 +325,52 @@ START_TEST(the_first_head_is_checked_before_the_library_sees_it) {
 }
 END_TEST
 
-/* Errors in a chunked body come after the head: libmicrohttpd answers
- * them (README), once, closed, logged and counted. */
-static void library_rejects(const ih_ingest *in, const char *req, long status) {
-    ih_raw r;
-    ih_raw_exchange(in, req, strlen(req), &r);
-    ck_assert_msg(r.status == status, "expected %ld, got %ld:\n%.300s", status, r.status, r.data);
-    ck_assert_int_eq(r.status_lines, 1);
-    ck_assert_int_eq(r.closed, 1);
-    ih_raw_free(&r);
+/* Errors in a chunked body come after the head, and after the connection
+ * went to libmicrohttpd: the guard answers them (front.h), once, closed,
+ * problem+json, logged and counted. */
+/* A chunked POST whose body is chunks: expects one problem of status and slug. */
+static void chunked_rejected(const ih_ingest *in, const char *what, const char *chunks, long status,
+                             const char *slug) {
+    char req[1024];
+    int n = snprintf(req, sizeof req,
+                     "POST /v1/tlvs HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer key-PO2801\r\n"
+                     "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n%s",
+                     chunks);
+    expect_problem(in, what, req, (size_t)n, status, slug);
 }
 
-START_TEST(chunk_errors_are_answered_by_the_library_counted_and_logged) {
+START_TEST(chunk_errors_are_answered_by_the_guard_counted_and_logged) {
     ih_ingest in;
     ih_start(&in, bootstrap, NULL, 0);
-    library_rejects(&in,
-                    "POST /v1/tlvs HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer key-PO2801\r\n"
-                    "Content-Type: application/json\r\nTransfer-Encoding: "
-                    "chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n",
-                    400);
-    library_rejects(&in,
-                    "POST /v1/tlvs HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer key-PO2801\r\n"
-                    "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
-                    "ffffffffffffffffff\r\nabc\r\n0\r\n\r\n",
-                    413);
+    chunked_rejected(&in, "bad chunk size", "zz\r\nabc\r\n0\r\n\r\n", 400, "bad-request");
+    chunked_rejected(&in, "oversized chunk", "ffffffffffffffffff\r\nabc\r\n0\r\n\r\n", 413,
+                     "payload-too-large");
+    chunked_rejected(&in, "chunk without CRLF", "3\r\nabcdef\r\n0\r\n\r\n", 400, "bad-request");
+    chunked_rejected(&in, "bare LF after a size", "3\nabc\r\n0\r\n\r\n", 400, "bad-request");
+    chunked_rejected(&in, "bad extension", "3;=x\r\nabc\r\n0\r\n\r\n", 400, "bad-request");
+    chunked_rejected(&in, "bad trailer", "3\r\nabc\r\n0\r\nX Bad: 1\r\n\r\n", 400, "bad-request");
+    ck_assert_int_eq(
+        (long)ih_metric(&in,
+                        "ketenhub_ingest_rejections_total{class=\"bad-request\",partner=\"-\"}"),
+        5);
+    ck_assert_int_eq(
+        (long)ih_metric(
+            &in, "ketenhub_ingest_rejections_total{class=\"payload-too-large\",partner=\"-\"}"),
+        1);
     ck_assert_int_eq(
         (long)ih_metric(&in,
                         "ketenhub_ingest_rejections_total{class=\"http-library\",partner=\"-\"}"),
-        2);
+        -1);
     ck_assert_uint_eq(ih_count_all(&in), 0);
     ck_assert_int_eq(ih_stop(&in, SIGTERM), 0);
-    ck_assert_int_eq(logged(&in, "request rejected by libmicrohttpd"), 2);
+    ck_assert_int_eq(logged(&in, "\"stage\":\"body\""), 6);
+    ck_assert_int_eq(logged(&in, "rejected by libmicrohttpd"), 0);
     ih_cleanup(&in);
 }
 END_TEST
 
-/* A keep-alive request after the first is the access handler's to check:
- * the same rules, the same answers, except what the library parses itself
- * before the handler runs. */
+/* A keep-alive request after the first is checked by the same rules, by
+ * the guard before libmicrohttpd reads it: one answer per request. */
 START_TEST(a_later_request_on_a_connection_is_checked_too) {
     ih_ingest in;
     ih_start(&in, bootstrap, NULL, 0);
@@ -376,23 +384,26 @@ START_TEST(a_later_request_on_a_connection_is_checked_too) {
     ck_assert_ptr_nonnull(strstr(r.data, "https://ketenhub.nl/problems/bad-request"));
     ck_assert_int_eq(r.closed, 1);
     ih_raw_free(&r);
-    /* What the library parses before the access handler stays its own on
-     * a later request (README): answered, closed, counted. */
+    /* libmicrohttpd 0.9.75 would write this 400's status line and headers
+     * twice; the guard answers it once. */
     const char bad_length[] = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
                               "POST /v1/tlvs HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\nabc";
     ih_raw_exchange(&in, bad_length, sizeof bad_length - 1, &r);
     ck_assert_int_eq(r.status, 200);
     ck_assert_ptr_nonnull(strstr(r.data, "HTTP/1.1 400"));
-    /* libmicrohttpd 0.9.75 writes this 400's status line and headers twice;
-     * 3 lines here: the 200 and the doubled 400 (README, a known limit). */
-    ck_assert_int_eq(r.status_lines, 3);
+    ck_assert_int_eq(r.status_lines, 2);
     ck_assert_int_eq(r.closed, 1);
     ih_raw_free(&r);
     ck_assert_int_eq(
         (long)ih_metric(&in,
+                        "ketenhub_ingest_rejections_total{class=\"bad-request\",partner=\"-\"}"),
+        2);
+    ck_assert_int_eq(
+        (long)ih_metric(&in,
                         "ketenhub_ingest_rejections_total{class=\"http-library\",partner=\"-\"}"),
-        1);
+        -1);
     ck_assert_int_eq(ih_stop(&in, SIGTERM), 0);
+    ck_assert_int_eq(logged(&in, "\"stage\":\"head\""), 2);
     ih_cleanup(&in);
 }
 END_TEST
@@ -504,7 +515,7 @@ int main(void) {
     tcase_add_test(tc, a_request_smuggled_behind_a_body_is_never_read);
     tcase_add_test(tc, an_absolute_form_target_is_accepted);
     tcase_add_test(tc, the_first_head_is_checked_before_the_library_sees_it);
-    tcase_add_test(tc, chunk_errors_are_answered_by_the_library_counted_and_logged);
+    tcase_add_test(tc, chunk_errors_are_answered_by_the_guard_counted_and_logged);
     tcase_add_test(tc, a_later_request_on_a_connection_is_checked_too);
     tcase_add_test(tc, an_idle_flood_from_one_address_locks_no_one_else_out);
     tcase_add_test(tc, a_head_that_never_completes_is_cut_at_the_deadline);

@@ -5,6 +5,7 @@
  * partners may use the same id and both events are stored.
  */
 #include "harness.h"
+#include "kh_bsn.h"
 #include "testlib.h"
 
 #include <check.h>
@@ -43,7 +44,12 @@ static void expect_conflict(const ih_reply *r, const char *id) {
     ck_assert_str_eq(r->content_type, "application/problem+json");
     ck_assert_str_eq(json_string_value(json_object_get(r->json, "type")),
                      "https://ketenhub.nl/problems/event-id-conflict");
-    ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(r->json, "detail")), id));
+    /* A random id can hold a run of nine digits passing the elfproef,
+     * which no answer carries unmasked (kh_bsn_mask). */
+    char named[37];
+    snprintf(named, sizeof named, "%s", id);
+    kh_bsn_mask(named);
+    ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(r->json, "detail")), named));
     ck_assert_ptr_null(strstr(r->body, "111222333"));
     ck_assert_ptr_null(strstr(r->body, "123456782"));
 }

@@ -2,8 +2,10 @@
  * test_ingest_units — the ingest modules on their own: the idempotency
  * window (claims, waiters, failures, FIFO eviction), the partners file
  * (what it accepts and refuses, key lookup, permissions, the token bucket,
- * reload), UUIDs, and the problem catalogue being documented.
+ * reload), UUIDs, the head checks and the request stream's framing
+ * (guard.h), and the problem catalogue being documented.
  */
+#include "guard.h"
 #include "http_check.h"
 #include "partners.h"
 #include "problem.h"
@@ -15,6 +17,7 @@
 #include "http_check.h"
 
 #include <check.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -431,6 +434,119 @@ START_TEST(raw_first_heads_are_checked_by_the_same_rules) {
 }
 END_TEST
 
+/* Feeds stream[0..len) to a guard step bytes at a time (0: all at once),
+ * as front.c does: passed and skipped bytes leave the buffer, MORE waits
+ * for more. Returns the last step; *status the rejection's, *heads and
+ * *passed what went through. */
+static ingest_guard_step guard_feed(const char *stream, size_t len, size_t step, unsigned *status,
+                                    size_t *heads, size_t *passed) {
+    ingest_guard g;
+    ingest_guard_init(&g, 1000);
+    size_t start = 0, have = 0;
+    ingest_guard_step s = INGEST_GUARD_MORE;
+    *passed = 0;
+    while (have < len || (s != INGEST_GUARD_MORE && s != INGEST_GUARD_BAD)) {
+        if (s == INGEST_GUARD_MORE)
+            have = step && have + step < len ? have + step : len;
+        size_t n;
+        int head;
+        ingest_http_verdict v;
+        s = ingest_guard_scan(&g, stream + start, have - start, &n, &head, &v);
+        if (s == INGEST_GUARD_BAD) {
+            *status = ingest_problem_info_of(v.cls)->status;
+            break;
+        }
+        *passed += s == INGEST_GUARD_PASS ? n : 0;
+        start += n;
+        if (s == INGEST_GUARD_MORE && have == len)
+            break;
+    }
+    *heads = g.heads;
+    return s;
+}
+
+static void guard_rejects(const char *stream, size_t len, unsigned want) {
+    for (size_t step = 0; step <= 1; step++) {
+        unsigned status = 0;
+        size_t heads, passed;
+        ck_assert_msg(guard_feed(stream, len, step, &status, &heads, &passed) == INGEST_GUARD_BAD,
+                      "%.80s: not rejected (step %zu)", stream, step);
+        ck_assert_msg(status == want, "%.80s: %u, want %u", stream, status, want);
+    }
+}
+
+#define GUARD_REJECTS(stream, status) guard_rejects(stream, sizeof stream - 1, status)
+#define CHUNKED_HEAD "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+
+START_TEST(the_request_stream_is_framed_strictly) {
+    /* Empty lines skipped, a GET, a chunked POST with extensions and a
+     * trailer, a POST by Content-Length: all passes, whole or byte by byte. */
+    const char good[] = "\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n" CHUNKED_HEAD
+                        "3;a=b ; c=\"d\\\"e\"\r\nabc\r\n0\r\nX-T: v\r\n\r\n"
+                        "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc";
+    for (size_t step = 0; step <= 1; step++) {
+        unsigned status = 0;
+        size_t heads, passed;
+        ck_assert_int_eq(guard_feed(good, sizeof good - 1, step, &status, &heads, &passed),
+                         INGEST_GUARD_MORE);
+        ck_assert_uint_eq(heads, 3);
+        ck_assert_uint_eq(passed, sizeof good - 1 - 4);
+    }
+    GUARD_REJECTS("\r\n\r\n\r\n\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n", 400);
+    GUARD_REJECTS("GET / HTTP/1.1\r\nHost: x\r\n\r\nGET/ HTTP/1.1\r\n\r\n", 400);
+    GUARD_REJECTS(CHUNKED_HEAD "zz\r\nabc\r\n0\r\n\r\n", 400);
+    GUARD_REJECTS(CHUNKED_HEAD "3\r\nabcd\r\n0\r\n\r\n", 400);
+    GUARD_REJECTS(CHUNKED_HEAD "3\nabc\r\n0\r\n\r\n", 400);
+    GUARD_REJECTS(CHUNKED_HEAD "3;\r\nabc\r\n0\r\n\r\n", 400);
+    GUARD_REJECTS(CHUNKED_HEAD "3;a=\"b\r\nabc\r\n0\r\n\r\n", 400);
+    GUARD_REJECTS(CHUNKED_HEAD "3 x\r\nabc\r\n0\r\n\r\n", 400);
+    GUARD_REJECTS(CHUNKED_HEAD "3e9\r\n", 413); /* 1001 bytes, over the 1000 of the test */
+    GUARD_REJECTS(CHUNKED_HEAD "ffffffffffffffffffffffff\r\n", 413);
+    GUARD_REJECTS(CHUNKED_HEAD "0\r\nX T: v\r\n\r\n", 400);
+    GUARD_REJECTS(CHUNKED_HEAD "0\r\nX-T: a\x01\r\n\r\n", 400);
+    static char big[INGEST_GUARD_LINE_MAX + INGEST_HTTP_HEAD_MAX + 256];
+    int n = snprintf(big, sizeof big, CHUNKED_HEAD "3;");
+    memset(big + n, 'a', INGEST_GUARD_LINE_MAX);
+    guard_rejects(big, (size_t)n + INGEST_GUARD_LINE_MAX, 400); /* a size line without end */
+    n = snprintf(big, sizeof big, CHUNKED_HEAD "0\r\nX: ");
+    memset(big + n, 'a', INGEST_HTTP_HEAD_MAX);
+    guard_rejects(big, (size_t)n + INGEST_HTTP_HEAD_MAX, 431); /* a trailer without end */
+}
+END_TEST
+
+/* The library's answers counted as they pass, whole and byte by byte: an
+ * interim 100 Continue is not one, a HEAD answer has no body. */
+START_TEST(the_library_answers_are_counted) {
+    const char stream[] = "HTTP/1.1 100 Continue\r\n\r\n"
+                          "HTTP/1.1 202 Accepted\r\nContent-Length: 5\r\n\r\nabcde"
+                          "HTTP/1.1 200 OK\r\ncontent-length: 3\r\n\r\n"
+                          "HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 2\r\n"
+                          "\r\n{}";
+    size_t len = sizeof stream - 1;
+    for (size_t step = 1; step <= len; step += len - 1) {
+        ingest_guard_answers a;
+        ingest_guard_answers_init(&a);
+        ingest_guard_answers_request(&a, 0, 0);
+        ingest_guard_answers_request(&a, 1, 1); /* HEAD */
+        ingest_guard_answers_request(&a, 2, 0);
+        size_t taken = 0;
+        for (size_t at = 0; at < len; at += step)
+            taken += ingest_guard_answers_scan(&a, stream + at, at + step < len ? step : len - at,
+                                               SIZE_MAX);
+        ck_assert_uint_eq(taken, len);
+        ck_assert_uint_eq(a.count, 3);
+    }
+    /* Stopping after the answers owed: the rest is not taken. */
+    ingest_guard_answers a;
+    ingest_guard_answers_init(&a);
+    ingest_guard_answers_request(&a, 1, 1);
+    size_t taken = ingest_guard_answers_scan(&a, stream, len, 2);
+    ck_assert_uint_eq(a.count, 2);
+    ck_assert_ptr_nonnull(strstr(stream + taken, "HTTP/1.1 400"));
+    ck_assert_int_eq(strncmp(stream + taken, "HTTP/1.1 400", 12), 0);
+}
+END_TEST
+
 START_TEST(every_problem_type_is_documented) {
     char *readme = slurp("services/ingest/README.md"), *openapi = slurp("schemas/openapi.json");
     for (int c = 0; c < INGEST_PROBLEM_COUNT; c++) {
@@ -470,6 +586,8 @@ int main(void) {
     tcase_add_test(tc, digit_runs_that_may_hold_a_bsn_are_masked_in_pointers);
     tcase_add_test(tc, http_heads_are_checked_strictly);
     tcase_add_test(tc, raw_first_heads_are_checked_by_the_same_rules);
+    tcase_add_test(tc, the_request_stream_is_framed_strictly);
+    tcase_add_test(tc, the_library_answers_are_counted);
     tcase_add_test(tc, window_an_id_with_another_digest_is_a_conflict);
     tcase_add_test(tc, window_waiters_get_the_first_outcome);
     tcase_add_test(tc, window_a_failed_write_is_forgotten_and_fails_its_waiters);
