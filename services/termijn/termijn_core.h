@@ -115,7 +115,7 @@ typedef struct termijn_dossier {
     int32_t geboortedatum;
     char woonplaats[7];
     int32_t woonplaats_op; /* the date (handeling) of the event that named it */
-    char school[9]; /* the school of the latest GEPLAATST aanmelding ONDERWIJS */
+    char school[9];        /* the school of the latest GEPLAATST aanmelding ONDERWIJS */
     termijn *t;
     size_t n, cap;
 } termijn_dossier;
