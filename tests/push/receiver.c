@@ -40,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -493,6 +494,9 @@ int main(int argc, char **argv) {
     signal(SIGPIPE, SIG_IGN);
     signal(SIGTERM, on_signal);
     signal(SIGINT, on_signal);
+    /* A test or demo that dies (kill -9) must not leave its receiver
+     * behind holding the port. */
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
     char *cert_pem = cert ? slurp(cert) : NULL, *key_pem = key ? slurp(key) : NULL;
     char *ca_pem = ca ? slurp(ca) : NULL;
     if ((cert && (!cert_pem || !key_pem)) || (ca && !ca_pem))
