@@ -38,7 +38,7 @@ static int64_t mono_ns(void) {
 static size_t close_overdue(ingest_conns *c, int64_t now) {
     size_t closed = 0;
     for (ingest_conn *k = c->head; k; k = k->next)
-        if (k->deadline_ns && now >= k->deadline_ns) {
+        if (k->fd >= 0 && k->deadline_ns && now >= k->deadline_ns) {
             shutdown(k->fd, SHUT_RDWR);
             k->deadline_ns = 0; /* once; front.c closes it soon */
             closed++;
@@ -164,9 +164,14 @@ void ingest_conns_closed(ingest_conns *c, ingest_conn *k) {
     free(k);
 }
 
+/* Called with the lock held: a deadline for k, when its socket is open. */
+static void set_deadline(ingest_conn *k, int64_t ns) {
+    k->deadline_ns = k->fd >= 0 ? mono_ns() + ns : 0;
+}
+
 void ingest_conns_head_started(ingest_conns *c, ingest_conn *k) {
     pthread_mutex_lock(&c->lock);
-    k->deadline_ns = mono_ns() + c->header_ns;
+    set_deadline(k, c->header_ns);
     pthread_mutex_unlock(&c->lock);
 }
 
@@ -176,9 +181,16 @@ void ingest_conns_head_received(ingest_conns *c, ingest_conn *k) {
     pthread_mutex_unlock(&c->lock);
 }
 
+void ingest_conns_socket_closed(ingest_conns *c, ingest_conn *k) {
+    pthread_mutex_lock(&c->lock);
+    k->fd = -1;
+    k->deadline_ns = 0;
+    pthread_mutex_unlock(&c->lock);
+}
+
 void ingest_conns_request_done(ingest_conns *c, ingest_conn *k) {
     pthread_mutex_lock(&c->lock);
-    k->deadline_ns = mono_ns() + c->idle_ns;
+    set_deadline(k, c->idle_ns);
     pthread_mutex_unlock(&c->lock);
 }
 

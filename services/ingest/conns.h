@@ -61,9 +61,13 @@ void ingest_conns_closed(ingest_conns *c, ingest_conn *k);
  * http.header_timeout from now. */
 void ingest_conns_head_started(ingest_conns *c, ingest_conn *k);
 
-/* k's request head is complete (or its client socket is about to be
- * closed): no deadline. */
+/* k's request head is complete: no deadline. */
 void ingest_conns_head_received(ingest_conns *c, ingest_conn *k);
+
+/* k's client socket is closed. Its number may belong to a new connection
+ * at once, so k's socket is never shut down again; the record still counts
+ * until ingest_conns_closed. */
+void ingest_conns_socket_closed(ingest_conns *c, ingest_conn *k);
 
 /* k is between requests: the next head has until http.idle_timeout from
  * now to begin. */

@@ -144,7 +144,7 @@ static void close_client(ingest_front *f, conn *c) {
     if (c->fd < 0)
         return;
     interest(f, c, c->fd, &c->want_fd, 0);
-    ingest_conns_head_received(f->conns, c->k); /* no deadline: the number is free soon */
+    ingest_conns_socket_closed(f->conns, c->k);
     if (c->tls) {
         gnutls_deinit(c->tls);
         c->tls = NULL;
