@@ -36,7 +36,7 @@ done
 # The demo partners' REST endpoint (deploy/demo/subscriptions.json points
 # every subscription at it): the test receiver, recording each request.
 if [ -x "$bin/kh-test-receiver" ]; then
-  "$bin/kh-test-receiver" --port 8190 --record "$run/partners.jsonl" 2>"$run/receiver.log" &
+  "$bin/kh-test-receiver" --exit-with-parent --port 8190 --record "$run/partners.jsonl" 2>"$run/receiver.log" &
   pids+=($!)
 fi
 

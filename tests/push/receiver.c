@@ -5,6 +5,7 @@
  *
  *   kh-test-receiver --port N [--record FILE] [--rule PATH=MODE]...
  *                    [--tls-cert PEM --tls-key PEM [--client-ca PEM]]
+ *                    [--exit-with-parent]
  *
  * Modes (default ok):
  *   ok                     200
@@ -450,19 +451,17 @@ static char *slurp(const char *path) {
 
 static void usage(void) {
     fprintf(stderr, "usage: kh-test-receiver --port N [--record FILE] [--rule PATH=MODE]... "
-                    "[--tls-cert PEM --tls-key PEM [--client-ca PEM]]\n");
+                    "[--tls-cert PEM --tls-key PEM [--client-ca PEM]] [--exit-with-parent]\n");
 }
 
 int main(int argc, char **argv) {
-    static const struct option opts[] = {{"port", required_argument, NULL, 'p'},
-                                         {"record", required_argument, NULL, 'r'},
-                                         {"rule", required_argument, NULL, 'u'},
-                                         {"tls-cert", required_argument, NULL, 'c'},
-                                         {"tls-key", required_argument, NULL, 'k'},
-                                         {"client-ca", required_argument, NULL, 'a'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"port", required_argument, NULL, 'p'},       {"record", required_argument, NULL, 'r'},
+        {"rule", required_argument, NULL, 'u'},       {"tls-cert", required_argument, NULL, 'c'},
+        {"tls-key", required_argument, NULL, 'k'},    {"client-ca", required_argument, NULL, 'a'},
+        {"exit-with-parent", no_argument, NULL, 'x'}, {NULL, 0, NULL, 0}};
     static server s;
-    int port = 0, opt;
+    int port = 0, opt, with_parent = 0;
     const char *cert = NULL, *key = NULL, *ca = NULL;
     pthread_mutex_init(&s.lock, NULL);
     s.record_fd = -1;
@@ -470,6 +469,7 @@ int main(int argc, char **argv) {
         char *eq;
         switch (opt) {
         case 'p': port = atoi(optarg); break;
+        case 'x': with_parent = 1; break;
         case 'r':
             s.record_fd = open(optarg, O_WRONLY | O_CREAT | O_APPEND, 0644);
             if (s.record_fd < 0)
@@ -494,9 +494,10 @@ int main(int argc, char **argv) {
     signal(SIGPIPE, SIG_IGN);
     signal(SIGTERM, on_signal);
     signal(SIGINT, on_signal);
-    /* A test or demo that dies (kill -9) must not leave its receiver
-     * behind holding the port. */
-    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    /* A demo that dies (kill -9) must not leave its receiver behind holding
+     * the port; scripts that start it and return do not ask for this. */
+    if (with_parent)
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
     char *cert_pem = cert ? slurp(cert) : NULL, *key_pem = key ? slurp(key) : NULL;
     char *ca_pem = ca ? slurp(ca) : NULL;
     if ((cert && (!cert_pem || !key_pem)) || (ca && !ca_pem))
