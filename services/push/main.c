@@ -41,7 +41,7 @@
     "                            deliveries go to the retry topic (default 3; a Retry-After\n"   \
     "                            header makes the partner back off at once)\n"                   \
     "  buffer.max                deliveries read and not yet started, in memory, before\n"       \
-    "                            reading pauses (default 10000)\n"                               \
+    "                            reading pauses (default 4000)\n"                                \
     "  retry.buffer.max          retries held in memory until due, before reading the retry\n"   \
     "                            topic pauses (default 100000)\n"                                \
     "  commit.interval.ms        how often finished offsets are committed (default 1000)\n"      \
@@ -49,6 +49,8 @@
     "                            (default 10000)\n"                                              \
     "  http.max.connections      idle connections kept for reuse (default 512)\n"                \
     "  http.max.host.connections connections per host, 0 = no cap (default 0)\n"                 \
+    "  http.max.in.flight        requests in flight over all partners (default 512); partners\n" \
+    "                            whose last attempt failed hold at most half of them\n"          \
     "  ops.listen                /healthz, /readyz, /metrics (default 127.0.0.1:9103)\n"         \
     "Topics (all with topic.prefix): reads ketenhub.grensverkeer.v1, ketenhub.push.retry.v1\n"   \
     "and the raw event topics subscriptions ask for; writes ketenhub.afleveringen.v1,\n"         \
@@ -68,7 +70,7 @@ typedef struct key_spec {
  * memory within bounds without slowing reading. */
 static void kafka_defaults(kh_service *svc) {
     if (!kh_config_get(svc->config, "kafka.queued.max.messages.kbytes", NULL))
-        kh_config_set(svc->config, "kafka.queued.max.messages.kbytes", "8192");
+        kh_config_set(svc->config, "kafka.queued.max.messages.kbytes", "2048");
 }
 
 static int read_settings(kh_service *svc, push_settings *s) {
@@ -81,12 +83,13 @@ static int read_settings(kh_service *svc, push_settings *s) {
         {"retry.initial.ms", 1000, 1, &s->retry_initial_ms},
         {"retry.max.ms", 300000, 1, &s->retry_max_ms},
         {"retry.breaker.failures", 3, 1, &s->breaker_failures},
-        {"buffer.max", 10000, 4, &s->buffer_max},
+        {"buffer.max", 4000, 4, &s->buffer_max},
         {"retry.buffer.max", 100000, 4, &s->retry_buffer_max},
         {"commit.interval.ms", 1000, 10, &s->commit_interval_ms},
         {"shutdown.timeout.ms", 10000, 0, &s->shutdown_timeout_ms},
         {"http.max.connections", 512, 1, &s->max_connections},
         {"http.max.host.connections", 0, 0, &s->max_host_connections},
+        {"http.max.in.flight", 512, 2, &s->max_in_flight},
     };
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         if (kh_service_int(svc, keys[i].key, keys[i].def, keys[i].out))

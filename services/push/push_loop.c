@@ -430,7 +430,8 @@ static void run(loop *l) {
         if (kh_service_reload)
             reload(l);
         int n = read_batch(l);
-        push_deliver_relieve(&l->deliver);
+        if (!l->main_paused) /* paused, the fresh jobs only go down */
+            push_deliver_relieve(&l->deliver);
         flow_control(l);
         int64_t wait = push_deliver_dispatch(&l->deliver);
         push_output_poll(l->out);
