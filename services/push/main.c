@@ -41,7 +41,7 @@
     "                            deliveries go to the retry topic (default 3; a Retry-After\n"   \
     "                            header makes the partner back off at once)\n"                   \
     "  buffer.max                deliveries read and not yet started, in memory, before\n"       \
-    "                            reading pauses (default 4000)\n"                                \
+    "                            push stops reading (default 10000)\n"                           \
     "  retry.buffer.max          retries held in memory until due, before reading the retry\n"   \
     "                            topic pauses (default 100000)\n"                                \
     "  commit.interval.ms        how often finished offsets are committed (default 1000)\n"      \
@@ -70,7 +70,7 @@ typedef struct key_spec {
  * memory within bounds without slowing reading. */
 static void kafka_defaults(kh_service *svc) {
     if (!kh_config_get(svc->config, "kafka.queued.max.messages.kbytes", NULL))
-        kh_config_set(svc->config, "kafka.queued.max.messages.kbytes", "2048");
+        kh_config_set(svc->config, "kafka.queued.max.messages.kbytes", "8192");
 }
 
 static int read_settings(kh_service *svc, push_settings *s) {
@@ -83,7 +83,7 @@ static int read_settings(kh_service *svc, push_settings *s) {
         {"retry.initial.ms", 1000, 1, &s->retry_initial_ms},
         {"retry.max.ms", 300000, 1, &s->retry_max_ms},
         {"retry.breaker.failures", 3, 1, &s->breaker_failures},
-        {"buffer.max", 4000, 4, &s->buffer_max},
+        {"buffer.max", 10000, 4, &s->buffer_max},
         {"retry.buffer.max", 100000, 4, &s->retry_buffer_max},
         {"commit.interval.ms", 1000, 10, &s->commit_interval_ms},
         {"shutdown.timeout.ms", 10000, 0, &s->shutdown_timeout_ms},

@@ -36,6 +36,7 @@
 #   KH_BENCH_KEEP         keep the work directory (logs) when set
 #   KH_BENCH_CASES        which parts to run, any of "throughput dead national"
 #                         (default all three); a part not run prints "-"
+#   KH_BENCH_PUSH_SET     extra "KEY=VALUE ..." settings for ketenhub-push (experiments)
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
@@ -126,7 +127,8 @@ deliver() {
     local name=$1 prefix=$2 subs=$3 expect=$4 pid out rss
     "$bin/ketenhub-push" --set "kafka.bootstrap.servers=$KH_KAFKA_BOOTSTRAP" --set "topic.prefix=$prefix" \
         --set "group.id=${prefix}push" --set "subscriptions.file=$subs" --set "ops.listen=127.0.0.1:0" \
-        --set log.level=warn --set retry.initial.ms=1000 2>"$work/push-$name.log" &
+        --set log.level=warn --set retry.initial.ms=1000 ${KH_BENCH_PUSH_SET:+$(printf -- '--set %s ' $KH_BENCH_PUSH_SET)} \
+        2>"$work/push-$name.log" &
     pid=$!
     out=$(KH_BENCH_TRACE=$work/trace-$name.txt "$bin/bench_push" watch --port "$port" --prefix /b --expect "$expect" --timeout 300) || {
         kill -TERM "$pid"; wait "$pid" || true; echo "run.sh: $name did not finish" >&2; exit 1; }
