@@ -41,7 +41,7 @@
     "                            deliveries go to the retry topic (default 3; a Retry-After\n"   \
     "                            header makes the partner back off at once)\n"                   \
     "  buffer.max                deliveries read and not yet started, in memory, before\n"       \
-    "                            reading pauses (default 10000)\n"                               \
+    "                            push stops reading (default 10000)\n"                           \
     "  retry.buffer.max          retries held in memory until due, before reading the retry\n"   \
     "                            topic pauses (default 100000)\n"                                \
     "  commit.interval.ms        how often finished offsets are committed (default 1000)\n"      \
@@ -49,6 +49,8 @@
     "                            (default 10000)\n"                                              \
     "  http.max.connections      idle connections kept for reuse (default 512)\n"                \
     "  http.max.host.connections connections per host, 0 = no cap (default 0)\n"                 \
+    "  http.max.in.flight        requests in flight over all partners (default 512); partners\n" \
+    "                            whose last attempt failed hold at most half of them\n"          \
     "  ops.listen                /healthz, /readyz, /metrics (default 127.0.0.1:9103)\n"         \
     "Topics (all with topic.prefix): reads ketenhub.grensverkeer.v1, ketenhub.push.retry.v1\n"   \
     "and the raw event topics subscriptions ask for; writes ketenhub.afleveringen.v1,\n"         \
@@ -87,6 +89,7 @@ static int read_settings(kh_service *svc, push_settings *s) {
         {"shutdown.timeout.ms", 10000, 0, &s->shutdown_timeout_ms},
         {"http.max.connections", 512, 1, &s->max_connections},
         {"http.max.host.connections", 0, 0, &s->max_host_connections},
+        {"http.max.in.flight", 512, 2, &s->max_in_flight},
     };
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         if (kh_service_int(svc, keys[i].key, keys[i].def, keys[i].out))

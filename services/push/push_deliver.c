@@ -100,6 +100,8 @@ static void attempt(push_deliverer *d, push_partner *p, push_job *job) {
     if (!job->first_attempt_ms)
         job->first_attempt_ms = now;
     push_partner_fly(p, job);
+    job->failing_slot = p->failures > 0;
+    d->failing_in_flight += job->failing_slot;
     sign_headers(sub, job, now, id_h, sizeof id_h, ts_h, sizeof ts_h, sig_h, sizeof sig_h, &rc);
     const char *headers[] = {
         "Content-Type: application/json", id_h, ts_h, sig_h, sub->authorization, NULL};
@@ -129,6 +131,11 @@ static void record_attempt(push_deliverer *d, push_job *job, const push_http_res
     push_partner *p = job->partner;
     const char *name[] = {p->name};
     push_partner_land(p, job);
+    d->failing_in_flight -= job->failing_slot;
+    job->failing_slot = 0;
+    /* A partner at its limit left the queue of partners that may start. */
+    if (p->fresh || p->waiting)
+        push_partners_activate(d->partners, p);
     job->attempts++;
     job->last_attempt_ms = kh_now_millis();
     job->last_status = r->status;
@@ -210,13 +217,25 @@ static push_job *next_job(push_deliverer *d, push_partner *p, int64_t now) {
     return NULL;
 }
 
+static int all_slots_taken(const push_deliverer *d) {
+    return push_http_in_flight(d->http) >= d->set->max_in_flight;
+}
+
+/* Whether p may start one more request under the caps over all partners.
+ * A partner whose last attempt failed (a dead partner hangs until its
+ * timeout) draws on half of the slots only. */
+static int may_start(const push_deliverer *d, const push_partner *p) {
+    return !all_slots_taken(d) &&
+           (p->failures == 0 || d->failing_in_flight < d->set->max_in_flight / 2);
+}
+
 /* Starts what partner p may start now; returns its limit. */
 static long start_partner(push_deliverer *d, push_partner *p, int64_t now) {
     if (p->blocked_until > now && p->fresh)
         defer(d, push_partner_cut_fresh(p, 0), p->blocked_until, "backoff");
     long limit = p->sub ? p->sub->concurrency : 1;
     push_job *job;
-    while (p->in_flight < limit && (job = next_job(d, p, now))) {
+    while (p->in_flight < limit && may_start(d, p) && (job = next_job(d, p, now))) {
         if (push_pending_orphan(job->pending))
             push_job_free(job); /* its partition moved to another consumer */
         else if (!wanted(p->sub, job))
@@ -230,24 +249,21 @@ static long start_partner(push_deliverer *d, push_partner *p, int64_t now) {
     return limit;
 }
 
-/* Only the partners holding jobs are looked at: the cost of a turn grows
- * with them, not with every partner there is. */
+/* Only the partners that may start a request are looked at, each once, in
+ * turn, until every slot is taken: the cost of a turn grows with the
+ * requests started, not with every partner there is. */
 int64_t push_deliver_dispatch(push_deliverer *d) {
     int64_t now = kh_now_millis(), next = IDLE_WAIT_MS;
-    push_partner *list = push_partners_take_active(d->partners);
-    while (list) {
-        push_partner *p = list;
-        list = p->anext;
-        p->anext = NULL;
-        p->active = 0;
+    size_t n = push_partners_active_count(d->partners);
+    for (size_t i = 0; i < n && !all_slots_taken(d); i++) {
+        push_partner *p = push_partners_pop_active(d->partners);
         if (!p->fresh && !p->waiting)
             continue;
         long limit = start_partner(d, p, now);
-        if (p->fresh || p->waiting)
-            push_partners_activate(d->partners, p);
-        /* A partner at its limit is woken by its responses, not by a timer. */
+        /* A partner at its limit is queued again when a request of it lands. */
         if (p->in_flight >= limit || (!p->fresh && !p->waiting))
             continue;
+        push_partners_activate(d->partners, p);
         int64_t at = p->blocked_until > now ? p->blocked_until
                      : p->waiting           ? p->waiting->due_ms
                                             : now + IDLE_WAIT_MS;
@@ -264,7 +280,7 @@ void push_deliver_relieve(push_deliverer *d) {
     if ((long long)d->nfresh < d->set->buffer_max)
         return;
     push_partner *big = NULL;
-    for (push_partner *p = push_partners_active_first(d->partners); p; p = p->anext)
+    for (push_partner *p = push_partners_first(d->partners); p; p = p->next)
         if (!big || p->nfresh > big->nfresh)
             big = p;
     if (!big || (long long)big->nfresh <= d->set->buffer_max / 2)

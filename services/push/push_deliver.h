@@ -30,6 +30,7 @@ typedef struct push_deliverer {
     push_outcomes *outcomes;
     push_metrics *m;
     size_t nfresh, nwaiting; /* jobs in all partners' fresh / waiting lists */
+    long failing_in_flight;  /* requests in flight to partners whose last attempt failed */
     unsigned rng;            /* jitter of the backoff; never 0 */
 } push_deliverer;
 
@@ -41,11 +42,15 @@ void push_deliver_fresh(push_deliverer *d, const char *partner, push_job *job);
  * time. */
 void push_deliver_waiting(push_deliverer *d, const char *partner, push_job *job);
 
-/* Starts what each partner may start; returns ms until something is due. */
+/* Starts what each partner may start, in turn, up to http.max.in.flight
+ * requests in flight in all (of which partners whose last attempt failed
+ * hold at most half, so partners that hang cannot take every slot);
+ * returns ms until something is due. */
 int64_t push_deliver_dispatch(push_deliverer *d);
 
 /* When the fresh jobs fill the buffer and one partner holds most of them,
- * defers that partner's newest jobs to the retry topic. */
+ * defers that partner's newest jobs to the retry topic. Looks at every
+ * partner: call it when the buffer has just filled, not on every turn. */
 void push_deliver_relieve(push_deliverer *d);
 
 /* Points every partner at its subscription in subs (after a reload). */

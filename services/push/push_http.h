@@ -51,9 +51,10 @@ void push_http_free(push_http *h);
 int push_http_start(push_http *h, const push_http_request *rq, push_http_done_fn *done, void *ud,
                     char *err, size_t errlen);
 
-/* Waits at most timeout_ms for network activity or for one of the extra
- * file descriptors to become readable, progresses every transfer and calls
- * the callbacks of those that finished. Returns 0, or -1 on a libcurl error. */
+/* Progresses every transfer and calls the callbacks of those that
+ * finished; when none had, waits at most timeout_ms for network activity
+ * or for one of the extra file descriptors to become readable and does so
+ * again. Returns 0, or -1 on a libcurl error. */
 int push_http_run(push_http *h, int timeout_ms, const int *wake_fds, int nfds);
 
 /* Requests started and not yet finished. */

@@ -32,6 +32,9 @@
 #include <unistd.h>
 
 #define BATCH 500 /* records read per turn of the loop */
+/* How long the fresh jobs may fill the buffer before the main partitions
+ * are paused (see flow_control). */
+#define FULL_PAUSE_MS 5000
 #define TOPIC_LEN 256
 
 typedef struct loop {
@@ -49,8 +52,9 @@ typedef struct loop {
     char t_events[KH_EVENT_TYPES_MAX][TOPIC_LEN]; /* by kh_event_type index */
     unsigned subscribed_events; /* the raw event types in the current subscription */
     int main_paused, retry_paused;
-    int failed;       /* a write could not even be queued: stop, commit nothing more */
-    atomic_int ready; /* read by the ops thread */
+    int64_t full_since; /* when the fresh jobs filled the buffer; 0 when they do not */
+    int failed;         /* a write could not even be queued: stop, commit nothing more */
+    atomic_int ready;   /* read by the ops thread */
     push_metrics m;
 } loop;
 
@@ -165,11 +169,29 @@ static void set_paused(loop *l, int retry_topic, int pause) {
     *(retry_topic ? &l->retry_paused : &l->main_paused) = pause;
 }
 
-/* Pauses reading while the memory bounds are reached, resumes at half. */
+static int buffer_full(const loop *l) { return (long long)l->deliver.nfresh >= l->set->buffer_max; }
+
+/* At buffer.max fresh jobs the loop stops reading (read_batch) and
+ * librdkafka's bounded pre-fetch waits, ready the moment there is room.
+ * Pausing the partitions instead throws the pre-fetch away, and librdkafka
+ * 2.0 picks a resumed partition up only on its next one-second turn: the
+ * benchmark showed deliveries stopping for ~0.5 s after every resume. Only
+ * a buffer full for FULL_PAUSE_MS pauses the main partitions (so the
+ * consumer is polled, and its callbacks served, however long it lasts),
+ * resuming at half. When the buffer fills, one partner holding most of it
+ * is relieved (push_deliver_relieve). The retry topic pauses at its
+ * bound, resuming at half. */
 static void flow_control(loop *l) {
     long long fmax = l->set->buffer_max, wmax = l->set->retry_buffer_max;
     size_t nfresh = l->deliver.nfresh, nwaiting = l->deliver.nwaiting;
-    if (!l->main_paused && (long long)nfresh >= fmax)
+    int64_t now = kh_now_millis();
+    if (!buffer_full(l))
+        l->full_since = 0;
+    else if (!l->full_since) {
+        l->full_since = now;
+        push_deliver_relieve(&l->deliver);
+    }
+    if (!l->main_paused && l->full_since && now - l->full_since >= FULL_PAUSE_MS)
         set_paused(l, 0, 1);
     else if (l->main_paused && (long long)nfresh <= fmax / 2)
         set_paused(l, 0, 0);
@@ -429,8 +451,7 @@ static void run(loop *l) {
     while (!kh_service_stop && !l->failed && !push_output_fatal(l->out)) {
         if (kh_service_reload)
             reload(l);
-        int n = read_batch(l);
-        push_deliver_relieve(&l->deliver);
+        int n = buffer_full(l) && !l->main_paused ? 0 : read_batch(l);
         flow_control(l);
         int64_t wait = push_deliver_dispatch(&l->deliver);
         push_output_poll(l->out);

@@ -73,16 +73,27 @@ const char *push_metrics_result(long status, int timed_out) {
     return status >= 100 && status < 600 ? classes[status / 100 - 1] : "error";
 }
 
+/* A partner's gauge is set once it is not 0, and from then on: a series
+ * of zeros for each of thousands of partners would cost memory (a few
+ * hundred bytes each) and say nothing; absent reads as 0. */
+static void set_gauge(push_partner *p, unsigned bit, kh_family *f, const char *const *labels,
+                      double v) {
+    if (v == 0 && !(p->gauges & bit))
+        return;
+    p->gauges |= bit;
+    kh_metric_set(f, labels, v);
+}
+
 void push_metrics_refresh(push_metrics *m, push_partners *ps, int64_t now_ms, int main_paused,
                           int retry_paused) {
     for (push_partner *p = push_partners_first(ps); p; p = p->next) {
         const char *fresh[] = {p->name, "fresh"}, *waiting[] = {p->name, "waiting"};
         const char *name[] = {p->name};
         int64_t oldest = push_partner_oldest(p);
-        kh_metric_set(m->queued, fresh, (double)p->nfresh);
-        kh_metric_set(m->queued, waiting, (double)p->nwaiting);
-        kh_metric_set(m->in_flight, name, p->in_flight);
-        kh_metric_set(m->oldest, name, oldest ? (double)(now_ms - oldest) / 1000.0 : 0);
+        set_gauge(p, 1u, m->queued, fresh, (double)p->nfresh);
+        set_gauge(p, 2u, m->queued, waiting, (double)p->nwaiting);
+        set_gauge(p, 4u, m->in_flight, name, p->in_flight);
+        set_gauge(p, 8u, m->oldest, name, oldest ? (double)(now_ms - oldest) / 1000.0 : 0);
     }
     const char *main_t[] = {"main"}, *retry_t[] = {"retry"};
     kh_metric_set(m->paused, main_t, main_paused);

@@ -124,6 +124,7 @@ void push_outcome_finish(push_outcomes *o, push_job *job, push_final f, const ch
         give_up_job(o, job, err);
     else
         log_final(job, outcome, dl >= 0, why);
+    push_job_shed(job); /* the writes hold copies; the job waits for their acks */
     push_output_release(o->out, job);
 }
 
@@ -136,6 +137,7 @@ void push_outcome_hand_off(push_outcomes *o, push_job *job, int64_t due_ms) {
     if (push_output_send(o->out, job, o->t_retry, key, strlen(key), job->value, job->value_len,
                          kh_retry_headers(&r, job->key, job->key_len), err, sizeof err))
         give_up_job(o, job, err);
+    push_job_shed(job); /* the writes hold copies; the job waits for their acks */
     push_output_release(o->out, job);
 }
 
@@ -148,5 +150,6 @@ void push_outcome_poison(push_outcomes *o, push_job *job, kh_dl_reason reason, c
     push_output_hold(job);
     if (dead_letter_for(o, job, reason, why, NULL, err, sizeof err))
         give_up_job(o, job, err);
+    push_job_shed(job); /* the writes hold copies; the job waits for their acks */
     push_output_release(o->out, job);
 }

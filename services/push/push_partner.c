@@ -15,7 +15,8 @@
 struct push_partners {
     push_partner *buckets[BUCKETS];
     push_partner *all;
-    push_partner *active;
+    push_partner *active, *active_tail; /* first in, first out: each gets its turn */
+    size_t nactive;
 };
 
 static unsigned hash(const char *s) {
@@ -31,17 +32,29 @@ void push_partners_activate(push_partners *ps, push_partner *p) {
     if (p->active)
         return;
     p->active = 1;
-    p->anext = ps->active;
-    ps->active = p;
+    p->anext = NULL;
+    if (ps->active_tail)
+        ps->active_tail->anext = p;
+    else
+        ps->active = p;
+    ps->active_tail = p;
+    ps->nactive++;
 }
 
-push_partner *push_partners_take_active(push_partners *ps) {
-    push_partner *list = ps->active;
-    ps->active = NULL;
-    return list;
+push_partner *push_partners_pop_active(push_partners *ps) {
+    push_partner *p = ps->active;
+    if (!p)
+        return NULL;
+    ps->active = p->anext;
+    if (!ps->active)
+        ps->active_tail = NULL;
+    p->anext = NULL;
+    p->active = 0;
+    ps->nactive--;
+    return p;
 }
 
-push_partner *push_partners_active_first(push_partners *ps) { return ps->active; }
+size_t push_partners_active_count(const push_partners *ps) { return ps->nactive; }
 
 static void free_list(push_job *j) {
     while (j) {
@@ -87,16 +100,22 @@ push_job *push_job_new(int64_t now_ms) {
     return j;
 }
 
-void push_job_free(push_job *j) {
-    if (!j)
-        return;
-    if (j->pending)
-        push_pending_done(j->pending);
+void push_job_shed(push_job *j) {
     free(j->body);
     free(j->value);
     free(j->key);
     free(j->origin_topic);
     free(j->endpoint);
+    j->body = j->value = j->key = j->origin_topic = j->endpoint = NULL;
+    j->body_len = j->value_len = j->key_len = 0;
+}
+
+void push_job_free(push_job *j) {
+    if (!j)
+        return;
+    if (j->pending)
+        push_pending_done(j->pending);
+    push_job_shed(j);
     free(j);
 }
 

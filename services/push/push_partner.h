@@ -49,13 +49,14 @@ typedef struct push_job {
     int64_t due_ms;                            /* not to be attempted before */
     long last_status;                          /* 0 when no response */
     char last_error[160];
-    int acks; /* produce acknowledgements still awaited */
+    int acks;         /* produce acknowledgements still awaited */
+    int failing_slot; /* in flight in the share of partners whose last attempt failed */
 } push_job;
 
 struct push_partner {
     push_partner *hnext; /* hash chain */
     push_partner *next;  /* the list of all partners */
-    push_partner *anext; /* the list of partners holding jobs */
+    push_partner *anext; /* the queue of partners that may start a request */
     int active;          /* on that list */
     char name[PUSH_ORG_LEN];
     const push_sub *sub; /* the current subscription, NULL when none */
@@ -68,6 +69,7 @@ struct push_partner {
     int64_t blocked_until; /* backing off: no attempts, fresh jobs deferred */
     int failures;          /* retryable failures in a row */
     int failing;           /* backing off after failures (for logging the change) */
+    unsigned gauges;       /* per-partner gauges that have been shown (push_metrics) */
 };
 
 typedef struct push_partners push_partners;
@@ -85,18 +87,24 @@ push_partner *push_partners_get(push_partners *ps, const char *name);
 /* The first partner; walk on with ->next. */
 push_partner *push_partners_first(push_partners *ps);
 
-/* The partners that may hold queued jobs, so a turn of the loop looks at
- * those and not at every partner (thousands at national scale). activate
- * puts p on the list (once); take detaches the whole list (walk it with
- * ->anext, clear ->active, and activate again those still holding jobs);
- * active_first walks it in place. */
+/* The partners that may be able to start a request, so a turn of the loop
+ * looks at those and not at every partner (thousands at national scale).
+ * A queue, first in first out, so every partner gets its turn when the
+ * requests in flight are capped. activate puts p at the tail (once); pop
+ * takes the head off (clearing ->active; NULL when empty); active_count
+ * says how many are queued. */
 void push_partners_activate(push_partners *ps, push_partner *p);
-push_partner *push_partners_take_active(push_partners *ps);
-push_partner *push_partners_active_first(push_partners *ps);
+push_partner *push_partners_pop_active(push_partners *ps);
+size_t push_partners_active_count(const push_partners *ps);
 
 /* A new, empty job (since_ms = due_ms = now_ms; kh_alloc: never NULL). */
 push_job *push_job_new(int64_t now_ms);
 void push_job_free(push_job *j);
+
+/* Frees the job's buffers (body, record, key, origin topic, endpoint) and
+ * keeps the rest: for a job whose outcome is written and that only waits
+ * for the broker's acknowledgements, thousands at a time. */
+void push_job_shed(push_job *j);
 
 /* The two directions of a retry hand-off. to_retry fills r with what the
  * retry record says about job (its partner, attempts, times, last result

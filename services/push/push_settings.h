@@ -19,6 +19,7 @@ typedef struct push_settings {
     long long commit_interval_ms;
     long long shutdown_timeout_ms;
     long long max_connections, max_host_connections;
+    long long max_in_flight; /* requests in flight over all partners */
 } push_settings;
 
 #endif

@@ -7,6 +7,7 @@
  * abandonment and revocation, the partner queues, the retry record headers
  * and the aflevering record.
  */
+#include "kh_alloc.h"
 #include "kh_codec.h"
 #include "kh_retry.h"
 #include "push_aflevering.h"
@@ -570,6 +571,49 @@ START_TEST(partner_queues_keep_order) {
 }
 END_TEST
 
+/* The partners that may start a request take turns: first in, first out,
+ * each once however often it is activated. */
+START_TEST(partners_take_turns) {
+    push_partners *ps = push_partners_new();
+    push_partner *a = push_partners_get(ps, "GEMEENTE:GM0599");
+    push_partner *b = push_partners_get(ps, "GEMEENTE:GM0518");
+    push_partner *c = push_partners_get(ps, "SWV:PO2801");
+    push_partners_activate(ps, a);
+    push_partners_activate(ps, b);
+    push_partners_activate(ps, a);
+    push_partners_activate(ps, c);
+    ck_assert_uint_eq(push_partners_active_count(ps), 3);
+    ck_assert_ptr_eq(push_partners_pop_active(ps), a);
+    push_partners_activate(ps, a); /* its turn again comes after the others */
+    ck_assert_ptr_eq(push_partners_pop_active(ps), b);
+    ck_assert_ptr_eq(push_partners_pop_active(ps), c);
+    ck_assert_ptr_eq(push_partners_pop_active(ps), a);
+    ck_assert_ptr_null(push_partners_pop_active(ps));
+    ck_assert_uint_eq(push_partners_active_count(ps), 0);
+    push_partners_free(ps);
+}
+END_TEST
+
+/* A job whose outcome is written keeps only what its acknowledgements need. */
+START_TEST(shed_job_keeps_its_bookkeeping) {
+    push_job *j = push_job_new(1000);
+    j->body = kh_strdup("{}");
+    j->body_len = 2;
+    j->value = kh_strdup("v");
+    j->value_len = 1;
+    j->origin_topic = kh_strdup("t");
+    j->attempts = 2;
+    push_job_shed(j);
+    ck_assert_ptr_null(j->body);
+    ck_assert_ptr_null(j->value);
+    ck_assert_ptr_null(j->origin_topic);
+    ck_assert_uint_eq(j->body_len + j->value_len, 0);
+    ck_assert_int_eq(j->attempts, 2);
+    push_job_shed(j); /* twice is harmless */
+    push_job_free(j);
+}
+END_TEST
+
 /* ---- records ---------------------------------------------------------------- */
 
 START_TEST(retry_headers_round_trip) {
@@ -668,6 +712,8 @@ int main(void) {
                         sizeof process_cases / sizeof process_cases[0]);
     tcase_add_test(tc, offsets_advance_only_past_finished_records);
     tcase_add_test(tc, partner_queues_keep_order);
+    tcase_add_test(tc, partners_take_turns);
+    tcase_add_test(tc, shed_job_keeps_its_bookkeeping);
     tcase_add_test(tc, retry_headers_round_trip);
     tcase_add_test(tc, aflevering_has_no_payload_and_fits_its_schema);
     suite_add_tcase(s, tc);

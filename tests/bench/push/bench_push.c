@@ -13,6 +13,8 @@
  *       Polls kh-test-receiver's stats every 10 ms until the 2xx answers on
  *       paths starting with the prefix reach N; prints
  *       "<count> <seconds from the first to the last> <per second>".
+ *       With KH_BENCH_TRACE=FILE set, writes "<seconds> <count>" to FILE at
+ *       every change (where a run stalls).
  */
 #include "kh_codec.h"
 #include "kh_orgid.h"
@@ -220,18 +222,23 @@ static int watch(int argc, char **argv) {
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
     double start = now_s(), first = 0, last = 0;
     long n = 0, before = -1;
+    FILE *trace = getenv("KH_BENCH_TRACE") ? fopen(getenv("KH_BENCH_TRACE"), "w") : NULL;
     while (now_s() - start < timeout) {
         n = ok_with_prefix(c, prefix);
         if (n > 0 && before <= 0 && first == 0)
             first = now_s();
         if (n != before)
             last = now_s();
+        if (trace && n != before)
+            fprintf(trace, "%.3f %ld\n", last - start, n);
         before = n;
         if (n >= expect)
             break;
         usleep(10000);
     }
     curl_easy_cleanup(c);
+    if (trace)
+        fclose(trace);
     if (n < expect) {
         fprintf(stderr, "bench_push: only %ld of %ld delivered within %.0f s\n", n, expect,
                 timeout);

@@ -34,6 +34,9 @@
 #   KH_BENCH_ROUNDS       rounds of each dead-partner case (default 2; --quick 1)
 #   KH_BENCH_NATIONAL     partners of the national case (default 5000)
 #   KH_BENCH_KEEP         keep the work directory (logs) when set
+#   KH_BENCH_CASES        which parts to run, any of "throughput dead national"
+#                         (default all three); a part not run prints "-"
+#   KH_BENCH_PUSH_SET     extra "KEY=VALUE ..." settings for ketenhub-push (experiments)
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
@@ -49,6 +52,8 @@ per=${KH_BENCH_PER_PARTNER:-$((quick ? 1000 : 4000))}
 duration=${KH_BENCH_DURATION:-$((quick ? 4 : 10))}
 rounds=${KH_BENCH_ROUNDS:-$((quick ? 1 : 2))}
 national=${KH_BENCH_NATIONAL:-5000}
+cases=" ${KH_BENCH_CASES:-throughput dead national} "
+want() { [[ $cases == *" $1 "* ]]; }
 partners=16
 
 command -v wrk >/dev/null || { echo "run.sh: wrk not found (apt-get install wrk)" >&2; exit 1; }
@@ -122,9 +127,10 @@ deliver() {
     local name=$1 prefix=$2 subs=$3 expect=$4 pid out rss
     "$bin/ketenhub-push" --set "kafka.bootstrap.servers=$KH_KAFKA_BOOTSTRAP" --set "topic.prefix=$prefix" \
         --set "group.id=${prefix}push" --set "subscriptions.file=$subs" --set "ops.listen=127.0.0.1:0" \
-        --set log.level=warn --set retry.initial.ms=1000 2>"$work/push-$name.log" &
+        --set log.level=warn --set retry.initial.ms=1000 ${KH_BENCH_PUSH_SET:+$(printf -- '--set %s ' $KH_BENCH_PUSH_SET)} \
+        2>"$work/push-$name.log" &
     pid=$!
-    out=$("$bin/bench_push" watch --port "$port" --prefix /b --expect "$expect" --timeout 300) || {
+    out=$(KH_BENCH_TRACE=$work/trace-$name.txt "$bin/bench_push" watch --port "$port" --prefix /b --expect "$expect" --timeout 300) || {
         kill -TERM "$pid"; wait "$pid" || true; echo "run.sh: $name did not finish" >&2; exit 1; }
     rss=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
     kill -TERM "$pid"
@@ -145,34 +151,44 @@ run=$(date +%s)
 total=$((partners * per))
 a_count=$((total / 16))
 echo "== filling Kafka ($KH_KAFKA_BOOTSTRAP): $total meldingen for $partners partners, six times"
-fill "bench${run}c1."
-fill "bench${run}c4."
+if want throughput; then
+    fill "bench${run}c1."
+    fill "bench${run}c4."
+fi
 for ((round = 1; round <= rounds; round++)); do
-    fill "bench${run}ok$round." "GEMEENTE:GM0599=$a_count"
-    fill "bench${run}dead$round." "GEMEENTE:GM0599=$a_count"
+    if want dead; then
+        fill "bench${run}ok$round." "GEMEENTE:GM0599=$a_count"
+        fill "bench${run}dead$round." "GEMEENTE:GM0599=$a_count"
+    fi
+    want national || continue
     for kind in nok ndead; do
         "$bin/bench_push" fill --bootstrap "$KH_KAFKA_BOOTSTRAP" --topic "bench${run}$kind$round.ketenhub.grensverkeer.v1" \
             --partners "$national" --per-partner 4 >/dev/null
     done
 done
+[[ -s $work/body.json ]] || fill "bench${run}body." # the body wrk posts
 body=$(stat -c %s "$work/body.json")
 
-echo "== baseline: wrk, body $body bytes"
-wrk16=$(wrk_rate 16)
-wrk64=$(wrk_rate 64)
-
-echo "== ketenhub-push"
-subscriptions "$work/c1.json" 1
-subscriptions "$work/c4.json" 4
-read -r _ c1_s c1_rate _ < <(deliver c1 "bench${run}c1." "$work/c1.json" "$total")
-read -r _ c4_s c4_rate _ < <(deliver c4 "bench${run}c4." "$work/c4.json" "$total")
-
-echo "== dead partner"
-subscriptions "$work/a.json" 1 2000
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
-worst() { printf '%s\n' "$@" | sort -n | head -1; }
-ok=() dead=() ratios=()
+worst() { printf '%s\n' "${@:--}" | sort -n | head -1; }
+wrk16=- wrk64=- c1_s=- c1_rate=- c4_s=- c4_rate=-
+ok=() dead=() ratios=() nok=() ndead=() nratios=() nrss=()
+
+if want throughput; then
+    echo "== baseline: wrk, body $body bytes"
+    wrk16=$(wrk_rate 16)
+    wrk64=$(wrk_rate 64)
+    echo "== ketenhub-push"
+    subscriptions "$work/c1.json" 1
+    subscriptions "$work/c4.json" 4
+    read -r _ c1_s c1_rate _ < <(deliver c1 "bench${run}c1." "$work/c1.json" "$total")
+    read -r _ c4_s c4_rate _ < <(deliver c4 "bench${run}c4." "$work/c4.json" "$total")
+fi
+
+want dead && echo "== dead partner"
+subscriptions "$work/a.json" 1 2000
 for ((round = 1; round <= rounds; round++)); do
+    want dead || break
     read -r _ _ rate_ok _ < <(deliver "a-ok$round" "bench${run}ok$round." "$work/a.json" "$total")
     curl -sf -X POST "http://127.0.0.1:$port/_control/rule?path=/a&mode=hang:60000" >/dev/null
     read -r _ _ rate_dead _ < <(deliver "a-dead$round" "bench${run}dead$round." "$work/a.json" "$total")
@@ -180,11 +196,11 @@ for ((round = 1; round <= rounds; round++)); do
 done
 dead_ratio=$(worst "${ratios[@]}")
 
-echo "== national: $national partners x 4 meldingen, every 20th at /h"
+want national && echo "== national: $national partners x 4 meldingen, every 20th at /h"
 national_subscriptions "$work/n.json"
 n_expect=$(( (national - (national + 19) / 20) * 4 ))
-nok=() ndead=() nratios=() nrss=()
 for ((round = 1; round <= rounds; round++)); do
+    want national || break
     read -r _ _ rate_ok rss_ok < <(deliver "n-ok$round" "bench${run}nok$round." "$work/n.json" "$n_expect")
     curl -sf -X POST "http://127.0.0.1:$port/_control/rule?path=/h&mode=hang:2500" >/dev/null
     read -r _ _ rate_dead rss_dead < <(deliver "n-dead$round" "bench${run}ndead$round." "$work/n.json" "$n_expect")
@@ -194,7 +210,7 @@ done
 n_ratio=$(worst "${nratios[@]}")
 n_ok_worst=$(worst "${nok[@]}")
 n_dead_worst=$(worst "${ndead[@]}")
-n_rss=$(printf '%s\n' "${nrss[@]}" | sort -n | tail -1)
+n_rss=$(printf '%s\n' "${nrss[@]:-0}" | sort -n | tail -1)
 mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 
 cat <<TABLE
