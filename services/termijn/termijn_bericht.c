@@ -406,42 +406,45 @@ void termijn_bericht_verstreken(const termijn_dossier *d, const termijn *t, int 
     emit(d, t, stap, &p, tekst, NULL, out);
 }
 
-void termijn_bericht_achterhaald(const termijn_dossier *d, const termijn *t, int stap,
-                                 const termijn_event *ev, const termijn_ctx *ctx,
-                                 termijn_uit *out) {
+/* A melding sent earlier no longer holds; waarom says why and what to do. */
+static void achterhaalt(const termijn_dossier *d, const termijn *t, int stap,
+                        const termijn_event *ev, const termijn_ctx *ctx, termijn_uit *out,
+                        const char *waarom) {
     partij p;
-    char tekst[4096], d1[32], d2[32];
+    char tekst[4096], d1[32];
     build(d, t, stap, ctx, &p);
     text x = {tekst, sizeof tekst, 0};
     tekst[0] = '\0';
     addf(&x,
          "Achterhaald: de melding %s over zaak %s, verzonden omdat de termijn op %s "
-         "verstreek, is niet meer van toepassing. De hub ontving daarna alsnog een besluit, "
-         "gedateerd %s, dus vóór het einde van de termijn. U hoeft voor die melding niets "
-         "meer te doen.",
+         "verstreek, is niet meer van toepassing. %s",
          termijn_regel_naam((termijn_regel)t->regel), t->zaak,
-         datum_nl(t->vervalt[stap] - 1, d1, sizeof d1), datum_nl(ev->handeling, d2, sizeof d2));
+         datum_nl(t->vervalt[stap] - 1, d1, sizeof d1), waarom);
     limit_chars(tekst, TERMIJN_TOELICHTING_CHARS);
     emit(d, t, stap, &p, tekst, ev, out);
 }
 
+void termijn_bericht_achterhaald(const termijn_dossier *d, const termijn *t, int stap,
+                                 const termijn_event *ev, const termijn_ctx *ctx,
+                                 termijn_uit *out) {
+    char waarom[512], d2[32];
+    snprintf(waarom, sizeof waarom,
+             "De hub ontving daarna alsnog een besluit, gedateerd %s, dus vóór het einde van de "
+             "termijn. U hoeft voor die melding niets meer te doen.",
+             datum_nl(ev->handeling, d2, sizeof d2));
+    achterhaalt(d, t, stap, ev, ctx, out, waarom);
+}
+
 void termijn_bericht_opgeschort(const termijn_dossier *d, const termijn *t, int stap,
                                 const termijn_event *ev, const termijn_ctx *ctx, termijn_uit *out) {
-    partij p;
-    char tekst[4096], d1[32], d2[32];
-    build(d, t, stap, ctx, &p);
-    text x = {tekst, sizeof tekst, 0};
-    tekst[0] = '\0';
-    addf(&x,
-         "Achterhaald: de melding %s over zaak %s, verzonden omdat de termijn op %s "
-         "verstreek, is niet meer van toepassing. De school meldde daarna dat zij op %s "
-         "informatie bij de ouders had opgevraagd; vanaf die dag is de termijn opgeschort, dus "
-         "hij was nog niet verstreken. Verstrijkt de termijn na ontvangst van de informatie "
-         "alsnog, dan volgt een nieuwe melding. U hoeft voor deze melding niets meer te doen.",
-         termijn_regel_naam((termijn_regel)t->regel), t->zaak,
-         datum_nl(t->vervalt[stap] - 1, d1, sizeof d1), datum_nl(t->pauze_sinds, d2, sizeof d2));
-    limit_chars(tekst, TERMIJN_TOELICHTING_CHARS);
-    emit(d, t, stap, &p, tekst, ev, out);
+    char waarom[512], d2[32];
+    snprintf(waarom, sizeof waarom,
+             "De school meldde daarna dat zij op %s informatie bij de ouders had opgevraagd; "
+             "vanaf die dag is de termijn opgeschort, dus hij was nog niet verstreken. "
+             "Verstrijkt de termijn na ontvangst van de informatie alsnog, dan volgt een nieuwe "
+             "melding. U hoeft voor deze melding niets meer te doen.",
+             datum_nl(t->pauze_sinds, d2, sizeof d2));
+    achterhaalt(d, t, stap, ev, ctx, out, waarom);
 }
 
 int termijn_bericht_aanbod_maanden(const termijn_ctx *ctx, const char *woonplaats,
