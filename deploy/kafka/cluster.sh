@@ -91,13 +91,32 @@ wait_node() {
     local n=$1 want=$2 deadline=$((SECONDS + start_timeout)) port
     port=$(cat "$state/node$n/port")
     until (($(broker_count "$port") >= want)); do
-        [[ -n $(node_pid "$n") ]] || { tail -n 20 "$state/node$n/kafka.log" >&2; die "node $n exited (log $state/node$n/kafka.log)"; }
+        if [[ -z $(node_pid "$n") ]]; then
+            grep -q 'Address already in use' "$state/node$n/kafka.log" && { log "node $n lost a port to another process"; exit "$port_lost"; }
+            tail -n 20 "$state/node$n/kafka.log" >&2
+            die "node $n exited (log $state/node$n/kafka.log)"
+        fi
         ((SECONDS < deadline)) || die "node $n did not list $want brokers within ${start_timeout}s"
         sleep 0.3
     done
 }
 
+# Another process may take a port between choosing it and the node binding
+# it (other tests run brokers too): then the whole cluster starts again on
+# fresh ports, up to three times, as kafka.sh does for one broker.
 cluster_start() {
+    local attempt rc
+    for attempt in 1 2 3; do
+        rc=0
+        (cluster_start_once) || rc=$?
+        ((rc == port_lost)) || return "$rc"
+        log "a port was taken between check and bind (attempt $attempt); retrying on other ports"
+        cluster_stop >/dev/null 2>&1
+    done
+    die "the cluster could not bind its ports in 3 attempts"
+}
+
+cluster_start_once() {
     [[ ! -d $state/node1 || -z $(node_pid 1)$(node_pid 2)$(node_pid 3) ]] || die "a cluster is running; '$0 stop' first"
     cmd_fetch
     local n voters="" id used="" p c dir t0

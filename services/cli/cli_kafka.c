@@ -65,6 +65,10 @@ static void short_name(const char *topic, char *out, size_t len) {
     snprintf(out, len, "%.*s", (int)n, s);
 }
 
+static int by_name(const void *a, const void *b) {
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 int cli_topic_resolve(const kh_schemas *schemas, const kh_config *c, const char *arg, char *full,
                       size_t len) {
     const char *names[CLI_MAX_TOPICS];
@@ -77,6 +81,8 @@ int cli_topic_resolve(const kh_schemas *schemas, const kh_config *c, const char 
             return 0;
         }
     }
+    /* Sorted, so the list reads the same whatever the schema ids are. */
+    qsort(names, n, sizeof names[0], by_name);
     fprintf(stderr, "ketenhub: no ketenhub topic '%s'; one of:", arg);
     for (size_t i = 0; i < n; i++) {
         short_name(names[i], s, sizeof s);
