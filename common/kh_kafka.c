@@ -453,14 +453,10 @@ typedef struct txn_args {
 
 static rd_kafka_error_t *txn_once(rd_kafka_t *p, txn_op op, const txn_args *a, int ms) {
     switch (op) {
-    case TXN_INIT:
-        return rd_kafka_init_transactions(p, ms);
-    case TXN_COMMIT:
-        return rd_kafka_commit_transaction(p, ms);
-    case TXN_ABORT:
-        return rd_kafka_abort_transaction(p, ms);
-    default:
-        return rd_kafka_send_offsets_to_transaction(p, a->offsets, a->cgmd, ms);
+    case TXN_INIT: return rd_kafka_init_transactions(p, ms);
+    case TXN_COMMIT: return rd_kafka_commit_transaction(p, ms);
+    case TXN_ABORT: return rd_kafka_abort_transaction(p, ms);
+    default: return rd_kafka_send_offsets_to_transaction(p, a->offsets, a->cgmd, ms);
     }
 }
 

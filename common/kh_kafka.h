@@ -95,14 +95,17 @@ rd_kafka_t *kh_kafka_txn_producer_create(const kh_config *c, const char *transac
 #define KH_KAFKA_TXN_SLICE_MS 500
 #define KH_KAFKA_TXN_RETRIES 10
 
-/* The caller's, one per producer, used by one thread at a time; the calls
- * above write only deadline_ms. Zero-initialise, then set stop and
- * shutdown_ms. */
+/* The caller's, one per producer, used by one thread at a time; the
+ * kh_kafka_txn_* functions write only deadline_ms. Zero-initialise, then
+ * set stop and shutdown_ms; all zero ({0}) is a bound without a stop: each
+ * call waits up to transaction.timeout.ms (init twice that), as librdkafka's
+ * timeout -1 would, but never longer. */
 typedef struct kh_kafka_txn_bound {
     const volatile sig_atomic_t *stop; /* nonzero once a stop is asked; NULL: never */
     long long shutdown_ms;             /* from the stop on, everything ends within this */
-    long long call_ms;  /* while running, the most one call waits; 0: the producer's
-                           transaction.timeout.ms (twice that for init) */
+    /* while running, the most one call waits; 0: the producer's
+     * transaction.timeout.ms (twice that for init) */
+    long long call_ms;
     int64_t deadline_ms; /* on kh_kafka_now_ms()'s clock; 0: running, no deadline yet */
 } kh_kafka_txn_bound;
 

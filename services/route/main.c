@@ -39,8 +39,8 @@
     "  reference.dir       reference data directory (default " KH_DEFAULT_REFERENCE_DIR ")\n"   \
     "  reference.watch.ms  reload when the files there change, checked this often; 0: only\n"   \
     "                      on SIGHUP (default 5000)\n"                                          \
-    "  route.shutdown.ms   SIGTERM: commit the open batch and close within this, also when\n"  \
-    "                      Kafka is unreachable (default 5000)\n"                              \
+    "  route.shutdown.ms   SIGTERM: commit the open batch and close within this, also when\n"   \
+    "                      Kafka is unreachable (default 5000)\n"                               \
     "  ops.listen          /healthz /readyz /metrics (default 127.0.0.1:9102)\n"                \
     "Exit status: 0 after SIGTERM/SIGINT (open batch committed); 1 on a fatal Kafka error,\n"   \
     "or when the last batch did not commit within route.shutdown.ms (restart it: nothing\n"     \

@@ -39,7 +39,9 @@ typedef struct loop {
     int delivery_failures; /* in the open batch (without transactions) */
     int assigned;          /* partitions */
     int rewind_kept;       /* a rebalance aborted the batch: rewind what stays */
-    kh_kafka_txn_bound txn; /* SIGTERM: every Kafka call ends within shutdown_ms */
+    /* SIGTERM: every Kafka call ends within shutdown_ms */
+    kh_kafka_txn_bound txn;
+    int dropped; /* a batch was aborted after the stop: exit 1 */
     uint64_t watch_sig;
     int64_t next_watch;
 } loop;
@@ -118,6 +120,7 @@ static void batch_abort(loop *L, int rewind, const char *why) {
     if (L->transactional)
         abort_transaction(L);
     route_stats_abort(&L->stats);
+    L->dropped |= kh_service_stop != 0;
     if (rewind && !L->failed)
         rewind_consumer(L);
 }
@@ -197,6 +200,7 @@ static int batch_commit(loop *L, int rewind) {
         return 0;
     }
     route_stats_abort(&L->stats);
+    L->dropped |= kh_service_stop != 0;
     if (rc == -1 && rewind && !L->failed)
         rewind_consumer(L);
     return -1;
@@ -432,8 +436,8 @@ static int open_clients(loop *L) {
     if (rc > 0)
         return 1;
     if (rc == 0)
-        L->consumer = kh_kafka_consumer_new(L->svc->config, L->cfg->group_id, consumer_hook, L,
-                                            err, sizeof err);
+        L->consumer = kh_kafka_consumer_new(L->svc->config, L->cfg->group_id, consumer_hook, L, err,
+                                            sizeof err);
     if (!L->producer || !L->consumer) {
         kh_log_error("cannot create the Kafka clients", json_pack("{s:s}", "error", err));
         return -1;
@@ -528,14 +532,14 @@ static void run(loop *L, atomic_int *ready) {
  * destroying a consumer waits for its in-flight group requests). */
 typedef struct closing {
     loop *L;
-    int committed; /* 0, or -1 when the last batch did not commit */
+    int committed; /* 0, or -1 when the last batch did not commit (or was aborted) */
     atomic_int done;
 } closing;
 
 static void *close_all(void *arg) {
     closing *c = arg;
     loop *L = c->L;
-    c->committed = L->failed || (L->producer && batch_commit(L, 0)) ? -1 : 0;
+    c->committed = L->failed || (L->producer && batch_commit(L, 0)) || L->dropped ? -1 : 0;
     close_clients(L);
     atomic_store(&c->done, 1);
     return NULL;
