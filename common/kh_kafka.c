@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -155,9 +156,9 @@ rd_kafka_t *kh_kafka_producer_new(const kh_config *c, kh_kafka_conf_hook *hook, 
     return conf ? client_new(RD_KAFKA_PRODUCER, conf, hook, ud, err, errlen) : NULL;
 }
 
-rd_kafka_t *kh_kafka_txn_producer_new(const kh_config *c, const char *transactional_id,
-                                      kh_kafka_conf_hook *hook, void *ud, char *err,
-                                      size_t errlen) {
+rd_kafka_t *kh_kafka_txn_producer_create(const kh_config *c, const char *transactional_id,
+                                         kh_kafka_conf_hook *hook, void *ud, char *err,
+                                         size_t errlen) {
     rd_kafka_conf_t *conf = conf_base(c, producer_defaults, producer_required, err, errlen);
     if (conf == NULL)
         return NULL;
@@ -165,12 +166,17 @@ rd_kafka_t *kh_kafka_txn_producer_new(const kh_config *c, const char *transactio
         rd_kafka_conf_destroy(conf);
         return NULL;
     }
-    rd_kafka_t *rk = client_new(RD_KAFKA_PRODUCER, conf, hook, ud, err, errlen);
+    return client_new(RD_KAFKA_PRODUCER, conf, hook, ud, err, errlen);
+}
+
+rd_kafka_t *kh_kafka_txn_producer_new(const kh_config *c, const char *transactional_id,
+                                      kh_kafka_conf_hook *hook, void *ud, char *err,
+                                      size_t errlen) {
+    rd_kafka_t *rk = kh_kafka_txn_producer_create(c, transactional_id, hook, ud, err, errlen);
     if (rk == NULL)
         return NULL;
-    /* -1: librdkafka waits 2 * transaction.timeout.ms, so the wait is
-     * configuration rather than a constant here. */
-    rd_kafka_error_t *e = rd_kafka_init_transactions(rk, -1);
+    kh_kafka_txn_bound unbounded = {0};
+    rd_kafka_error_t *e = kh_kafka_txn_init(rk, &unbounded);
     if (e) {
         snprintf(err, errlen, "kafka init_transactions (transactional.id %s): %s", transactional_id,
                  rd_kafka_error_string(e));
@@ -295,12 +301,6 @@ typedef struct cred_probe {
     int64_t down_at; /* when all brokers were first reported down, 0 if not */
 } cred_probe;
 
-static int64_t mono_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void cred_error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
     (void)rk;
     cred_probe *p = opaque;
@@ -309,7 +309,7 @@ static void cred_error_cb(rd_kafka_t *rk, int err, const char *reason, void *opa
         p->refused = err;
         snprintf(p->reason, sizeof p->reason, "%s", reason);
     } else if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN && !p->down_at) {
-        p->down_at = mono_ms();
+        p->down_at = kh_kafka_now_ms();
     }
 }
 
@@ -321,15 +321,15 @@ static void cred_log_cb(const rd_kafka_t *rk, int level, const char *fac, const 
 
 /* Polls metadata until it comes, a login is refused, or the wait is over. */
 static void cred_wait(rd_kafka_t *rk, cred_probe *p, int timeout_ms) {
-    int64_t deadline = mono_ms() + timeout_ms;
-    while (!p->refused && mono_ms() < deadline) {
+    int64_t deadline = kh_kafka_now_ms() + timeout_ms;
+    while (!p->refused && kh_kafka_now_ms() < deadline) {
         const struct rd_kafka_metadata *md;
         if (rd_kafka_metadata(rk, 0, NULL, &md, 500) == RD_KAFKA_RESP_ERR_NO_ERROR) {
             rd_kafka_metadata_destroy(md);
             return;
         }
         rd_kafka_poll(rk, 0);
-        if (p->down_at && mono_ms() - p->down_at > 2000)
+        if (p->down_at && kh_kafka_now_ms() - p->down_at > 2000)
             return;
     }
 }
@@ -408,11 +408,94 @@ int kh_kafka_rewind_to_committed(rd_kafka_t *rk, int timeout_ms, char *err, size
     return 0;
 }
 
-rd_kafka_error_t *kh_kafka_txn_abort(rd_kafka_t *producer, int retries) {
-    rd_kafka_error_t *e;
-    for (int i = 0; (e = rd_kafka_abort_transaction(producer, -1)) && i < retries &&
-                    rd_kafka_error_is_retriable(e);
-         i++)
+/* ---- Bounded transactional calls ------------------------------------------ */
+
+int64_t kh_kafka_now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void kh_kafka_txn_note_stop(kh_kafka_txn_bound *b, int force) {
+    if (!b->deadline_ms && (force || (b->stop && *b->stop)))
+        b->deadline_ms = kh_kafka_now_ms() + b->shutdown_ms;
+}
+
+int kh_kafka_txn_left_ms(const kh_kafka_txn_bound *b) {
+    if (!b->deadline_ms)
+        return -1;
+    int64_t left = b->deadline_ms - kh_kafka_now_ms();
+    return left > INT32_MAX ? INT32_MAX : left > 1 ? (int)left : 1;
+}
+
+int kh_kafka_txn_past(const kh_kafka_txn_bound *b) {
+    return b->deadline_ms && kh_kafka_now_ms() >= b->deadline_ms;
+}
+
+/* How long one call may wait while running. */
+static long long call_limit_ms(rd_kafka_t *producer, const kh_kafka_txn_bound *b) {
+    char buf[32];
+    size_t len = sizeof buf;
+    if (b->call_ms > 0)
+        return b->call_ms;
+    if (rd_kafka_conf_get(rd_kafka_conf(producer), "transaction.timeout.ms", buf, &len) ==
+        RD_KAFKA_CONF_OK)
+        return atoll(buf);
+    return 60000; /* librdkafka's default */
+}
+
+typedef enum { TXN_INIT, TXN_COMMIT, TXN_ABORT, TXN_OFFSETS } txn_op;
+
+typedef struct txn_args {
+    const rd_kafka_topic_partition_list_t *offsets;
+    const rd_kafka_consumer_group_metadata_t *cgmd;
+} txn_args;
+
+static rd_kafka_error_t *txn_once(rd_kafka_t *p, txn_op op, const txn_args *a, int ms) {
+    switch (op) {
+    case TXN_INIT: return rd_kafka_init_transactions(p, ms);
+    case TXN_COMMIT: return rd_kafka_commit_transaction(p, ms);
+    case TXN_ABORT: return rd_kafka_abort_transaction(p, ms);
+    default: return rd_kafka_send_offsets_to_transaction(p, a->offsets, a->cgmd, ms);
+    }
+}
+
+/* The sliced call of kh_kafka.h's "Bounded transactional calls". */
+static rd_kafka_error_t *txn_call(rd_kafka_t *p, txn_op op, const txn_args *a,
+                                  kh_kafka_txn_bound *b) {
+    int64_t limit = kh_kafka_now_ms() + call_limit_ms(p, b) * (op == TXN_INIT ? 2 : 1);
+    for (int retries = 0;;) {
+        kh_kafka_txn_note_stop(b, 0);
+        int64_t until = b->deadline_ms ? b->deadline_ms : limit, left = until - kh_kafka_now_ms();
+        rd_kafka_error_t *e = txn_once(p, op, a,
+                                       left > KH_KAFKA_TXN_SLICE_MS ? KH_KAFKA_TXN_SLICE_MS
+                                       : left > 1                   ? (int)left
+                                                                    : 1);
+        if (!e || !rd_kafka_error_is_retriable(e) || kh_kafka_now_ms() >= until ||
+            (op == TXN_INIT && b->stop && *b->stop) ||
+            (rd_kafka_error_code(e) != RD_KAFKA_RESP_ERR__TIMED_OUT &&
+             ++retries > KH_KAFKA_TXN_RETRIES))
+            return e;
         rd_kafka_error_destroy(e);
-    return e;
+    }
+}
+
+rd_kafka_error_t *kh_kafka_txn_init(rd_kafka_t *producer, kh_kafka_txn_bound *b) {
+    return txn_call(producer, TXN_INIT, NULL, b);
+}
+
+rd_kafka_error_t *kh_kafka_txn_commit(rd_kafka_t *producer, kh_kafka_txn_bound *b) {
+    return txn_call(producer, TXN_COMMIT, NULL, b);
+}
+
+rd_kafka_error_t *kh_kafka_txn_abort(rd_kafka_t *producer, kh_kafka_txn_bound *b) {
+    return txn_call(producer, TXN_ABORT, NULL, b);
+}
+
+rd_kafka_error_t *kh_kafka_txn_send_offsets(rd_kafka_t *producer,
+                                            const rd_kafka_topic_partition_list_t *offsets,
+                                            const rd_kafka_consumer_group_metadata_t *cgmd,
+                                            kh_kafka_txn_bound *b) {
+    txn_args a = {offsets, cgmd};
+    return txn_call(producer, TXN_OFFSETS, &a, b);
 }

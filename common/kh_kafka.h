@@ -26,6 +26,7 @@
 #include "kh_config.h"
 
 #include <librdkafka/rdkafka.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -56,11 +57,81 @@ rd_kafka_t *kh_kafka_producer_new(const kh_config *c, kh_kafka_conf_hook *hook, 
 /* A transactional producer: as kh_kafka_producer_new() plus
  * transactional.id = transactional_id, on which rd_kafka_init_transactions()
  * has succeeded, so the caller can begin a transaction at once. The wait for
- * the transaction coordinator is librdkafka's 2 * transaction.timeout.ms
- * (set by kafka.transaction.timeout.ms; librdkafka's default 60000 makes it
- * two minutes). Returns the handle or NULL with a message in err. */
+ * the transaction coordinator is 2 * transaction.timeout.ms (set by
+ * kafka.transaction.timeout.ms; librdkafka's default 60000 makes it two
+ * minutes), deaf to signals: for tools and tests. A service uses
+ * kh_kafka_txn_producer_create() and kh_kafka_txn_init() with its stop flag.
+ * Returns the handle or NULL with a message in err. */
 rd_kafka_t *kh_kafka_txn_producer_new(const kh_config *c, const char *transactional_id,
                                       kh_kafka_conf_hook *hook, void *ud, char *err, size_t errlen);
+
+/* As kh_kafka_txn_producer_new() but without init_transactions: the caller
+ * calls kh_kafka_txn_init() before its first transaction. */
+rd_kafka_t *kh_kafka_txn_producer_create(const kh_config *c, const char *transactional_id,
+                                         kh_kafka_conf_hook *hook, void *ud, char *err,
+                                         size_t errlen);
+
+/* ---- Bounded transactional calls -------------------------------------------
+ *
+ * librdkafka's transactional calls wait as long as their timeout (-1: up to
+ * transaction.timeout.ms, and init_transactions twice that) and do not look
+ * at signals, so a service whose broker is gone or silent would take
+ * minutes to stop. kh_kafka_txn_init/_commit/_abort/_send_offsets make the
+ * call in slices of KH_KAFKA_TXN_SLICE_MS (librdkafka resumes a call that
+ * timed out when it is made again with the same arguments) and look at the
+ * stop flag between slices:
+ *   - while running (no stop seen), one call waits up to call_ms, retrying
+ *     other retriable errors KH_KAFKA_TXN_RETRIES times;
+ *   - once *stop is seen, deadline_ms is set to now + shutdown_ms (once),
+ *     and every call, this one and later ones, gives up at that deadline;
+ *   - init gives up at once on a stop: there is nothing to finish.
+ * They return NULL on success, else librdkafka's last error, which the
+ * caller owns (rd_kafka_error_destroy): RD_KAFKA_RESP_ERR__TIMED_OUT
+ * (retriable) when the time ran out. librdkafka 2.0.2 does not always
+ * honour the slice (send_offsets_to_transaction waits without a deadline
+ * while the coordinator is gone), so a caller that must end by the
+ * deadline runs its last calls on a thread of their own and stops waiting
+ * for it at kh_kafka_txn_past(). */
+#define KH_KAFKA_TXN_SLICE_MS 500
+#define KH_KAFKA_TXN_RETRIES 10
+
+/* The caller's, one per producer, used by one thread at a time; the
+ * kh_kafka_txn_* functions write only deadline_ms. Zero-initialise, then
+ * set stop and shutdown_ms; all zero ({0}) is a bound without a stop: each
+ * call waits up to transaction.timeout.ms (init twice that), as librdkafka's
+ * timeout -1 would, but never longer. */
+typedef struct kh_kafka_txn_bound {
+    const volatile sig_atomic_t *stop; /* nonzero once a stop is asked; NULL: never */
+    long long shutdown_ms;             /* from the stop on, everything ends within this */
+    /* while running, the most one call waits; 0: the producer's
+     * transaction.timeout.ms (twice that for init) */
+    long long call_ms;
+    int64_t deadline_ms; /* on kh_kafka_now_ms()'s clock; 0: running, no deadline yet */
+} kh_kafka_txn_bound;
+
+rd_kafka_error_t *kh_kafka_txn_init(rd_kafka_t *producer, kh_kafka_txn_bound *b);
+rd_kafka_error_t *kh_kafka_txn_commit(rd_kafka_t *producer, kh_kafka_txn_bound *b);
+rd_kafka_error_t *kh_kafka_txn_abort(rd_kafka_t *producer, kh_kafka_txn_bound *b);
+/* offsets and cgmd stay the caller's. */
+rd_kafka_error_t *kh_kafka_txn_send_offsets(rd_kafka_t *producer,
+                                            const rd_kafka_topic_partition_list_t *offsets,
+                                            const rd_kafka_consumer_group_metadata_t *cgmd,
+                                            kh_kafka_txn_bound *b);
+
+/* Milliseconds on CLOCK_MONOTONIC, the clock of deadline_ms. */
+int64_t kh_kafka_now_ms(void);
+
+/* Starts the deadline when *stop is set and none runs yet; with force, also
+ * without a stop (a shutdown for another reason, e.g. a fatal error). */
+void kh_kafka_txn_note_stop(kh_kafka_txn_bound *b, int force);
+
+/* What is left until the deadline, at least 1 ms; -1 (wait as long as
+ * needed) while no deadline runs. For librdkafka calls that take a
+ * timeout: rd_kafka_flush(p, kh_kafka_txn_left_ms(b)). */
+int kh_kafka_txn_left_ms(const kh_kafka_txn_bound *b);
+
+/* 1 when a deadline runs and has passed, else 0. */
+int kh_kafka_txn_past(const kh_kafka_txn_bound *b);
 
 /* A group consumer in group group_id; the caller subscribes (or assigns).
  * Defaults: auto.offset.reset=earliest. Required: enable.auto.commit=false,
@@ -97,11 +168,6 @@ typedef void kh_kafka_revoke_fn(void *ud, kh_kafka_rebalance_kind kind,
 int kh_kafka_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                        rd_kafka_topic_partition_list_t *parts, kh_kafka_revoke_fn *revoke, void *ud,
                        kh_kafka_rebalance_kind *kind, int *assigned, char *errbuf, size_t errlen);
-
-/* Aborts producer's open transaction, retrying a retriable failure up to
- * retries times. Returns NULL, or the last error (the caller destroys it;
- * the caller should stop: the transaction's state is unknown). */
-rd_kafka_error_t *kh_kafka_txn_abort(rd_kafka_t *producer, int retries);
 
 /* The consumed positions of rk's current assignment (the next offset to
  * read per partition), leaving out partitions nothing was read from: what a

@@ -10,6 +10,7 @@
 #include "kh_service.h"
 #include "route_loop.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -38,10 +39,12 @@
     "  reference.dir       reference data directory (default " KH_DEFAULT_REFERENCE_DIR ")\n"   \
     "  reference.watch.ms  reload when the files there change, checked this often; 0: only\n"   \
     "                      on SIGHUP (default 5000)\n"                                          \
+    "  route.shutdown.ms   SIGTERM: commit the open batch and close within this, also when\n"   \
+    "                      Kafka is unreachable (default 5000)\n"                               \
     "  ops.listen          /healthz /readyz /metrics (default 127.0.0.1:9102)\n"                \
-    "Exit status: 0 after SIGTERM/SIGINT (open batch committed); 1 on a fatal Kafka error\n"    \
-    "(restart it: nothing committed is lost, nothing uncommitted is visible); 2 on bad\n"       \
-    "configuration.\n"
+    "Exit status: 0 after SIGTERM/SIGINT (open batch committed); 1 on a fatal Kafka error,\n"   \
+    "or when the last batch did not commit within route.shutdown.ms (restart it: nothing\n"     \
+    "committed is lost, nothing uncommitted is visible); 2 on bad configuration.\n"
 
 /* ud: the loop's readiness flag, main's `ready`. */
 static int ready_fn(void *ud, char *why, size_t whylen) {
@@ -88,13 +91,15 @@ static int configure(kh_service *svc, const kh_schemas *schemas, route_loop_conf
         kh_service_int(svc, "route.batch.records", 20000, &cfg->batch_records) ||
         kh_service_int(svc, "route.batch.ms", 250, &cfg->batch_ms) ||
         kh_service_int(svc, "route.batch.idle.ms", 2, &cfg->batch_idle_ms) ||
-        kh_service_int(svc, "reference.watch.ms", 5000, &cfg->watch_ms))
+        kh_service_int(svc, "reference.watch.ms", 5000, &cfg->watch_ms) ||
+        kh_service_int(svc, "route.shutdown.ms", 5000, &cfg->shutdown_ms))
         return -1;
     if (cfg->batch_records < 1 || cfg->batch_ms < 1 || cfg->batch_idle_ms < 0 ||
-        cfg->watch_ms < 0) {
+        cfg->watch_ms < 0 || cfg->shutdown_ms < 1 || cfg->shutdown_ms > INT32_MAX) {
         kh_log_error("bad configuration",
                      json_pack("{s:s}", "error",
-                               "route.batch.records and route.batch.ms must be at least 1, "
+                               "route.batch.records, route.batch.ms and route.shutdown.ms must be "
+                               "at least 1 (route.shutdown.ms at most 2147483647), "
                                "route.batch.idle.ms and reference.watch.ms at least 0"));
         return -1;
     }
@@ -139,6 +144,14 @@ int main(int argc, char **argv) {
         kh_log_error("cannot start", json_pack("{s:s}", "error", err));
     else if (kh_service_start_ops(&svc, "127.0.0.1:9102", ready_fn, &ready) == 0)
         rc = route_loop_run(&svc, &cfg, store, schemas, &ready);
+    if (rc == ROUTE_LOOP_ABANDONED) {
+        /* a thread is still blocked in librdkafka and uses what would be
+         * freed here: end the process; the uncommitted batch is redone
+         * after the restart */
+        kh_log_info("stopped", json_pack("{s:i}", "exit", 1));
+        fflush(NULL);
+        _exit(1);
+    }
     kh_log_info("stopped", json_pack("{s:i}", "exit", rc));
     kh_refstore_close(store);
     kh_schemas_free(schemas);

@@ -11,12 +11,12 @@
 #include "route_stats.h"
 #include "route_watch.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#define RETRIES 10 /* of a retriable transaction call before giving up */
 #define COMMITTED_WAIT_MS 10000
 #define IDLE_POLL_MS 100
 
@@ -39,6 +39,9 @@ typedef struct loop {
     int delivery_failures; /* in the open batch (without transactions) */
     int assigned;          /* partitions */
     int rewind_kept;       /* a rebalance aborted the batch: rewind what stays */
+    /* SIGTERM: every Kafka call ends within shutdown_ms */
+    kh_kafka_txn_bound txn;
+    int dropped; /* a batch was aborted after the stop: exit 1 */
     uint64_t watch_sig;
     int64_t next_watch;
 } loop;
@@ -64,9 +67,14 @@ static void fatal(loop *L, const char *what, const char *error) {
 
 /* ---- Offsets ------------------------------------------------------------ */
 
-/* Back to the start of the aborted batch (see kh_kafka_rewind_to_committed). */
+/* Back to the start of the aborted batch (see kh_kafka_rewind_to_committed).
+ * Not once stopping: nothing more is consumed, and the restart starts from
+ * the committed offsets anyway. */
 static void rewind_consumer(loop *L) {
     char err[256];
+    kh_kafka_txn_note_stop(&L->txn, 0);
+    if (L->txn.deadline_ms)
+        return;
     if (kh_kafka_rewind_to_committed(L->consumer, COMMITTED_WAIT_MS, err, sizeof err))
         fatal(L, "rewinding to the committed offsets", err);
     else
@@ -92,7 +100,7 @@ static int batch_begin(loop *L) {
 }
 
 static void abort_transaction(loop *L) {
-    rd_kafka_error_t *e = kh_kafka_txn_abort(L->producer, RETRIES);
+    rd_kafka_error_t *e = kh_kafka_txn_abort(L->producer, &L->txn);
     if (e) {
         fatal(L, "abort_transaction", rd_kafka_error_string(e));
         rd_kafka_error_destroy(e);
@@ -112,6 +120,7 @@ static void batch_abort(loop *L, int rewind, const char *why) {
     if (L->transactional)
         abort_transaction(L);
     route_stats_abort(&L->stats);
+    L->dropped |= kh_service_stop != 0;
     if (rewind && !L->failed)
         rewind_consumer(L);
 }
@@ -140,25 +149,28 @@ static int txn_commit(loop *L) {
         return -1;
     }
     rd_kafka_consumer_group_metadata_t *cgmd = rd_kafka_consumer_group_metadata(L->consumer);
-    for (int i = 0; (e = rd_kafka_send_offsets_to_transaction(L->producer, offsets, cgmd, -1)) &&
-                    i < RETRIES && rd_kafka_error_is_retriable(e);
-         i++)
-        rd_kafka_error_destroy(e);
+    e = kh_kafka_txn_send_offsets(L->producer, offsets, cgmd, &L->txn);
     rd_kafka_consumer_group_metadata_destroy(cgmd);
     rd_kafka_topic_partition_list_destroy(offsets);
     if (e)
         return txn_failed(L, "send_offsets_to_transaction", e);
-    for (int i = 0; (e = rd_kafka_commit_transaction(L->producer, -1)) && i < RETRIES &&
-                    rd_kafka_error_is_retriable(e);
-         i++)
-        rd_kafka_error_destroy(e);
+    e = kh_kafka_txn_commit(L->producer, &L->txn);
     return e ? txn_failed(L, "commit_transaction", e) : 0;
 }
 
-/* Without transactions: every output acknowledged, then the offsets. */
+/* Without transactions: every output acknowledged, then the offsets. Once
+ * stopping, only until the shutdown bound: what is not acknowledged by
+ * then is processed again after the restart. */
 static int offsets_commit(loop *L) {
-    while (rd_kafka_outq_len(L->producer) > 0)
-        rd_kafka_flush(L->producer, 1000);
+    kh_kafka_txn_note_stop(&L->txn, 0);
+    while (rd_kafka_outq_len(L->producer) > 0 && !kh_kafka_txn_past(&L->txn)) {
+        int left = kh_kafka_txn_left_ms(&L->txn);
+        rd_kafka_flush(L->producer, left < 0 || left > 1000 ? 1000 : left);
+    }
+    if (rd_kafka_outq_len(L->producer) > 0) {
+        kh_log_warn("deliveries not acknowledged within the shutdown bound", NULL);
+        return -1;
+    }
     if (L->delivery_failures) {
         kh_log_warn("deliveries failed: processing the batch again",
                     json_pack("{s:i}", "failed", L->delivery_failures));
@@ -188,6 +200,7 @@ static int batch_commit(loop *L, int rewind) {
         return 0;
     }
     route_stats_abort(&L->stats);
+    L->dropped |= kh_service_stop != 0;
     if (rc == -1 && rewind && !L->failed)
         rewind_consumer(L);
     return -1;
@@ -282,7 +295,7 @@ static int produce(loop *L, route_output *o) {
             o->headers = NULL;
             return 0;
         }
-        if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+        if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL && !kh_service_stop) { /* full while Kafka is away */
             rd_kafka_poll(L->producer, 50);
             continue;
         }
@@ -396,14 +409,35 @@ static int subscribe(loop *L) {
     return e ? -1 : 0;
 }
 
+/* The producer, transactional or not; init_transactions in slices, so that
+ * a stop while Kafka is unreachable ends it at once (kh_kafka_txn_init).
+ * Returns 0, 1 when stopped while connecting, -1 on error (err filled). */
+static int open_producer(loop *L, char *err, size_t errlen) {
+    const kh_config *c = L->svc->config;
+    if (!L->transactional)
+        return (L->producer = kh_kafka_producer_new(c, producer_hook, L, err, errlen)) ? 0 : -1;
+    L->producer = kh_kafka_txn_producer_create(c, L->cfg->transactional_id, producer_hook, L, err,
+                                               errlen);
+    if (!L->producer)
+        return -1;
+    rd_kafka_error_t *e = kh_kafka_txn_init(L->producer, &L->txn);
+    if (!e)
+        return 0;
+    snprintf(err, errlen, "kafka init_transactions (transactional.id %s): %s",
+             L->cfg->transactional_id, rd_kafka_error_string(e));
+    rd_kafka_error_destroy(e);
+    return kh_service_stop ? 1 : -1;
+}
+
+/* Returns 0, 1 when stopped while connecting, -1 on error (logged). */
 static int open_clients(loop *L) {
     char err[512];
-    const kh_config *c = L->svc->config;
-    L->producer = L->transactional ? kh_kafka_txn_producer_new(c, L->cfg->transactional_id,
-                                                               producer_hook, L, err, sizeof err)
-                                   : kh_kafka_producer_new(c, producer_hook, L, err, sizeof err);
-    if (L->producer)
-        L->consumer = kh_kafka_consumer_new(c, L->cfg->group_id, consumer_hook, L, err, sizeof err);
+    int rc = open_producer(L, err, sizeof err);
+    if (rc > 0)
+        return 1;
+    if (rc == 0)
+        L->consumer = kh_kafka_consumer_new(L->svc->config, L->cfg->group_id, consumer_hook, L, err,
+                                            sizeof err);
     if (!L->producer || !L->consumer) {
         kh_log_error("cannot create the Kafka clients", json_pack("{s:s}", "error", err));
         return -1;
@@ -415,21 +449,36 @@ static int open_clients(loop *L) {
     return L->melding_rkt && L->dead_rkt ? subscribe(L) : -1;
 }
 
+/* Leaves the group (its revocation commits nothing more: the last batch
+ * is done) until the deadline; a consumer that cannot reach its
+ * coordinator would wait up to session.timeout.ms, so after the deadline
+ * it is destroyed without leaving (the group notices by the session
+ * timeout). */
+static void close_consumer(loop *L) {
+    rd_kafka_queue_t *q = rd_kafka_queue_new(L->consumer);
+    rd_kafka_error_t *e = rd_kafka_consumer_close_queue(L->consumer, q);
+    if (e)
+        rd_kafka_error_destroy(e);
+    while (!e && !rd_kafka_consumer_closed(L->consumer) && !kh_kafka_txn_past(&L->txn))
+        rd_kafka_queue_poll_callback(q, IDLE_POLL_MS);
+    int closed = !e && rd_kafka_consumer_closed(L->consumer);
+    rd_kafka_queue_destroy(q);
+    for (int k = 0; k < ROUTE_KINDS; k++)
+        if (L->inputs[k])
+            rd_kafka_topic_destroy(L->inputs[k]);
+    rd_kafka_destroy_flags(L->consumer, closed ? 0 : RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+}
+
 static void close_clients(loop *L) {
-    if (L->consumer) {
-        rd_kafka_consumer_close(L->consumer); /* revokes: nothing open by now */
-        for (int k = 0; k < ROUTE_KINDS; k++)
-            if (L->inputs[k])
-                rd_kafka_topic_destroy(L->inputs[k]);
-        rd_kafka_destroy(L->consumer);
-    }
+    if (L->consumer)
+        close_consumer(L);
     if (L->melding_rkt)
         rd_kafka_topic_destroy(L->melding_rkt);
     if (L->dead_rkt)
         rd_kafka_topic_destroy(L->dead_rkt);
     if (L->producer) {
         if (!L->failed)
-            rd_kafka_flush(L->producer, 10000);
+            rd_kafka_flush(L->producer, kh_kafka_txn_left_ms(&L->txn));
         rd_kafka_destroy(L->producer);
     }
 }
@@ -473,8 +522,62 @@ static void run(loop *L, atomic_int *ready) {
         rd_kafka_message_destroy(m);
     }
     atomic_store(ready, 0);
-    if (!L->failed)
-        batch_commit(L, 0);
+    kh_kafka_txn_note_stop(&L->txn, 0);
+}
+
+/* The shutdown: the last batch (committed, else aborted), then the
+ * clients, on a thread of its own because librdkafka 2.0.2 does not
+ * always honour the timeouts given to it (send_offsets_to_transaction
+ * waits without a deadline while the coordinator is gone or silent, and
+ * destroying a consumer waits for its in-flight group requests). */
+typedef struct closing {
+    loop *L;
+    int committed; /* 0, or -1 when the last batch did not commit (or was aborted) */
+    atomic_int done;
+} closing;
+
+static void *close_all(void *arg) {
+    closing *c = arg;
+    loop *L = c->L;
+    c->committed = L->failed || (L->producer && batch_commit(L, 0)) || L->dropped ? -1 : 0;
+    close_clients(L);
+    atomic_store(&c->done, 1);
+    return NULL;
+}
+
+static void warn_uncommitted(const loop *L) {
+    kh_log_warn("the last batch did not commit before the shutdown bound; its records are "
+                "consumed again after the restart",
+                json_pack("{s:I}", "shutdown_ms", (json_int_t)L->cfg->shutdown_ms));
+}
+
+/* Returns 0 (done; *rc 1 when the last batch did not commit), or -1 when
+ * the closing thread is still blocked in librdkafka at the deadline: it
+ * still uses L and the clients, so nothing may be freed. */
+static int shut_down(loop *L, int *rc) {
+    pthread_t t;
+    closing *c = kh_calloc(1, sizeof *c);
+    c->L = L;
+    kh_kafka_txn_note_stop(&L->txn, 1);
+    if (pthread_create(&t, NULL, close_all, c) != 0) {
+        close_all(c);
+    } else {
+        while (!atomic_load(&c->done) && !kh_kafka_txn_past(&L->txn))
+            nanosleep(&(struct timespec){0, 10 * 1000000}, NULL);
+        if (!atomic_load(&c->done)) {
+            pthread_detach(t);
+            warn_uncommitted(L);
+            kh_log_error("a Kafka call is still blocked at the shutdown bound; ending now",
+                         json_pack("{s:I}", "shutdown_ms", (json_int_t)L->cfg->shutdown_ms));
+            return -1;
+        }
+        pthread_join(t, NULL);
+    }
+    if (c->committed && !L->failed)
+        warn_uncommitted(L);
+    *rc = *rc || c->committed || L->failed ? 1 : 0;
+    free(c);
+    return 0;
 }
 
 int route_loop_run(kh_service *svc, const route_loop_config *cfg, kh_refstore *store,
@@ -490,10 +593,14 @@ int route_loop_run(kh_service *svc, const route_loop_config *cfg, kh_refstore *s
     L->next_watch = now_ms() + cfg->watch_ms;
     route_stats_init(&L->stats, svc->metrics, cfg->topics, L->transactional);
     route_stats_facts(&L->stats, L->ref);
+    L->txn.stop = &kh_service_stop;
+    L->txn.shutdown_ms = cfg->shutdown_ms;
     int rc = 1;
     if (route_processor_init(&L->proc, schemas, err, sizeof err)) {
         kh_log_error("cannot start", json_pack("{s:s}", "error", err));
-    } else if (open_clients(L) == 0) {
+    } else if ((rc = open_clients(L)) != 0) {
+        rc = rc > 0 ? 0 : 1; /* stopped while connecting: nothing was consumed */
+    } else {
         kh_log_info("routing",
                     json_pack("{s:s,s:s,s:s?,s:I,s:I,s:I}", "group", cfg->group_id, "mode",
                               L->transactional ? "exactly once (transactions)"
@@ -504,7 +611,8 @@ int route_loop_run(kh_service *svc, const route_loop_config *cfg, kh_refstore *s
         run(L, ready);
         rc = L->failed ? 1 : 0;
     }
-    close_clients(L);
+    if (shut_down(L, &rc))
+        return ROUTE_LOOP_ABANDONED;
     route_processor_free(&L->proc);
     kh_refstore_release(store, L->ref);
     free(L);

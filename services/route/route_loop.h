@@ -52,11 +52,28 @@ typedef struct route_loop_config {
     const char *topics[ROUTE_KINDS]; /* full names, topic.prefix applied */
     const char *melding_topic;
     const char *deadletter_topic;
+    long long shutdown_ms; /* SIGTERM: commit (else abort) and close within this */
 } route_loop_config;
+
+/* route_loop_run's answer when the shutdown bound passed while a Kafka
+ * call was still blocked (librdkafka does not always honour its timeouts):
+ * another thread still uses the clients and everything the loop was given,
+ * so the caller must end the process at once (_exit) without freeing. */
+#define ROUTE_LOOP_ABANDONED 3
 
 /* Runs until kh_service_stop (then commits the open batch, leaves the group
  * and returns 0) or a fatal error (returns 1, after logging it). *ready is
- * 1 while the loop consumes (for /readyz), 0 otherwise. */
+ * 1 while the loop consumes (for /readyz), 0 otherwise.
+ *
+ * Shutdown is bounded by cfg->shutdown_ms from the stop on, also when Kafka
+ * is unreachable, gone or silent (every transactional call runs in slices,
+ * see kh_kafka_txn_bound; a stop during init_transactions ends it at once
+ * and returns 0): the open batch is committed, or when that does not finish
+ * in time aborted, or left for the broker to abort (transaction.timeout.ms)
+ * and for the restart's init_transactions to fence; its records were not
+ * committed, so the restart consumes them again. Returns 1 when the last
+ * batch did not commit, ROUTE_LOOP_ABANDONED (above) when a call was still
+ * blocked at the bound. */
 int route_loop_run(kh_service *svc, const route_loop_config *cfg, kh_refstore *store,
                    const kh_schemas *schemas, atomic_int *ready);
 

@@ -25,10 +25,8 @@
 #include <string.h>
 #include <time.h>
 
-#define RETRIES 10
 #define COMMITTED_WAIT_MS 10000
 #define IDLE_POLL_MS 100
-#define SLICE_MS 500 /* a transactional call waits this long at a time, so a stop is seen */
 #define SERVICE "termijn"
 
 typedef struct metrics {
@@ -54,8 +52,7 @@ typedef struct loop {
     int restored; /* a restore has completed: the fired-through gauge means something */
     long long batch_count;
     int64_t batch_start, next_tick;
-    int64_t deadline;       /* shutting down: everything by then (0: running) */
-    long long txn_limit_ms; /* transaction.timeout.ms: the most one transactional call waits */
+    kh_kafka_txn_bound txn; /* SIGTERM: every Kafka call ends within shutdown_ms */
     int32_t today, scanned;
 } loop;
 
@@ -69,71 +66,6 @@ static int64_t now_ms(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Once SIGTERM is seen, everything left must finish within shutdown_ms. */
-static void note_stop(loop *L) {
-    if (kh_service_stop && !L->deadline)
-        L->deadline = now_ms() + L->cfg->shutdown_ms;
-}
-
-/* What is left of the shutdown bound (at least 1 ms); -1 while running. */
-static int wait_ms(const loop *L) {
-    if (!L->deadline)
-        return -1;
-    int64_t left = L->deadline - now_ms();
-    return left > 1 ? (int)left : 1;
-}
-
-static int past_deadline(const loop *L) { return L->deadline && now_ms() >= L->deadline; }
-
-/* One transactional call (commit, abort, send_offsets, init), made in
- * slices of SLICE_MS: librdkafka resumes a call that timed out when it is
- * made again, and between slices a SIGTERM is noticed, so a broker that
- * stopped answering holds the process for shutdown_ms at most instead of
- * transaction.timeout.ms per call and retry. While running it waits up to
- * txn_limit_ms, retrying other retriable errors RETRIES times; init gives
- * up at once on a stop (there is nothing to finish). */
-typedef rd_kafka_error_t *txn_op(loop *L, int timeout_ms, void *arg);
-static txn_op op_init;
-
-static rd_kafka_error_t *txn_call(loop *L, txn_op *op, void *arg) {
-    int64_t limit = now_ms() + L->txn_limit_ms;
-    for (int retries = 0;;) {
-        note_stop(L);
-        int64_t until = L->deadline ? L->deadline : limit, left = until - now_ms();
-        rd_kafka_error_t *e = op(L, left > SLICE_MS ? SLICE_MS : left > 1 ? (int)left : 1, arg);
-        if (!e || !rd_kafka_error_is_retriable(e) || now_ms() >= until ||
-            (op == op_init && kh_service_stop) ||
-            (rd_kafka_error_code(e) != RD_KAFKA_RESP_ERR__TIMED_OUT && ++retries > RETRIES))
-            return e;
-        rd_kafka_error_destroy(e);
-    }
-}
-
-static rd_kafka_error_t *op_commit(loop *L, int ms, void *arg) {
-    (void)arg;
-    return rd_kafka_commit_transaction(L->producer, ms);
-}
-
-static rd_kafka_error_t *op_abort(loop *L, int ms, void *arg) {
-    (void)arg;
-    return rd_kafka_abort_transaction(L->producer, ms);
-}
-
-static rd_kafka_error_t *op_init(loop *L, int ms, void *arg) {
-    (void)arg;
-    return rd_kafka_init_transactions(L->producer, ms);
-}
-
-typedef struct offsets_arg {
-    rd_kafka_topic_partition_list_t *offsets;
-    rd_kafka_consumer_group_metadata_t *cgmd;
-} offsets_arg;
-
-static rd_kafka_error_t *op_offsets(loop *L, int ms, void *arg) {
-    offsets_arg *a = arg;
-    return rd_kafka_send_offsets_to_transaction(L->producer, a->offsets, a->cgmd, ms);
 }
 
 static void fatal(loop *L, const char *what, const char *error) {
@@ -250,7 +182,7 @@ static int batch_begin(loop *L) {
 }
 
 static void abort_transaction(loop *L) {
-    rd_kafka_error_t *e = txn_call(L, op_abort, NULL);
+    rd_kafka_error_t *e = kh_kafka_txn_abort(L->producer, &L->txn);
     if (e) {
         fatal(L, "abort_transaction", rd_kafka_error_string(e));
         rd_kafka_error_destroy(e);
@@ -282,13 +214,13 @@ static int txn_failed(loop *L, const char *what, rd_kafka_error_t *e) {
 }
 
 static int send_offsets(loop *L) {
-    offsets_arg a = {kh_kafka_positions(L->consumer), NULL};
-    if (!a.offsets)
+    rd_kafka_topic_partition_list_t *offsets = kh_kafka_positions(L->consumer);
+    if (!offsets)
         return 0;
-    a.cgmd = rd_kafka_consumer_group_metadata(L->consumer);
-    rd_kafka_error_t *e = txn_call(L, op_offsets, &a);
-    rd_kafka_consumer_group_metadata_destroy(a.cgmd);
-    rd_kafka_topic_partition_list_destroy(a.offsets);
+    rd_kafka_consumer_group_metadata_t *cgmd = rd_kafka_consumer_group_metadata(L->consumer);
+    rd_kafka_error_t *e = kh_kafka_txn_send_offsets(L->producer, offsets, cgmd, &L->txn);
+    rd_kafka_consumer_group_metadata_destroy(cgmd);
+    rd_kafka_topic_partition_list_destroy(offsets);
     return e ? txn_failed(L, "send_offsets_to_transaction", e) : 0;
 }
 
@@ -301,7 +233,7 @@ static int batch_commit(loop *L) {
     L->open = 0;
     if (L->consumed && send_offsets(L))
         return -1;
-    if ((e = txn_call(L, op_commit, NULL)))
+    if ((e = kh_kafka_txn_commit(L->producer, &L->txn)))
         return txn_failed(L, "commit_transaction", e);
     kh_metric_add(L->m.transactions, (const char *[]){"committed"}, 1);
     return 0;
@@ -538,15 +470,11 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         atomic_store(L->phase, TERMIJN_RUNNING);
 }
 
-/* The producer is transactional; init_transactions is the loop's, so that
- * a stop interrupts it (see init_transactions). */
 static int producer_hook(rd_kafka_conf_t *conf, void *ud, char *err, size_t errlen) {
-    loop *L = ud;
+    (void)err;
+    (void)errlen;
     rd_kafka_conf_set_opaque(conf, ud);
-    return rd_kafka_conf_set(conf, "transactional.id", L->cfg->transactional_id, err, errlen) ==
-                   RD_KAFKA_CONF_OK
-               ? 0
-               : -1;
+    return 0;
 }
 
 /* The range assignor gives one member partition p of every topic: a
@@ -562,24 +490,12 @@ static int consumer_hook(rd_kafka_conf_t *conf, void *ud, char *err, size_t errl
 
 /* ---- Setup and the loop ------------------------------------------------------------- */
 
-/* How long one transactional call may wait while running. */
-static long long txn_limit_ms(rd_kafka_t *producer) {
-    char buf[32];
-    size_t len = sizeof buf;
-    if (rd_kafka_conf_get(rd_kafka_conf(producer), "transaction.timeout.ms", buf, &len) ==
-        RD_KAFKA_CONF_OK)
-        return atoll(buf);
-    return 60000; /* librdkafka's default */
-}
-
 /* init_transactions as one -1 call waits 2 * transaction.timeout.ms (two
  * minutes by default) when Kafka is unreachable, deaf to SIGTERM; in
  * slices it gives up after that same time, or at once on a stop. Returns
  * 0, 1 when stopped, -1 on error (err filled). */
 static int init_transactions(loop *L, char *err, size_t errlen) {
-    L->txn_limit_ms = 2 * txn_limit_ms(L->producer);
-    rd_kafka_error_t *e = txn_call(L, op_init, NULL);
-    L->txn_limit_ms /= 2;
+    rd_kafka_error_t *e = kh_kafka_txn_init(L->producer, &L->txn);
     if (!e)
         return 0;
     snprintf(err, errlen, "kafka init_transactions (transactional.id %s): %s",
@@ -593,7 +509,8 @@ static int open_clients(loop *L) {
     char err[512];
     const kh_config *c = L->svc->config;
     int rc = -1;
-    L->producer = kh_kafka_producer_new(c, producer_hook, L, err, sizeof err);
+    L->producer = kh_kafka_txn_producer_create(c, L->cfg->transactional_id, producer_hook, L, err,
+                                               sizeof err);
     if (L->producer && (rc = init_transactions(L, err, sizeof err)) == 0)
         L->consumer = kh_kafka_consumer_new(c, L->cfg->group_id, consumer_hook, L, err, sizeof err);
     if (rc > 0)
@@ -627,7 +544,7 @@ static void close_consumer(loop *L) {
     rd_kafka_error_t *e = rd_kafka_consumer_close_queue(L->consumer, q);
     if (e)
         rd_kafka_error_destroy(e);
-    while (!e && !rd_kafka_consumer_closed(L->consumer) && !past_deadline(L))
+    while (!e && !rd_kafka_consumer_closed(L->consumer) && !kh_kafka_txn_past(&L->txn))
         rd_kafka_queue_poll_callback(q, IDLE_POLL_MS);
     int closed = !e && rd_kafka_consumer_closed(L->consumer);
     rd_kafka_queue_destroy(q);
@@ -638,8 +555,7 @@ static void close_consumer(loop *L) {
 }
 
 static void close_clients(loop *L) {
-    if (!L->deadline)
-        L->deadline = now_ms() + L->cfg->shutdown_ms;
+    kh_kafka_txn_note_stop(&L->txn, 1);
     if (L->consumer)
         close_consumer(L);
     rd_kafka_topic_t *outs[] = {L->melding_rkt, L->dead_rkt, L->state_rkt};
@@ -648,7 +564,7 @@ static void close_clients(loop *L) {
             rd_kafka_topic_destroy(outs[i]);
     if (L->producer) {
         if (!L->failed)
-            rd_kafka_flush(L->producer, wait_ms(L));
+            rd_kafka_flush(L->producer, kh_kafka_txn_left_ms(&L->txn));
         rd_kafka_destroy(L->producer);
     }
 }
@@ -701,12 +617,11 @@ static int shut_down(loop *L, int *rc) {
     pthread_t t;
     closing *c = kh_calloc(1, sizeof *c);
     c->L = L;
-    if (!L->deadline)
-        L->deadline = now_ms() + L->cfg->shutdown_ms;
+    kh_kafka_txn_note_stop(&L->txn, 1);
     if (pthread_create(&t, NULL, close_all, c) != 0) {
         close_all(c);
     } else {
-        while (!atomic_load(&c->done) && !past_deadline(L))
+        while (!atomic_load(&c->done) && !kh_kafka_txn_past(&L->txn))
             nanosleep(&(struct timespec){0, 10 * 1000000}, NULL);
         if (!atomic_load(&c->done)) {
             pthread_detach(t);
@@ -751,7 +666,7 @@ static int run(loop *L) {
             handle(L, m);
         rd_kafka_message_destroy(m);
     }
-    note_stop(L);
+    kh_kafka_txn_note_stop(&L->txn, 0);
     return L->failed ? 1 : 0;
 }
 
@@ -765,6 +680,8 @@ int termijn_loop_run(kh_service *svc, const termijn_loop_config *cfg, termijn_re
     L->ctx = termijn_refdata_ctx(refs);
     L->phase = phase;
     L->schemas = schemas;
+    L->txn.stop = &kh_service_stop;
+    L->txn.shutdown_ms = cfg->shutdown_ms;
     L->clock.file = cfg->clock_file;
     L->scanned = INT32_MIN;
     L->today = kh_kalender_amsterdam_date(termijn_clock_now(&L->clock));

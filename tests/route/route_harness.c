@@ -17,10 +17,13 @@
 #include "testlib.h"
 
 #include <check.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define SECRET "route-test-pseudonym-secret-0123456789"
 
@@ -374,4 +377,85 @@ size_t rh_read_meldingen(const char *bootstrap, const char *prefix, size_t expec
                                          expect, 3000, 120000, on_melding, &r);
     ck_assert_msg(r.bad == 0, "%zu bad meldingen; first: %s", r.bad, r.first_bad);
     return n;
+}
+
+/* ---- the real broker down and up again ------------------------------------ */
+
+static char *slurp(const char *path, size_t *len) {
+    FILE *f = fopen(path, "r");
+    ck_assert_msg(f != NULL, "cannot read %s", path);
+    char *buf = kh_calloc(1, 65536);
+    *len = fread(buf, 1, 65535, f);
+    fclose(f);
+    return buf;
+}
+
+static void state_path(char *buf, size_t len, const char *name) {
+    const char *state = getenv("KH_KAFKA_STATE");
+    ck_assert_msg(state != NULL, "KH_KAFKA_STATE is not set: run under tests/with-kafka.sh");
+    snprintf(buf, len, "%s/%s", state, name);
+}
+
+void rh_broker_find(rh_broker *b) {
+    char pidfile[300], path[64];
+    size_t len, n = 0;
+    state_path(pidfile, sizeof pidfile, "pid");
+    char *text = slurp(pidfile, &len);
+    b->pid = (pid_t)atoi(text);
+    free(text);
+    snprintf(path, sizeof path, "/proc/%d/cmdline", (int)b->pid);
+    b->cmdline = slurp(path, &len);
+    b->argv = kh_calloc(len + 1, sizeof *b->argv);
+    for (size_t i = 0; i < len; i += strlen(b->cmdline + i) + 1)
+        b->argv[n++] = b->cmdline + i;
+    ck_assert_msg(n > 2 && strstr(b->argv[n - 2], "kafka.Kafka"), "pid %d is not the broker",
+                  (int)b->pid);
+}
+
+void rh_broker_kill(rh_broker *b) {
+    ck_assert_int_eq(kill(b->pid, SIGKILL), 0);
+    for (int i = 0; i < 100 && kill(b->pid, 0) == 0; i++)
+        rh_sleep_ms(100);
+    ck_assert_msg(kill(b->pid, 0) != 0, "the broker did not die");
+}
+
+/* Like kafka.sh: its own session, output appended to its log, and the pid
+ * file updated so that with-kafka.sh stops the new process. */
+void rh_broker_restart(rh_broker *b, const char *bootstrap) {
+    char pidfile[300], logfile[300];
+    state_path(pidfile, sizeof pidfile, "pid");
+    state_path(logfile, sizeof logfile, "kafka.log");
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        setsid();
+        int fd = open(logfile, O_WRONLY | O_APPEND | O_CREAT, 0644),
+            in = open("/dev/null", O_RDONLY);
+        dup2(in, 0), dup2(fd, 1), dup2(fd, 2);
+        execvp(b->argv[0], b->argv);
+        _exit(127);
+    }
+    FILE *f = fopen(pidfile, "w");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f, "%d\n", (int)pid);
+    fclose(f);
+    b->pid = pid;
+    rd_kafka_t *p = kh_test_producer(bootstrap);
+    const rd_kafka_metadata_t *md = NULL;
+    for (int waited = 0; rd_kafka_metadata(p, 0, NULL, &md, 2000) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+                         md->broker_cnt < 1;
+         waited += 500) {
+        if (md)
+            rd_kafka_metadata_destroy(md);
+        md = NULL;
+        ck_assert_msg(waited < 120000, "the restarted broker does not answer");
+        rh_sleep_ms(500);
+    }
+    rd_kafka_metadata_destroy(md);
+    rd_kafka_destroy(p);
+}
+
+void rh_broker_free(rh_broker *b) {
+    free(b->argv);
+    free(b->cmdline);
 }

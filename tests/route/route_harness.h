@@ -78,4 +78,24 @@ size_t rh_read_meldingen(const char *bootstrap, const char *prefix, size_t expec
 
 void rh_sleep_ms(int ms);
 
+/* The real Apache Kafka of tests/with-kafka.sh (its KH_KAFKA_STATE), to
+ * freeze (kill SIGSTOP/SIGCONT on pid), kill and start again on its data. */
+typedef struct rh_broker {
+    pid_t pid;
+    char *cmdline; /* /proc/<pid>/cmdline, argv points into it */
+    char **argv;
+} rh_broker;
+
+/* Fills b from the running broker. */
+void rh_broker_find(rh_broker *b);
+
+/* SIGKILL, and waits until it is gone. */
+void rh_broker_kill(rh_broker *b);
+
+/* Starts it again with the same command line (same data, same port) and
+ * waits until bootstrap answers metadata. */
+void rh_broker_restart(rh_broker *b, const char *bootstrap);
+
+void rh_broker_free(rh_broker *b);
+
 #endif

@@ -11,7 +11,13 @@
  *  - two instances in one group, both assigned partitions, over a stream:
  *    together exactly the expected set, each id once; with the eager
  *    (default) and the cooperative-sticky assignor.
+ *  - the broker frozen (SIGSTOP) or killed (SIGKILL) while the router holds
+ *    an open transaction after a committed one: SIGTERM ends the router
+ *    within route.shutdown.ms (asserted against a generous bound, not
+ *    timed) with status 1; once the broker is back, a restart gives
+ *    exactly the expected set, each melding id once.
  */
+#include "kh_kafka.h"
 #include "route_cases.h"
 #include "route_harness.h"
 #include "testlib.h"
@@ -147,12 +153,90 @@ START_TEST(two_instances_share_the_partitions) {
 }
 END_TEST
 
+/* The first batch is exactly FIRST events (route.batch.records) and
+ * commits; the next PENDING stay in a transaction open for ten minutes. */
+#define FIRST 500
+#define PENDING 300
+#define SHUTDOWN_MS "2000"
+#define EXIT_WITHIN_MS 10000
+
+static void wait_processed(int port, double want) {
+    for (int waited = 0; rh_metric(port, "ketenhub_route_record_seconds_count") < want;
+         waited += 50) {
+        ck_assert_msg(waited < 90000, "route did not take %g records", want);
+        rh_sleep_ms(50);
+    }
+}
+
+static const char *const outages[] = {"frozen (SIGSTOP)", "killed (SIGKILL)"};
+
+START_TEST(sigterm_with_the_broker_away_then_exactly_once) {
+    const char *bootstrap = kh_test_kafka();
+    char prefix[64], group[96], log1[128], log2[128];
+    kh_test_unique_prefix(prefix, sizeof prefix);
+    snprintf(group, sizeof group, "%sroute", prefix);
+    log_path(log1, sizeof log1, "away");
+    log_path(log2, sizeof log2, "back");
+    create_topics(bootstrap, prefix);
+    rd_kafka_t *p = kh_test_producer(bootstrap);
+    rh_ids want = {0}, got = {0};
+    rh_broker broker;
+    rh_broker_find(&broker);
+
+    const char *open_batch[] = {"route.shutdown.ms=" SHUTDOWN_MS, "route.batch.records=500",
+                                "route.batch.ms=600000", "route.batch.idle.ms=0", NULL};
+    int port = kh_test_free_port();
+    pid_t route = rh_start_route(bootstrap, prefix, group, "away", port, log1, open_batch);
+    size_t poison = rh_produce_cases(p, prefix, 0, FIRST, CHILDREN, &want);
+    wait_metric(port, "ketenhub_route_records_in_total", FIRST, 90000);
+    poison += rh_produce_cases(p, prefix, FIRST, PENDING, CHILDREN, &want);
+    wait_processed(port, FIRST + PENDING);
+    ck_assert_double_eq(rh_metric(port, "ketenhub_route_records_in_total"), FIRST);
+
+    if (_i == 0)
+        ck_assert_int_eq(kill(broker.pid, SIGSTOP), 0);
+    else
+        rh_broker_kill(&broker);
+    int64_t t0 = kh_kafka_now_ms();
+    int rc = kh_test_stop(route, SIGTERM, EXIT_WITHIN_MS);
+    int64_t took = kh_kafka_now_ms() - t0;
+    if (_i == 0)
+        ck_assert_int_eq(kill(broker.pid, SIGCONT), 0);
+    else
+        rh_broker_restart(&broker, bootstrap);
+    fprintf(stderr, "test_route_kafka: broker %s: SIGTERM to exit %d took %lld ms\n", outages[_i],
+            rc, (long long)took);
+    ck_assert_msg(rc != 128 + SIGKILL, "%s: route did not exit within %d ms of SIGTERM",
+                  outages[_i], EXIT_WITHIN_MS);
+    ck_assert_int_eq(rc, 1);
+
+    port = kh_test_free_port();
+    route = rh_start_route(bootstrap, prefix, group, "away", port, log2, NULL);
+    rh_wait_caught_up(bootstrap, prefix, group, 120000);
+    size_t n = rh_read_meldingen(bootstrap, prefix, want.n, &got);
+    ck_assert_uint_eq(n, want.n);
+    rh_ids_expect_equal(&got, &want);
+    size_t dl = kh_test_read_topic_expect(bootstrap, rh_topic(prefix, "ketenhub.deadletter.v1", 0),
+                                          poison, 2000, 60000, NULL, NULL);
+    ck_assert_uint_eq(dl, poison);
+
+    ck_assert_int_eq(kh_test_stop(route, SIGTERM, 30000), 0);
+    rh_broker_free(&broker);
+    rh_ids_free(&want);
+    rh_ids_free(&got);
+    rd_kafka_destroy(p);
+    remove(log1);
+    remove(log2);
+}
+END_TEST
+
 static Suite *suite(void) {
     Suite *s = suite_create("route_kafka");
     TCase *t = tcase_create("kafka");
     tcase_set_timeout(t, 300);
     tcase_add_test(t, kill_9_mid_stream_loses_and_repeats_nothing);
     tcase_add_loop_test(t, two_instances_share_the_partitions, 0, 2);
+    tcase_add_loop_test(t, sigterm_with_the_broker_away_then_exactly_once, 0, 2);
     suite_add_tcase(s, t);
     return s;
 }
