@@ -91,28 +91,19 @@ static void sign_headers(const push_sub *sub, const push_job *job, int64_t now, 
     snprintf(sig_h, sig_len, "webhook-signature: %s", sig);
 }
 
-/* The body is rendered from the record here, not kept with the queued job:
- * thousands of jobs wait in memory, a few hundred are in flight. */
 static void attempt(push_deliverer *d, push_partner *p, push_job *job) {
     const push_sub *sub = p->sub;
     int64_t now = kh_now_millis();
     char id_h[64], ts_h[48], sig_h[PUSH_SIGN_LEN + 32], err[256];
+    int rc;
     free(job->endpoint);
     job->endpoint = kh_strdup(sub->endpoint);
-    free(job->body);
-    int rc = push_process_body(d->schemas, job->value, job->value_len, &job->body,
-                               &job->body_len, err, sizeof err);
     if (!job->first_attempt_ms)
         job->first_attempt_ms = now;
     push_partner_fly(p, job);
     job->failing_slot = p->failures > 0;
     d->failing_in_flight += job->failing_slot;
-    if (rc == 0) {
-        sign_headers(sub, job, now, id_h, sizeof id_h, ts_h, sizeof ts_h, sig_h, sizeof sig_h,
-                     &rc);
-        if (rc)
-            snprintf(err, sizeof err, "cannot sign the request");
-    }
+    sign_headers(sub, job, now, id_h, sizeof id_h, ts_h, sizeof ts_h, sig_h, sizeof sig_h, &rc);
     const char *headers[] = {
         "Content-Type: application/json", id_h, ts_h, sig_h, sub->authorization, NULL};
     push_http_request rq = {.url = sub->url,
@@ -126,7 +117,7 @@ static void attempt(push_deliverer *d, push_partner *p, push_job *job) {
     if (rc == 0 && push_http_start(d->http, &rq, on_response, job, err, sizeof err) == 0)
         return;
     push_http_result failed = {.retry_after_ms = -1};
-    snprintf(failed.error, sizeof failed.error, "%.159s", err);
+    snprintf(failed.error, sizeof failed.error, "%.159s", rc ? "cannot sign the request" : err);
     on_response(d, job, &failed);
 }
 
@@ -141,9 +132,6 @@ static void record_attempt(push_deliverer *d, push_job *job, const push_http_res
     push_partner *p = job->partner;
     const char *name[] = {p->name};
     push_partner_land(p, job);
-    free(job->body); /* rendered again at the next attempt */
-    job->body = NULL;
-    job->body_len = 0;
     d->failing_in_flight -= job->failing_slot;
     job->failing_slot = 0;
     /* A partner at its limit left the queue of partners that may start. */

@@ -17,7 +17,6 @@
 #include "push_metrics.h"
 #include "push_outcome.h"
 #include "push_partner.h"
-#include "push_process.h"
 #include "push_settings.h"
 
 #include <stddef.h>
@@ -25,7 +24,6 @@
 
 typedef struct push_deliverer {
     const push_settings *set;
-    const kh_schemas *schemas; /* to render a job's body at its attempt */
     push_partners *partners;
     const push_subs *subs; /* the current subscriptions (swapped on reload) */
     push_http *http;       /* created with this deliverer as its context */

@@ -91,7 +91,9 @@ static push_job *delivery_of(const rd_kafka_message_t *m, push_pending *pending,
     snprintf(job->id, sizeof job->id, "%s", d->id);
     snprintf(job->what, sizeof job->what, "%s", d->what);
     job->is_event = d->is_event;
-    return job; /* the body is rendered at each attempt (push_process_body) */
+    job->body_len = strlen(d->body);
+    job->body = dup_bytes(d->body, job->body_len);
+    return job;
 }
 
 static const kh_event_type *raw_topic(const loop *l, const char *topic) {
@@ -383,7 +385,6 @@ static int setup(loop *l, char *err, size_t errlen) {
     kh_metric_set(l->m.subscriptions, NULL, (double)push_subs_count(l->subs));
     l->offsets = push_offsets_new();
     l->deliver = (push_deliverer){.set = l->set,
-                                  .schemas = l->schemas,
                                   .partners = push_partners_new(),
                                   .subs = l->subs,
                                   .outcomes = &l->outcomes,

@@ -34,7 +34,7 @@ typedef struct push_job {
     char id[40];           /* webhook-id: the melding_id, or a raw event's derived id */
     char what[48];         /* a melding's regel, or a raw event's type */
     int is_event;          /* a raw event rather than a melding */
-    char *body;            /* natural JSON as sent and signed: only while in flight */
+    char *body;            /* natural JSON, exactly as sent and signed */
     size_t body_len;
     char *value; /* the original record value (wire format) */
     size_t value_len;

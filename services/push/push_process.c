@@ -155,25 +155,6 @@ void push_process(const kh_schemas *schemas, const push_subs *subs, const push_r
     json_decref(j);
 }
 
-int push_process_body(const kh_schemas *schemas, const void *value, size_t vlen, char **body,
-                      size_t *len, char *err, size_t errlen) {
-    const kh_schema *s;
-    avro_value_t v;
-    *body = NULL;
-    if (kh_codec_decode(schemas, value, vlen, &s, &v, err, errlen) != KH_DECODE_OK)
-        return -1;
-    json_t *j = kh_codec_to_json(s, &v, err, errlen);
-    avro_value_decref(&v);
-    if (!j)
-        return -1;
-    *body = json_dumps(j, JSON_COMPACT);
-    json_decref(j);
-    if (!*body)
-        kh_alloc_oom(0); /* jansson's only failure here is memory */
-    *len = strlen(*body);
-    return 0;
-}
-
 void push_decision_clear(push_decision *d) {
     free(d->body);
     d->body = NULL;

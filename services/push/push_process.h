@@ -68,11 +68,4 @@ void push_process(const kh_schemas *schemas, const push_subs *subs, const push_r
 
 void push_decision_clear(push_decision *d);
 
-/* The body of a delivery of record value (wire format): its natural JSON,
- * as sent and signed, into *body (the caller frees) and *len. Rendered at
- * each attempt, so the thousands of jobs waiting in memory keep only the
- * record. -1 with a message when the record cannot be decoded. */
-int push_process_body(const kh_schemas *schemas, const void *value, size_t vlen, char **body,
-                      size_t *len, char *err, size_t errlen);
-
 #endif
