@@ -19,13 +19,15 @@
 
 typedef enum { COUNTER, GAUGE, HISTOGRAM } kind;
 
+/* Sized to its key: push has thousands of partners with several series
+ * each, so a fixed KEY_LEN per child would be most of the registry. */
 typedef struct child {
     struct child *next;
     struct child *hnext; /* in its hash bucket */
-    char key[KEY_LEN];   /* label pairs as rendered: route="/v1/tlvs",status="202" */
     double value;        /* counter, gauge; the sum of a histogram */
     uint64_t count;      /* histogram observations */
     uint64_t *buckets;   /* histogram, one per bound (not cumulative) */
+    char key[];          /* label pairs as rendered: route="/v1/tlvs",status="202" */
 } child;
 
 struct kh_family {
@@ -169,8 +171,9 @@ static child *find(kh_family *f, const char *const *values, int create) {
                 return c;
     if (!create)
         return NULL;
-    child *c = kh_calloc(1, sizeof *c);
-    memcpy(c->key, key, sizeof key);
+    size_t len = strlen(key) + 1;
+    child *c = kh_calloc(1, sizeof *c + len);
+    memcpy(c->key, key, len);
     if (f->kind == HISTOGRAM)
         c->buckets = kh_calloc(f->nbounds ? f->nbounds : 1, sizeof *c->buckets);
     c->next = f->children;

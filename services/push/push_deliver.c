@@ -64,6 +64,7 @@ void push_deliver_waiting(push_deliverer *d, const char *partner, push_job *job)
     push_partner *p = take(d, partner, job);
     if (!p)
         return;
+    push_partner_returned(p, job);
     push_partner_add_waiting(p, job);
     push_partners_activate(d->partners, p);
     d->nwaiting++;
@@ -167,6 +168,9 @@ static void retry_later(push_deliverer *d, push_job *job, const push_http_result
         return;
     }
     push_metrics_count(d->m->retries, p->name, NULL);
+    /* At concurrency 1 the ones behind it wait until it is back (order). */
+    if (!p->sub || p->sub->concurrency == 1)
+        push_partner_handed_off(p, job, 1, kh_now_millis());
     push_outcome_hand_off(d->outcomes, job, due);
 }
 
@@ -191,26 +195,32 @@ static void on_response(void *ctx, void *ud, const push_http_result *r) {
 /* ---- per-partner dispatch ----------------------------------------------- */
 
 static void defer(push_deliverer *d, push_job *list, int64_t due, const char *reason) {
+    int64_t now = kh_now_millis();
     while (list) {
         push_job *next = list->next;
         list->next = NULL;
         d->nfresh--;
+        push_partner_handed_off(list->partner, list, 0, now);
         push_metrics_count(d->m->deferred, list->partner->name, reason);
         push_outcome_hand_off(d->outcomes, list, due);
         list = next;
     }
 }
 
-/* The next job the partner may start now, or NULL. Retries that are due go
- * first (they are older); fresh jobs keep their order among themselves. */
+/* The next job the partner may start now, or NULL. The oldest waiting job
+ * goes first, once it is due and no older one is on its way back through
+ * the retry topic; it holds up the ones behind it (order). Fresh jobs go
+ * only when the partner is not behind. */
 static push_job *next_job(push_deliverer *d, push_partner *p, int64_t now) {
     if (p->blocked_until > now)
         return NULL;
-    if (p->waiting && p->waiting->due_ms <= now) {
+    if (p->waiting) {
+        if (p->waiting->due_ms > now || push_partner_awaits_retry(p, now))
+            return NULL;
         d->nwaiting--;
         return push_partner_pop_waiting(p);
     }
-    if (p->fresh) {
+    if (p->fresh && !push_partner_behind(p, now)) {
         d->nfresh--;
         return push_partner_pop_fresh(p);
     }
@@ -231,8 +241,13 @@ static int may_start(const push_deliverer *d, const push_partner *p) {
 
 /* Starts what partner p may start now; returns its limit. */
 static long start_partner(push_deliverer *d, push_partner *p, int64_t now) {
+    /* Fresh jobs of a partner that backs off, or that is behind, follow the
+     * older ones through the retry topic: the others are not held up, and
+     * none overtakes an older one of its own partner. */
     if (p->blocked_until > now && p->fresh)
         defer(d, push_partner_cut_fresh(p, 0), p->blocked_until, "backoff");
+    else if (p->fresh && push_partner_behind(p, now))
+        defer(d, push_partner_cut_fresh(p, 0), now, "backoff");
     long limit = p->sub ? p->sub->concurrency : 1;
     push_job *job;
     while (p->in_flight < limit && may_start(d, p) && (job = next_job(d, p, now))) {
@@ -264,9 +279,10 @@ int64_t push_deliver_dispatch(push_deliverer *d) {
         if (p->in_flight >= limit || (!p->fresh && !p->waiting))
             continue;
         push_partners_activate(d->partners, p);
-        int64_t at = p->blocked_until > now ? p->blocked_until
-                     : p->waiting           ? p->waiting->due_ms
-                                            : now + IDLE_WAIT_MS;
+        int64_t at = p->blocked_until > now           ? p->blocked_until
+                     : push_partner_awaits_retry(p, now) ? now + IDLE_WAIT_MS
+                     : p->waiting                        ? p->waiting->due_ms
+                                                         : now + IDLE_WAIT_MS;
         if (at - now < next)
             next = at - now;
     }
@@ -274,8 +290,9 @@ int64_t push_deliver_dispatch(push_deliverer *d) {
 }
 
 /* When the fresh jobs fill the buffer and one partner holds most of them,
- * that partner is too slow for its traffic: its newest jobs go to the retry
- * topic, so reading (and the other partners) can go on. */
+ * that partner is too slow for its traffic: its queue goes to the retry
+ * topic, so reading (and the other partners) can go on. All of it, oldest
+ * first, so that it comes back in order (push_partner_add_waiting). */
 void push_deliver_relieve(push_deliverer *d) {
     if ((long long)d->nfresh < d->set->buffer_max)
         return;
@@ -285,8 +302,12 @@ void push_deliver_relieve(push_deliverer *d) {
             big = p;
     if (!big || (long long)big->nfresh <= d->set->buffer_max / 2)
         return;
-    kh_log_warn("partner too slow for its traffic; deferring its newest jobs to the retry topic",
+    kh_log_warn("partner too slow for its traffic; deferring its queue to the retry topic",
                 json_pack("{s:s, s:I}", "partner", big->name, "queued", (json_int_t)big->nfresh));
-    defer(d, push_partner_cut_fresh(big, (size_t)(d->set->buffer_max / 4)), kh_now_millis(),
-          "overflow");
+    defer(d, push_partner_cut_fresh(big, 0), kh_now_millis(), "overflow");
+}
+
+void push_deliver_forget_transit(push_deliverer *d) {
+    for (push_partner *p = push_partners_first(d->partners); p; p = p->next)
+        push_partner_forget_transit(p);
 }

@@ -53,6 +53,10 @@ int64_t push_deliver_dispatch(push_deliverer *d);
  * partner: call it when the buffer has just filled, not on every turn. */
 void push_deliver_relieve(push_deliverer *d);
 
+/* Forgets the jobs on their way through the retry topic (push_partner_behind)
+ * of every partner: after a rebalance they may be read by another instance. */
+void push_deliver_forget_transit(push_deliverer *d);
+
 /* Points every partner at its subscription in subs (after a reload). */
 void push_deliver_subs(push_deliverer *d, const push_subs *subs);
 

@@ -232,6 +232,7 @@ static void on_revoke(void *ud, kh_kafka_rebalance_kind kind,
     commit(l, 1);
     for (int i = 0; i < parts->cnt; i++)
         push_offsets_revoke(l->offsets, parts->elems[i].topic, parts->elems[i].partition);
+    push_deliver_forget_transit(&l->deliver);
 }
 
 static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,

@@ -193,11 +193,20 @@ push_job *push_partner_cut_fresh(push_partner *p, size_t keep) {
     return rest;
 }
 
-/* Sorted by due time, equal times in arrival order. Items from the retry
- * topic mostly arrive in due order, so the usual case appends at the tail. */
+/* Whether a is older than b: the offset within one topic partition, else
+ * when push took them on (positions in different partitions say nothing). */
+static int older(const push_job *a, const push_job *b) {
+    if (a->origin_partition == b->origin_partition && a->origin_topic && b->origin_topic &&
+        strcmp(a->origin_topic, b->origin_topic) == 0)
+        return a->origin_offset < b->origin_offset;
+    return a->since_ms < b->since_ms;
+}
+
+/* Jobs from the retry topic mostly arrive oldest first, so the usual case
+ * appends at the tail; a failed head comes back in front, found at once. */
 void push_partner_add_waiting(push_partner *p, push_job *j) {
     p->nwaiting++;
-    if (!p->waiting_tail || p->waiting_tail->due_ms <= j->due_ms) {
+    if (!p->waiting_tail || !older(j, p->waiting_tail)) {
         j->next = NULL;
         if (p->waiting_tail)
             p->waiting_tail->next = j;
@@ -207,7 +216,7 @@ void push_partner_add_waiting(push_partner *p, push_job *j) {
         return;
     }
     push_job **at = &p->waiting;
-    while ((*at)->due_ms <= j->due_ms)
+    while (!older(j, *at))
         at = &(*at)->next;
     j->next = *at;
     *at = j;
@@ -239,6 +248,37 @@ void push_partner_land(push_partner *p, push_job *j) {
             p->in_flight--;
             return;
         }
+}
+
+int push_partner_awaits_retry(const push_partner *p, int64_t now_ms) {
+    return p->transit_id[0] && now_ms - p->transit_ms < PUSH_TRANSIT_WAIT_MS;
+}
+
+int push_partner_behind(const push_partner *p, int64_t now_ms) {
+    return p->waiting || push_partner_awaits_retry(p, now_ms) ||
+           (p->deferred_transit && now_ms - p->deferred_ms < PUSH_TRANSIT_WAIT_MS);
+}
+
+void push_partner_handed_off(push_partner *p, const push_job *j, int failed, int64_t now_ms) {
+    if (failed) {
+        snprintf(p->transit_id, sizeof p->transit_id, "%s", j->id);
+        p->transit_ms = now_ms;
+        return;
+    }
+    p->deferred_transit++;
+    p->deferred_ms = now_ms;
+}
+
+void push_partner_returned(push_partner *p, const push_job *j) {
+    if (p->transit_id[0] && strcmp(p->transit_id, j->id) == 0)
+        p->transit_id[0] = '\0';
+    else if (p->deferred_transit)
+        p->deferred_transit--;
+}
+
+void push_partner_forget_transit(push_partner *p) {
+    p->transit_id[0] = '\0';
+    p->deferred_transit = 0;
 }
 
 static int64_t oldest_in(const push_job *j, int64_t oldest) {

@@ -7,7 +7,8 @@
  *
  *   fresh    jobs read from the main topics, first in first out: with
  *            concurrency 1 a partner receives them in topic order
- *   waiting  jobs read back from the retry topic, ordered by due time
+ *   waiting  jobs read back from the retry topic, oldest first: by the
+ *            original record's position (see push_partner_add_waiting)
  *   flying   jobs with a request in flight
  *
  * A job is one delivery of one record to one partner, and owns its
@@ -70,6 +71,13 @@ struct push_partner {
     int failures;          /* retryable failures in a row */
     int failing;           /* backing off after failures (for logging the change) */
     unsigned gauges;       /* per-partner gauges that have been shown (push_metrics) */
+    /* Handed to the retry topic and not read back yet (order, see
+     * push_partner_behind): the one failed attempt at concurrency 1 and
+     * how many deferred jobs, with when each was last handed off. */
+    char transit_id[40]; /* webhook-id of the failed attempt; "" when none */
+    int64_t transit_ms;
+    size_t deferred_transit;
+    int64_t deferred_ms;
 };
 
 typedef struct push_partners push_partners;
@@ -120,8 +128,28 @@ push_job *push_partner_pop_fresh(push_partner *p);
 /* Detaches and returns the fresh jobs after the first keep (a list). */
 push_job *push_partner_cut_fresh(push_partner *p, size_t keep);
 
+/* Waiting jobs are kept oldest first: by offset within one origin topic
+ * partition (a partner's meldingen are all in one), else by when push
+ * first took them on; equal ones in arrival order. Not by due time: the
+ * head's due time gates the partner (push_deliver). */
 void push_partner_add_waiting(push_partner *p, push_job *j);
 push_job *push_partner_pop_waiting(push_partner *p);
+
+/* Order through an outage. A partner is behind while it has waiting jobs
+ * or jobs on their way through the retry topic (handed off, not read back
+ * within PUSH_TRANSIT_WAIT_MS): its fresh jobs then go the same way, so
+ * none overtakes an older one. push_partner_awaits_retry says whether the
+ * failed attempt is still on its way (the waiting jobs wait for it).
+ * handed_off records a hand-off (failed: an attempt that failed, at
+ * concurrency 1; else deferred); returned a job read back from the retry
+ * topic; forget_transit drops both (partitions moved: they may never come
+ * back here). */
+#define PUSH_TRANSIT_WAIT_MS 30000
+int push_partner_behind(const push_partner *p, int64_t now_ms);
+int push_partner_awaits_retry(const push_partner *p, int64_t now_ms);
+void push_partner_handed_off(push_partner *p, const push_job *j, int failed, int64_t now_ms);
+void push_partner_returned(push_partner *p, const push_job *j);
+void push_partner_forget_transit(push_partner *p);
 
 void push_partner_fly(push_partner *p, push_job *j);
 void push_partner_land(push_partner *p, push_job *j);

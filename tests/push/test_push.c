@@ -560,6 +560,87 @@ START_TEST(keeps_order_per_partner) {
 }
 END_TEST
 
+/* The 2xx answers at path, in the order they arrived: each webhook-id once,
+ * and exactly the n ids of series s (after the m of series t). */
+static void assert_delivered_in_order(const pt_receiver *r, const char *path, int s, int n, int t,
+                                      int m) {
+    json_t *recs = pt_receiver_records(r, path);
+    char id[37];
+    size_t i;
+    json_t *rec;
+    int k = 0;
+    json_array_foreach(recs, i, rec) {
+        if (json_integer_value(json_object_get(rec, "status")) / 100 != 2)
+            continue;
+        const char *got = json_string_value(json_object_get(rec, "webhook_id"));
+        ck_assert_msg(k < n + m, "%s delivered after all %d", got, n + m);
+        const char *want = k < n ? pt_uuid(s, k, id) : pt_uuid(t, k - n, id);
+        ck_assert_msg(strcmp(got, want) == 0, "delivery %d was %s, not %s (topic order)", k, got,
+                      want);
+        k++;
+    }
+    ck_assert_int_eq(k, n + m);
+    json_decref(recs);
+}
+
+static int a_backed_off(void *ud) {
+    long requests = pt_receiver_count(ud, "/a", NULL);
+    return requests >= 5;
+}
+
+/* A partner that answers 503 for a while and then recovers gets its whole
+ * backlog in topic order, each melding once, including meldingen that
+ * arrive while the backlog drains; the partner beside it in the same
+ * partition gets all of its meldingen while the first is down. */
+START_TEST(backlog_arrives_in_order_after_an_outage) {
+    enum { N = 120, LATE = 30 };
+    pt_env e;
+    pt_receiver r;
+    const char *rules[] = {"/a=status:503", NULL};
+    pt_env_devbroker(&e);
+    pt_receiver_start(&e, &r, rules, NULL);
+    char *a = pt_sub("GEMEENTE:GM0518", &r, "/a", SECRET_A, ",\"limits\":{\"timeout_ms\":30000}");
+    char *b = pt_sub("GEMEENTE:GM0599", &r, "/b", SECRET_B, "");
+    pt_write_subs(&e, "{\"subscriptions\":[%s,%s]}", a, b);
+    const char *sets[] = {"retry.initial.ms=100", "retry.max.ms=400", NULL};
+    pt_push_start(&e, sets, NULL);
+    char id[37];
+    for (int i = 0; i < N; i++) {
+        size_t len;
+        char *v = pt_melding(&e, pt_uuid(50, i, id), "GEMEENTE:GM0518", REGEL, &len);
+        pt_produce(&e, MELDING_TOPIC, "GM0518", v, len, 0, id, "GEMEENTE:GM0518");
+        free(v);
+        v = pt_melding(&e, pt_uuid(51, i, id), "GEMEENTE:GM0599", REGEL, &len);
+        pt_produce(&e, MELDING_TOPIC, "GM0599", v, len, 0, id, "GEMEENTE:GM0599");
+        free(v);
+    }
+    pt_flush(&e);
+    pt_wait_ok(&r, "/b", N, 60000);
+    /* A has refused several attempts (its breaker tripped) before it is back. */
+    ck_assert_msg(pt_wait(a_backed_off, &r, 30000), "push did not retry A");
+    long a_ok = -1;
+    pt_receiver_count(&r, "/a", &a_ok);
+    ck_assert_int_eq(a_ok, 0);
+    pt_receiver_rule(&r, "/a", "ok");
+    produce_for(&e, 53, LATE, "GEMEENTE:GM0518", "GM0518"); /* while the backlog drains */
+    pt_wait_ok(&r, "/a", N + LATE, 90000);
+    assert_delivered_in_order(&r, "/a", 50, N, 53, LATE);
+    char *m = pt_push_metrics(&e);
+    ck_assert_double_gt(
+        pt_metric(m, "ketenhub_push_deferred_total{partner=\"GEMEENTE:GM0518\",reason=\"backoff\"}"),
+        0);
+    free(m);
+    json_t *afl = pt_read(&e, AFLEVERING_TOPIC, 2 * N + LATE, 500, 30000);
+    ck_assert_int_eq(pt_count(afl, "value.outcome", "DELIVERED"), 2 * N + LATE);
+    json_decref(afl);
+    ck_assert_int_eq(pt_push_stop(&e, SIGTERM), 0);
+    pt_receiver_stop(&r);
+    free(a);
+    free(b);
+    pt_env_done(&e);
+}
+END_TEST
+
 /* ---- raw events -------------------------------------------------------- */
 
 static const char *const VERWIJZING =
@@ -853,6 +934,7 @@ int main(void) {
         {"hanging_partner_holds_at_most_half_the_slots",
          hanging_partner_holds_at_most_half_the_slots},
         {"keeps_order_per_partner", keeps_order_per_partner},
+        {"backlog_arrives_in_order_after_an_outage", backlog_arrives_in_order_after_an_outage},
         {"raw_events_only_to_addressees", raw_events_only_to_addressees},
         {"tls_verified_and_client_certificates", tls_verified_and_client_certificates},
         {"reload_and_replay_dead_letters", reload_and_replay_dead_letters},

@@ -556,17 +556,59 @@ START_TEST(partner_queues_keep_order) {
     ck_assert_ptr_eq(cut->next, j[2]);
     ck_assert_uint_eq(p->nfresh, 1);
     ck_assert_ptr_eq(push_partner_pop_fresh(p), j[0]);
-    /* Waiting jobs come out by due time, ties in arrival order. */
+    /* Waiting jobs come out oldest first whatever their due time: by offset
+     * within one topic partition, else by when push took them on; ties in
+     * arrival order. */
+    const struct {
+        int32_t partition;
+        int64_t offset;
+    } at[] = {{0, 0}, {0, 40}, {0, 10}, {0, 30}, {1, 5}, {1, 2}};
     for (int i = 1; i < 6; i++) {
         j[i]->next = NULL;
+        j[i]->origin_topic = kh_strdup("t");
+        j[i]->origin_partition = at[i].partition;
+        j[i]->origin_offset = at[i].offset;
         push_partner_add_waiting(p, j[i]);
     }
-    const int order[] = {4, 1, 2, 5, 3};
+    const int order[] = {2, 3, 1, 5, 4};
     for (int i = 0; i < 5; i++)
         ck_assert_ptr_eq(push_partner_pop_waiting(p), j[order[i]]);
     ck_assert_ptr_null(push_partner_pop_waiting(p));
     for (int i = 0; i < 6; i++)
         push_job_free(j[i]);
+    push_partners_free(ps);
+}
+END_TEST
+
+/* A partner is behind while it has waiting jobs or jobs on their way
+ * through the retry topic, until they are read back (or do not come back
+ * in PUSH_TRANSIT_WAIT_MS); the failed attempt holds up the waiting ones. */
+START_TEST(partner_behind_until_its_jobs_are_back) {
+    push_partners *ps = push_partners_new();
+    push_partner *p = push_partners_get(ps, "GEMEENTE:GM0599");
+    push_job *failed = push_job_new(1000), *deferred = push_job_new(1000);
+    snprintf(failed->id, sizeof failed->id, "a");
+    snprintf(deferred->id, sizeof deferred->id, "b");
+    const int64_t now = 5000;
+    ck_assert(!push_partner_behind(p, now));
+    push_partner_handed_off(p, failed, 1, now);
+    push_partner_handed_off(p, deferred, 0, now);
+    ck_assert(push_partner_behind(p, now) && push_partner_awaits_retry(p, now));
+    push_partner_returned(p, deferred);
+    ck_assert(push_partner_behind(p, now) && push_partner_awaits_retry(p, now));
+    push_partner_returned(p, failed);
+    ck_assert(!push_partner_behind(p, now) && !push_partner_awaits_retry(p, now));
+    push_partner_handed_off(p, deferred, 0, now);
+    ck_assert(push_partner_behind(p, now + PUSH_TRANSIT_WAIT_MS - 1));
+    ck_assert(!push_partner_behind(p, now + PUSH_TRANSIT_WAIT_MS));
+    push_partner_handed_off(p, failed, 1, now);
+    ck_assert(!push_partner_awaits_retry(p, now + PUSH_TRANSIT_WAIT_MS));
+    push_partner_forget_transit(p);
+    ck_assert(!push_partner_behind(p, now));
+    push_partner_add_waiting(p, failed);
+    ck_assert(push_partner_behind(p, now) && !push_partner_awaits_retry(p, now));
+    push_job_free(push_partner_pop_waiting(p));
+    push_job_free(deferred);
     push_partners_free(ps);
 }
 END_TEST
@@ -712,6 +754,7 @@ int main(void) {
                         sizeof process_cases / sizeof process_cases[0]);
     tcase_add_test(tc, offsets_advance_only_past_finished_records);
     tcase_add_test(tc, partner_queues_keep_order);
+    tcase_add_test(tc, partner_behind_until_its_jobs_are_back);
     tcase_add_test(tc, partners_take_turns);
     tcase_add_test(tc, shed_job_keeps_its_bookkeeping);
     tcase_add_test(tc, retry_headers_round_trip);
