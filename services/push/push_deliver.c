@@ -279,7 +279,7 @@ int64_t push_deliver_dispatch(push_deliverer *d) {
         if (p->in_flight >= limit || (!p->fresh && !p->waiting))
             continue;
         push_partners_activate(d->partners, p);
-        int64_t at = p->blocked_until > now           ? p->blocked_until
+        int64_t at = p->blocked_until > now              ? p->blocked_until
                      : push_partner_awaits_retry(p, now) ? now + IDLE_WAIT_MS
                      : p->waiting                        ? p->waiting->due_ms
                                                          : now + IDLE_WAIT_MS;

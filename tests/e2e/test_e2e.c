@@ -28,10 +28,9 @@
  * the maps must occur in each. Deliveries that push made at the first
  * attempt must be in topic order per partner, and so must the down
  * partner's backlog (push keeps a partner's order through an outage at
- * concurrency 1); the others' lag is reported, not asserted. The broker scenario runs last: it restarts the
- * broker every later test would share.
- * Prints one table: scenario, sent, accepted, rejected, meldingen expected,
- * delivered, missing, duplicates, and what else a scenario measured.
+ * concurrency 1); the others' lag is reported, not asserted. The broker scenario runs last: it
+ * restarts the broker every later test would share. Prints one table: scenario, sent, accepted,
+ * rejected, meldingen expected, delivered, missing, duplicates, and what else a scenario measured.
  */
 #include "e2e_hub.h"
 #include "e2e_reference.h"

@@ -627,7 +627,8 @@ START_TEST(backlog_arrives_in_order_after_an_outage) {
     assert_delivered_in_order(&r, "/a", 50, N, 53, LATE);
     char *m = pt_push_metrics(&e);
     ck_assert_double_gt(
-        pt_metric(m, "ketenhub_push_deferred_total{partner=\"GEMEENTE:GM0518\",reason=\"backoff\"}"),
+        pt_metric(m,
+                  "ketenhub_push_deferred_total{partner=\"GEMEENTE:GM0518\",reason=\"backoff\"}"),
         0);
     free(m);
     json_t *afl = pt_read(&e, AFLEVERING_TOPIC, 2 * N + LATE, 500, 30000);
