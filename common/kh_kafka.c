@@ -5,8 +5,10 @@
  */
 #include "kh_kafka.h"
 
+#include "kh_alloc.h"
 #include "kh_log.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -430,6 +432,41 @@ int kh_kafka_txn_left_ms(const kh_kafka_txn_bound *b) {
 
 int kh_kafka_txn_past(const kh_kafka_txn_bound *b) {
     return b->deadline_ms && kh_kafka_now_ms() >= b->deadline_ms;
+}
+
+typedef struct closing {
+    void (*close)(void *arg);
+    void *arg;
+    atomic_int done;
+} closing;
+
+static void *run_closing(void *p) {
+    closing *c = p;
+    c->close(c->arg);
+    atomic_store(&c->done, 1);
+    return NULL;
+}
+
+int kh_kafka_txn_close_bounded(kh_kafka_txn_bound *b, void (*close)(void *arg), void *arg) {
+    kh_kafka_txn_note_stop(b, 1);
+    closing *c = kh_calloc(1, sizeof *c);
+    c->close = close;
+    c->arg = arg;
+    pthread_t t;
+    if (pthread_create(&t, NULL, run_closing, c) != 0) {
+        run_closing(c);
+        free(c);
+        return 0;
+    }
+    while (!atomic_load(&c->done) && !kh_kafka_txn_past(b))
+        nanosleep(&(struct timespec){0, 10 * 1000000}, NULL);
+    if (!atomic_load(&c->done)) {
+        pthread_detach(t); /* c stays with the thread */
+        return -1;
+    }
+    pthread_join(t, NULL);
+    free(c);
+    return 0;
 }
 
 /* How long one call may wait while running. */

@@ -11,7 +11,6 @@
 #include "route_stats.h"
 #include "route_watch.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +43,7 @@ typedef struct loop {
     int dropped; /* a batch was aborted after the stop: exit 1 */
     uint64_t watch_sig;
     int64_t next_watch;
+    int last_commit; /* at shutdown: 0, or -1 when the last batch did not commit */
 } loop;
 
 static int64_t now_ms(void) {
@@ -525,58 +525,36 @@ static void run(loop *L, atomic_int *ready) {
     kh_kafka_txn_note_stop(&L->txn, 0);
 }
 
-/* The shutdown: the last batch (committed, else aborted), then the
- * clients, on a thread of its own because librdkafka 2.0.2 does not
- * always honour the timeouts given to it (send_offsets_to_transaction
- * waits without a deadline while the coordinator is gone or silent, and
- * destroying a consumer waits for its in-flight group requests). */
-typedef struct closing {
-    loop *L;
-    int committed; /* 0, or -1 when the last batch did not commit (or was aborted) */
-    atomic_int done;
-} closing;
-
-static void *close_all(void *arg) {
-    closing *c = arg;
-    loop *L = c->L;
-    c->committed = L->failed || (L->producer && batch_commit(L, 0)) || L->dropped ? -1 : 0;
-    close_clients(L);
-    atomic_store(&c->done, 1);
-    return NULL;
-}
-
 static void warn_uncommitted(const loop *L) {
     kh_log_warn("the last batch did not commit before the shutdown bound; its records are "
                 "consumed again after the restart",
                 json_pack("{s:I}", "shutdown_ms", (json_int_t)L->cfg->shutdown_ms));
 }
 
+/* The shutdown: the last batch (committed, else aborted), then the
+ * clients, on a thread of its own because librdkafka 2.0.2 does not
+ * always honour the timeouts given to it (send_offsets_to_transaction
+ * waits without a deadline while the coordinator is gone or silent, and
+ * destroying a consumer waits for its in-flight group requests). */
+static void close_all(void *arg) {
+    loop *L = arg;
+    L->last_commit = L->failed || (L->producer && batch_commit(L, 0)) || L->dropped ? -1 : 0;
+    close_clients(L);
+}
+
 /* Returns 0 (done; *rc 1 when the last batch did not commit), or -1 when
  * the closing thread is still blocked in librdkafka at the deadline: it
  * still uses L and the clients, so nothing may be freed. */
 static int shut_down(loop *L, int *rc) {
-    pthread_t t;
-    closing *c = kh_calloc(1, sizeof *c);
-    c->L = L;
-    kh_kafka_txn_note_stop(&L->txn, 1);
-    if (pthread_create(&t, NULL, close_all, c) != 0) {
-        close_all(c);
-    } else {
-        while (!atomic_load(&c->done) && !kh_kafka_txn_past(&L->txn))
-            nanosleep(&(struct timespec){0, 10 * 1000000}, NULL);
-        if (!atomic_load(&c->done)) {
-            pthread_detach(t);
-            warn_uncommitted(L);
-            kh_log_error("a Kafka call is still blocked at the shutdown bound; ending now",
-                         json_pack("{s:I}", "shutdown_ms", (json_int_t)L->cfg->shutdown_ms));
-            return -1;
-        }
-        pthread_join(t, NULL);
-    }
-    if (c->committed && !L->failed)
+    if (kh_kafka_txn_close_bounded(&L->txn, close_all, L)) {
         warn_uncommitted(L);
-    *rc = *rc || c->committed || L->failed ? 1 : 0;
-    free(c);
+        kh_log_error("a Kafka call is still blocked at the shutdown bound; ending now",
+                     json_pack("{s:I}", "shutdown_ms", (json_int_t)L->cfg->shutdown_ms));
+        return -1;
+    }
+    if (L->last_commit && !L->failed)
+        warn_uncommitted(L);
+    *rc = *rc || L->last_commit || L->failed ? 1 : 0;
     return 0;
 }
 

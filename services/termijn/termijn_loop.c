@@ -19,7 +19,6 @@
 #include "termijn_state.h"
 #include "termijn_store.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +53,7 @@ typedef struct loop {
     int64_t batch_start, next_tick;
     kh_kafka_txn_bound txn; /* SIGTERM: every Kafka call ends within shutdown_ms */
     int32_t today, scanned;
+    int last_commit; /* at shutdown: 0, or -1 when the last batch did not commit */
 } loop;
 
 static const char *const phase_names[] = {"starting", "running", "restoring", "shutting down"};
@@ -595,47 +595,25 @@ static void warn_uncommitted(const loop *L) {
  * waits without a deadline while the coordinator is gone or silent (seen
  * with gdb; it returned after 59 s), and destroying a consumer waits for
  * its in-flight group requests. */
-typedef struct closing {
-    loop *L;
-    int committed; /* 0, or -1 when the last transaction did not commit */
-    atomic_int done;
-} closing;
-
-static void *close_all(void *arg) {
-    closing *c = arg;
-    loop *L = c->L;
-    c->committed = L->failed || (L->producer && batch_commit(L)) ? -1 : 0;
+static void close_all(void *arg) {
+    loop *L = arg;
+    L->last_commit = L->failed || (L->producer && batch_commit(L)) ? -1 : 0;
     close_clients(L);
-    atomic_store(&c->done, 1);
-    return NULL;
 }
 
-/* Returns 0 (done; *rc 1 when the last transaction did not commit), or -1
- * when the closing thread is still blocked in librdkafka at the deadline:
- * then it still uses L and the clients, so nothing may be freed. */
+/* Returns 0 (done; *rc 1 when the last transaction did not commit), or -1 when
+ * the closing thread is still blocked in librdkafka at the deadline: it
+ * still uses L and the clients, so nothing may be freed. */
 static int shut_down(loop *L, int *rc) {
-    pthread_t t;
-    closing *c = kh_calloc(1, sizeof *c);
-    c->L = L;
-    kh_kafka_txn_note_stop(&L->txn, 1);
-    if (pthread_create(&t, NULL, close_all, c) != 0) {
-        close_all(c);
-    } else {
-        while (!atomic_load(&c->done) && !kh_kafka_txn_past(&L->txn))
-            nanosleep(&(struct timespec){0, 10 * 1000000}, NULL);
-        if (!atomic_load(&c->done)) {
-            pthread_detach(t);
-            warn_uncommitted(L);
-            kh_log_error("a Kafka call is still blocked at the shutdown bound; ending now",
-                         json_pack("{s:I}", "shutdown_ms", (json_int_t)L->cfg->shutdown_ms));
-            return -1;
-        }
-        pthread_join(t, NULL);
-    }
-    if (c->committed && !L->failed)
+    if (kh_kafka_txn_close_bounded(&L->txn, close_all, L)) {
         warn_uncommitted(L);
-    *rc = *rc || c->committed || L->failed ? 1 : 0;
-    free(c);
+        kh_log_error("a Kafka call is still blocked at the shutdown bound; ending now",
+                     json_pack("{s:I}", "shutdown_ms", (json_int_t)L->cfg->shutdown_ms));
+        return -1;
+    }
+    if (L->last_commit && !L->failed)
+        warn_uncommitted(L);
+    *rc = *rc || L->last_commit || L->failed ? 1 : 0;
     return 0;
 }
 
