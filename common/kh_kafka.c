@@ -462,6 +462,8 @@ int kh_kafka_txn_close_bounded(kh_kafka_txn_bound *b, void (*close)(void *arg), 
         nanosleep(&(struct timespec){0, 10 * 1000000}, NULL);
     if (!atomic_load(&c->done)) {
         pthread_detach(t); /* c stays with the thread */
+        kh_log_error("a Kafka call is still blocked at the shutdown bound; ending now",
+                     json_pack("{s:I}", "shutdown_ms", (json_int_t)b->shutdown_ms));
         return -1;
     }
     pthread_join(t, NULL);

@@ -136,8 +136,8 @@ int kh_kafka_txn_past(const kh_kafka_txn_bound *b);
 /* A service's last transactional calls and the closing of its clients, run
  * within b's shutdown bound: starts the deadline (as kh_kafka_txn_note_stop
  * with force), runs close(arg) on a thread of its own and waits until it
- * returns or the deadline passes. Returns 0 when close returned; -1 when it
- * is still blocked in librdkafka at the deadline: the thread goes on using
+ * returns or the deadline passes. Returns 0 when close returned; -1 (and
+ * logs it) when it is still blocked in librdkafka at the deadline: the thread goes on using
  * arg, so the caller frees nothing it reaches and ends the process. When no
  * thread can be started, close runs on the caller's. */
 int kh_kafka_txn_close_bounded(kh_kafka_txn_bound *b, void (*close)(void *arg), void *arg);

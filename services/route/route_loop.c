@@ -548,8 +548,6 @@ static void close_all(void *arg) {
 static int shut_down(loop *L, int *rc) {
     if (kh_kafka_txn_close_bounded(&L->txn, close_all, L)) {
         warn_uncommitted(L);
-        kh_log_error("a Kafka call is still blocked at the shutdown bound; ending now",
-                     json_pack("{s:I}", "shutdown_ms", (json_int_t)L->cfg->shutdown_ms));
         return -1;
     }
     if (L->last_commit && !L->failed)
