@@ -58,6 +58,25 @@ static void log_path(char *buf, size_t len, const char *what) {
     remove(buf);
 }
 
+/* A fresh route as instance on the same group catches up: every expected
+ * melding exactly once and every poison event dead-lettered; then it stops. */
+static void restart_expect_exactly_once(const char *bootstrap, const char *prefix,
+                                        const char *group, const char *instance, const char *log,
+                                        const char *const *extra, rh_ids *want, size_t poison) {
+    rh_ids got = {0};
+    pid_t route = rh_start_route(bootstrap, prefix, group, instance, kh_test_free_port(), log,
+                                 extra);
+    rh_wait_caught_up(bootstrap, prefix, group, 120000);
+    size_t n = rh_read_meldingen(bootstrap, prefix, want->n, &got);
+    ck_assert_uint_eq(n, want->n);
+    rh_ids_expect_equal(&got, want);
+    size_t dl = kh_test_read_topic_expect(bootstrap, rh_topic(prefix, "ketenhub.deadletter.v1", 0),
+                                          poison, 2000, 60000, NULL, NULL);
+    ck_assert_uint_eq(dl, poison);
+    ck_assert_int_eq(kh_test_stop(route, SIGTERM, 30000), 0);
+    rh_ids_free(&got);
+}
+
 START_TEST(kill_9_mid_stream_loses_and_repeats_nothing) {
     const char *bootstrap = kh_test_kafka();
     char prefix[64], group[96], log1[128], log2[128];
@@ -67,7 +86,7 @@ START_TEST(kill_9_mid_stream_loses_and_repeats_nothing) {
     log_path(log2, sizeof log2, "restart");
     create_topics(bootstrap, prefix);
     rd_kafka_t *p = kh_test_producer(bootstrap);
-    rh_ids want = {0}, got = {0};
+    rh_ids want = {0};
 
     /* Small transactions, so the kill lands in one. */
     const char *extra[] = {"route.batch.records=100", "route.batch.ms=200", NULL};
@@ -81,20 +100,8 @@ START_TEST(kill_9_mid_stream_loses_and_repeats_nothing) {
     ck_assert_msg(done < EVENTS, "the router finished before it was killed");
     fprintf(stderr, "test_route_kafka: killed after %.0f of %d records committed\n", done, EVENTS);
 
-    port = kh_test_free_port();
-    route = rh_start_route(bootstrap, prefix, group, "crash", port, log2, extra);
-    rh_wait_caught_up(bootstrap, prefix, group, 120000);
-
-    size_t n = rh_read_meldingen(bootstrap, prefix, want.n, &got);
-    ck_assert_uint_eq(n, want.n);
-    rh_ids_expect_equal(&got, &want);
-    size_t dl = kh_test_read_topic_expect(bootstrap, rh_topic(prefix, "ketenhub.deadletter.v1", 0),
-                                          poison, 2000, 60000, NULL, NULL);
-    ck_assert_uint_eq(dl, poison);
-
-    ck_assert_int_eq(kh_test_stop(route, SIGTERM, 30000), 0);
+    restart_expect_exactly_once(bootstrap, prefix, group, "crash", log2, extra, &want, poison);
     rh_ids_free(&want);
-    rh_ids_free(&got);
     rd_kafka_destroy(p);
     remove(log1);
     remove(log2);
@@ -179,7 +186,7 @@ START_TEST(sigterm_with_the_broker_away_then_exactly_once) {
     log_path(log2, sizeof log2, "back");
     create_topics(bootstrap, prefix);
     rd_kafka_t *p = kh_test_producer(bootstrap);
-    rh_ids want = {0}, got = {0};
+    rh_ids want = {0};
     rh_broker broker;
     rh_broker_find(&broker);
 
@@ -210,20 +217,9 @@ START_TEST(sigterm_with_the_broker_away_then_exactly_once) {
                   outages[_i], EXIT_WITHIN_MS);
     ck_assert_int_eq(rc, 1);
 
-    port = kh_test_free_port();
-    route = rh_start_route(bootstrap, prefix, group, "away", port, log2, NULL);
-    rh_wait_caught_up(bootstrap, prefix, group, 120000);
-    size_t n = rh_read_meldingen(bootstrap, prefix, want.n, &got);
-    ck_assert_uint_eq(n, want.n);
-    rh_ids_expect_equal(&got, &want);
-    size_t dl = kh_test_read_topic_expect(bootstrap, rh_topic(prefix, "ketenhub.deadletter.v1", 0),
-                                          poison, 2000, 60000, NULL, NULL);
-    ck_assert_uint_eq(dl, poison);
-
-    ck_assert_int_eq(kh_test_stop(route, SIGTERM, 30000), 0);
+    restart_expect_exactly_once(bootstrap, prefix, group, "away", log2, NULL, &want, poison);
     rh_broker_free(&broker);
     rh_ids_free(&want);
-    rh_ids_free(&got);
     rd_kafka_destroy(p);
     remove(log1);
     remove(log2);
