@@ -384,6 +384,19 @@ rd_kafka_topic_partition_list_t *kh_kafka_positions(rd_kafka_t *rk) {
     return out;
 }
 
+int kh_kafka_consumer_wake(rd_kafka_t *rk, int timeout_ms) {
+    rd_kafka_topic_partition_list_t *a = NULL;
+    rd_kafka_resp_err_t e = rd_kafka_assignment(rk, &a);
+    if (!e && a->cnt > 0) {
+        for (int i = 0; i < a->cnt; i++)
+            a->elems[i].offset = -1; /* a timestamp: -1 asks for the end offset */
+        e = rd_kafka_offsets_for_times(rk, a, timeout_ms);
+    }
+    if (a)
+        rd_kafka_topic_partition_list_destroy(a);
+    return e ? -1 : 0;
+}
+
 int kh_kafka_rewind_to_committed(rd_kafka_t *rk, int timeout_ms, char *err, size_t errlen) {
     rd_kafka_topic_partition_list_t *a = NULL;
     if (rd_kafka_assignment(rk, &a) || a->cnt == 0) {

@@ -184,6 +184,18 @@ int kh_kafka_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
  * are none; the caller destroys the list. */
 rd_kafka_topic_partition_list_t *kh_kafka_positions(rd_kafka_t *rk);
 
+/* Wakes the fetchers of consumer rk: asks the leader of every assigned
+ * partition for its end offset (one ListOffsets request per leader, waiting
+ * at most timeout_ms; the answer is not used). librdkafka 2.0.2 stops
+ * fetching for a partition once its pre-fetch queue holds
+ * queued.min.messages or queued.max.messages.kbytes, and looks again only
+ * when its broker thread next wakes, up to a second later; a request to
+ * that broker wakes it at once. A reader that caps the pre-fetch calls this
+ * every fraction of the cap it consumes. Newer librdkafka has
+ * fetch.queue.backoff.ms for this (2.3). Returns 0, or -1 when the request
+ * failed or timed out (nothing else changes). */
+int kh_kafka_consumer_wake(rd_kafka_t *rk, int timeout_ms);
+
 /* Seeks every partition assigned to rk back to its committed offset (the
  * start of an aborted transaction's batch), waiting at most timeout_ms for
  * the committed offsets; a partition never committed goes to its

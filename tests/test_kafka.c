@@ -314,6 +314,15 @@ static void roundtrip(const kh_config *c, const char *topic) {
     for (int i = 0; i < PARTITIONS; i++)
         total += s.next[i];
     ck_assert_int_eq(total, N);
+    /* the fetcher wake asks every partition's leader; unreachable, it says so */
+    ck_assert_int_eq(kh_kafka_consumer_wake(k, WAIT_MS), 0);
+    if (mock) {
+        for (int id = 1; id <= 3; id++)
+            ck_assert_int_eq(rd_kafka_mock_broker_set_rtt(mock, id, 2000), 0);
+        ck_assert_int_eq(kh_kafka_consumer_wake(k, 200), -1);
+        for (int id = 1; id <= 3; id++)
+            ck_assert_int_eq(rd_kafka_mock_broker_set_rtt(mock, id, 0), 0);
+    }
     ck_assert_int_eq(rd_kafka_commit(k, NULL, 0), 0);
     check_committed(k, topic, &s);
     ck_assert_int_eq(rd_kafka_consumer_close(k), 0);

@@ -78,15 +78,19 @@ static int configure(kh_service *svc, const kh_schemas *schemas, route_loop_conf
     const kh_config *c = svc->config;
     int txn;
     memset(cfg, 0, sizeof *cfg);
-    /* librdkafka pre-fetches up to 64 MB by default; 16 MB is still
-     * tens of thousands of events ahead of a replay. Its byte count leaves
-     * out ~300 bytes of bookkeeping per message, so small events are also
-     * capped by number: 40,000, two batches of route.batch.records' default
-     * (a 100,000-event replay peaked at 72-80 MB without, 47-53 MB with). */
-    if (!kh_config_get(c, "kafka.queued.max.messages.kbytes", NULL))
-        kh_config_set(svc->config, "kafka.queued.max.messages.kbytes", "16384");
-    if (!kh_config_get(c, "kafka.queued.min.messages", NULL))
-        kh_config_set(svc->config, "kafka.queued.min.messages", "40000");
+    /* librdkafka pre-fetches up to 64 MB and 100,000 messages by default:
+     * a replay then peaked over 100 MB. Its byte count leaves out ~300
+     * bytes of bookkeeping per message, so small events are capped by
+     * number too, and a fetch brings at most 256 KB per partition so one
+     * answer does not overshoot the caps by much (README, Configuration). */
+    static const char *const prefetch[][2] = {
+        {"kafka.queued.max.messages.kbytes", "8192"},
+        {"kafka.queued.min.messages", "20000"},
+        {"kafka.max.partition.fetch.bytes", "262144"},
+    };
+    for (size_t i = 0; i < sizeof prefetch / sizeof prefetch[0]; i++)
+        if (!kh_config_get(c, prefetch[i][0], NULL))
+            kh_config_set(svc->config, prefetch[i][0], prefetch[i][1]);
     if (kh_service_bool(svc, "route.transactions", 1, &txn) ||
         kh_service_int(svc, "route.batch.records", 20000, &cfg->batch_records) ||
         kh_service_int(svc, "route.batch.ms", 250, &cfg->batch_ms) ||
@@ -103,6 +107,12 @@ static int configure(kh_service *svc, const kh_schemas *schemas, route_loop_conf
                                "route.batch.idle.ms and reference.watch.ms at least 0"));
         return -1;
     }
+    /* librdkafka 2.0.2 refetches for a full pre-fetch queue only up to a
+     * second later (kh_kafka_consumer_wake); a quarter of the cap keeps it
+     * fetching without a request per record. */
+    if (kh_service_int(svc, "kafka.queued.min.messages", 0, &cfg->wake_records))
+        return -1;
+    cfg->wake_records /= 4;
     if (gethostname(n->instance, sizeof n->instance) != 0)
         strcpy(n->instance, "route");
     n->instance[sizeof n->instance - 1] = '\0';

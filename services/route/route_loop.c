@@ -18,6 +18,7 @@
 
 #define COMMITTED_WAIT_MS 10000
 #define IDLE_POLL_MS 100
+#define WAKE_TIMEOUT_MS 100
 
 typedef struct loop {
     kh_service *svc;
@@ -32,6 +33,7 @@ typedef struct loop {
     int transactional;
     int open; /* a batch (transaction) has begun */
     long long batch_count;
+    long long since_wake; /* records consumed since the last kh_kafka_consumer_wake */
     int64_t batch_start;
     int64_t last_record;   /* when the open batch last took a record */
     int failed;            /* a fatal error: leave the loop, exit 1 */
@@ -343,6 +345,10 @@ static void handle(loop *L, rd_kafka_message_t *m) {
     L->proc.nout = 0;
     L->batch_count++;
     L->last_record = now_ms();
+    if (L->cfg->wake_records > 0 && ++L->since_wake >= L->cfg->wake_records) {
+        L->since_wake = 0;
+        kh_kafka_consumer_wake(L->consumer, WAKE_TIMEOUT_MS);
+    }
     route_stats_record_time(&L->stats, now_s() - started);
 }
 
