@@ -384,6 +384,17 @@ rd_kafka_topic_partition_list_t *kh_kafka_positions(rd_kafka_t *rk) {
     return out;
 }
 
+void kh_kafka_small_prefetch(kh_config *c) {
+    static const char *const caps[][2] = {
+        {"kafka.queued.min.messages", "20000"},
+        {"kafka.queued.max.messages.kbytes", "8192"},
+        {"kafka.max.partition.fetch.bytes", "262144"},
+    };
+    for (size_t i = 0; i < sizeof caps / sizeof caps[0]; i++)
+        if (!kh_config_get(c, caps[i][0], NULL))
+            kh_config_set(c, caps[i][0], caps[i][1]);
+}
+
 int kh_kafka_consumer_wake(rd_kafka_t *rk, int timeout_ms) {
     rd_kafka_topic_partition_list_t *a = NULL;
     rd_kafka_resp_err_t e = rd_kafka_assignment(rk, &a);
@@ -395,6 +406,23 @@ int kh_kafka_consumer_wake(rd_kafka_t *rk, int timeout_ms) {
     if (a)
         rd_kafka_topic_partition_list_destroy(a);
     return e ? -1 : 0;
+}
+
+void kh_kafka_waker_init(kh_kafka_waker *w, rd_kafka_t *rk) {
+    char v[32];
+    size_t len = sizeof v;
+    long long min = 100000; /* librdkafka's default */
+    if (rd_kafka_conf_get(rd_kafka_conf(rk), "queued.min.messages", v, &len) == RD_KAFKA_CONF_OK)
+        min = strtoll(v, NULL, 10);
+    w->every = min >= 4 ? min / 4 : 1;
+    w->since = 0;
+}
+
+void kh_kafka_waker_count(kh_kafka_waker *w, rd_kafka_t *rk) {
+    if (++w->since < w->every)
+        return;
+    w->since = 0;
+    kh_kafka_consumer_wake(rk, 100);
 }
 
 int kh_kafka_rewind_to_committed(rd_kafka_t *rk, int timeout_ms, char *err, size_t errlen) {

@@ -184,17 +184,42 @@ int kh_kafka_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
  * are none; the caller destroys the list. */
 rd_kafka_topic_partition_list_t *kh_kafka_positions(rd_kafka_t *rk);
 
+/* A small pre-fetch, for readers that replay whole topics (route,
+ * termijn): sets kafka.queued.min.messages=20000,
+ * kafka.queued.max.messages.kbytes=8192 and
+ * kafka.max.partition.fetch.bytes=262144 in c, each unless configured.
+ * librdkafka's own (100,000 messages, 64 MB) put a replay over 100 MB RSS;
+ * its byte count leaves out ~300 bytes of bookkeeping per message, hence
+ * the number cap, and 256 KB per partition keeps one fetch answer from
+ * overshooting the caps by much. A reader with capped pre-fetch needs a
+ * kh_kafka_waker. */
+void kh_kafka_small_prefetch(kh_config *c);
+
 /* Wakes the fetchers of consumer rk: asks the leader of every assigned
  * partition for its end offset (one ListOffsets request per leader, waiting
  * at most timeout_ms; the answer is not used). librdkafka 2.0.2 stops
  * fetching for a partition once its pre-fetch queue holds
  * queued.min.messages or queued.max.messages.kbytes, and looks again only
  * when its broker thread next wakes, up to a second later; a request to
- * that broker wakes it at once. A reader that caps the pre-fetch calls this
- * every fraction of the cap it consumes. Newer librdkafka has
- * fetch.queue.backoff.ms for this (2.3). Returns 0, or -1 when the request
- * failed or timed out (nothing else changes). */
+ * that broker wakes it at once. Newer librdkafka has fetch.queue.backoff.ms
+ * for this (2.3). Returns 0, or -1 when the request failed or timed out
+ * (nothing else changes). */
 int kh_kafka_consumer_wake(rd_kafka_t *rk, int timeout_ms);
+
+/* Calls kh_kafka_consumer_wake every quarter of a consumer's
+ * queued.min.messages that the reader consumes: often enough that the
+ * fetchers never idle on a drained queue, with no request per record. */
+typedef struct kh_kafka_waker {
+    long long every; /* consumed records between wakes */
+    long long since; /* consumed since the last wake */
+} kh_kafka_waker;
+
+/* Sets w up for consumer rk (its effective queued.min.messages). */
+void kh_kafka_waker_init(kh_kafka_waker *w, rd_kafka_t *rk);
+
+/* Counts one consumed record; at every w->every-th wakes rk's fetchers
+ * (waiting at most 100 ms for the leaders' answers). */
+void kh_kafka_waker_count(kh_kafka_waker *w, rd_kafka_t *rk);
 
 /* Seeks every partition assigned to rk back to its committed offset (the
  * start of an aborted transaction's batch), waiting at most timeout_ms for

@@ -5,6 +5,7 @@
  * ketenhub.grensverkeer.v1, exactly once (Kafka transactions). See
  * services/route/README.md.
  */
+#include "kh_kafka.h"
 #include "kh_log.h"
 #include "kh_schema.h"
 #include "kh_service.h"
@@ -78,19 +79,7 @@ static int configure(kh_service *svc, const kh_schemas *schemas, route_loop_conf
     const kh_config *c = svc->config;
     int txn;
     memset(cfg, 0, sizeof *cfg);
-    /* librdkafka pre-fetches up to 64 MB and 100,000 messages by default:
-     * a replay then peaked over 100 MB. Its byte count leaves out ~300
-     * bytes of bookkeeping per message, so small events are capped by
-     * number too, and a fetch brings at most 256 KB per partition so one
-     * answer does not overshoot the caps by much (README, Configuration). */
-    static const char *const prefetch[][2] = {
-        {"kafka.queued.max.messages.kbytes", "8192"},
-        {"kafka.queued.min.messages", "20000"},
-        {"kafka.max.partition.fetch.bytes", "262144"},
-    };
-    for (size_t i = 0; i < sizeof prefetch / sizeof prefetch[0]; i++)
-        if (!kh_config_get(c, prefetch[i][0], NULL))
-            kh_config_set(svc->config, prefetch[i][0], prefetch[i][1]);
+    kh_kafka_small_prefetch(svc->config);
     if (kh_service_bool(svc, "route.transactions", 1, &txn) ||
         kh_service_int(svc, "route.batch.records", 20000, &cfg->batch_records) ||
         kh_service_int(svc, "route.batch.ms", 250, &cfg->batch_ms) ||
@@ -107,12 +96,6 @@ static int configure(kh_service *svc, const kh_schemas *schemas, route_loop_conf
                                "route.batch.idle.ms and reference.watch.ms at least 0"));
         return -1;
     }
-    /* librdkafka 2.0.2 refetches for a full pre-fetch queue only up to a
-     * second later (kh_kafka_consumer_wake); a quarter of the cap keeps it
-     * fetching without a request per record. */
-    if (kh_service_int(svc, "kafka.queued.min.messages", 0, &cfg->wake_records))
-        return -1;
-    cfg->wake_records /= 4;
     if (gethostname(n->instance, sizeof n->instance) != 0)
         strcpy(n->instance, "route");
     n->instance[sizeof n->instance - 1] = '\0';

@@ -18,7 +18,6 @@
 
 #define COMMITTED_WAIT_MS 10000
 #define IDLE_POLL_MS 100
-#define WAKE_TIMEOUT_MS 100
 
 typedef struct loop {
     kh_service *svc;
@@ -33,7 +32,7 @@ typedef struct loop {
     int transactional;
     int open; /* a batch (transaction) has begun */
     long long batch_count;
-    long long since_wake; /* records consumed since the last kh_kafka_consumer_wake */
+    kh_kafka_waker waker; /* keeps the capped pre-fetch fetching */
     int64_t batch_start;
     int64_t last_record;   /* when the open batch last took a record */
     int failed;            /* a fatal error: leave the loop, exit 1 */
@@ -345,10 +344,6 @@ static void handle(loop *L, rd_kafka_message_t *m) {
     L->proc.nout = 0;
     L->batch_count++;
     L->last_record = now_ms();
-    if (L->cfg->wake_records > 0 && ++L->since_wake >= L->cfg->wake_records) {
-        L->since_wake = 0;
-        kh_kafka_consumer_wake(L->consumer, WAKE_TIMEOUT_MS);
-    }
     route_stats_record_time(&L->stats, now_s() - started);
 }
 
@@ -448,6 +443,7 @@ static int open_clients(loop *L) {
         kh_log_error("cannot create the Kafka clients", json_pack("{s:s}", "error", err));
         return -1;
     }
+    kh_kafka_waker_init(&L->waker, L->consumer);
     L->melding_rkt = rd_kafka_topic_new(L->producer, L->cfg->melding_topic, NULL);
     L->dead_rkt = rd_kafka_topic_new(L->producer, L->cfg->deadletter_topic, NULL);
     for (int k = 0; k < ROUTE_KINDS; k++)
@@ -521,10 +517,12 @@ static void run(loop *L, atomic_int *ready) {
         rd_kafka_poll(L->producer, 0);
         if (!m)
             continue;
-        if (m->err)
+        if (m->err) {
             consumer_error(L, m);
-        else
+        } else {
             handle(L, m);
+            kh_kafka_waker_count(&L->waker, L->consumer);
+        }
         rd_kafka_message_destroy(m);
     }
     atomic_store(ready, 0);

@@ -52,8 +52,7 @@ typedef struct route_loop_config {
     const char *topics[ROUTE_KINDS]; /* full names, topic.prefix applied */
     const char *melding_topic;
     const char *deadletter_topic;
-    long long shutdown_ms;  /* SIGTERM: commit (else abort) and close within this */
-    long long wake_records; /* consumed records between kh_kafka_consumer_wake calls; 0: never */
+    long long shutdown_ms; /* SIGTERM: commit (else abort) and close within this */
 } route_loop_config;
 
 /* route_loop_run's answer when the shutdown bound passed while a Kafka

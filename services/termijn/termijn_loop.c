@@ -41,6 +41,7 @@ typedef struct loop {
     atomic_int *phase; /* termijn_phase, for /readyz */
     const kh_schemas *schemas;
     rd_kafka_t *consumer, *producer;
+    kh_kafka_waker waker; /* keeps the capped pre-fetch fetching */
     rd_kafka_topic_t *melding_rkt, *dead_rkt, *state_rkt;
     rd_kafka_topic_t *inputs[TERMIJN_EV_KINDS];
     termijn_store *store;
@@ -519,6 +520,7 @@ static int open_clients(loop *L) {
         kh_log_error("cannot create the Kafka clients", json_pack("{s:s}", "error", err));
         return -1;
     }
+    kh_kafka_waker_init(&L->waker, L->consumer);
     L->melding_rkt = rd_kafka_topic_new(L->producer, L->cfg->melding_topic, NULL);
     L->dead_rkt = rd_kafka_topic_new(L->producer, L->cfg->deadletter_topic, NULL);
     L->state_rkt = rd_kafka_topic_new(L->producer, L->cfg->state_topic, NULL);
@@ -638,8 +640,10 @@ static int run(loop *L) {
             continue;
         if (m->err && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
             kh_log_warn("consumer error", json_pack("{s:s}", "error", rd_kafka_message_errstr(m)));
-        else if (!m->err && !L->recover)
+        else if (!m->err && !L->recover) {
             handle(L, m);
+            kh_kafka_waker_count(&L->waker, L->consumer);
+        }
         rd_kafka_message_destroy(m);
     }
     kh_kafka_txn_note_stop(&L->txn, 0);

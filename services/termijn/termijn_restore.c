@@ -51,6 +51,8 @@ static void apply(const rd_kafka_message_t *m, termijn_store *s, termijn_restore
 static int drain(rd_kafka_t *rk, size_t n, termijn_store *s, termijn_restore_stats *st, char *err,
                  size_t errlen) {
     size_t ended = 0;
+    kh_kafka_waker waker;
+    kh_kafka_waker_init(&waker, rk);
     while (ended < n) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, RESTORE_POLL_MS);
         if (!m)
@@ -69,6 +71,7 @@ static int drain(rd_kafka_t *rk, size_t n, termijn_store *s, termijn_restore_sta
             return -1;
         } else {
             apply(m, s, st);
+            kh_kafka_waker_count(&waker, rk);
         }
         rd_kafka_message_destroy(m);
     }

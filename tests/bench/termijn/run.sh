@@ -89,6 +89,8 @@ run_termijn() {
         cur=$(metric "$port" ketenhub_termijn_transactions_total)
         if (( cur != tx )); then tx=$cur; end=$(date +%s.%N); fi
     done
+    # before the answer line: the caller reads on as soon as it has that
+    awk '/VmHWM/ {print $2}' "/proc/$svc_pid/status" >"$work/rss-stream"
     echo "$n $(awk -v a="$start" -v b="$end" 'BEGIN { print b - a }')"
     echo "open termijnen after the stream: $(metric "$port" ketenhub_termijn_open)," \
          "meldingen: $(metric "$port" ketenhub_termijn_meldingen_total)" >&2
@@ -118,6 +120,7 @@ run_recovery() {
     done
     until (( $(metric "$port" ketenhub_termijn_restored_records_total) >= termijnen )); do alive; sleep 0.05; done
     until (( $(metric "$port" ketenhub_termijn_fired_through_days) >= today )); do alive; sleep 0.05; done
+    awk '/VmHWM/ {print $2}' "/proc/$svc_pid/status" >"$work/rss-recovery"
     echo "$(metric "$port" ketenhub_termijn_restore_seconds)" \
          "$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')" \
          "$(metric "$port" ketenhub_termijn_meldingen_total)"
@@ -132,11 +135,12 @@ read -r pn ps < <("$bin/route_passthrough" -b "$KH_KAFKA_BOOTSTRAP" -p "$prefix"
 printf 'passthrough  transactions %8d events %8.2f s %9s events/s\n' "$pn" "$ps" "$(rate "$pn" "$ps")"
 echo "termijn benchmark: ketenhub-termijn" >&2
 read -r tn ts < <(run_termijn)
-printf 'termijn      transactions %8d events %8.2f s %9s events/s\n' "$tn" "$ts" "$(rate "$tn" "$ts")"
+printf 'termijn      transactions %8d events %8.2f s %9s events/s, peak RSS %d kB\n' "$tn" "$ts" \
+    "$(rate "$tn" "$ts")" "$(cat "$work/rss-stream")"
 echo "termijn benchmark: restart on $termijnen overdue termijnen" >&2
 read -r rs tot nm < <(run_recovery)
-printf 'recovery     %d termijnen: restore %.1f s, all due steps fired and committed after %.1f s (%s meldingen)\n' \
-    "$termijnen" "$rs" "$tot" "$nm"
+printf 'recovery     %d termijnen: restore %.1f s, all due steps fired and committed after %.1f s (%s meldingen), peak RSS %d kB\n' \
+    "$termijnen" "$rs" "$tot" "$nm" "$(cat "$work/rss-recovery")"
 echo
 echo "conditions: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), $events events," \
      "$partitions partitions, default batches, Kafka on loopback, release build"
