@@ -396,6 +396,7 @@ static int scan_one(void *ud, int32_t p, const char *key, termijn_dossier *d) {
     if (L->failed || !L->open || termijn_volgende(d) > L->today)
         return 0;
     int t = tick(L, d);
+    rd_kafka_poll(L->producer, 0); /* frees what was delivered: a day can fire a million */
     if (t > 0 && produce_state(L, p, key, strlen(key), d) == 0 &&
         ++L->batch_count >= L->cfg->batch_records && batch_commit(L) == 0)
         batch_begin(L); /* a day with many due steps: bounded transactions */
