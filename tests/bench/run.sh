@@ -102,7 +102,7 @@ e2e_line() { # rate label
     e2e_line 100
     e2e_line 1000
     echo "| end to end: highest rate tried with p99 < 1 s and nothing missing | $best events/s | — | — |"
-    echo "| peak RSS under the end-to-end load | ingest $(mb "$(rss ingest)") MB, route $(mb "$(rss route)") MB, push $(mb "$(rss push)") MB | — | — |"
+    echo "| peak RSS under the end-to-end load | ingest $(mb "$(rss ingest)") MB, route $(mb "$(rss route)") MB, push $(mb "$(rss push)") MB, watch $(mb "$(rss watch)") MB | — | — |"
     echo
     echo "Targets: ingest ≥ 20,000 events/s, p99 ≤ 20 ms; route ≥ 50% of passthrough; push ≥ 10,000"
     echo "deliveries/s, a dead partner (or 5%) costing ≤ 20% (ratio ≥ 0.80); e2e p99 ≤ 250 ms at 1,000"
@@ -137,8 +137,8 @@ num() { [[ $1 =~ ^-?[0-9]+([.][0-9]+)?$ ]] && echo "$1" || echo null; }
         done
         printf '}'
     done < <(grep -hE '^E2E (rate|search)=' "$out/latest-e2e.log")
-    printf '],"best_rate_p99_under_1s":%s,"rss_kb":{"ingest":%s,"route":%s,"push":%s}}}\n' \
-        "$(num "$best")" "$(num "$(rss ingest)")" "$(num "$(rss route)")" "$(num "$(rss push)")"
+    printf '],"best_rate_p99_under_1s":%s,"rss_kb":{"ingest":%s,"route":%s,"push":%s,"watch":%s}}}\n' \
+        "$(num "$best")" "$(num "$(rss ingest)")" "$(num "$(rss route)")" "$(num "$(rss push)")" "$(num "$(rss watch)")"
 } >"$out/latest.json"
 
 # The README's benchmark table is this file: copied between its markers.

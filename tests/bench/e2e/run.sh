@@ -7,7 +7,8 @@
 # POST to ingest to the melding arriving at the recipient's endpoint, per
 # melding, at fixed rates (open loop), then searches for the highest rate
 # at which p99 stays under 1 s with nothing missing (a few bounded steps).
-# Ends with the peak RSS (VmHWM) of each service over the whole run.
+# ketenhub-watch reads along (the operators' view of the same flow). Ends
+# with the peak RSS (VmHWM) of each service over the whole run.
 #
 #   tests/bench/e2e/run.sh [--quick]
 #
@@ -37,7 +38,7 @@ search=${KH_BENCH_SEARCH-$([[ $quick == 1 ]] && echo "2000" || echo "1500 2000 3
 echo "== building a release tree in $build" >&2
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DKH_SANITIZE=OFF -DCMAKE_C_FLAGS= >/dev/null
 cmake --build "$build" -j2 --target ketenhub ketenhub-ingest ketenhub-route ketenhub-push \
-    bench_e2e >/dev/null
+    ketenhub-watch bench_e2e >/dev/null
 bin=$build/bin
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/kh-bench-e2e.XXXXXX")
@@ -86,7 +87,7 @@ start() { # service settings...
     free_port >"$work/port"
     port[$s]=$(cat "$work/port")
     local listen=ops.listen
-    [[ $s == ingest ]] && listen=http.listen
+    [[ $s == ingest || $s == watch ]] && listen=http.listen
     "$bin/ketenhub-$s" "${common[@]}" --set "$listen=127.0.0.1:${port[$s]}" "$@" 2>"$work/$s.log" &
     pid[$s]=$!
     wait_http "http://127.0.0.1:${port[$s]}/readyz" "${pid[$s]}"
@@ -98,6 +99,7 @@ start ingest --set "partners.file=$work/partners.json" --set "pseudonym.secret=b
     --set rate.per_second=0
 start route --set "group.id=${prefix}route" --set "route.instance=${prefix}bench" ${route_sets[@]+"${route_sets[@]}"}
 start push --set "group.id=${prefix}push" --set "subscriptions.file=$work/subs.json" ${push_sets[@]+"${push_sets[@]}"}
+start watch --set "watch.groups=route=${prefix}route,push=${prefix}push"
 
 # measure RATE: prints bench_e2e's line. Each run has its own seed (so its
 # own event ids: ingest would take a repeated one as a resubmission); it is
@@ -138,10 +140,10 @@ for rate in $search; do
     best=$rate
 done
 echo "E2E best=$best"
-for s in ingest route push; do
+for s in ingest route push watch; do
     echo "E2E rss service=$s kb=$(awk '/VmHWM/ {print $2}' "/proc/${pid[$s]}/status")"
 done
-for s in push route ingest; do
+for s in watch push route ingest; do
     curl -sf "http://127.0.0.1:${port[$s]}/metrics" >"$work/$s.metrics" || true
     kill -TERM "${pid[$s]}"
     wait "${pid[$s]}" || echo "run.sh: $s exited $?" >&2
