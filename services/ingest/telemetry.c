@@ -45,6 +45,12 @@ void ingest_telemetry_init(telemetry *t, kh_metrics *m) {
                            "Connections ingest closed itself, by reason "
                            "(header-deadline: no complete request head in time).",
                            "reason");
+    t->accept_errors =
+        kh_metrics_counter(m, "ketenhub_ingest_accept_errors_total",
+                           "Connections left in the backlog because accept() failed, by errno "
+                           "(EMFILE, ENFILE: out of descriptors; ENOBUFS, ENOMEM); the listener "
+                           "pauses 100 ms or until a connection closes.",
+                           "reason");
 }
 
 void ingest_telemetry_request(telemetry *t, const char *route, unsigned status, const char *partner,

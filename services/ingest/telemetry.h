@@ -23,6 +23,7 @@ typedef struct telemetry {
     kh_family *reloads; /* what, result */
     kh_family *connections_open;
     kh_family *connections_closed; /* reason: header-deadline */
+    kh_family *accept_errors;      /* reason: EMFILE, ENFILE, ENOBUFS, ENOMEM */
 } telemetry;
 
 /* Registers the families in m. */
