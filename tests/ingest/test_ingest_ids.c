@@ -125,8 +125,10 @@ START_TEST(inside_a_batch_a_reused_event_id_is_a_409_line) {
         ck_assert_int_eq(json_integer_value(json_object_get(line, "status")), 409);
         ck_assert_str_eq(json_string_value(json_object_get(line, "type")),
                          "https://ketenhub.nl/problems/event-id-conflict");
-        ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(line, "detail")),
-                                     i == 1 ? id : stored_id));
+        char named[37]; /* as answered: a run of nine digits passing the elfproef is masked */
+        snprintf(named, sizeof named, "%s", i == 1 ? id : stored_id);
+        kh_bsn_mask(named);
+        ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(line, "detail")), named));
     }
     ck_assert_ptr_null(strstr(r.body, "111222333"));
     ih_reply_free(&r);
