@@ -51,6 +51,11 @@ void ingest_telemetry_init(telemetry *t, kh_metrics *m) {
                            "(EMFILE, ENFILE: out of descriptors; ENOBUFS, ENOMEM); the listener "
                            "pauses 100 ms or until a connection closes.",
                            "reason");
+    t->unsure_lookups = kh_metrics_counter(
+        m, "ketenhub_ingest_unsure_lookups_total",
+        "Resubmissions of an event_id whose first write may have been stored, by what the "
+        "look on the topic found (found: replayed; absent: written; unknown: 503).",
+        "result");
 }
 
 void ingest_telemetry_request(telemetry *t, const char *route, unsigned status, const char *partner,

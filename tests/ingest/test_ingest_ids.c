@@ -2,7 +2,9 @@
  * test_ingest_ids — an event's identity is its bron plus its event_id: the
  * same id with a different event is a 409 event-id-conflict naming the id,
  * alone, inside a batch and racing, and nothing is published for it; two
- * partners may use the same id and both events are stored.
+ * partners may use the same id and both events are stored; a write the
+ * broker stored but did not confirm in time (503) is not stored again when
+ * the partner sends it again.
  */
 #include "harness.h"
 #include "kh_bsn.h"
@@ -10,6 +12,7 @@
 
 #include <check.h>
 #include <curl/curl.h>
+#include <librdkafka/rdkafka_mock.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -238,6 +241,89 @@ START_TEST(two_partners_may_use_one_event_id) {
 }
 END_TEST
 
+/* ingest on librdkafka's mock cluster, in this process, so the test can
+ * hold back the broker's answer to a produce request. */
+static rd_kafka_t *mock_cluster(rd_kafka_mock_cluster_t **mc) {
+    char err[256];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    ck_assert_int_eq(rd_kafka_conf_set(conf, "test.mock.num.brokers", "1", err, sizeof err),
+                     RD_KAFKA_CONF_OK);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+    ck_assert_msg(rk != NULL, "%s", err);
+    *mc = rd_kafka_handle_mock_cluster(rk);
+    ck_assert_ptr_nonnull(*mc);
+    return rk;
+}
+
+static void post_event(const ih_ingest *in, const char *key, const char *body, ih_reply *r) {
+    ih_post(in, "/v1/tlvs", key, "application/json", body, strlen(body), 0, r);
+}
+
+/* The broker stores a record but its answer comes after
+ * kafka.message.timeout.ms: the partner gets 503 "may have been stored all
+ * the same". Its resubmission is looked for on the topic, found, and
+ * answered 202 with the stored record's offset, as a replay: one record. */
+START_TEST(a_write_stored_after_its_503_is_not_stored_again) {
+    rd_kafka_mock_cluster_t *mc;
+    rd_kafka_t *mock = mock_cluster(&mc);
+    const char *sets[] = {"kafka.message.timeout.ms=2000", "kafka.socket.timeout.ms=2000", NULL};
+    ih_ingest in;
+    ih_start(&in, rd_kafka_mock_cluster_bootstraps(mc), sets, 0);
+    char *text = ih_example(TLV, NULL), key[64], id[37];
+    ih_key_for(text, key, sizeof key);
+    char *warm = ih_with_event_id(text, NULL, NULL), *body = ih_with_event_id(text, NULL, id);
+    ih_reply r;
+    post_event(&in, key, warm, &r); /* the producer has its id and the topic's metadata */
+    ck_assert_msg(r.status == 202, "%ld %s", r.status, r.body);
+    ih_reply_free(&r);
+
+    ck_assert_int_eq(rd_kafka_mock_broker_push_request_error_rtts(mc, 1, 0 /* Produce */, 1,
+                                                                  RD_KAFKA_RESP_ERR_NO_ERROR, 6000),
+                     RD_KAFKA_RESP_ERR_NO_ERROR);
+    post_event(&in, key, body, &r);
+    ck_assert_msg(r.status == 503, "%ld %s", r.status, r.body);
+    ck_assert_ptr_nonnull(strstr(r.body, "may have been stored all the same"));
+    ih_reply_free(&r);
+    ih_records recs;
+    ih_read(&in, "tlv", &recs);
+    ck_assert_uint_eq(recs.count, 2); /* the broker has it */
+    int64_t stored = -1;
+    for (size_t i = 0; i < recs.count; i++)
+        if (strcmp(recs.items[i].event_id, id) == 0)
+            stored = recs.items[i].offset;
+    ck_assert_int_ge(stored, 0);
+    ih_records_free(&recs);
+
+    /* The held-back answer cost the connection: wait until ingest is
+     * ready again, as a partner waits Retry-After. */
+    long ready = 0;
+    for (int i = 0; i < 300 && ready != 200; i++) {
+        ih_request(&in, "GET", "/readyz", &r);
+        ready = r.status;
+        ih_reply_free(&r);
+        if (ready != 200)
+            ih_sleep_ms(50);
+    }
+    ck_assert_int_eq(ready, 200);
+    post_event(&in, key, body, &r);
+    ck_assert_msg(r.status == 202, "%ld %s", r.status, r.body);
+    ck_assert_str_eq(r.replayed, "true");
+    ck_assert_int_eq(json_integer_value(json_object_get(r.json, "offset")), stored);
+    ih_reply_free(&r);
+    ih_read(&in, "tlv", &recs);
+    ck_assert_uint_eq(recs.count, 2);
+    ih_records_free(&recs);
+    ck_assert_int_eq((long)ih_metric(&in, "ketenhub_ingest_unsure_lookups_total{result=\"found\"}"),
+                     1);
+    ck_assert_int_eq(ih_stop(&in, SIGTERM), 0);
+    ih_cleanup(&in);
+    free(warm);
+    free(body);
+    free(text);
+    rd_kafka_destroy(mock);
+}
+END_TEST
+
 int main(void) {
     curl_global_init(CURL_GLOBAL_ALL);
     Suite *s = suite_create("ingest_ids");
@@ -248,6 +334,7 @@ int main(void) {
     tcase_add_test(tc, inside_a_batch_a_reused_event_id_is_a_409_line);
     tcase_add_test(tc, racing_submissions_of_two_events_under_one_id_store_one);
     tcase_add_test(tc, two_partners_may_use_one_event_id);
+    tcase_add_test(tc, a_write_stored_after_its_503_is_not_stored_again);
     suite_add_tcase(s, tc);
     int rc = kh_test_run(s);
     curl_global_cleanup();
