@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "event.h"
+#include "kh_config.h"
 #include "kh_metrics.h"
 #include "partners.h"
 #include "publisher.h"
@@ -32,7 +33,8 @@ typedef struct ingest_api_deps {
     window *window;
     telemetry *telemetry;
     kh_metrics *metrics;
-    const char *openapi; /* the OpenAPI document served at /openapi.json */
+    const char *openapi;    /* the OpenAPI document served at /openapi.json */
+    const kh_config *kafka; /* the kafka.* settings, for looking on a topic (lookup.h) */
 } ingest_api_deps;
 
 /* An API that is not listening yet. The deps must outlive it. */

@@ -47,6 +47,8 @@
 #define STOP_NS 1000000000LL
 /* The largest TLS record payload. */
 #define TLS_RECORD 16384
+/* How long the listener rests when accept() finds no descriptor free. */
+#define ACCEPT_PAUSE_NS 100000000LL
 
 typedef struct conn {
     struct conn *prev, *next;
@@ -91,6 +93,8 @@ struct ingest_front {
     size_t *served;                        /* per library thread: the connections it serves */
     gnutls_certificate_credentials_t cred; /* NULL: plain HTTP */
     conn *head;
+    int64_t accept_paused_until; /* 0: the listener is in the epoll set */
+    int out_of_files;            /* an episode of EMFILE/ENFILE is going on (logged once) */
     char drop[INGEST_FRONT_BUF];
 };
 
@@ -163,6 +167,8 @@ static void finish(ingest_front *f, conn *c) {
         f->served[c->worker]--;
     }
     ingest_conns_closed(f->conns, c->k);
+    if (f->accept_paused_until) /* descriptors were freed: try again at once */
+        f->accept_paused_until = 1;
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -573,18 +579,54 @@ static void accepted(ingest_front *f, int fd, const struct sockaddr_in *addr) {
     pump(f, c, 0, 0);
 }
 
+/* Out of descriptors (or of kernel memory): the connection stays in the
+ * backlog and the listener stays readable, so the level-triggered loop
+ * would spin on it. The listener leaves the epoll set for ACCEPT_PAUSE_NS,
+ * or until a connection closes; each failed accept is counted, an episode
+ * logged once. */
+static void accept_pause(ingest_front *f, int err) {
+    const char *reason = err == EMFILE   ? "EMFILE"
+                         : err == ENFILE ? "ENFILE"
+                         : err == ENOMEM ? "ENOMEM"
+                                         : "ENOBUFS";
+    kh_metric_add(f->t->accept_errors, (const char *[]){reason}, 1);
+    if (!f->out_of_files)
+        kh_log_warn("cannot accept connections: out of file descriptors or memory; pausing the "
+                    "listener until a connection closes (raise LimitNOFILE= or lower "
+                    "http.connection_limit)",
+                    json_pack("{s:s, s:I}", "error", strerror(err), "connections",
+                              (json_int_t)ingest_conns_open(f->conns)));
+    f->out_of_files = 1;
+    epoll_ctl(f->ep, EPOLL_CTL_DEL, f->lfd, NULL);
+    f->accept_paused_until = mono_ns() + ACCEPT_PAUSE_NS;
+}
+
+/* The pause is over: the listener is watched again. */
+static void accept_resume(ingest_front *f) {
+    if (!f->accept_paused_until || mono_ns() < f->accept_paused_until)
+        return;
+    f->accept_paused_until = 0;
+    struct epoll_event lev = {.events = EPOLLIN, .data.ptr = &f->lfd};
+    epoll_ctl(f->ep, EPOLL_CTL_ADD, f->lfd, &lev);
+}
+
 static void accept_all(ingest_front *f) {
     for (;;) {
         struct sockaddr_in addr;
         socklen_t len = sizeof addr;
         int fd = accept4(f->lfd, (struct sockaddr *)&addr, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd >= 0) {
+            if (f->out_of_files)
+                kh_log_info("accepting connections again", NULL);
+            f->out_of_files = 0;
             accepted(f, fd, &addr);
             continue;
         }
         if (errno == EINTR || errno == ECONNABORTED)
             continue;
-        if (errno == EINVAL) /* refused: the socket was shut down */
+        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+            accept_pause(f, errno);
+        else if (errno == EINVAL) /* refused: the socket was shut down */
             epoll_ctl(f->ep, EPOLL_CTL_DEL, f->lfd, NULL);
         else if (errno != EAGAIN && errno != EWOULDBLOCK)
             kh_log_warn("accept failed", json_pack("{s:s}", "error", strerror(errno)));
@@ -638,6 +680,7 @@ static void *loop(void *arg) {
             pump(f, (conn *)(u & ~(uintptr_t)LIB_SIDE), (u & LIB_SIDE) != 0, evs[i].events);
         }
         linger_overdue(f);
+        accept_resume(f);
         if (stop_at && (mono_ns() >= stop_at || !relaying(f)))
             return NULL;
     }

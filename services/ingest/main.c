@@ -126,7 +126,8 @@ static int start(hub *h) {
                             h->window,
                             &h->tm,
                             h->svc.metrics,
-                            kh_schemas_file("openapi.json")};
+                            kh_schemas_file("openapi.json"),
+                            h->svc.config};
     h->api = ingest_api_new(&deps);
     h->pub = ingest_publisher_new(h->svc.config, topics, n, ingest_submit_delivered, h->api, err,
                                   sizeof err);

@@ -60,6 +60,7 @@ typedef struct item {
     char key[65];
     rd_kafka_resp_err_t err; /* ITEM_SENT: the delivery error, if any */
     int possibly_persisted;
+    int64_t sent_ms; /* ITEM_SENT: when the record was handed to the producer */
 } item;
 
 typedef enum phase { PHASE_RECEIVING, PHASE_WAITING } phase;

@@ -7,6 +7,7 @@
 #include "submit.h"
 
 #include "answer.h"
+#include "lookup.h"
 
 #include "kh_alloc.h"
 #include "kh_codec.h"
@@ -42,8 +43,13 @@ void ingest_submit_delivered(void *opaque, const publisher_report *report, void 
     if (report->err)
         ingest_telemetry_produce_error(a->d.telemetry, rd_kafka_err2name(report->err));
     window_result res = {ingest_publisher_topic(a->pub, type_index(it->type)), report->partition,
-                         report->offset};
-    finish_waiters(ingest_window_finish(a->d.window, &it->ticket, report->err == 0, &res));
+                         report->offset, it->sent_ms};
+    if (report->err && report->possibly_persisted && report->partition >= 0) {
+        res.offset = -1; /* where to look for it */
+        finish_waiters(ingest_window_finish_unsure(a->d.window, &it->ticket, &res));
+    } else {
+        finish_waiters(ingest_window_finish(a->d.window, &it->ticket, report->err == 0, &res));
+    }
     item_done(it);
 }
 
@@ -63,7 +69,7 @@ static window_claim claim_id(request *r, item *it, const ingest_event_record *re
     memcpy(key.digest, rec->digest, sizeof key.digest);
     atomic_fetch_add(&r->pending, 1); /* before the claim: a waiter may be finished at once */
     window_claim claim = ingest_window_claim_id(r->api->d.window, &key, &it->ticket);
-    if (claim == WINDOW_NEW)
+    if (claim == WINDOW_NEW || claim == WINDOW_UNSURE)
         return claim;
     if (claim != WINDOW_PENDING)
         atomic_fetch_sub(&r->pending, 1);
@@ -73,14 +79,44 @@ static window_claim claim_id(request *r, item *it, const ingest_event_record *re
     return claim;
 }
 
-/* Checks ev as its type for the request's partner and sends it on: a
- * record produced, a wait for an in-flight first submission, or the first
- * result replayed. Returns 0, or -1 with why in *rej (nothing produced). */
-static int publish(request *r, item *it, json_t *ev, rejection *rej) {
+/* How long a resubmission of an unsure id may look on the topic. */
+#define LOOKUP_MS 5000
+
+/* A resubmission of an id whose first write may have been stored (it owns
+ * the id, WINDOW_UNSURE): looks on the topic. Returns 0 when the first
+ * write is not there (the caller produces this one), 1 when it is decided
+ * without producing: found (replayed, 202) or not known (503, the id stays
+ * unsure). */
+static int settle_unsure(request *r, item *it) {
     ingest_api *a = r->api;
-    ingest_event_record rec;
-    ingest_event_verdict v = ingest_event_prepare(a->d.events, it->type, ev, r->partner,
-                                                  kh_now_millis(), &rec, &rej->fields);
+    window_result where = it->ticket.result;
+    char err[256] = "";
+    int64_t offset = -1;
+    ingest_lookup_result found = ingest_lookup_find(a->d.kafka, where.topic, where.partition,
+                                                    where.sent_ms, it->event_id, r->partner->bron,
+                                                    LOOKUP_MS, &offset, err, sizeof err);
+    static const char *const names[] = {"found", "absent", "unknown"};
+    kh_metric_add(a->d.telemetry->unsure_lookups, (const char *[]){names[found]}, 1);
+    kh_log_info("a resubmission of a possibly stored event_id was looked for on its topic",
+                json_pack("{s:s, s:s, s:s, s:i, s:s, s:s}", "partner", r->partner->name, "event_id",
+                          it->event_id, "topic", where.topic, "partition", (int)where.partition,
+                          "result", names[found], "error", err));
+    if (found == INGEST_LOOKUP_ABSENT)
+        return 0;
+    if (found == INGEST_LOOKUP_FOUND) {
+        where.offset = offset;
+        finish_waiters(ingest_window_finish(a->d.window, &it->ticket, 1, &where));
+        it->state = ITEM_REPLAYED;
+    } else {
+        finish_waiters(ingest_window_finish_unsure(a->d.window, &it->ticket, &where));
+        it->state = ITEM_WAITING;
+    }
+    atomic_fetch_sub(&r->pending, 1); /* never the last: the handler holds one */
+    return 1;
+}
+
+/* Why the event's checks refused it, in *rej; 0 when they did not. */
+static int refused(const request *r, ingest_event_verdict v, rejection *rej) {
     if (v == INGEST_EVENT_INVALID) {
         rej->cls = INGEST_PROBLEM_VALIDATION;
         snprintf(rej->detail, sizeof rej->detail, "%zu field problem(s)%s; see errors",
@@ -100,10 +136,27 @@ static int publish(request *r, item *it, json_t *ev, rejection *rej) {
                  "envelope.bron must be this partner's own organisation, %s", r->partner->bron);
         return -1;
     }
+    return 0;
+}
+
+/* Checks ev as its type for the request's partner and sends it on: a
+ * record produced, a wait for an in-flight first submission, or the first
+ * result replayed. Returns 0, or -1 with why in *rej (nothing produced). */
+static int publish(request *r, item *it, json_t *ev, rejection *rej) {
+    ingest_api *a = r->api;
+    ingest_event_record rec;
+    ingest_event_verdict v = ingest_event_prepare(a->d.events, it->type, ev, r->partner,
+                                                  kh_now_millis(), &rec, &rej->fields);
+    if (refused(r, v, rej))
+        return -1;
     memcpy(it->event_id, rec.event_id, sizeof it->event_id);
     memcpy(it->key, rec.key, sizeof it->key);
     window_claim claim = claim_id(r, it, &rec);
-    if (claim != WINDOW_NEW) {
+    if (claim == WINDOW_UNSURE && settle_unsure(r, it)) {
+        free(rec.wire);
+        return 0;
+    }
+    if (claim != WINDOW_NEW && claim != WINDOW_UNSURE) {
         free(rec.wire);
         if (claim != WINDOW_CONFLICT)
             return 0;
@@ -115,6 +168,7 @@ static int publish(request *r, item *it, json_t *ev, rejection *rej) {
         return -1;
     }
     it->state = ITEM_SENT;
+    it->sent_ms = kh_now_millis();
     rd_kafka_resp_err_t e = ingest_publisher_produce(a->pub, type_index(it->type), rec.key,
                                                      rec.wire, rec.wire_len, it->type->name,
                                                      rec.event_id, r->partner->bron, it);
@@ -278,7 +332,13 @@ static json_t *accepted_json(const item *it) {
 }
 
 static void failure_detail(const item *it, char *buf, size_t len) {
-    if (it->state == ITEM_WAITING)
+    if (it->ticket.unsure && it->state != ITEM_SENT)
+        snprintf(
+            buf, len,
+            "an earlier write of this event_id was not confirmed by the broker and may have "
+            "been stored; the hub could not yet find out whether it was, and does not write it "
+            "twice: send it again later with the same event_id");
+    else if (it->state == ITEM_WAITING)
         snprintf(buf, len,
                  "an earlier submission of this event_id failed while this one waited "
                  "for it; nothing is known to be stored: send it again");
@@ -286,8 +346,10 @@ static void failure_detail(const item *it, char *buf, size_t len) {
         snprintf(buf, len,
                  "the broker did not take the write (%s); %s: send it again with the same event_id",
                  rd_kafka_err2str(it->err),
-                 it->possibly_persisted ? "it may have been stored all the same"
-                                        : "nothing was stored");
+                 it->possibly_persisted
+                     ? "it may have been stored all the same (a resubmission is first looked for "
+                       "on the topic)"
+                     : "nothing was stored");
 }
 
 static void record_item(request *r, const item *it) {

@@ -45,6 +45,17 @@ void ingest_telemetry_init(telemetry *t, kh_metrics *m) {
                            "Connections ingest closed itself, by reason "
                            "(header-deadline: no complete request head in time).",
                            "reason");
+    t->accept_errors =
+        kh_metrics_counter(m, "ketenhub_ingest_accept_errors_total",
+                           "Connections left in the backlog because accept() failed, by errno "
+                           "(EMFILE, ENFILE: out of descriptors; ENOBUFS, ENOMEM); the listener "
+                           "pauses 100 ms or until a connection closes.",
+                           "reason");
+    t->unsure_lookups = kh_metrics_counter(
+        m, "ketenhub_ingest_unsure_lookups_total",
+        "Resubmissions of an event_id whose first write may have been stored, by what the "
+        "look on the topic found (found: replayed; absent: written; unknown: 503).",
+        "result");
 }
 
 void ingest_telemetry_request(telemetry *t, const char *route, unsigned status, const char *partner,

@@ -23,6 +23,8 @@ typedef struct telemetry {
     kh_family *reloads; /* what, result */
     kh_family *connections_open;
     kh_family *connections_closed; /* reason: header-deadline */
+    kh_family *accept_errors;      /* reason: EMFILE, ENFILE, ENOBUFS, ENOMEM */
+    kh_family *unsure_lookups;     /* result: found, absent, unknown */
 } telemetry;
 
 /* Registers the families in m. */

@@ -14,14 +14,14 @@
 
 #define NONE UINT32_MAX
 
-enum { FREE, PENDING, DONE };
+enum { FREE, PENDING, DONE, UNSURE };
 
 typedef struct slot {
     window_key key;
     uint32_t chain; /* next slot in the same bucket */
     uint8_t state;
-    window_ticket *owner; /* PENDING: the submission being written */
-    window_result result; /* DONE */
+    window_ticket *owner; /* PENDING: the submission being written or checked */
+    window_result result; /* DONE; UNSURE: where the first write may be */
 } slot;
 
 struct window {
@@ -132,6 +132,12 @@ window_claim ingest_window_claim_id(window *w, const window_key *key, window_tic
         t->ok = 1;
         t->result = w->slots[i].result;
         claim = WINDOW_DONE;
+    } else if (w->slots[i].state == UNSURE) {
+        w->slots[i].state = PENDING;
+        w->slots[i].owner = t;
+        t->slot = i;
+        t->result = w->slots[i].result;
+        claim = WINDOW_UNSURE;
     } else {
         window_ticket *owner = w->slots[i].owner;
         t->next = owner->waiters;
@@ -140,6 +146,20 @@ window_claim ingest_window_claim_id(window *w, const window_key *key, window_tic
     }
     pthread_mutex_unlock(&w->lock);
     return claim;
+}
+
+/* Called with the lock held: the outcome into the owner and its waiters. */
+static window_ticket *hand_out(window_ticket *owner, int ok, int unsure,
+                               const window_result *result) {
+    window_ticket *waiters = owner->waiters;
+    owner->waiters = NULL;
+    for (window_ticket *t = owner; t; t = t == owner ? waiters : t->next) {
+        t->ok = ok;
+        t->unsure = unsure;
+        if (result)
+            t->result = *result;
+    }
+    return waiters;
 }
 
 window_ticket *ingest_window_finish(window *w, window_ticket *owner, int ok,
@@ -155,16 +175,21 @@ window_ticket *ingest_window_finish(window *w, window_ticket *owner, int ok,
             unlink_slot(w, owner->slot);
         }
     }
-    owner->ok = ok;
-    if (ok)
-        owner->result = *result;
-    window_ticket *waiters = owner->waiters;
-    owner->waiters = NULL;
-    for (window_ticket *t = waiters; t; t = t->next) {
-        t->ok = ok;
-        if (ok)
-            t->result = *result;
+    window_ticket *waiters = hand_out(owner, ok, 0, ok ? result : NULL);
+    pthread_mutex_unlock(&w->lock);
+    return waiters;
+}
+
+window_ticket *ingest_window_finish_unsure(window *w, window_ticket *owner,
+                                           const window_result *result) {
+    pthread_mutex_lock(&w->lock);
+    slot *s = &w->slots[owner->slot];
+    if (s->state == PENDING && s->owner == owner) {
+        s->state = UNSURE;
+        s->owner = NULL;
+        s->result = *result;
     }
+    window_ticket *waiters = hand_out(owner, 0, 1, result);
     pthread_mutex_unlock(&w->lock);
     return waiters;
 }

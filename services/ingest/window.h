@@ -14,9 +14,13 @@
  *
  * An id is first PENDING (its record is on the way to the broker), then
  * DONE with the broker's partition and offset, or forgotten again when the
- * write failed (so the partner's retry is produced). A resubmission while the
- * id is pending waits as a "waiter" of the first submission's ticket and gets
- * its outcome, so even two submissions racing each other produce one record.
+ * write failed with nothing stored (so the partner's retry is produced), or
+ * UNSURE when the write failed but the broker may have stored it all the same
+ * (a timeout after sending). A resubmission while the id is pending waits as
+ * a "waiter" of the first submission's ticket and gets its outcome, so even
+ * two submissions racing each other produce one record. A resubmission of an
+ * UNSURE id is never produced blindly: it becomes the owner of a check of the
+ * topic (WINDOW_UNSURE), and racing resubmissions wait for that check.
  *
  * All functions are thread-safe (one mutex). Tickets are the caller's
  * memory and must stay valid until window_finish has handed them back.
@@ -38,7 +42,8 @@ typedef struct window_key {
 typedef struct window_result {
     const char *topic; /* must outlive the window (the publisher's topic names) */
     int32_t partition;
-    int64_t offset;
+    int64_t offset;  /* -1 while the write's fate is unsure */
+    int64_t sent_ms; /* unsure: when the first write was handed to the producer */
 } window_result;
 
 /* One submission of an id. The window fills it; the caller reads `ok` and
@@ -48,14 +53,19 @@ typedef struct window_ticket {
     struct window_ticket *waiters; /* submissions waiting for this one */
     uint32_t slot;                 /* the window slot this ticket owns */
     int ok;                        /* 1 when the id is stored on the broker */
+    int unsure;                    /* not ok, and the broker may have stored it */
     window_result result;
 } window_ticket;
 
 typedef enum window_claim {
-    WINDOW_NEW,     /* the id is new: the caller produces and calls window_finish */
-    WINDOW_PENDING, /* a first submission is in flight: t is its waiter, finished with it */
-    WINDOW_DONE,    /* already stored: t->result holds the first result, t->ok is 1 */
-    WINDOW_CONFLICT /* the id is known with another digest: nothing to produce, t unused */
+    WINDOW_NEW,      /* the id is new: the caller produces and calls window_finish */
+    WINDOW_PENDING,  /* a first submission is in flight: t is its waiter, finished with it */
+    WINDOW_DONE,     /* already stored: t->result holds the first result, t->ok is 1 */
+    WINDOW_CONFLICT, /* the id is known with another digest: nothing to produce, t unused */
+    WINDOW_UNSURE    /* an earlier write may be stored: t->result says where to look
+                      * (topic, partition, sent_ms); t owns the id as with WINDOW_NEW, and
+                      * the caller looks on the topic, then ends it with window_finish (found,
+                      * or produced again) or window_finish_unsure (still not known) */
 } window_claim;
 
 /* A window of capacity ids (at least 1). NULL when memory runs out. */
@@ -71,7 +81,15 @@ window_claim ingest_window_claim_id(window *w, const window_key *key, window_tic
 window_ticket *ingest_window_finish(window *w, window_ticket *owner, int ok,
                                     const window_result *result);
 
-/* The number of ids held (pending or done). */
+/* Ends the write of an owner ticket that failed while the broker may have
+ * stored the record (where: result's topic, partition and sent_ms): the id
+ * stays in the window as UNSURE, so a resubmission is checked against the
+ * topic instead of produced again. The owner and every waiter are finished
+ * not ok, with unsure set; returns the waiters as ingest_window_finish does. */
+window_ticket *ingest_window_finish_unsure(window *w, window_ticket *owner,
+                                           const window_result *result);
+
+/* The number of ids held (pending, unsure or done). */
 size_t ingest_window_size(window *w);
 
 #endif

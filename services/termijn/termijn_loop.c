@@ -55,6 +55,7 @@ typedef struct loop {
     kh_kafka_txn_bound txn; /* SIGTERM: every Kafka call ends within shutdown_ms */
     int32_t today, scanned;
     int last_commit; /* at shutdown: 0, or -1 when the last batch did not commit */
+    int dropped;     /* the open transaction was given up at a stop (drop_at_stop) */
 } loop;
 
 static const char *const phase_names[] = {"starting", "running", "restoring", "shutting down"};
@@ -242,6 +243,23 @@ static int batch_commit(loop *L) {
 
 /* ---- Producing ----------------------------------------------------------------- */
 
+/* A stop came while the producer queue was full (Kafka away or slow): the
+ * queue may never drain, so the open transaction is given up instead of
+ * waited on. It is not aborted here (abort_transaction would wait on the
+ * same broker, on the main thread, outside the shutdown's bounded thread):
+ * nothing of it is visible to read_committed readers, the broker aborts it
+ * after transaction.timeout.ms or the restart's init_transactions fences
+ * and aborts it, and the restart consumes its records again from the
+ * committed offsets. */
+static void drop_at_stop(loop *L) {
+    kh_log_warn("producer queue full at shutdown: the open transaction is left uncommitted",
+                json_pack("{s:I}", "records", (json_int_t)L->batch_count));
+    kh_metric_add(L->m.transactions, (const char *[]){"dropped"}, 1);
+    kh_kafka_txn_note_stop(&L->txn, 0);
+    L->open = 0;
+    L->dropped = 1;
+}
+
 static int produce(loop *L, rd_kafka_topic_t *rkt, int32_t partition, const void *key,
                    size_t keylen, char *value, size_t len, rd_kafka_headers_t *headers) {
     for (;;) {
@@ -253,14 +271,17 @@ static int produce(loop *L, rd_kafka_topic_t *rkt, int32_t partition, const void
                                                   RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_END);
         if (!e)
             return 0;
-        if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+        if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL && !kh_service_stop) {
             rd_kafka_poll(L->producer, 50);
             continue;
         }
         free(value);
         if (headers)
             rd_kafka_headers_destroy(headers);
-        batch_abort(L, rd_kafka_err2str(e));
+        if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+            drop_at_stop(L);
+        else
+            batch_abort(L, rd_kafka_err2str(e));
         return -1;
     }
 }
@@ -566,7 +587,7 @@ static void close_clients(loop *L) {
         if (outs[i])
             rd_kafka_topic_destroy(outs[i]);
     if (L->producer) {
-        if (!L->failed)
+        if (!L->failed && !L->dropped) /* a dropped transaction's records need not go */
             rd_kafka_flush(L->producer, kh_kafka_txn_left_ms(&L->txn));
         rd_kafka_destroy(L->producer);
     }
@@ -600,7 +621,7 @@ static void warn_uncommitted(const loop *L) {
  * its in-flight group requests. */
 static void close_all(void *arg) {
     loop *L = arg;
-    L->last_commit = L->failed || (L->producer && batch_commit(L)) ? -1 : 0;
+    L->last_commit = L->failed || L->dropped || (L->producer && batch_commit(L)) ? -1 : 0;
     close_clients(L);
 }
 

@@ -4,21 +4,24 @@
  * fields, NUL bytes, content codings, absolute-form targets, unknown
  * methods, the first head of a connection checked before libmicrohttpd
  * reads it, chunk errors and later requests answered by the guard, a flood of idle
- * connections from one address, and the deadline for a request head.
+ * connections from one address, the deadline for a request head, and
+ * running out of file descriptors (the listener rests instead of spinning).
  * Every rejection is checked for its status line, problem+json, a closed
  * connection, and that nothing was published.
  */
-#define _GNU_SOURCE /* memmem */
+#define _GNU_SOURCE /* memmem, prlimit */
 
 #include "harness.h"
 #include "testlib.h"
 
 #include <check.h>
 #include <curl/curl.h>
+#include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 static pid_t broker;
@@ -526,6 +529,84 @@ START_TEST(a_head_that_never_completes_is_cut_at_the_deadline) {
 }
 END_TEST
 
+/* The descriptors pid has open. */
+static int open_files(pid_t pid) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/fd", (int)pid);
+    DIR *d = opendir(path);
+    ck_assert_ptr_nonnull(d);
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d));)
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+/* The CPU time pid has used, user and system, in clock ticks. */
+static long long cpu_ticks(pid_t pid) {
+    char path[64], buf[2048];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *fp = fopen(path, "r");
+    ck_assert_ptr_nonnull(fp);
+    size_t n = fread(buf, 1, sizeof buf - 1, fp);
+    fclose(fp);
+    buf[n] = '\0';
+    const char *p = strrchr(buf, ')'); /* the name may hold spaces */
+    ck_assert_ptr_nonnull(p);
+    unsigned long long utime = 0, stime = 0;
+    /* After the name: state and 10 more fields, then utime and stime. */
+    ck_assert_int_eq(sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime,
+                            &stime),
+                     2);
+    return (long long)(utime + stime);
+}
+
+/* With no descriptor left, accept() fails (EMFILE) while the connection
+ * waits in the backlog: the listener rests instead of being polled in a
+ * loop, the failure is counted, and once connections close ingest serves
+ * again. */
+START_TEST(out_of_descriptors_the_listener_rests_and_serves_again) {
+    const char *sets[] = {"http.header_timeout=120", NULL};
+    ih_ingest in;
+    ih_start(&in, bootstrap, sets, 0);
+    int base = open_files(in.pid);
+    struct rlimit rl = {(rlim_t)base + 8, (rlim_t)base + 8};
+    ck_assert_int_eq(prlimit(in.pid, RLIMIT_NOFILE, &rl, NULL), 0);
+    int idle[24];
+    for (int i = 0; i < 24; i++)
+        idle[i] = ih_raw_connect(&in, NULL); /* the backlog takes them all */
+    ih_sleep_ms(500);
+    long long before = cpu_ticks(in.pid);
+    ih_sleep_ms(1000);
+    long long used = cpu_ticks(in.pid) - before;
+    /* A spinning loop uses a whole second (sysconf(_SC_CLK_TCK), 100 ticks);
+     * resting it wakes ten times. */
+    ck_assert_msg(used < sysconf(_SC_CLK_TCK) / 5,
+                  "ingest used %lld CPU ticks in a second while out of descriptors", used);
+    for (int i = 0; i < 24; i++)
+        close(idle[i]);
+    char auth[256], req[8192];
+    char *body = event_body(auth, sizeof auth);
+    int n = snprintf(req, sizeof req,
+                     "POST /v1/tlvs HTTP/1.1\r\nHost: x\r\n%sContent-Length: %zu\r\n"
+                     "Connection: close\r\n\r\n%s",
+                     auth, strlen(body), body);
+    ih_raw r;
+    int fd = ih_raw_connect(&in, NULL);
+    ih_raw_send(fd, req, (size_t)n);
+    ih_raw_read(fd, 10000, &r);
+    close(fd);
+    ck_assert_msg(r.status == 202, "%s", r.data);
+    ih_raw_free(&r);
+    free(body);
+    ck_assert_int_ge((long)ih_metric(&in, "ketenhub_ingest_accept_errors_total{reason=\"EMFILE\"}"),
+                     1);
+    ck_assert_uint_eq(ih_count_all(&in), 1);
+    ck_assert_int_eq(ih_stop(&in, SIGTERM), 0);
+    ih_cleanup(&in);
+}
+END_TEST
+
 int main(void) {
     curl_global_init(CURL_GLOBAL_ALL);
     Suite *s = suite_create("ingest_http");
@@ -540,6 +621,7 @@ int main(void) {
     tcase_add_test(tc, a_later_request_on_a_connection_is_checked_too);
     tcase_add_test(tc, an_idle_flood_from_one_address_locks_no_one_else_out);
     tcase_add_test(tc, a_head_that_never_completes_is_cut_at_the_deadline);
+    tcase_add_test(tc, out_of_descriptors_the_listener_rests_and_serves_again);
     suite_add_tcase(s, tc);
     int rc = kh_test_run(s);
     curl_global_cleanup();

@@ -30,7 +30,7 @@ static window_key key_of(unsigned char b, uint32_t who) {
     return k;
 }
 
-static const window_result stored = {"ketenhub.tlv.v1", 2, 41};
+static const window_result stored = {"ketenhub.tlv.v1", 2, 41, 0};
 
 /* The same id with another digest: a conflict while pending and after,
  * and the window holds on to the first. Another bron is another key. */
@@ -102,6 +102,40 @@ START_TEST(window_a_failed_write_is_forgotten_and_fails_its_waiters) {
     ck_assert_int_eq(owner.ok, 0);
     ck_assert_uint_eq(ingest_window_size(w), 0);
     ck_assert_int_eq(ingest_window_claim_id(w, &k, &retry), WINDOW_NEW);
+    ingest_window_free(w);
+}
+END_TEST
+
+/* A write that may have been stored keeps its id (unsure): its waiters
+ * fail as unsure, and the next submission owns a check of the topic
+ * (WINDOW_UNSURE, told where to look) while later ones wait for it; not
+ * decided, the id stays unsure; found, it is done. */
+START_TEST(window_a_possibly_stored_write_is_checked_not_forgotten) {
+    window *w = ingest_window_new(10);
+    window_ticket owner, waiter, check, racer, again, later;
+    window_key k = key_of(4, 1);
+    const window_result maybe = {"ketenhub.tlv.v1", 3, -1, 1700000000000};
+    ck_assert_int_eq(ingest_window_claim_id(w, &k, &owner), WINDOW_NEW);
+    ck_assert_int_eq(ingest_window_claim_id(w, &k, &waiter), WINDOW_PENDING);
+    ck_assert_ptr_eq(ingest_window_finish_unsure(w, &owner, &maybe), &waiter);
+    ck_assert_int_eq(owner.ok, 0);
+    ck_assert_int_eq(owner.unsure, 1);
+    ck_assert_int_eq(waiter.ok, 0);
+    ck_assert_int_eq(waiter.unsure, 1);
+    ck_assert_uint_eq(ingest_window_size(w), 1);
+    ck_assert_int_eq(ingest_window_claim_id(w, &k, &check), WINDOW_UNSURE);
+    ck_assert_int_eq(check.result.partition, 3);
+    ck_assert(check.result.sent_ms == 1700000000000);
+    ck_assert_int_eq(ingest_window_claim_id(w, &k, &racer), WINDOW_PENDING);
+    ck_assert_ptr_eq(ingest_window_finish_unsure(w, &check, &check.result), &racer);
+    ck_assert_int_eq(racer.unsure, 1);
+    ck_assert_int_eq(ingest_window_claim_id(w, &k, &again), WINDOW_UNSURE);
+    window_result found = again.result;
+    found.offset = 17;
+    ck_assert_ptr_null(ingest_window_finish(w, &again, 1, &found));
+    ck_assert_int_eq(ingest_window_claim_id(w, &k, &later), WINDOW_DONE);
+    ck_assert_int_eq(later.result.offset, 17);
+    ck_assert_int_eq(later.unsure, 0);
     ingest_window_free(w);
 }
 END_TEST
@@ -591,6 +625,7 @@ int main(void) {
     tcase_add_test(tc, window_an_id_with_another_digest_is_a_conflict);
     tcase_add_test(tc, window_waiters_get_the_first_outcome);
     tcase_add_test(tc, window_a_failed_write_is_forgotten_and_fails_its_waiters);
+    tcase_add_test(tc, window_a_possibly_stored_write_is_checked_not_forgotten);
     tcase_add_test(tc, window_forgets_the_oldest_first);
     tcase_add_test(tc, window_an_evicted_pending_owner_keeps_its_waiters);
     tcase_add_test(tc, partners_keys_permissions_and_buckets);

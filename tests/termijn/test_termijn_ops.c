@@ -6,7 +6,7 @@
  * the process within termijn.shutdown.ms (asserted against a generous
  * bound, not timed), both while connecting and with a transaction open,
  * and the records of that uncommitted transaction are processed after the
- * restart.
+ * restart; also while the producer queue is full and cannot drain.
  */
 #include "termijn_harness.h"
 #include "testlib.h"
@@ -285,6 +285,59 @@ START_TEST(sigterm_with_an_open_transaction_and_a_silent_broker) {
 }
 END_TEST
 
+/* The broker falls silent between transactions and the clock moves: the
+ * due meldingen fill the producer queue (one message), which cannot drain.
+ * SIGTERM ends termijn within the bound all the same, status 1 (that
+ * transaction did not commit), and once the broker answers again a restart
+ * gives every due melding exactly once. */
+START_TEST(sigterm_with_the_producer_queue_full_and_a_silent_broker) {
+    char bootstrap[256], prefix[64], log[128], clock[128];
+    static th_melding got[32];
+    kh_test_unique_prefix(prefix, sizeof prefix);
+    snprintf(log, sizeof log, "/tmp/kh-termijn-full-%d.log", (int)getpid());
+    snprintf(clock, sizeof clock, "/tmp/kh-termijn-full-clock-%d", (int)getpid());
+    int port = kh_test_free_port();
+    pid_t broker = kh_test_devbroker(bootstrap, sizeof bootstrap);
+    const char *small_queue[] = {"termijn.shutdown.ms=" SHUTDOWN_MS, "termijn.batch.ms=50",
+                                 "termijn.tick.ms=100", "kafka.queue.buffering.max.messages=1",
+                                 NULL};
+    th_set_clock(clock, "2026-03-02T12:00:00Z");
+    pid_t svc = th_start(bootstrap, prefix, clock, port, log, small_queue);
+    kh_test_wait_http(port, "/readyz", 200, 30000);
+    rd_kafka_t *p = kh_test_producer(bootstrap);
+    aanmelding(p, prefix, "A1", "6b0c1f5e-2d34-4c1a-9f1e-000000000041");
+    aanmelding(p, prefix, "A2", "6b0c1f5e-2d34-4c1a-9f1e-000000000042");
+    aanmelding(p, prefix, "A3", "6b0c1f5e-2d34-4c1a-9f1e-000000000043");
+    rd_kafka_destroy(p);
+    th_wait_metric(port, "ketenhub_termijn_events_total", 3, 30000);
+    th_wait_metric(port, "ketenhub_termijn_transactions_total", 1, 30000);
+    th_sleep_ms(300); /* the events' last transaction commits */
+    ck_assert_int_eq(kill(broker, SIGSTOP), 0);
+    th_set_clock(clock, "2026-04-14T08:00:00Z"); /* six meldingen due, one fits */
+    th_sleep_ms(1500);
+    int rc = kh_test_stop(svc, SIGTERM, EXIT_WITHIN_MS);
+    ck_assert_int_eq(kill(broker, SIGCONT), 0);
+    ck_assert_msg(rc != KILLED, "termijn did not exit within %d ms of SIGTERM", EXIT_WITHIN_MS);
+    ck_assert_int_eq(rc, 1);
+    ck_assert(file_contains(log, "producer queue full at shutdown"));
+    ck_assert(file_contains(log, "the last transaction did not commit"));
+
+    const char *normal[] = {"termijn.batch.ms=50", NULL};
+    svc = th_start(bootstrap, prefix, clock, port, log, normal);
+    kh_test_wait_http(port, "/readyz", 200, 60000);
+    th_wait_metric(port, "ketenhub_termijn_meldingen_total", 6, 30000);
+    size_t n = th_read_meldingen(bootstrap, prefix, 6, got, 32);
+    ck_assert_uint_eq(n, 6);
+    th_expect_unique(got, n);
+    ck_assert_uint_eq(th_count(got, n, "ZORGPLICHT_TERMIJN_VERSTREKEN", "SCHOOL:12OA00", 0), 3);
+    ck_assert_uint_eq(th_count(got, n, "ZORGPLICHT_TERMIJN_VERSTREKEN", "SWV:PO2803", 0), 3);
+    ck_assert_int_eq(kh_test_stop(svc, SIGTERM, 20000), 0);
+    kh_test_stop(broker, SIGTERM, 10000);
+    remove(clock);
+    remove(log);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("termijn_ops");
     TCase *tc = tcase_create("ops");
@@ -294,6 +347,7 @@ int main(void) {
     tcase_add_test(tc, sigterm_while_connecting_to_nothing_exits_at_once);
     tcase_add_test(tc, sigterm_with_an_open_transaction_and_the_broker_gone);
     tcase_add_test(tc, sigterm_with_an_open_transaction_and_a_silent_broker);
+    tcase_add_test(tc, sigterm_with_the_producer_queue_full_and_a_silent_broker);
     suite_add_tcase(s, tc);
     return kh_test_run(s);
 }
