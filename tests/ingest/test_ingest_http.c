@@ -42,6 +42,25 @@ static char *event_body(char *auth, size_t len) {
     return body;
 }
 
+/* POSTs a fresh TLV event on a connection of its own from address from
+ * (NULL: the default) and expects 202. */
+static void expect_tlv_accepted(const ih_ingest *in, const char *from) {
+    char auth[256], req[8192];
+    char *body = event_body(auth, sizeof auth);
+    int n = snprintf(req, sizeof req,
+                     "POST /v1/tlvs HTTP/1.1\r\nHost: x\r\n%sContent-Length: %zu\r\n"
+                     "Connection: close\r\n\r\n%s",
+                     auth, strlen(body), body);
+    ih_raw r;
+    int fd = ih_raw_connect(in, from);
+    ih_raw_send(fd, req, (size_t)n);
+    ih_raw_read(fd, 10000, &r);
+    close(fd);
+    ck_assert_msg(r.status == 202, "%s", r.data);
+    ih_raw_free(&r);
+    free(body);
+}
+
 /* Sends len raw bytes; expects one problem of status and slug, answered
  * once, with Connection: close and the connection closed. */
 static void expect_problem(const ih_ingest *in, const char *what, const char *req, size_t len,
@@ -469,19 +488,7 @@ START_TEST(an_idle_flood_from_one_address_locks_no_one_else_out) {
     ck_assert_uint_eq(r.len, 0);
     ih_raw_free(&r);
     /* Another partner, from another address, is served. */
-    char auth[256], req[8192];
-    char *body = event_body(auth, sizeof auth);
-    int n = snprintf(req, sizeof req,
-                     "POST /v1/tlvs HTTP/1.1\r\nHost: x\r\n%sContent-Length: %zu\r\n"
-                     "Connection: close\r\n\r\n%s",
-                     auth, strlen(body), body);
-    int fd = ih_raw_connect(&in, "127.0.0.2");
-    ih_raw_send(fd, req, (size_t)n);
-    ih_raw_read(fd, 10000, &r);
-    close(fd);
-    ck_assert_msg(r.status == 202, "%s", r.data);
-    ih_raw_free(&r);
-    free(body);
+    expect_tlv_accepted(&in, "127.0.0.2");
     for (int i = 0; i < 19; i++)
         close(flood[i]);
     status = 0;
@@ -585,20 +592,7 @@ START_TEST(out_of_descriptors_the_listener_rests_and_serves_again) {
                   "ingest used %lld CPU ticks in a second while out of descriptors", used);
     for (int i = 0; i < 24; i++)
         close(idle[i]);
-    char auth[256], req[8192];
-    char *body = event_body(auth, sizeof auth);
-    int n = snprintf(req, sizeof req,
-                     "POST /v1/tlvs HTTP/1.1\r\nHost: x\r\n%sContent-Length: %zu\r\n"
-                     "Connection: close\r\n\r\n%s",
-                     auth, strlen(body), body);
-    ih_raw r;
-    int fd = ih_raw_connect(&in, NULL);
-    ih_raw_send(fd, req, (size_t)n);
-    ih_raw_read(fd, 10000, &r);
-    close(fd);
-    ck_assert_msg(r.status == 202, "%s", r.data);
-    ih_raw_free(&r);
-    free(body);
+    expect_tlv_accepted(&in, NULL);
     ck_assert_int_ge((long)ih_metric(&in, "ketenhub_ingest_accept_errors_total{reason=\"EMFILE\"}"),
                      1);
     ck_assert_uint_eq(ih_count_all(&in), 1);

@@ -244,6 +244,29 @@ START_TEST(sigterm_with_an_open_transaction_and_the_broker_gone) {
 }
 END_TEST
 
+/* Restarts termijn after a stop that left its transaction uncommitted and
+ * expects exactly `each` zorgplicht meldingen to the school and `each` to
+ * the SWV, each once; then stops termijn and the broker. */
+static void restart_expect_once(const char *bootstrap, const char *prefix, const char *clock,
+                                int port, const char *log, pid_t broker, size_t each) {
+    static th_melding got[32];
+    const char *normal[] = {"termijn.batch.ms=50", NULL};
+    pid_t svc = th_start(bootstrap, prefix, clock, port, log, normal);
+    kh_test_wait_http(port, "/readyz", 200, 60000);
+    th_wait_metric(port, "ketenhub_termijn_events_total", 1, 60000);
+    th_set_clock(clock, "2026-04-14T08:00:00Z");
+    th_wait_metric(port, "ketenhub_termijn_meldingen_total", (double)(2 * each), 30000);
+    size_t n = th_read_meldingen(bootstrap, prefix, 2 * each, got, 32);
+    ck_assert_uint_eq(n, 2 * each);
+    th_expect_unique(got, n);
+    ck_assert_uint_eq(th_count(got, n, "ZORGPLICHT_TERMIJN_VERSTREKEN", "SCHOOL:12OA00", 0), each);
+    ck_assert_uint_eq(th_count(got, n, "ZORGPLICHT_TERMIJN_VERSTREKEN", "SWV:PO2803", 0), each);
+    ck_assert_int_eq(kh_test_stop(svc, SIGTERM, 20000), 0);
+    kh_test_stop(broker, SIGTERM, 10000);
+    remove(clock);
+    remove(log);
+}
+
 /* The broker stops answering (SIGSTOP: connections open, no replies) with
  * a transaction open: SIGTERM still ends termijn within the bound, status
  * 1 (librdkafka stays blocked, so the process ends without waiting for
@@ -254,7 +277,6 @@ END_TEST
  * offsets are read again on Apache Kafka is test_termijn_kafka's kill -9.) */
 START_TEST(sigterm_with_an_open_transaction_and_a_silent_broker) {
     char bootstrap[256], prefix[64], log[128], clock[128];
-    static th_melding got[16];
     kh_test_unique_prefix(prefix, sizeof prefix);
     snprintf(log, sizeof log, "/tmp/kh-termijn-silent-%d.log", (int)getpid());
     snprintf(clock, sizeof clock, "/tmp/kh-termijn-silent-clock-%d", (int)getpid());
@@ -268,20 +290,7 @@ START_TEST(sigterm_with_an_open_transaction_and_a_silent_broker) {
     ck_assert_int_eq(rc, 1);
     ck_assert(file_contains(log, "the last transaction did not commit"));
 
-    const char *normal[] = {"termijn.batch.ms=50", NULL};
-    svc = th_start(bootstrap, prefix, clock, port, log, normal);
-    kh_test_wait_http(port, "/readyz", 200, 60000);
-    th_wait_metric(port, "ketenhub_termijn_events_total", 1, 60000);
-    th_set_clock(clock, "2026-04-14T08:00:00Z");
-    th_wait_metric(port, "ketenhub_termijn_meldingen_total", 2, 30000);
-    size_t n = th_read_meldingen(bootstrap, prefix, 2, got, 16);
-    ck_assert_uint_eq(n, 2);
-    ck_assert_uint_eq(th_count(got, n, "ZORGPLICHT_TERMIJN_VERSTREKEN", "SCHOOL:12OA00", 0), 1);
-    ck_assert_uint_eq(th_count(got, n, "ZORGPLICHT_TERMIJN_VERSTREKEN", "SWV:PO2803", 0), 1);
-    ck_assert_int_eq(kh_test_stop(svc, SIGTERM, 20000), 0);
-    kh_test_stop(broker, SIGTERM, 10000);
-    remove(clock);
-    remove(log);
+    restart_expect_once(bootstrap, prefix, clock, port, log, broker, 1);
 }
 END_TEST
 
@@ -292,7 +301,6 @@ END_TEST
  * gives every due melding exactly once. */
 START_TEST(sigterm_with_the_producer_queue_full_and_a_silent_broker) {
     char bootstrap[256], prefix[64], log[128], clock[128];
-    static th_melding got[32];
     kh_test_unique_prefix(prefix, sizeof prefix);
     snprintf(log, sizeof log, "/tmp/kh-termijn-full-%d.log", (int)getpid());
     snprintf(clock, sizeof clock, "/tmp/kh-termijn-full-clock-%d", (int)getpid());
@@ -322,19 +330,7 @@ START_TEST(sigterm_with_the_producer_queue_full_and_a_silent_broker) {
     ck_assert(file_contains(log, "producer queue full at shutdown"));
     ck_assert(file_contains(log, "the last transaction did not commit"));
 
-    const char *normal[] = {"termijn.batch.ms=50", NULL};
-    svc = th_start(bootstrap, prefix, clock, port, log, normal);
-    kh_test_wait_http(port, "/readyz", 200, 60000);
-    th_wait_metric(port, "ketenhub_termijn_meldingen_total", 6, 30000);
-    size_t n = th_read_meldingen(bootstrap, prefix, 6, got, 32);
-    ck_assert_uint_eq(n, 6);
-    th_expect_unique(got, n);
-    ck_assert_uint_eq(th_count(got, n, "ZORGPLICHT_TERMIJN_VERSTREKEN", "SCHOOL:12OA00", 0), 3);
-    ck_assert_uint_eq(th_count(got, n, "ZORGPLICHT_TERMIJN_VERSTREKEN", "SWV:PO2803", 0), 3);
-    ck_assert_int_eq(kh_test_stop(svc, SIGTERM, 20000), 0);
-    kh_test_stop(broker, SIGTERM, 10000);
-    remove(clock);
-    remove(log);
+    restart_expect_once(bootstrap, prefix, clock, port, log, broker, 3);
 }
 END_TEST
 
