@@ -230,10 +230,13 @@ static int termijn_of(const json_t *o, tj *t) {
     int regel = regel_index(r);
     if (regel < 0)
         return 0;
-    *t = (tj){.vervalt = (int32_t)json_integer_value(v0),
+    /* As termijn_tick: a pause begun on or after the first due date does
+     * not hold that step back (its melding went out), so it stays overdue. */
+    int32_t vervalt = (int32_t)json_integer_value(v0);
+    *t = (tj){.vervalt = vervalt,
               .regel = (uint8_t)regel,
               .sector = sector_of(json_string_value(json_object_get(o, "s"))),
-              .gepauzeerd = json_is_integer(p)};
+              .gepauzeerd = json_is_integer(p) && vervalt > json_integer_value(p)};
     return 1;
 }
 

@@ -25,8 +25,9 @@
  * "Overdue" (verlopen) is decided when the view is made, against `today`
  * (the date in Europe/Amsterdam): a termijn is overdue from its first due
  * date on ("v"[0], termijn's first day the melding goes out, the day after
- * the term's last day) unless it is paused. So a termijn becomes overdue at
- * midnight without any record arriving.
+ * the term's last day) unless it is paused ("p" before that date: a pause
+ * begun later holds back only termijn's later step). So a termijn becomes
+ * overdue at midnight without any record arriving.
  *
  * The view uses watch_region's disclosure rule (watch_region_shown): every
  * number rounded down to a multiple of 5, 1-4 as "< 5"; a regel's total is
