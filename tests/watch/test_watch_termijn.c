@@ -4,10 +4,17 @@
  * not overdue, a tombstone removing the child, unreadable records counted
  * per reason, the disclosure rule on the view (cells, totals, filters), no
  * BSN, birth date, school or case id in any output, and the memory per
- * child at 300,000 children.
+ * child at 300,000 children. And the contract with ketenhub-termijn: state
+ * records made by termijn's own code (termijn_apply, termijn_tick,
+ * termijn_state_encode) read day by day, with termijn's own tick as the
+ * oracle for what is overdue.
  */
+#include "kh_kalender.h"
 #include "kh_ref.h"
 #include "kh_time.h"
+#include "termijn_afspraak.h"
+#include "termijn_core.h"
+#include "termijn_state.h"
 #include "testlib.h"
 #include "watch_model.h"
 #include "watch_termijn.h"
@@ -371,6 +378,378 @@ START_TEST(memory_per_child_is_small) {
 }
 END_TEST
 
+/* ---- The contract with termijn: its own dossiers, its own encoder ------------ */
+
+/* Children in two jeugdregio's (Rotterdam, without a regional aanbod
+ * afspraak, and Alkmaar, with one), each with a termijn of every regel made
+ * by termijn_apply from events; the oracle for "overdue" is termijn_tick. */
+#define CONTRACT_REGIOS 2
+#define CONTRACT_PER_REGIO 7
+#define CONTRACT_KINDEREN (CONTRACT_REGIOS * CONTRACT_PER_REGIO + 1) /* + one closed again */
+
+static const char *const CONTRACT_WOON[CONTRACT_REGIOS] = {"GM0599", "GM0361"};
+
+static kh_kalender *kal;
+static termijn_afspraken *afs;
+static termijn_ctx ctx;
+static termijn_uit uit; /* large: static */
+
+typedef struct contract_kind {
+    char key[32];
+    const char *woon;
+    int nr; /* within its region; -1: the child whose dossier is closed again */
+    termijn_dossier d;
+} contract_kind;
+
+static void contract_setup(void) {
+    char dir[512], err[512];
+    setup();
+    snprintf(dir, sizeof dir, "%s/deploy/reference", kh_test_source_dir());
+    ck_assert_msg(kh_kalender_load(dir, &kal, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(termijn_afspraken_load(dir, &afs, err, sizeof err) == 0, "%s", err);
+    ctx = (termijn_ctx){ref, kal, afs};
+}
+
+static void contract_teardown(void) {
+    kh_kalender_free(kal);
+    termijn_afspraken_free(afs);
+    teardown();
+}
+
+#define SET(field, value) snprintf((field), sizeof(field), "%s", (value))
+
+/* An event of child k as termijn_event reads it from a record. */
+static termijn_event contract_event(const contract_kind *k, termijn_kind kind, const char *id,
+                                    const char *status, int32_t datum) {
+    termijn_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.kind = kind;
+    ev.oorzaak.kind = (uint8_t)kind;
+    SET(ev.oorzaak.event_id, "6f1c2a3e-0000-4000-8000-00000000abcd");
+    SET(ev.bron, "SCHOOL:12AB00");
+    SET(ev.bsn, BSN);
+    ev.geboortedatum = GEB;
+    SET(ev.woonplaats, k->woon);
+    SET(ev.status, status);
+    SET(ev.id, id);
+    ev.datum = ev.handeling = datum;
+    ev.einddatum = ev.informatie_opgevraagd = ev.informatie_ontvangen = TERMIJN_GEEN_DATUM;
+    SET(ev.soort, "ONDERWIJS");
+    SET(ev.onderwijssoort, "PO");
+    ev.ondersteuningsbehoefte = 1;
+    SET(ev.naar_type, "AANBIEDER");
+    SET(ev.naar_code, "98000000");
+    SET(ev.domein, "JEUGDHULP");
+    SET(ev.verwijzer_type, "HUISARTS");
+    SET(ev.gemeente, k->woon);
+    SET(ev.aanbieder, "98000000");
+    SET(ev.swv, "PO2803");
+    SET(ev.tlv_soort, "SO");
+    SET(ev.aanvragende_school, "12AB00");
+    return ev;
+}
+
+/* As termijn's loop does with a record: apply, tick on the day, and when
+ * the dossier changed write its value (a tombstone once it is empty) to
+ * the state topic, which the watch reads. */
+static void contract_apply(watch_termijn *w, contract_kind *k, const termijn_event *ev) {
+    int existed = !termijn_dossier_leeg(&k->d);
+    memset(&uit, 0, sizeof uit);
+    ck_assert_int_eq(termijn_apply(&k->d, ev, &ctx, &uit), 0);
+    int changed = uit.gewijzigd, more;
+    do {
+        uit.n = 0;
+        uit.gewijzigd = 0;
+        more = termijn_tick(&k->d, ev->datum, &ctx, &uit);
+        changed |= uit.gewijzigd;
+    } while (more);
+    if (!changed || (!existed && termijn_dossier_leeg(&k->d)))
+        return;
+    size_t len = 0;
+    char *v = termijn_dossier_leeg(&k->d) ? NULL : termijn_state_encode(&k->d, &len);
+    ck_assert_msg(termijn_dossier_leeg(&k->d) || v, "encoding a dossier");
+    ck_assert_int_eq(watch_termijn_record(w, k->key, strlen(k->key), v, len, ref, ev->datum), 0);
+    free(v);
+}
+
+static int32_t contract_start(const contract_kind *k) {
+    return kh_date_from_ymd(2026, 3, 2) + (k->nr < 0 ? 0 : k->nr % 3);
+}
+
+static const termijn *contract_zorgplicht(const termijn_dossier *d) {
+    for (size_t i = 0; i < d->n; i++)
+        if (d->t[i].regel == TERMIJN_ZORGPLICHT)
+            return &d->t[i];
+    ck_abort_msg("no zorgplicht termijn");
+    return NULL;
+}
+
+/* The events of child k dated `day`, in the order termijn receives them. */
+static void contract_events_on(watch_termijn *w, contract_kind *k, int32_t day) {
+    int32_t d0 = contract_start(k);
+    termijn_event ev;
+    if (k->nr < 0) { /* a beschikking granted, then ended: the dossier is empty again */
+        ev = contract_event(k, TERMIJN_EV_BESCHIKKING, "B-X", day == d0 ? "TOEGEKEND" : "BEEINDIGD",
+                            day);
+        ev.einddatum = kh_date_from_ymd(2026, 12, 31);
+        if (day == d0 || day == d0 + 7)
+            contract_apply(w, k, &ev);
+        return;
+    }
+    if (day == d0) {
+        ev = contract_event(k, TERMIJN_EV_AANMELDING, "A-Z", "INGEDIEND", day);
+        SET(ev.bij, "12OA00");
+        contract_apply(w, k, &ev); /* zorgplicht */
+        ev = contract_event(k, TERMIJN_EV_AANMELDING, "A-D", "AFGEWEZEN", day);
+        SET(ev.bij, "10AA00");
+        contract_apply(w, k, &ev); /* dreigende thuiszitter; in Alkmaar zonder aanbod too */
+        ev = contract_event(k, TERMIJN_EV_TLV, "T-1", "AFGEGEVEN", day);
+        ev.einddatum = kh_date_from_ymd(2026, 8, 20) + 2 * k->nr;
+        contract_apply(w, k, &ev);
+        ev = contract_event(k, TERMIJN_EV_BESCHIKKING, "B-1", "TOEGEKEND", day);
+        ev.einddatum = kh_date_from_ymd(2026, 7, 20) + 2 * k->nr;
+        contract_apply(w, k, &ev);
+        ev = contract_event(k, TERMIJN_EV_VERWIJZING, "V-1", "", day);
+        contract_apply(w, k, &ev);
+    }
+    ev = contract_event(k, TERMIJN_EV_AANMELDING, "A-Z", "IN_BEHANDELING", day);
+    SET(ev.bij, "12OA00");
+    if (k->nr % 3 == 0 && day == d0 + 3) { /* paused, for good */
+        ev.informatie_opgevraagd = day;
+        contract_apply(w, k, &ev);
+    } else if (k->nr == 1 && (day == d0 + 2 || day == d0 + 9)) { /* paused and resumed */
+        ev.informatie_opgevraagd = d0 + 2;
+        ev.informatie_ontvangen = day == d0 + 9 ? day : TERMIJN_GEEN_DATUM;
+        contract_apply(w, k, &ev);
+    } else if (k->nr == 2 && !strcmp(k->woon, "GM0599") && day == kh_date_from_ymd(2026, 4, 20)) {
+        ev.informatie_opgevraagd = day; /* after the 6 weeks ran out: only the 10 weeks wait */
+        ck_assert_int_gt(day, contract_zorgplicht(&k->d)->vervalt[0]);
+        contract_apply(w, k, &ev);
+    } else if (k->nr == 4 && day == d0 + 5) { /* placed: zorgplicht and thuiszitter close */
+        SET(ev.status, "GEPLAATST");
+        contract_apply(w, k, &ev);
+    }
+}
+
+/* The onderwijssector of a termijn's soort, as the watch README documents
+ * it for indeling=swv: PO, SBO, SO to the SWV PO; VO, VSO, PRO to the SWV
+ * VO; anything else (jeugdhulp, MBO) has none. */
+enum { CONTRACT_GEEN, CONTRACT_PO, CONTRACT_VO, CONTRACT_SECTOREN };
+
+static int contract_sector(const char *soort) {
+    static const char *const po[] = {"PO", "SBO", "SO"}, *const vo[] = {"VO", "VSO", "PRO"};
+    for (size_t i = 0; i < 3; i++) {
+        if (!strcmp(soort, po[i]))
+            return CONTRACT_PO;
+        if (!strcmp(soort, vo[i]))
+            return CONTRACT_VO;
+    }
+    return CONTRACT_GEEN;
+}
+
+/* What termijn says on a day, per region, sector and regel: the termijnen
+ * open, and those whose first melding is due (fired already, or firing
+ * when the clock reaches the day). */
+typedef struct contract_telling {
+    int64_t open[CONTRACT_REGIOS][CONTRACT_SECTOREN][TERMIJN_REGELS];
+    int64_t verlopen[CONTRACT_REGIOS][CONTRACT_SECTOREN][TERMIJN_REGELS];
+} contract_telling;
+
+/* Adds dossier d of a child in region g, from a copy ticked to the day. */
+static void contract_oracle(const termijn_dossier *d, int g, int32_t day, contract_telling *e) {
+    termijn_dossier c = *d;
+    c.t = NULL;
+    c.n = c.cap = 0;
+    for (size_t i = 0; i < d->n; i++)
+        ck_assert_int_eq(termijn_dossier_add(&c, &d->t[i]), 0);
+    do
+        uit.n = 0;
+    while (termijn_tick(&c, day, &ctx, &uit) == 1);
+    ck_assert_msg(c.n == d->n, "the scenario keeps every termijn until its end");
+    for (size_t i = 0; i < c.n; i++) {
+        int s = contract_sector(c.t[i].soort);
+        e->open[g][s][c.t[i].regel]++;
+        e->verlopen[g][s][c.t[i].regel] += c.t[i].gevuurd & 1u;
+    }
+    termijn_dossier_free(&c);
+}
+
+static void contract_expect(contract_kind *kinderen, int32_t day, contract_telling *e) {
+    memset(e, 0, sizeof *e);
+    for (int i = 0; i < CONTRACT_KINDEREN; i++)
+        contract_oracle(&kinderen[i].d, strcmp(kinderen[i].woon, CONTRACT_WOON[0]) ? 1 : 0, day, e);
+}
+
+/* National totals of regel tr. */
+static void contract_totaal(const contract_telling *e, int tr, int64_t *open, int64_t *verlopen) {
+    *open = *verlopen = 0;
+    for (int g = 0; g < CONTRACT_REGIOS; g++)
+        for (int s = 0; s < CONTRACT_SECTOREN; s++) {
+            *open += e->open[g][s][tr];
+            *verlopen += e->verlopen[g][s][tr];
+        }
+}
+
+/* The shown value by the documented rule: 0, "< 5", or down to a multiple of 5. */
+static const char *contract_shown(int64_t n, char *buf) {
+    if (n > 0 && n < 5)
+        return "< 5";
+    snprintf(buf, 24, "%lld", (long long)(n - n % 5));
+    return buf;
+}
+
+typedef struct contract_rij {
+    const char *code;
+    int64_t open, verlopen;
+} contract_rij;
+
+/* The row of region g's termijnen of sector s in indeling ind. */
+static const char *contract_code(int g, int s, watch_indeling ind, int32_t day) {
+    const kh_ref_gemeente *gm = kh_ref_gemeente_at(ref, CONTRACT_WOON[g], day);
+    if (ind == WATCH_INDELING_JEUGDREGIO)
+        return gm->jeugdregio;
+    return s == CONTRACT_PO ? gm->swv_po : s == CONTRACT_VO ? gm->swv_vo : "-";
+}
+
+/* Regel r's rows of the table j against termijn's counts of regel tr. */
+static void contract_rows(json_t *j, int r, int tr, const contract_telling *e, watch_indeling ind,
+                          int32_t day) {
+    contract_rij rs[CONTRACT_REGIOS * CONTRACT_SECTOREN];
+    size_t n = 0;
+    for (int g = 0; g < CONTRACT_REGIOS; g++)
+        for (int s = 0; s < CONTRACT_SECTOREN; s++) {
+            const char *code = contract_code(g, s, ind, day);
+            size_t i = 0;
+            while (i < n && strcmp(rs[i].code, code))
+                i++;
+            if (i == n)
+                rs[n++] = (contract_rij){code, 0, 0};
+            rs[i].open += e->open[g][s][tr];
+            rs[i].verlopen += e->verlopen[g][s][tr];
+        }
+    char a[24], b[24];
+    for (size_t i = 0; i < n; i++) {
+        const char *got_open = cell(j, r, rs[i].code, "open");
+        const char *got_verl = cell(j, r, rs[i].code, "verlopen");
+        ck_assert_msg(rs[i].open ? got_open && got_verl : !got_open,
+                      "day %d, %s, %s %s: %lld open, a row %s", day, watch_termijn_regel(r),
+                      watch_indeling_name(ind), rs[i].code, (long long)rs[i].open,
+                      got_open ? "shown" : "missing");
+        if (rs[i].open) {
+            ck_assert_str_eq(got_open, contract_shown(rs[i].open, a));
+            ck_assert_str_eq(got_verl, contract_shown(rs[i].verlopen, b));
+        }
+    }
+}
+
+/* The watch's totals and both tables on `day` against termijn's own. */
+static void contract_check(const watch_termijn *w, contract_kind *kinderen, int32_t day,
+                           contract_telling *e) {
+    char a[24], b[24];
+    contract_expect(kinderen, day, e);
+    int64_t open[WATCH_TERMIJN_REGELS], verlopen[WATCH_TERMIJN_REGELS];
+    watch_termijn_totalen(w, day, open, verlopen);
+    for (int ind = 0; ind < WATCH_INDELING_COUNT; ind++) {
+        json_t *j = watch_termijn_table(w, (watch_indeling)ind, NULL, NULL, day);
+        for (int r = 0; r < WATCH_TERMIJN_REGELS; r++) {
+            termijn_regel tr = termijn_regel_by_naam(watch_termijn_regel(r));
+            ck_assert_msg(tr != TERMIJN_REGELS, "termijn knows %s", watch_termijn_regel(r));
+            int64_t o, v;
+            contract_totaal(e, tr, &o, &v);
+            ck_assert_msg(open[r] == o && verlopen[r] == v,
+                          "day %d, %s: watch %lld open %lld verlopen, termijn %lld and %lld", day,
+                          watch_termijn_regel(r), (long long)open[r], (long long)verlopen[r],
+                          (long long)o, (long long)v);
+            contract_rows(j, r, tr, e, (watch_indeling)ind, day);
+            ck_assert_str_eq(cell(j, r, "", "open"), contract_shown(o, a));
+            ck_assert_str_eq(cell(j, r, "", "verlopen"), contract_shown(v, b));
+        }
+        json_decref(j);
+    }
+}
+
+static void contract_kinderen(contract_kind *kinderen) {
+    memset(kinderen, 0, CONTRACT_KINDEREN * sizeof *kinderen);
+    for (int i = 0; i < CONTRACT_KINDEREN; i++) {
+        contract_kind *k = &kinderen[i];
+        int last = i == CONTRACT_KINDEREN - 1;
+        k->woon = last ? CONTRACT_WOON[1] : CONTRACT_WOON[i / CONTRACT_PER_REGIO];
+        k->nr = last ? -1 : i % CONTRACT_PER_REGIO;
+        snprintf(k->key, sizeof k->key, "pseudoniem-%s-%d", k->woon, k->nr);
+    }
+}
+
+/* Day by day from the first event to mid July, as termijn's loop would
+ * have written its state topic: on every day the watch's numbers are
+ * termijn's. Before the first due date nothing is overdue; by the end
+ * every regel has crossed its due dates. */
+START_TEST(termijn_state_as_termijn_writes_it) {
+    static contract_kind kinderen[CONTRACT_KINDEREN];
+    contract_kinderen(kinderen);
+    watch_termijn *w = watch_termijn_new(100);
+    int32_t first = kh_date_from_ymd(2026, 3, 2), last = kh_date_from_ymd(2026, 7, 15);
+    int32_t eerste_vervaldag = INT32_MAX;
+    int64_t ooit_open[TERMIJN_REGELS] = {0}, ooit_verlopen[TERMIJN_REGELS] = {0};
+    contract_telling e;
+    for (int32_t day = first; day <= last; day++) {
+        for (int i = 0; i < CONTRACT_KINDEREN; i++)
+            contract_events_on(w, &kinderen[i], day);
+        contract_check(w, kinderen, day, &e);
+        int64_t overdue = 0, o, v;
+        for (int r = 0; r < TERMIJN_REGELS; r++) {
+            contract_totaal(&e, r, &o, &v);
+            overdue += v;
+            ooit_open[r] += o - v > 0;
+            ooit_verlopen[r] += v > 0;
+        }
+        if (overdue && eerste_vervaldag == INT32_MAX)
+            eerste_vervaldag = day;
+        if (day == first + 3) { /* every child is in the watch, also the one closed later */
+            watch_termijn_telling t;
+            watch_termijn_tellingen(w, &t);
+            ck_assert_uint_eq(t.kinderen, CONTRACT_KINDEREN);
+        }
+    }
+    /* The scenario is what it claims: each regel open and not yet due on
+     * some day, due on a later one; the earliest due date is a termijn's
+     * own first due date; the pauses are in the dossiers; numbers of 5 and
+     * more in each region; the closed child is gone. */
+    int32_t min_v0 = INT32_MAX;
+    for (int i = 0; i < CONTRACT_KINDEREN; i++)
+        for (size_t x = 0; x < kinderen[i].d.n; x++)
+            if (kinderen[i].d.t[x].vervalt[0] < min_v0)
+                min_v0 = kinderen[i].d.t[x].vervalt[0];
+    ck_assert_int_eq(eerste_vervaldag, min_v0);
+    for (int r = 0; r < TERMIJN_REGELS; r++)
+        ck_assert_msg(ooit_open[r] && ooit_verlopen[r], "%s never crossed its due date",
+                      termijn_regel_naam((termijn_regel)r));
+    ck_assert_int_ne(contract_zorgplicht(&kinderen[0].d)->pauze_sinds, TERMIJN_GEEN_DATUM);
+    ck_assert_int_gt(contract_zorgplicht(&kinderen[1].d)->pauze_dagen, 0);
+    ck_assert_int_ne(contract_zorgplicht(&kinderen[1].d)->hervat_op, TERMIJN_GEEN_DATUM);
+    ck_assert_int_gt(contract_zorgplicht(&kinderen[2].d)->pauze_sinds,
+                     contract_zorgplicht(&kinderen[2].d)->vervalt[0]);
+    for (int g = 0; g < CONTRACT_REGIOS; g++)
+        ck_assert_int_ge(e.verlopen[g][CONTRACT_PO][TERMIJN_TLV_EINDE], 5);
+    ck_assert(termijn_dossier_leeg(&kinderen[CONTRACT_KINDEREN - 1].d));
+    int64_t o, v;
+    contract_totaal(&e, TERMIJN_ZORGPLICHT, &o, &v);
+    ck_assert_int_gt(o, v);
+    watch_termijn_telling t;
+    watch_termijn_tellingen(w, &t);
+    ck_assert_uint_eq(t.json + t.versie + t.vorm + t.onbekende_regel + t.vol, 0);
+    uint64_t termijnen = 0;
+    for (int r = 0; r < TERMIJN_REGELS; r++) {
+        contract_totaal(&e, r, &o, &v);
+        termijnen += (uint64_t)o;
+    }
+    ck_assert_uint_eq(t.kinderen, CONTRACT_KINDEREN - 1);
+    ck_assert_uint_eq(t.termijnen, termijnen);
+    for (int i = 0; i < CONTRACT_KINDEREN; i++)
+        termijn_dossier_free(&kinderen[i].d);
+    watch_termijn_free(w);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("watch_termijn");
     TCase *tc = tcase_create("termijn");
@@ -384,5 +763,9 @@ int main(void) {
     tcase_add_test(tc, no_child_data_in_any_output);
     tcase_add_test(tc, memory_per_child_is_small);
     suite_add_tcase(s, tc);
+    TCase *contract = tcase_create("contract");
+    tcase_add_checked_fixture(contract, contract_setup, contract_teardown);
+    tcase_add_test(contract, termijn_state_as_termijn_writes_it);
+    suite_add_tcase(s, contract);
     return kh_test_run(s);
 }
