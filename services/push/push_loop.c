@@ -349,7 +349,14 @@ static int setup_kafka(loop *l, char *err, size_t errlen) {
     l->out = push_output_new(l->svc->config, err, errlen);
     if (!l->out)
         return -1;
-    push_output_ensure_topic(l->out, l->t_retry);
+    push_output_ensure_topic(l->out, l->t_retry,
+                             "deliveries that need a retry cannot be handed off");
+    /* Every delivery writes an aflevering and keeps its bookkeeping until
+     * the broker acknowledges it: a topic created only by the first write
+     * (~2 s) left ~13,000 of them in memory at the start of the national
+     * benchmark: push peaked at 72 MB instead of ~57 MB. */
+    push_output_ensure_topic(l->out, l->t_aflevering,
+                             "afleveringen cannot be written, so no delivery finishes");
     l->consumer = kh_kafka_consumer_new(l->svc->config, l->set->group_id, consumer_hook, l, err,
                                         errlen);
     if (!l->consumer)
