@@ -55,8 +55,10 @@
     "Topics (all with topic.prefix): reads ketenhub.grensverkeer.v1, ketenhub.push.retry.v1\n"   \
     "and the raw event topics subscriptions ask for; writes ketenhub.afleveringen.v1,\n"         \
     "ketenhub.deadletter.v1 and ketenhub.push.retry.v1. The consumer sets\n"                     \
-    "kafka.allow.auto.create.topics=true unless configured, so the retry topic is created\n"     \
-    "where the broker allows it.\n"                                                              \
+    "kafka.allow.auto.create.topics=true unless configured, so the retry and afleveringen\n"     \
+    "topics are created at start where the broker allows it. librdkafka's pre-fetch is\n"        \
+    "capped unless configured: kafka.queued.min.messages=5000,\n"                                \
+    "kafka.queued.max.messages.kbytes=8192, kafka.max.partition.fetch.bytes=262144.\n"           \
     "SIGHUP reloads the subscriptions file (not reference data: push uses none).\n"
 
 typedef struct key_spec {
