@@ -55,8 +55,10 @@
     "Topics (all with topic.prefix): reads ketenhub.grensverkeer.v1, ketenhub.push.retry.v1\n"   \
     "and the raw event topics subscriptions ask for; writes ketenhub.afleveringen.v1,\n"         \
     "ketenhub.deadletter.v1 and ketenhub.push.retry.v1. The consumer sets\n"                     \
-    "kafka.allow.auto.create.topics=true unless configured, so the retry topic is created\n"     \
-    "where the broker allows it.\n"                                                              \
+    "kafka.allow.auto.create.topics=true unless configured, so the retry and afleveringen\n"     \
+    "topics are created at start where the broker allows it. librdkafka's pre-fetch is\n"        \
+    "capped unless configured: kafka.queued.min.messages=5000,\n"                                \
+    "kafka.queued.max.messages.kbytes=8192, kafka.max.partition.fetch.bytes=262144.\n"           \
     "SIGHUP reloads the subscriptions file (not reference data: push uses none).\n"
 
 typedef struct key_spec {
@@ -65,12 +67,21 @@ typedef struct key_spec {
     long long *out;
 } key_spec;
 
-/* librdkafka's pre-fetch queue holds up to 64 MB by default; push keeps
- * its own bounded buffer (buffer.max) of what it read, so a small one keeps
- * memory within bounds without slowing reading. */
+/* librdkafka pre-fetches up to 64 MB and 100,000 records by default; push
+ * keeps its own bounded buffer (buffer.max) of what it read, so a small
+ * pre-fetch keeps memory within bounds. Its byte count leaves out ~300 bytes
+ * of bookkeeping per record, so records are capped by number too, and a
+ * fetch brings at most 256 KB per partition so one answer does not
+ * overshoot the caps by much (README, Configuration). */
 static void kafka_defaults(kh_service *svc) {
-    if (!kh_config_get(svc->config, "kafka.queued.max.messages.kbytes", NULL))
-        kh_config_set(svc->config, "kafka.queued.max.messages.kbytes", "8192");
+    static const char *const prefetch[][2] = {
+        {"kafka.queued.max.messages.kbytes", "8192"},
+        {"kafka.queued.min.messages", "5000"},
+        {"kafka.max.partition.fetch.bytes", "262144"},
+    };
+    for (size_t i = 0; i < sizeof prefetch / sizeof prefetch[0]; i++)
+        if (!kh_config_get(svc->config, prefetch[i][0], NULL))
+            kh_config_set(svc->config, prefetch[i][0], prefetch[i][1]);
 }
 
 static int read_settings(kh_service *svc, push_settings *s) {
@@ -100,6 +111,12 @@ static int read_settings(kh_service *svc, push_settings *s) {
             return -1;
         }
     }
+    /* With a small pre-fetch librdkafka 2.0.2 would stall up to a second
+     * each time it fills (kh_kafka_consumer_wake); a quarter of the cap
+     * keeps it fetching without a request per record. */
+    if (kh_service_int(svc, "kafka.queued.min.messages", 0, &s->wake_records))
+        return -1;
+    s->wake_records /= 4;
     s->defaults.concurrency = (long)conc;
     s->defaults.timeout_ms = (long)timeout;
     s->subscriptions_file = kh_config_get(svc->config, "subscriptions.file", "subscriptions.json");

@@ -106,7 +106,7 @@ push_output *push_output_new(const kh_config *c, char *err, size_t errlen) {
     return o;
 }
 
-void push_output_ensure_topic(push_output *o, const char *topic) {
+void push_output_ensure_topic(push_output *o, const char *topic, const char *unless) {
     rd_kafka_topic_t *t = rd_kafka_topic_new(o->rk, topic, NULL);
     const struct rd_kafka_metadata *md = NULL;
     int exists = 0;
@@ -122,9 +122,8 @@ void push_output_ensure_topic(push_output *o, const char *topic) {
     if (t)
         rd_kafka_topic_destroy(t);
     if (!exists)
-        kh_log_warn("topic does not exist and was not created; create it, or deliveries that "
-                    "need a retry cannot be handed off",
-                    json_pack("{s:s}", "topic", topic));
+        kh_log_warn("topic does not exist and was not created; create it",
+                    json_pack("{s:s, s:s}", "topic", topic, "until_then", unless));
 }
 
 void push_output_free(push_output *o) {

@@ -25,8 +25,9 @@ push_output *push_output_new(const kh_config *c, char *err, size_t errlen);
 
 /* Asks the broker for topic's metadata, as a producer, which creates the
  * topic where the broker allows automatic creation; waits up to 10 s for it
- * to exist and logs a warning when it does not. */
-void push_output_ensure_topic(push_output *o, const char *topic);
+ * to exist and logs a warning, saying what happens until it does (unless),
+ * when it does not. */
+void push_output_ensure_topic(push_output *o, const char *topic, const char *unless);
 
 /* Destroys the producer; call push_output_flush() first. */
 void push_output_free(push_output *o);
