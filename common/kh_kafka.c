@@ -384,9 +384,11 @@ rd_kafka_topic_partition_list_t *kh_kafka_positions(rd_kafka_t *rk) {
     return out;
 }
 
-void kh_kafka_small_prefetch(kh_config *c) {
-    static const char *const caps[][2] = {
-        {"kafka.queued.min.messages", "20000"},
+void kh_kafka_small_prefetch(kh_config *c, long long records) {
+    char n[32];
+    snprintf(n, sizeof n, "%lld", records);
+    const char *const caps[][2] = {
+        {"kafka.queued.min.messages", n},
         {"kafka.queued.max.messages.kbytes", "8192"},
         {"kafka.max.partition.fetch.bytes", "262144"},
     };
@@ -418,11 +420,12 @@ void kh_kafka_waker_init(kh_kafka_waker *w, rd_kafka_t *rk) {
     w->since = 0;
 }
 
-void kh_kafka_waker_count(kh_kafka_waker *w, rd_kafka_t *rk) {
-    if (++w->since < w->every)
+void kh_kafka_waker_count(kh_kafka_waker *w, rd_kafka_t *rk, long long n) {
+    w->since += n;
+    if (w->since < w->every)
         return;
     w->since = 0;
-    kh_kafka_consumer_wake(rk, 100);
+    kh_kafka_consumer_wake(rk, 0);
 }
 
 int kh_kafka_rewind_to_committed(rd_kafka_t *rk, int timeout_ms, char *err, size_t errlen) {

@@ -184,16 +184,15 @@ int kh_kafka_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
  * are none; the caller destroys the list. */
 rd_kafka_topic_partition_list_t *kh_kafka_positions(rd_kafka_t *rk);
 
-/* A small pre-fetch, for readers that replay whole topics (route,
- * termijn): sets kafka.queued.min.messages=20000,
- * kafka.queued.max.messages.kbytes=8192 and
- * kafka.max.partition.fetch.bytes=262144 in c, each unless configured.
+/* A small pre-fetch (route, termijn, push): sets
+ * kafka.queued.min.messages=records, kafka.queued.max.messages.kbytes=8192
+ * and kafka.max.partition.fetch.bytes=262144 in c, each unless configured.
  * librdkafka's own (100,000 messages, 64 MB) put a replay over 100 MB RSS;
  * its byte count leaves out ~300 bytes of bookkeeping per message, hence
  * the number cap, and 256 KB per partition keeps one fetch answer from
  * overshooting the caps by much. A reader with capped pre-fetch needs a
  * kh_kafka_waker. */
-void kh_kafka_small_prefetch(kh_config *c);
+void kh_kafka_small_prefetch(kh_config *c, long long records);
 
 /* Wakes the fetchers of consumer rk: asks the leader of every assigned
  * partition for its end offset (one ListOffsets request per leader, waiting
@@ -202,8 +201,11 @@ void kh_kafka_small_prefetch(kh_config *c);
  * queued.min.messages or queued.max.messages.kbytes, and looks again only
  * when its broker thread next wakes, up to a second later; a request to
  * that broker wakes it at once. Newer librdkafka has fetch.queue.backoff.ms
- * for this (2.3). Returns 0, or -1 when the request failed or timed out
- * (nothing else changes). */
+ * for this (2.3). With timeout_ms 0 it does not wait: the requests are
+ * queued, which is what wakes the broker threads, and the late answers are
+ * dropped (librdkafka 2.0.2's callback ignores them once the call has
+ * returned). Returns 0, or -1 when the request failed or was not answered
+ * within timeout_ms (always, for 0; nothing else changes). */
 int kh_kafka_consumer_wake(rd_kafka_t *rk, int timeout_ms);
 
 /* Calls kh_kafka_consumer_wake every quarter of a consumer's
@@ -217,9 +219,12 @@ typedef struct kh_kafka_waker {
 /* Sets w up for consumer rk (its effective queued.min.messages). */
 void kh_kafka_waker_init(kh_kafka_waker *w, rd_kafka_t *rk);
 
-/* Counts one consumed record; at every w->every-th wakes rk's fetchers
- * (waiting at most 100 ms for the leaders' answers). */
-void kh_kafka_waker_count(kh_kafka_waker *w, rd_kafka_t *rk);
+/* Counts n consumed records; each time w->every are reached wakes rk's
+ * fetchers, without waiting for the answers: a wait would hold the reader
+ * (an answer can queue behind a Fetch the broker holds for
+ * fetch.wait.max.ms; a 100 ms bound stopped push's deliveries ~100 ms at
+ * every wake). */
+void kh_kafka_waker_count(kh_kafka_waker *w, rd_kafka_t *rk, long long n);
 
 /* Seeks every partition assigned to rk back to its committed offset (the
  * start of an aborted transaction's batch), waiting at most timeout_ms for

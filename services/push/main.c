@@ -4,6 +4,7 @@
  * permanent, every final outcome recorded on ketenhub.afleveringen.v1.
  * This file reads the configuration; push_loop.c does the work.
  */
+#include "kh_kafka.h"
 #include "kh_log.h"
 #include "kh_service.h"
 #include "push_loop.h"
@@ -68,21 +69,10 @@ typedef struct key_spec {
 } key_spec;
 
 /* librdkafka pre-fetches up to 64 MB and 100,000 records by default; push
- * keeps its own bounded buffer (buffer.max) of what it read, so a small
- * pre-fetch keeps memory within bounds. Its byte count leaves out ~300 bytes
- * of bookkeeping per record, so records are capped by number too, and a
- * fetch brings at most 256 KB per partition so one answer does not
- * overshoot the caps by much (README, Configuration). */
-static void kafka_defaults(kh_service *svc) {
-    static const char *const prefetch[][2] = {
-        {"kafka.queued.max.messages.kbytes", "8192"},
-        {"kafka.queued.min.messages", "5000"},
-        {"kafka.max.partition.fetch.bytes", "262144"},
-    };
-    for (size_t i = 0; i < sizeof prefetch / sizeof prefetch[0]; i++)
-        if (!kh_config_get(svc->config, prefetch[i][0], NULL))
-            kh_config_set(svc->config, prefetch[i][0], prefetch[i][1]);
-}
+ * keeps its own bounded buffer (buffer.max) of what it read, so its
+ * pre-fetch can be smaller than route's: 5,000 records held the national
+ * benchmark's start under 64 MB (README, Configuration). */
+static void kafka_defaults(kh_service *svc) { kh_kafka_small_prefetch(svc->config, 5000); }
 
 static int read_settings(kh_service *svc, push_settings *s) {
     long long conc, timeout;
@@ -111,12 +101,6 @@ static int read_settings(kh_service *svc, push_settings *s) {
             return -1;
         }
     }
-    /* With a small pre-fetch librdkafka 2.0.2 would stall up to a second
-     * each time it fills (kh_kafka_consumer_wake); a quarter of the cap
-     * keeps it fetching without a request per record. */
-    if (kh_service_int(svc, "kafka.queued.min.messages", 0, &s->wake_records))
-        return -1;
-    s->wake_records /= 4;
     s->defaults.concurrency = (long)conc;
     s->defaults.timeout_ms = (long)timeout;
     s->subscriptions_file = kh_config_get(svc->config, "subscriptions.file", "subscriptions.json");

@@ -36,12 +36,6 @@
  * are paused (see flow_control). */
 #define FULL_PAUSE_MS 5000
 #define TOPIC_LEN 256
-/* kh_kafka_consumer_wake is not waited for: queuing its request wakes the
- * fetcher, which is all push needs, and its answer can queue behind a Fetch
- * the broker holds (fetch.wait.max.ms). Bounded at 100 ms, the 16-partner
- * benchmark's deliveries stopped for ~100 ms at every wake. librdkafka
- * 2.0.2 drops a late answer safely (ERR__DESTROY). */
-#define WAKE_TIMEOUT_MS 0
 
 typedef struct loop {
     kh_service *svc;
@@ -59,7 +53,7 @@ typedef struct loop {
     unsigned subscribed_events; /* the raw event types in the current subscription */
     int main_paused, retry_paused;
     int64_t full_since;   /* when the fresh jobs filled the buffer; 0 when they do not */
-    long long since_wake; /* records read since the last kh_kafka_consumer_wake */
+    kh_kafka_waker waker; /* keeps the capped pre-fetch fetching */
     int failed;           /* a write could not even be queued: stop, commit nothing more */
     atomic_int ready;     /* read by the ops thread */
     push_metrics m;
@@ -368,6 +362,7 @@ static int setup_kafka(loop *l, char *err, size_t errlen) {
                                         errlen);
     if (!l->consumer)
         return -1;
+    kh_kafka_waker_init(&l->waker, l->consumer);
     if (pipe(l->wake) || fcntl(l->wake[0], F_SETFL, O_NONBLOCK) ||
         fcntl(l->wake[1], F_SETFL, O_NONBLOCK)) {
         snprintf(err, errlen, "pipe: %s", strerror(errno));
@@ -458,13 +453,7 @@ static int read_batch(loop *l) {
         rd_kafka_message_destroy(m);
         n++;
     }
-    /* librdkafka 2.0.2 refetches for a full pre-fetch queue only when its
-     * broker thread next wakes, up to a second later (kh_kafka.h). */
-    l->since_wake += n;
-    if (l->set->wake_records > 0 && l->since_wake >= l->set->wake_records) {
-        l->since_wake = 0;
-        kh_kafka_consumer_wake(l->consumer, WAKE_TIMEOUT_MS);
-    }
+    kh_kafka_waker_count(&l->waker, l->consumer, n);
     return n;
 }
 

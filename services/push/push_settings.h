@@ -20,7 +20,6 @@ typedef struct push_settings {
     long long shutdown_timeout_ms;
     long long max_connections, max_host_connections;
     long long max_in_flight; /* requests in flight over all partners */
-    long long wake_records;  /* records read between kh_kafka_consumer_wake calls; 0: never */
 } push_settings;
 
 #endif

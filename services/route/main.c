@@ -79,7 +79,7 @@ static int configure(kh_service *svc, const kh_schemas *schemas, route_loop_conf
     const kh_config *c = svc->config;
     int txn;
     memset(cfg, 0, sizeof *cfg);
-    kh_kafka_small_prefetch(svc->config);
+    kh_kafka_small_prefetch(svc->config, 20000);
     if (kh_service_bool(svc, "route.transactions", 1, &txn) ||
         kh_service_int(svc, "route.batch.records", 20000, &cfg->batch_records) ||
         kh_service_int(svc, "route.batch.ms", 250, &cfg->batch_ms) ||

@@ -521,7 +521,7 @@ static void run(loop *L, atomic_int *ready) {
             consumer_error(L, m);
         } else {
             handle(L, m);
-            kh_kafka_waker_count(&L->waker, L->consumer);
+            kh_kafka_waker_count(&L->waker, L->consumer, 1);
         }
         rd_kafka_message_destroy(m);
     }

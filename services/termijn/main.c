@@ -90,7 +90,7 @@ static int configure(kh_service *svc, const kh_schemas *schemas, termijn_loop_co
                      names *n) {
     const kh_config *c = svc->config;
     memset(cfg, 0, sizeof *cfg);
-    kh_kafka_small_prefetch(svc->config);
+    kh_kafka_small_prefetch(svc->config, 20000);
     if (kh_service_int(svc, "termijn.batch.records", 20000, &cfg->batch_records) ||
         kh_service_int(svc, "termijn.batch.ms", 250, &cfg->batch_ms) ||
         kh_service_int(svc, "termijn.tick.ms", 1000, &cfg->tick_ms) ||

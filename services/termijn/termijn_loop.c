@@ -664,7 +664,7 @@ static int run(loop *L) {
             kh_log_warn("consumer error", json_pack("{s:s}", "error", rd_kafka_message_errstr(m)));
         else if (!m->err && !L->recover) {
             handle(L, m);
-            kh_kafka_waker_count(&L->waker, L->consumer);
+            kh_kafka_waker_count(&L->waker, L->consumer, 1);
         }
         rd_kafka_message_destroy(m);
     }

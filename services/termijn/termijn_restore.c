@@ -71,7 +71,7 @@ static int drain(rd_kafka_t *rk, size_t n, termijn_store *s, termijn_restore_sta
             return -1;
         } else {
             apply(m, s, st);
-            kh_kafka_waker_count(&waker, rk);
+            kh_kafka_waker_count(&waker, rk, 1);
         }
         rd_kafka_message_destroy(m);
     }

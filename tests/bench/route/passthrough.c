@@ -5,7 +5,8 @@
  * produces every record unchanged (key, value, headers) to
  * <prefix>bench.passthrough.v1 with kh_kafka's producer, in batches of the
  * same size and age as route's, inside transactions with the offsets sent
- * to the transaction (-t 1) or with produce-flush-commit (-t 0).
+ * to the transaction (-t 1) or with produce-flush-commit (-t 0). Its
+ * pre-fetch is route's too (kh_kafka_small_prefetch, kh_kafka_waker).
  *
  *   route_passthrough -b BOOTSTRAP -p PREFIX -g GROUP -n EVENTS -t 0|1
  *                     [-r BATCH_RECORDS] [-m BATCH_MS]
@@ -125,6 +126,7 @@ int main(int argc, char **argv) {
     char err[512], topic[256], txn_id[300];
     kh_config *c = kh_config_new();
     kh_config_set(c, "kafka.bootstrap.servers", bootstrap);
+    kh_kafka_small_prefetch(c, 20000);
     snprintf(txn_id, sizeof txn_id, "%s-passthrough", group);
     B.producer = B.transactional ? kh_kafka_txn_producer_new(c, txn_id, NULL, NULL, err, sizeof err)
                                  : kh_kafka_producer_new(c, NULL, NULL, err, sizeof err);
@@ -133,6 +135,8 @@ int main(int argc, char **argv) {
     B.consumer = kh_kafka_consumer_new(c, group, consumer_hook, &B, err, sizeof err);
     if (!B.consumer)
         die("consumer", err);
+    kh_kafka_waker waker;
+    kh_kafka_waker_init(&waker, B.consumer);
     snprintf(topic, sizeof topic, "%sbench.passthrough.v1", prefix);
     B.out = rd_kafka_topic_new(B.producer, topic, NULL);
     static const char *const inputs[] = {"aanmelding", "tlv", "beschikking", "verwijzing"};
@@ -162,6 +166,7 @@ int main(int argc, char **argv) {
                 batch_start = now_s();
             }
             forward(&B, m);
+            kh_kafka_waker_count(&waker, B.consumer, 1);
             in_batch++;
             seen++;
         }
