@@ -109,17 +109,22 @@ void pt_env_devbroker(pt_env *e) {
     env_common(e);
 }
 
-void pt_env_real_kafka(pt_env *e, int partitions) {
-    static const char *const topics[] = {"ketenhub.grensverkeer.v1", "ketenhub.push.retry.v1",
-                                         "ketenhub.afleveringen.v1", "ketenhub.deadletter.v1"};
+/* The input topics first, then push's own outputs (n_topics 2 or 4). */
+static void real_kafka(pt_env *e, int partitions, size_t n_topics) {
+    static const char *const topics[] = {"ketenhub.grensverkeer.v1", "ketenhub.deadletter.v1",
+                                         "ketenhub.push.retry.v1", "ketenhub.afleveringen.v1"};
     char t[256];
     memset(e, 0, sizeof *e);
     snprintf(e->bootstrap, sizeof e->bootstrap, "%s", kh_test_kafka());
     e->real_kafka = 1;
     env_common(e);
-    for (size_t i = 0; i < sizeof topics / sizeof topics[0]; i++)
+    for (size_t i = 0; i < n_topics; i++)
         kh_test_create_topic(e->bootstrap, pt_topic(e, topics[i], t, sizeof t), partitions);
 }
+
+void pt_env_real_kafka(pt_env *e, int partitions) { real_kafka(e, partitions, 4); }
+
+void pt_env_real_kafka_inputs(pt_env *e, int partitions) { real_kafka(e, partitions, 2); }
 
 void pt_env_done(pt_env *e) {
     if (e->push > 0)

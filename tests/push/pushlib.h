@@ -50,6 +50,9 @@ pid_t pt_devbroker_for_program(void);
 /* A fresh environment on that devbroker, or on the real Kafka. */
 void pt_env_devbroker(pt_env *e);
 void pt_env_real_kafka(pt_env *e, int partitions);
+/* Like pt_env_real_kafka, without push's own outputs (the retry and the
+ * afleveringen topic): push must make them exist. */
+void pt_env_real_kafka_inputs(pt_env *e, int partitions);
 /* Stops push, frees the env and removes its directory (so call it only at
  * the end of a passing test; a failing one keeps its logs). */
 void pt_env_done(pt_env *e);
