@@ -515,6 +515,27 @@ int kh_kafka_txn_close_bounded(kh_kafka_txn_bound *b, void (*close)(void *arg), 
     return 0;
 }
 
+static void warn_uncommitted(const kh_kafka_txn_bound *b, const char *what) {
+    char msg[160];
+    snprintf(msg, sizeof msg,
+             "the last %s did not commit before the shutdown bound; its records are consumed "
+             "again after the restart",
+             what);
+    kh_log_warn(msg, json_pack("{s:I}", "shutdown_ms", (json_int_t)b->shutdown_ms));
+}
+
+int kh_kafka_txn_shut_down(kh_kafka_txn_bound *b, void (*close)(void *arg), void *arg,
+                           const int *last_commit, const int *failed, const char *what, int *rc) {
+    if (kh_kafka_txn_close_bounded(b, close, arg)) {
+        warn_uncommitted(b, what);
+        return -1;
+    }
+    if (*last_commit && !*failed)
+        warn_uncommitted(b, what);
+    *rc = *rc || *last_commit || *failed ? 1 : 0;
+    return 0;
+}
+
 /* How long one call may wait while running. */
 static long long call_limit_ms(rd_kafka_t *producer, const kh_kafka_txn_bound *b) {
     char buf[32];

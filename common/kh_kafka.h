@@ -142,6 +142,18 @@ int kh_kafka_txn_past(const kh_kafka_txn_bound *b);
  * thread can be started, close runs on the caller's. */
 int kh_kafka_txn_close_bounded(kh_kafka_txn_bound *b, void (*close)(void *arg), void *arg);
 
+/* The shutdown of a consume-transform-produce loop (route, termijn):
+ * kh_kafka_txn_close_bounded(b, close, arg), where close commits the open
+ * transaction (else aborts it), sets *last_commit (0 committed, -1 not) and
+ * closes the clients. Warns "the last <what> did not commit before the
+ * shutdown bound; its records are consumed again after the restart" when
+ * it did not (unless *failed: a fatal error, logged already) or when close
+ * is still blocked. Returns 0 with *rc set to 1 when the last commit did
+ * not happen or *failed (else *rc is kept), or -1 when close is still
+ * blocked (as kh_kafka_txn_close_bounded). */
+int kh_kafka_txn_shut_down(kh_kafka_txn_bound *b, void (*close)(void *arg), void *arg,
+                           const int *last_commit, const int *failed, const char *what, int *rc);
+
 /* A group consumer in group group_id; the caller subscribes (or assigns).
  * Defaults: auto.offset.reset=earliest. Required: enable.auto.commit=false,
  * enable.auto.offset.store=false, isolation.level=read_committed: a record

@@ -529,12 +529,6 @@ static void run(loop *L, atomic_int *ready) {
     kh_kafka_txn_note_stop(&L->txn, 0);
 }
 
-static void warn_uncommitted(const loop *L) {
-    kh_log_warn("the last batch did not commit before the shutdown bound; its records are "
-                "consumed again after the restart",
-                json_pack("{s:I}", "shutdown_ms", (json_int_t)L->cfg->shutdown_ms));
-}
-
 /* The shutdown: the last batch (committed, else aborted), then the
  * clients, on a thread of its own because librdkafka 2.0.2 does not
  * always honour the timeouts given to it (send_offsets_to_transaction
@@ -550,14 +544,7 @@ static void close_all(void *arg) {
  * the closing thread is still blocked in librdkafka at the deadline: it
  * still uses L and the clients, so nothing may be freed. */
 static int shut_down(loop *L, int *rc) {
-    if (kh_kafka_txn_close_bounded(&L->txn, close_all, L)) {
-        warn_uncommitted(L);
-        return -1;
-    }
-    if (L->last_commit && !L->failed)
-        warn_uncommitted(L);
-    *rc = *rc || L->last_commit || L->failed ? 1 : 0;
-    return 0;
+    return kh_kafka_txn_shut_down(&L->txn, close_all, L, &L->last_commit, &L->failed, "batch", rc);
 }
 
 int route_loop_run(kh_service *svc, const route_loop_config *cfg, kh_refstore *store,

@@ -607,12 +607,6 @@ static void reload(loop *L) {
     kh_log_info("reference data reloaded", NULL);
 }
 
-static void warn_uncommitted(const loop *L) {
-    kh_log_warn("the last transaction did not commit before the shutdown bound; its records "
-                "are consumed again after the restart",
-                json_pack("{s:I}", "shutdown_ms", (json_int_t)L->cfg->shutdown_ms));
-}
-
 /* The shutdown: the last transaction (committed, else aborted), then the
  * clients. It runs on its own thread because librdkafka 2.0.2 does not
  * always honour the timeouts we give it: send_offsets_to_transaction
@@ -629,14 +623,8 @@ static void close_all(void *arg) {
  * the closing thread is still blocked in librdkafka at the deadline: it
  * still uses L and the clients, so nothing may be freed. */
 static int shut_down(loop *L, int *rc) {
-    if (kh_kafka_txn_close_bounded(&L->txn, close_all, L)) {
-        warn_uncommitted(L);
-        return -1;
-    }
-    if (L->last_commit && !L->failed)
-        warn_uncommitted(L);
-    *rc = *rc || L->last_commit || L->failed ? 1 : 0;
-    return 0;
+    return kh_kafka_txn_shut_down(&L->txn, close_all, L, &L->last_commit, &L->failed, "transaction",
+                                  rc);
 }
 
 static int run(loop *L) {
