@@ -201,6 +201,18 @@ int kh_test_wait_http(int port, const char *path, long status, int timeout_ms) {
     return -1;
 }
 
+int kh_test_file_contains(const char *path, const char *needle) {
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = fopen(path, "r");
+    ck_assert_msg(f != NULL, "cannot open %s", path);
+    ck_assert_int_ge(getdelim(&text, &len, '\0', f), 0);
+    fclose(f);
+    int found = strstr(text, needle) != NULL;
+    free(text);
+    return found;
+}
+
 int kh_test_free_port(void) {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};

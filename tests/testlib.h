@@ -56,6 +56,9 @@ long kh_test_http(int port, const char *method, const char *path, char **body);
 /* A free TCP port on 127.0.0.1 (bound and released; good enough for tests). */
 int kh_test_free_port(void);
 
+/* 1 when the file at path (which must exist) holds needle, else 0. */
+int kh_test_file_contains(const char *path, const char *needle);
+
 /* A producer / read_committed consumer on bootstrap, for tests. */
 rd_kafka_t *kh_test_producer(const char *bootstrap);
 

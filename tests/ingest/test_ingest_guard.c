@@ -285,9 +285,11 @@ static void every_oversized_second_head(const ih_ingest *in) {
     second_rejected(in, "too many fields", big, (size_t)n, 431, "header-fields-too-large");
 }
 
-START_TEST(a_malformed_second_request_is_answered_once_in_order) {
+/* Every malformed second request, body and head, on an ingest with TLS or
+ * without: each answered by the guard, none left to libmicrohttpd. */
+static void every_malformed_second(int tls) {
     ih_ingest in;
-    ih_start(&in, bootstrap, NULL, 0);
+    ih_start(&in, bootstrap, NULL, tls);
     every_malformed_second_request(&in);
     every_malformed_second_body(&in);
     every_oversized_second_head(&in);
@@ -298,20 +300,12 @@ START_TEST(a_malformed_second_request_is_answered_once_in_order) {
     ck_assert_int_eq(ih_stop(&in, SIGTERM), 0);
     ih_cleanup(&in);
 }
+
+START_TEST(a_malformed_second_request_is_answered_once_in_order) { every_malformed_second(0); }
 END_TEST
 
 START_TEST(a_malformed_second_request_over_tls_is_answered_once_in_order) {
-    ih_ingest in;
-    ih_start(&in, bootstrap, NULL, 1);
-    every_malformed_second_request(&in);
-    every_malformed_second_body(&in);
-    every_oversized_second_head(&in);
-    ck_assert_int_eq(
-        (long)ih_metric(&in,
-                        "ketenhub_ingest_rejections_total{class=\"http-library\",partner=\"-\"}"),
-        -1);
-    ck_assert_int_eq(ih_stop(&in, SIGTERM), 0);
-    ih_cleanup(&in);
+    every_malformed_second(1);
 }
 END_TEST
 

@@ -27,18 +27,6 @@
 #define KILLED (128 + SIGKILL)
 #define EVENTS 200
 
-static int file_contains(const char *path, const char *needle) {
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = fopen(path, "r");
-    ck_assert_ptr_nonnull(f);
-    ck_assert_int_ge(getdelim(&text, &len, '\0', f), 0);
-    fclose(f);
-    int found = strstr(text, needle) != NULL;
-    free(text);
-    return found;
-}
-
 /* SIGTERM to route; its exit status. Says how long it took (for the
  * record, not asserted). */
 static int sigterm(pid_t route, const char *what) {
@@ -107,7 +95,7 @@ static void sigterm_with_broker(int sig) {
         kh_test_stop(broker, SIGTERM, 10000);
     }
     ck_assert_int_eq(rc, 1);
-    ck_assert(file_contains(log, "the last batch did not commit"));
+    ck_assert(kh_test_file_contains(log, "the last batch did not commit"));
     remove(log);
 }
 

@@ -77,17 +77,6 @@ static void wait_metric(int port, const char *name, double want, int timeout_ms)
     ck_abort_msg("%s reached %g, expected %g within %d ms", name, got, want, timeout_ms);
 }
 
-static int file_contains(const char *path, const char *needle) {
-    FILE *f = fopen(path, "r");
-    ck_assert_ptr_nonnull(f);
-    char line[8192];
-    int found = 0;
-    while (!found && fgets(line, sizeof line, f))
-        found = strstr(line, needle) != NULL;
-    fclose(f);
-    return found;
-}
-
 /* Loop index 0: with transactions; 1: without (at least once, which
  * without a crash must give the same set). */
 START_TEST(mixed_stream_gives_exactly_the_expected_meldingen) {
@@ -125,7 +114,7 @@ START_TEST(mixed_stream_gives_exactly_the_expected_meldingen) {
     ck_assert_double_eq(rh_metric(port, "ketenhub_route_deadletters_total"),
                         (double)(poison + RH_RAW_POISON));
     ck_assert_double_ge(rh_metric(port, "ketenhub_route_batches_total"), 1);
-    ck_assert_msg(file_contains(log, _i ? "at least once" : "exactly once"), "wrong mode");
+    ck_assert_msg(kh_test_file_contains(log, _i ? "at least once" : "exactly once"), "wrong mode");
     ck_assert_double_eq(rh_metric(port, "ketenhub_route_reference_reloads_total"), 1);
 
     /* Exactly the expected meldingen, each once, keys and headers right. */
@@ -151,10 +140,10 @@ START_TEST(mixed_stream_gives_exactly_the_expected_meldingen) {
     }
 
     ck_assert_int_eq(kh_test_stop(route, SIGTERM, 20000), 0);
-    ck_assert_msg(!file_contains(log, "111222333"), "the log contains a BSN");
-    ck_assert_msg(file_contains(log, "poison record sent to the dead-letter topic"),
+    ck_assert_msg(!kh_test_file_contains(log, "111222333"), "the log contains a BSN");
+    ck_assert_msg(kh_test_file_contains(log, "poison record sent to the dead-letter topic"),
                   "dead letters are not logged");
-    ck_assert_msg(file_contains(log, "reference data reloaded"), "reload not logged");
+    ck_assert_msg(kh_test_file_contains(log, "reference data reloaded"), "reload not logged");
     rh_ids_free(&want);
     rh_ids_free(&got);
     rd_kafka_destroy(p);

@@ -37,18 +37,6 @@ static void aanmelding(rd_kafka_t *p, const char *prefix, const char *id, const 
     th_produce(p, prefix, "aanmelding", json);
 }
 
-static int file_contains(const char *path, const char *needle) {
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = fopen(path, "r");
-    ck_assert_ptr_nonnull(f);
-    ck_assert_int_ge(getdelim(&text, &len, '\0', f), 0);
-    fclose(f);
-    int found = strstr(text, needle) != NULL;
-    free(text);
-    return found;
-}
-
 /* ---- /readyz during the restore -------------------------------------------------- */
 
 #define DOSSIERS 60000
@@ -150,7 +138,7 @@ START_TEST(sighup_reloads_reference_data_and_a_bad_file_keeps_the_old) {
     append(csv, "2026-04-13;Testdag;test\n", "a");
     kill(svc, SIGHUP);
     th_wait_metric(port, "ketenhub_termijn_reference_reloads_total", 1, 10000);
-    ck_assert(file_contains(log, "reference data reloaded"));
+    ck_assert(kh_test_file_contains(log, "reference data reloaded"));
     aanmelding(p, prefix, "A1", "6b0c1f5e-2d34-4c1a-9f1e-000000000021");
     th_wait_metric(port, "ketenhub_termijn_events_total", 1, 30000);
 
@@ -158,8 +146,8 @@ START_TEST(sighup_reloads_reference_data_and_a_bad_file_keeps_the_old) {
     append(csv, "DATUM;NAAM;GRONDSLAG\n2026-02-30;Geen dag;test\n", "w");
     kill(svc, SIGHUP);
     th_wait_metric(port, "ketenhub_termijn_reference_reloads_total", 2, 10000);
-    ck_assert(file_contains(log, "reference data not reloaded; the old data stay in use"));
-    ck_assert(file_contains(log, "feestdagen.csv"));
+    ck_assert(kh_test_file_contains(log, "reference data not reloaded; the old data stay in use"));
+    ck_assert(kh_test_file_contains(log, "feestdagen.csv"));
     aanmelding(p, prefix, "A2", "6b0c1f5e-2d34-4c1a-9f1e-000000000022");
     th_wait_metric(port, "ketenhub_termijn_events_total", 2, 30000);
 
@@ -238,7 +226,7 @@ START_TEST(sigterm_with_an_open_transaction_and_the_broker_gone) {
     int rc = kh_test_stop(svc, SIGTERM, EXIT_WITHIN_MS);
     ck_assert_msg(rc != KILLED, "termijn did not exit within %d ms of SIGTERM", EXIT_WITHIN_MS);
     ck_assert_int_eq(rc, 1);
-    ck_assert(file_contains(log, "the last transaction did not commit"));
+    ck_assert(kh_test_file_contains(log, "the last transaction did not commit"));
     remove(clock);
     remove(log);
 }
@@ -288,7 +276,7 @@ START_TEST(sigterm_with_an_open_transaction_and_a_silent_broker) {
     ck_assert_int_eq(kill(broker, SIGCONT), 0);
     ck_assert_msg(rc != KILLED, "termijn did not exit within %d ms of SIGTERM", EXIT_WITHIN_MS);
     ck_assert_int_eq(rc, 1);
-    ck_assert(file_contains(log, "the last transaction did not commit"));
+    ck_assert(kh_test_file_contains(log, "the last transaction did not commit"));
 
     restart_expect_once(bootstrap, prefix, clock, port, log, broker, 1);
 }
@@ -327,8 +315,8 @@ START_TEST(sigterm_with_the_producer_queue_full_and_a_silent_broker) {
     ck_assert_int_eq(kill(broker, SIGCONT), 0);
     ck_assert_msg(rc != KILLED, "termijn did not exit within %d ms of SIGTERM", EXIT_WITHIN_MS);
     ck_assert_int_eq(rc, 1);
-    ck_assert(file_contains(log, "producer queue full at shutdown"));
-    ck_assert(file_contains(log, "the last transaction did not commit"));
+    ck_assert(kh_test_file_contains(log, "producer queue full at shutdown"));
+    ck_assert(kh_test_file_contains(log, "the last transaction did not commit"));
 
     restart_expect_once(bootstrap, prefix, clock, port, log, broker, 3);
 }

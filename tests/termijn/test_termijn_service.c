@@ -53,17 +53,6 @@ static void verwijzing(rd_kafka_t *p, const char *prefix) {
                "\"code\":\"98000000\"},\"domein\":\"JEUGDHULP\",\"datum\":\"2026-04-22\"}");
 }
 
-static int file_contains(const char *path, const char *needle) {
-    FILE *f = fopen(path, "r");
-    ck_assert_ptr_nonnull(f);
-    char line[8192];
-    int found = 0;
-    while (!found && fgets(line, sizeof line, f))
-        found = strstr(line, needle) != NULL;
-    fclose(f);
-    return found;
-}
-
 static pid_t start(const char *bootstrap, const char *prefix, const char *clock, int port,
                    const char *log) {
     const char *extra[] = {"termijn.batch.ms=50", NULL};
@@ -140,7 +129,8 @@ START_TEST(moved_clock_fires_due_termijnen_once) {
             ck_assert_uint_eq(th_count(got, n, zp, NULL, 0), 2); /* it withdraws one of those */
 
     ck_assert_int_eq(kh_test_stop(svc, SIGTERM, 20000), 0);
-    ck_assert_msg(!file_contains(log, "999990251") && !file_contains(log, "111222333"),
+    ck_assert_msg(!kh_test_file_contains(log, "999990251") &&
+                      !kh_test_file_contains(log, "111222333"),
                   "a BSN in the log");
     rd_kafka_destroy(p);
     kh_test_stop(broker, SIGTERM, 10000);
