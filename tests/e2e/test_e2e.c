@@ -586,8 +586,9 @@ static void wait_answers_in(const e2e_hub *h, const char *name, size_t n) {
 
 static void wait_answers(const e2e_hub *h, size_t n) { wait_answers_in(h, "results.jsonl", n); }
 
-/* Requests the receiver of org did not answer 2xx on its path. */
-static long refused_requests(const e2e_hub *h, const char *org) {
+/* Requests and 2xx answers on org's path, in one reading of the stats of
+ * org's receiver. */
+static void receiver_counts(const e2e_hub *h, const char *org, long *requests, long *ok) {
     char path[64], *body = NULL;
     sim_subs_path(org, path, sizeof path);
     ck_assert_int_eq(kh_test_http(h->recv_port[e2e_receiver_of(org)], "GET", "/_control/stats",
@@ -595,11 +596,17 @@ static long refused_requests(const e2e_hub *h, const char *org) {
                      200);
     json_t *stats = json_loads(body, 0, NULL);
     json_t *p = json_object_get(json_object_get(stats, "paths"), path);
-    long n = (long)(json_integer_value(json_object_get(p, "requests")) -
-                    json_integer_value(json_object_get(p, "2xx")));
+    *requests = (long)json_integer_value(json_object_get(p, "requests"));
+    *ok = (long)json_integer_value(json_object_get(p, "2xx"));
     json_decref(stats);
     free(body);
-    return n;
+}
+
+/* Requests the receiver of org did not answer 2xx on its path. */
+static long refused_requests(const e2e_hub *h, const char *org) {
+    long requests, ok;
+    receiver_counts(h, org, &requests, &ok);
+    return requests - ok;
 }
 
 /* Waits until a service's /metrics has series at 1 or more. */
@@ -828,18 +835,9 @@ static json_t *event_ids(const e2e_hub *h, const char *name) {
 
 /* 2xx answers the receiver of org gave on org's path. */
 static long delivered_to(const e2e_hub *h, const char *org) {
-    char path[64], *body = NULL;
-    sim_subs_path(org, path, sizeof path);
-    ck_assert_int_eq(kh_test_http(h->recv_port[e2e_receiver_of(org)], "GET", "/_control/stats",
-                                  &body),
-                     200);
-    json_t *stats = json_loads(body, 0, NULL);
-    long n = (long)
-        json_integer_value(json_object_get(json_object_get(json_object_get(stats, "paths"), path),
-                                           "2xx"));
-    json_decref(stats);
-    free(body);
-    return n;
+    long requests, ok;
+    receiver_counts(h, org, &requests, &ok);
+    return ok;
 }
 
 static double wall_ms(void) {
