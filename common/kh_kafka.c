@@ -515,6 +515,22 @@ int kh_kafka_txn_close_bounded(kh_kafka_txn_bound *b, void (*close)(void *arg), 
     return 0;
 }
 
+void kh_kafka_consumer_close_bounded(rd_kafka_t *consumer, const kh_kafka_txn_bound *b,
+                                     rd_kafka_topic_t *const *topics, size_t n) {
+    rd_kafka_queue_t *q = rd_kafka_queue_new(consumer);
+    rd_kafka_error_t *e = rd_kafka_consumer_close_queue(consumer, q);
+    if (e)
+        rd_kafka_error_destroy(e);
+    while (!e && !rd_kafka_consumer_closed(consumer) && !kh_kafka_txn_past(b))
+        rd_kafka_queue_poll_callback(q, 100);
+    int closed = !e && rd_kafka_consumer_closed(consumer);
+    rd_kafka_queue_destroy(q);
+    for (size_t i = 0; i < n; i++)
+        if (topics[i])
+            rd_kafka_topic_destroy(topics[i]);
+    rd_kafka_destroy_flags(consumer, closed ? 0 : RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+}
+
 static void warn_uncommitted(const kh_kafka_txn_bound *b, const char *what) {
     char msg[160];
     snprintf(msg, sizeof msg,

@@ -142,6 +142,15 @@ int kh_kafka_txn_past(const kh_kafka_txn_bound *b);
  * thread can be started, close runs on the caller's. */
 int kh_kafka_txn_close_bounded(kh_kafka_txn_bound *b, void (*close)(void *arg), void *arg);
 
+/* Leaves consumer's group until b's deadline, serving its rebalance
+ * callbacks meanwhile; a consumer that cannot reach its coordinator would
+ * wait up to session.timeout.ms, so after the deadline it is destroyed
+ * without leaving (the group notices by the session timeout). Destroys the
+ * n topic handles of the consumer in topics (NULL ones skipped) first, then
+ * the consumer. */
+void kh_kafka_consumer_close_bounded(rd_kafka_t *consumer, const kh_kafka_txn_bound *b,
+                                     rd_kafka_topic_t *const *topics, size_t n);
+
 /* The shutdown of a consume-transform-produce loop (route, termijn):
  * kh_kafka_txn_close_bounded(b, close, arg), where close commits the open
  * transaction (else aborts it), sets *last_commit (0 committed, -1 not) and

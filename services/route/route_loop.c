@@ -451,29 +451,11 @@ static int open_clients(loop *L) {
     return L->melding_rkt && L->dead_rkt ? subscribe(L) : -1;
 }
 
-/* Leaves the group (its revocation commits nothing more: the last batch
- * is done) until the deadline; a consumer that cannot reach its
- * coordinator would wait up to session.timeout.ms, so after the deadline
- * it is destroyed without leaving (the group notices by the session
- * timeout). */
-static void close_consumer(loop *L) {
-    rd_kafka_queue_t *q = rd_kafka_queue_new(L->consumer);
-    rd_kafka_error_t *e = rd_kafka_consumer_close_queue(L->consumer, q);
-    if (e)
-        rd_kafka_error_destroy(e);
-    while (!e && !rd_kafka_consumer_closed(L->consumer) && !kh_kafka_txn_past(&L->txn))
-        rd_kafka_queue_poll_callback(q, IDLE_POLL_MS);
-    int closed = !e && rd_kafka_consumer_closed(L->consumer);
-    rd_kafka_queue_destroy(q);
-    for (int k = 0; k < ROUTE_KINDS; k++)
-        if (L->inputs[k])
-            rd_kafka_topic_destroy(L->inputs[k]);
-    rd_kafka_destroy_flags(L->consumer, closed ? 0 : RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
-}
-
+/* Leaving the group revokes the partitions, which commits nothing more:
+ * the last batch is done. */
 static void close_clients(loop *L) {
     if (L->consumer)
-        close_consumer(L);
+        kh_kafka_consumer_close_bounded(L->consumer, &L->txn, L->inputs, ROUTE_KINDS);
     if (L->melding_rkt)
         rd_kafka_topic_destroy(L->melding_rkt);
     if (L->dead_rkt)

@@ -558,30 +558,12 @@ static int open_clients(loop *L) {
     return e ? -1 : 0;
 }
 
-/* Leaves the group (its revocation commits nothing more: the last
- * transaction is done) until the deadline; a consumer that cannot reach
- * its coordinator would wait up to session.timeout.ms, so after the
- * deadline it is destroyed without leaving (the group notices by the
- * session timeout). */
-static void close_consumer(loop *L) {
-    rd_kafka_queue_t *q = rd_kafka_queue_new(L->consumer);
-    rd_kafka_error_t *e = rd_kafka_consumer_close_queue(L->consumer, q);
-    if (e)
-        rd_kafka_error_destroy(e);
-    while (!e && !rd_kafka_consumer_closed(L->consumer) && !kh_kafka_txn_past(&L->txn))
-        rd_kafka_queue_poll_callback(q, IDLE_POLL_MS);
-    int closed = !e && rd_kafka_consumer_closed(L->consumer);
-    rd_kafka_queue_destroy(q);
-    for (int k = 0; k < TERMIJN_EV_KINDS; k++)
-        if (L->inputs[k])
-            rd_kafka_topic_destroy(L->inputs[k]);
-    rd_kafka_destroy_flags(L->consumer, closed ? 0 : RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
-}
-
+/* Leaving the group revokes the partitions, which commits nothing more:
+ * the last transaction is done. */
 static void close_clients(loop *L) {
     kh_kafka_txn_note_stop(&L->txn, 1);
     if (L->consumer)
-        close_consumer(L);
+        kh_kafka_consumer_close_bounded(L->consumer, &L->txn, L->inputs, TERMIJN_EV_KINDS);
     rd_kafka_topic_t *outs[] = {L->melding_rkt, L->dead_rkt, L->state_rkt};
     for (size_t i = 0; i < 3; i++)
         if (outs[i])
