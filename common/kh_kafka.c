@@ -64,8 +64,51 @@ static int check_required(const kh_config *c, const char *const *kv, char *err, 
     return 0;
 }
 
+/* Properties of one client type that librdkafka ignores, with a warning at
+ * every start, on the other: a service configures its producer and its
+ * consumer with one set of kafka.* keys. */
+static const char *const consumer_only[] = {"queued.min.messages",
+                                            "queued.max.messages.kbytes",
+                                            "max.partition.fetch.bytes",
+                                            "fetch.message.max.bytes",
+                                            "fetch.max.bytes",
+                                            "fetch.wait.max.ms",
+                                            "fetch.min.bytes",
+                                            "session.timeout.ms",
+                                            "heartbeat.interval.ms",
+                                            "max.poll.interval.ms",
+                                            "partition.assignment.strategy",
+                                            "group.instance.id",
+                                            "auto.offset.reset",
+                                            "auto.commit.interval.ms",
+                                            NULL};
+static const char *const producer_only[] = {"queue.buffering.max.messages",
+                                            "queue.buffering.max.kbytes",
+                                            "queue.buffering.max.ms",
+                                            "linger.ms",
+                                            "message.timeout.ms",
+                                            "delivery.timeout.ms",
+                                            "transaction.timeout.ms",
+                                            "compression.codec",
+                                            "compression.type",
+                                            "batch.num.messages",
+                                            "batch.size",
+                                            "message.send.max.retries",
+                                            "retries",
+                                            "acks",
+                                            "request.required.acks",
+                                            NULL};
+
+static int listed(const char *const *names, const char *name) {
+    for (; *names; names++)
+        if (strcmp(*names, name) == 0)
+            return 1;
+    return 0;
+}
+
 typedef struct passthrough {
     rd_kafka_conf_t *conf;
+    const char *const *other_only; /* the other client type's properties: skipped */
     char *err;
     size_t errlen;
     int failed;
@@ -73,8 +116,9 @@ typedef struct passthrough {
 
 static void pass_key(const char *key, const char *value, void *ud) {
     passthrough *p = ud;
-    if (!p->failed)
-        p->failed = set_one(p->conf, key + strlen("kafka."), value, key, p->err, p->errlen);
+    const char *name = key + strlen("kafka.");
+    if (!p->failed && !listed(p->other_only, name))
+        p->failed = set_one(p->conf, name, value, key, p->err, p->errlen);
 }
 
 /* librdkafka logs with syslog levels: 0-3 error, 4 warning, 5-6 notice and
@@ -122,10 +166,13 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
 }
 
 /* The configuration up to the identity arguments (steps 1-3 of kh_kafka.h). */
-static rd_kafka_conf_t *conf_base(const kh_config *c, const char *const *defaults,
-                                  const char *const *required, char *err, size_t errlen) {
+static rd_kafka_conf_t *conf_base(const kh_config *c, rd_kafka_type_t type, char *err,
+                                  size_t errlen) {
+    int producer = type == RD_KAFKA_PRODUCER;
+    const char *const *defaults = producer ? producer_defaults : consumer_defaults;
+    const char *const *required = producer ? producer_required : consumer_required;
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    passthrough p = {conf, err, errlen, 0};
+    passthrough p = {conf, producer ? consumer_only : producer_only, err, errlen, 0};
     if (set_pairs(conf, defaults, err, errlen) == 0 &&
         check_required(c, required, err, errlen) == 0) {
         kh_config_each(c, "kafka.", pass_key, &p);
@@ -154,14 +201,14 @@ static rd_kafka_t *client_new(rd_kafka_type_t type, rd_kafka_conf_t *conf, kh_ka
 
 rd_kafka_t *kh_kafka_producer_new(const kh_config *c, kh_kafka_conf_hook *hook, void *ud, char *err,
                                   size_t errlen) {
-    rd_kafka_conf_t *conf = conf_base(c, producer_defaults, producer_required, err, errlen);
+    rd_kafka_conf_t *conf = conf_base(c, RD_KAFKA_PRODUCER, err, errlen);
     return conf ? client_new(RD_KAFKA_PRODUCER, conf, hook, ud, err, errlen) : NULL;
 }
 
 rd_kafka_t *kh_kafka_txn_producer_create(const kh_config *c, const char *transactional_id,
                                          kh_kafka_conf_hook *hook, void *ud, char *err,
                                          size_t errlen) {
-    rd_kafka_conf_t *conf = conf_base(c, producer_defaults, producer_required, err, errlen);
+    rd_kafka_conf_t *conf = conf_base(c, RD_KAFKA_PRODUCER, err, errlen);
     if (conf == NULL)
         return NULL;
     if (set_one(conf, "transactional.id", transactional_id, "transactional id", err, errlen)) {
@@ -191,7 +238,7 @@ rd_kafka_t *kh_kafka_txn_producer_new(const kh_config *c, const char *transactio
 
 rd_kafka_t *kh_kafka_consumer_new(const kh_config *c, const char *group_id,
                                   kh_kafka_conf_hook *hook, void *ud, char *err, size_t errlen) {
-    rd_kafka_conf_t *conf = conf_base(c, consumer_defaults, consumer_required, err, errlen);
+    rd_kafka_conf_t *conf = conf_base(c, RD_KAFKA_CONSUMER, err, errlen);
     if (conf == NULL)
         return NULL;
     if (set_one(conf, "group.id", group_id, "group id", err, errlen)) {
@@ -337,7 +384,7 @@ static void cred_wait(rd_kafka_t *rk, cred_probe *p, int timeout_ms) {
 }
 
 int kh_kafka_check_credentials(const kh_config *c, int timeout_ms, char *err, size_t errlen) {
-    rd_kafka_conf_t *conf = conf_base(c, consumer_defaults, consumer_required, err, errlen);
+    rd_kafka_conf_t *conf = conf_base(c, RD_KAFKA_CONSUMER, err, errlen);
     if (conf == NULL)
         return -1;
     cred_probe p = {0};
@@ -580,22 +627,38 @@ static rd_kafka_error_t *txn_once(rd_kafka_t *p, txn_op op, const txn_args *a, i
     }
 }
 
+/* Waits until at, or until a stop is seen (which may set the deadline). */
+static void pause_until(kh_kafka_txn_bound *b, int64_t at) {
+    for (int64_t now; (now = kh_kafka_now_ms()) < at;) {
+        kh_kafka_txn_note_stop(b, 0);
+        if (b->deadline_ms && b->deadline_ms < at)
+            at = b->deadline_ms;
+        int64_t step = at - now < 50 ? at - now : 50;
+        nanosleep(&(struct timespec){0, (long)step * 1000000}, NULL);
+    }
+}
+
 /* The sliced call of kh_kafka.h's "Bounded transactional calls". */
 static rd_kafka_error_t *txn_call(rd_kafka_t *p, txn_op op, const txn_args *a,
                                   kh_kafka_txn_bound *b) {
     int64_t limit = kh_kafka_now_ms() + call_limit_ms(p, b) * (op == TXN_INIT ? 2 : 1);
-    for (int retries = 0;;) {
+    for (;;) {
         kh_kafka_txn_note_stop(b, 0);
-        int64_t until = b->deadline_ms ? b->deadline_ms : limit, left = until - kh_kafka_now_ms();
+        int64_t start = kh_kafka_now_ms();
+        int64_t until = b->deadline_ms ? b->deadline_ms : limit, left = until - start;
         rd_kafka_error_t *e = txn_once(p, op, a,
                                        left > KH_KAFKA_TXN_SLICE_MS ? KH_KAFKA_TXN_SLICE_MS
                                        : left > 1                   ? (int)left
                                                                     : 1);
         if (!e || !rd_kafka_error_is_retriable(e) || kh_kafka_now_ms() >= until ||
-            (op == TXN_INIT && b->stop && *b->stop) ||
-            (rd_kafka_error_code(e) != RD_KAFKA_RESP_ERR__TIMED_OUT &&
-             ++retries > KH_KAFKA_TXN_RETRIES))
+            (op == TXN_INIT && b->stop && *b->stop))
             return e;
+        /* A quick refusal (the coordinator still finishing the last
+         * transaction, or electing a leader) is asked again after the rest
+         * of the slice, not at once. */
+        if (rd_kafka_error_code(e) != RD_KAFKA_RESP_ERR__TIMED_OUT)
+            pause_until(b, start + KH_KAFKA_TXN_SLICE_MS < until ? start + KH_KAFKA_TXN_SLICE_MS
+                                                                 : until);
         rd_kafka_error_destroy(e);
     }
 }

@@ -10,7 +10,10 @@
  *
  * Settings are applied in this order, later winning:
  *   1. ketenhub defaults (listed per function), which config may change;
- *   2. the kafka.* config keys;
+ *   2. the kafka.* config keys, except a property librdkafka knows for the
+ *      other client type only (the pre-fetch caps for a producer,
+ *      queue.buffering.* for a consumer, ...: kh_kafka.c's two lists),
+ *      which it would ignore with a warning;
  *   3. required settings (listed per function): these carry ketenhub's
  *      delivery guarantees, and a config key giving one a different value
  *      is an error rather than silently ignored;
@@ -80,20 +83,22 @@ rd_kafka_t *kh_kafka_txn_producer_create(const kh_config *c, const char *transac
  * call in slices of KH_KAFKA_TXN_SLICE_MS (librdkafka resumes a call that
  * timed out when it is made again with the same arguments) and look at the
  * stop flag between slices:
- *   - while running (no stop seen), one call waits up to call_ms, retrying
- *     other retriable errors KH_KAFKA_TXN_RETRIES times;
+ *   - while running (no stop seen), one call waits up to call_ms, asking
+ *     again after a retriable error (at most once per slice: the
+ *     coordinator refuses with CONCURRENT_TRANSACTIONS until the last
+ *     transaction's markers are written, which takes as long as the
+ *     partitions lack their in-sync replicas);
  *   - once *stop is seen, deadline_ms is set to now + shutdown_ms (once),
  *     and every call, this one and later ones, gives up at that deadline;
  *   - init gives up at once on a stop: there is nothing to finish.
  * They return NULL on success, else librdkafka's last error, which the
- * caller owns (rd_kafka_error_destroy): RD_KAFKA_RESP_ERR__TIMED_OUT
- * (retriable) when the time ran out. librdkafka 2.0.2 does not always
+ * caller owns (rd_kafka_error_destroy): a retriable one (often
+ * RD_KAFKA_RESP_ERR__TIMED_OUT) when the time ran out. librdkafka 2.0.2 does not always
  * honour the slice (send_offsets_to_transaction waits without a deadline
  * while the coordinator is gone), so a caller that must end by the
  * deadline runs its last calls on a thread of their own and stops waiting
  * for it at kh_kafka_txn_past(). */
 #define KH_KAFKA_TXN_SLICE_MS 500
-#define KH_KAFKA_TXN_RETRIES 10
 
 /* The caller's, one per producer, used by one thread at a time; the
  * kh_kafka_txn_* functions write only deadline_ms. Zero-initialise, then

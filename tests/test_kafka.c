@@ -7,11 +7,13 @@
  * The real-broker tests fail when KH_KAFKA_BOOTSTRAP is unset, unless
  * KH_KAFKA_OPTIONAL=1 says a run without a broker is intended.
  */
+#include "kh_alloc.h"
 #include "kh_kafka.h"
 #include "kh_log.h"
 #include "testlib.h"
 
 #include <check.h>
+#include <fcntl.h>
 #include <librdkafka/rdkafka_mock.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -475,6 +477,49 @@ START_TEST(test_consumer_config) {
 }
 END_TEST
 
+/* One set of kafka.* keys configures a service's producer and consumer:
+ * each gets the properties of its type, and librdkafka warns about none. */
+START_TEST(test_one_config_for_both_client_types) {
+    char log[] = "/tmp/kh-kafka-conf-XXXXXX";
+    int fd = mkstemp(log);
+    ck_assert_int_ge(fd, 0);
+    kh_log_setup("test", KH_LOG_DEBUG, fd);
+    kh_config *c = mock_config();
+    kh_config_set(c, "kafka.queue.buffering.max.messages", "7");
+    kh_config_set(c, "kafka.queued.min.messages", "1000");
+    kh_config_set(c, "kafka.session.timeout.ms", "6000");
+    rd_kafka_t *p = kh_kafka_producer_new(c, NULL, NULL, err, sizeof(err));
+    ck_assert_msg(p != NULL, "%s", err);
+    rd_kafka_t *k = kh_kafka_consumer_new(c, "kh-group", NULL, NULL, err, sizeof(err));
+    ck_assert_msg(k != NULL, "%s", err);
+    assert_conf(p, "queue.buffering.max.messages", "7");
+    assert_conf(k, "queued.min.messages", "1000");
+    assert_conf(k, "session.timeout.ms", "6000");
+    rd_kafka_destroy(p);
+    rd_kafka_destroy(k);
+    kh_config_free(c);
+    kh_log_setup("test", KH_LOG_INFO, STDERR_FILENO);
+    close(fd);
+    ck_assert_msg(!kh_test_file_contains(log, "CONFWARN"), "librdkafka warned, see %s", log);
+    remove(log);
+
+    /* a property off the lists still reaches both, and the warning shows */
+    fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ck_assert_int_ge(fd, 0);
+    kh_log_setup("test", KH_LOG_DEBUG, fd);
+    c = mock_config();
+    kh_config_set(c, "kafka.sticky.partitioning.linger.ms", "3");
+    k = kh_kafka_consumer_new(c, "kh-group", NULL, NULL, err, sizeof(err));
+    ck_assert_msg(k != NULL, "%s", err);
+    rd_kafka_destroy(k);
+    kh_config_free(c);
+    kh_log_setup("test", KH_LOG_INFO, STDERR_FILENO);
+    close(fd);
+    ck_assert(kh_test_file_contains(log, "CONFWARN"));
+    remove(log);
+}
+END_TEST
+
 START_TEST(test_env_reaches_librdkafka) {
     setenv("KETENHUB_KAFKA_CLIENT_ID", "from-env", 1);
     kh_config *c = mock_config();
@@ -637,6 +682,70 @@ START_TEST(test_txn_producer_init_fails_cleanly) {
 }
 END_TEST
 
+/* A coordinator finishing the last transaction refuses the next one's
+ * calls with CONCURRENT_TRANSACTIONS for as long as its partitions lack
+ * their in-sync replicas (seconds on a cluster losing two nodes). The
+ * bounded calls keep asking until call_ms, pausing between refusals, and
+ * give up at the stop's deadline. */
+static void refuse(int16_t api_key, size_t times) {
+    rd_kafka_resp_err_t *errors = kh_calloc(times, sizeof *errors);
+    for (size_t i = 0; i < times; i++)
+        errors[i] = RD_KAFKA_RESP_ERR_CONCURRENT_TRANSACTIONS;
+    rd_kafka_mock_push_request_errors_array(mock, api_key, times, errors);
+    free(errors);
+}
+
+START_TEST(test_mock_txn_calls_outlast_a_busy_coordinator) {
+    kh_config *c = mock_config();
+    const char *topics[] = {"kh.busy.in", "kh.busy.out"};
+    create_topics(c, topics, 2);
+    rd_kafka_t *k = kh_kafka_consumer_new(c, "kh-busy", NULL, NULL, err, sizeof(err));
+    ck_assert_msg(k != NULL, "consumer: %s", err);
+    rd_kafka_t *p = kh_kafka_txn_producer_new(c, "kh-busy", NULL, NULL, err, sizeof(err));
+    ck_assert_msg(p != NULL, "txn producer: %s", err);
+    rd_kafka_topic_partition_list_t *offsets = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(offsets, topics[0], 0)->offset = 1;
+    rd_kafka_consumer_group_metadata_t *meta = rd_kafka_consumer_group_metadata(k);
+
+    /* 80 refusals: librdkafka asks about six times within one slice, so
+     * this outlasts the ten retries that once made route exit on a real
+     * cluster losing two nodes (about 7 s here) */
+    enum { AddOffsetsToTxn = 25, EndTxn = 26, REFUSALS = 80 };
+    kh_kafka_txn_bound running = {.call_ms = 60000};
+    ck_assert_ptr_null(rd_kafka_begin_transaction(p));
+    produce(p, topics[1], 0, "out-");
+    refuse(AddOffsetsToTxn, REFUSALS);
+    int64_t t0 = now_ms();
+    rd_kafka_error_t *e = kh_kafka_txn_send_offsets(p, offsets, meta, &running);
+    ck_assert_msg(e == NULL, "send_offsets: %s", e ? rd_kafka_error_string(e) : "");
+    int64_t waited = now_ms() - t0;
+    refuse(EndTxn, REFUSALS);
+    e = kh_kafka_txn_commit(p, &running);
+    ck_assert_msg(e == NULL, "commit: %s", e ? rd_kafka_error_string(e) : "");
+    ck_assert_int_lt(waited, 45000);
+
+    /* stopping: the refusals outlast the shutdown bound, the call ends by it */
+    volatile sig_atomic_t stop = 1;
+    kh_kafka_txn_bound stopping = {.stop = &stop, .shutdown_ms = 1500};
+    ck_assert_ptr_null(rd_kafka_begin_transaction(p));
+    produce(p, topics[1], 1, "out-");
+    refuse(AddOffsetsToTxn, 1000);
+    t0 = now_ms();
+    e = kh_kafka_txn_send_offsets(p, offsets, meta, &stopping);
+    ck_assert_ptr_nonnull(e);
+    ck_assert_msg(rd_kafka_error_is_retriable(e), "%s", rd_kafka_error_string(e));
+    rd_kafka_error_destroy(e);
+    ck_assert_int_lt(now_ms() - t0, 1500 + 2 * KH_KAFKA_TXN_SLICE_MS + 500);
+
+    rd_kafka_consumer_group_metadata_destroy(meta);
+    rd_kafka_topic_partition_list_destroy(offsets);
+    rd_kafka_destroy(p);
+    rd_kafka_consumer_close(k);
+    rd_kafka_destroy(k);
+    kh_config_free(c);
+}
+END_TEST
+
 /* ---- against a real broker ----------------------------------------------- */
 
 START_TEST(test_real_roundtrip) {
@@ -674,6 +783,7 @@ static Suite *kafka_suite(void) {
     tcase_add_checked_fixture(conf, mock_setup, mock_teardown);
     tcase_add_test(conf, test_producer_config);
     tcase_add_test(conf, test_consumer_config);
+    tcase_add_test(conf, test_one_config_for_both_client_types);
     tcase_add_test(conf, test_env_reaches_librdkafka);
     tcase_add_test(conf, test_config_errors);
     tcase_add_test(conf, test_hook_can_abort);
@@ -686,6 +796,7 @@ static Suite *kafka_suite(void) {
     tcase_add_test(mocked, test_mock_produce_sync_and_headers);
     tcase_add_test(mocked, test_mock_transactions);
     tcase_add_test(mocked, test_txn_producer_init_fails_cleanly);
+    tcase_add_test(mocked, test_mock_txn_calls_outlast_a_busy_coordinator);
     suite_add_tcase(s, mocked);
 
     TCase *real = tcase_create("real");
