@@ -36,6 +36,9 @@
  * are paused (see flow_control). */
 #define FULL_PAUSE_MS 5000
 #define TOPIC_LEN 256
+/* After the requests in flight: how long the last acknowledgements, the
+ * final commit and leaving the group may take. */
+#define CLOSE_MS 5000
 
 typedef struct loop {
     kh_service *svc;
@@ -52,10 +55,11 @@ typedef struct loop {
     char t_events[KH_EVENT_TYPES_MAX][TOPIC_LEN]; /* by kh_event_type index */
     unsigned subscribed_events; /* the raw event types in the current subscription */
     int main_paused, retry_paused;
-    int64_t full_since;   /* when the fresh jobs filled the buffer; 0 when they do not */
-    kh_kafka_waker waker; /* keeps the capped pre-fetch fetching */
-    int failed;           /* a write could not even be queued: stop, commit nothing more */
-    atomic_int ready;     /* read by the ops thread */
+    int64_t full_since;         /* when the fresh jobs filled the buffer; 0 when they do not */
+    kh_kafka_waker waker;       /* keeps the capped pre-fetch fetching */
+    int failed;                 /* a write could not even be queued: stop, commit nothing more */
+    kh_kafka_txn_bound closing; /* the bound of close_kafka */
+    atomic_int ready;           /* read by the ops thread */
     push_metrics m;
 } loop;
 
@@ -415,9 +419,9 @@ static void abandoned(void *ud) {
 }
 
 /* Stops reading, lets requests in flight finish (their outcomes are
- * written) up to the shutdown bound, abandons the rest, commits what is
- * finished. Queued jobs are simply not finished: they are read again. */
-static void drain_and_commit(loop *l) {
+ * written) up to the shutdown bound and abandons the rest. Queued jobs are
+ * simply not finished: they are read again. */
+static void finish_in_flight(loop *l) {
     int64_t deadline = kh_now_millis() + l->set->shutdown_timeout_ms;
     push_http *http = l->deliver.http;
     while ((push_http_in_flight(http) || push_output_outstanding(l->out)) &&
@@ -434,10 +438,23 @@ static void drain_and_commit(loop *l) {
         kh_log_warn("shutdown bound reached; requests in flight are abandoned and redone later",
                     json_pack("{s:i}", "in_flight", push_http_in_flight(http)));
     push_http_abandon_all(http, abandoned);
-    if (push_output_flush(l->out, 5000))
+}
+
+/* The last writes' acknowledgements, the commit of what is finished and
+ * the clients' close; run on a thread of its own within CLOSE_MS, because
+ * a silent broker holds a synchronous commit and a consumer's close for
+ * minutes. */
+static void close_kafka(void *arg) {
+    loop *l = arg;
+    if (push_output_flush(l->out, kh_kafka_txn_left_ms(&l->closing)))
         kh_log_warn("not every write was acknowledged before shutdown", NULL);
     if (!push_output_fatal(l->out))
         commit(l, 1);
+    rd_kafka_consumer_close(l->consumer);
+    rd_kafka_destroy(l->consumer);
+    l->consumer = NULL;
+    push_output_free(l->out);
+    l->out = NULL;
 }
 
 /* Reads up to BATCH records; returns how many. */
@@ -496,24 +513,30 @@ static void teardown(loop *l) {
 }
 
 int push_loop_run(kh_service *svc, const push_settings *set) {
-    loop l = {.svc = svc, .set = set, .wake = {-1, -1}};
+    /* on the heap: an abandoned close_kafka (see below) outlives this call */
+    loop *l = kh_calloc(1, sizeof *l);
+    *l = (loop){.svc = svc, .set = set, .wake = {-1, -1}, .closing = {.shutdown_ms = CLOSE_MS}};
     char err[2048];
-    atomic_init(&l.ready, 0);
-    int rc = setup(&l, err, sizeof err);
+    atomic_init(&l->ready, 0);
+    int rc = setup(l, err, sizeof err);
     if (rc)
         kh_log_error("cannot start", json_pack("{s:s}", "error", err));
-    else if (kh_service_start_ops(svc, "127.0.0.1:9103", ready, &l))
+    else if (kh_service_start_ops(svc, "127.0.0.1:9103", ready, l))
         rc = -1;
     if (rc == 0) {
         kh_log_info("push started",
-                    json_pack("{s:s, s:s, s:i}", "melding_topic", l.t_melding, "retry_topic",
-                              l.t_retry, "subscriptions", (int)push_subs_count(l.subs)));
-        run(&l);
-        atomic_store(&l.ready, 0);
-        kh_log_info("stopping", json_pack("{s:b}", "failed", l.failed || push_output_fatal(l.out)));
-        drain_and_commit(&l);
-        rc = l.failed || push_output_fatal(l.out) ? -1 : 0;
+                    json_pack("{s:s, s:s, s:i}", "melding_topic", l->t_melding, "retry_topic",
+                              l->t_retry, "subscriptions", (int)push_subs_count(l->subs)));
+        run(l);
+        atomic_store(&l->ready, 0);
+        kh_log_info("stopping",
+                    json_pack("{s:b}", "failed", l->failed || push_output_fatal(l->out)));
+        finish_in_flight(l);
+        rc = l->failed || push_output_fatal(l->out) ? -1 : 0;
+        if (kh_kafka_txn_close_bounded(&l->closing, close_kafka, l))
+            return 1; /* close_kafka still uses l: nothing may be freed */
     }
-    teardown(&l);
+    teardown(l);
+    free(l);
     return rc ? 1 : 0;
 }

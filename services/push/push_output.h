@@ -39,13 +39,18 @@ void push_output_release(push_output *o, push_job *job);
 
 /* Writes one record for job, which must be held (push_output_hold) by the
  * caller during the call. Value is copied; headers are taken over (also
- * on failure). Waits while the producer queue is full. Returns 0, or -1 with
- * err filled when the record cannot be queued at all. */
+ * on failure). Waits while the producer queue is full (at most 5,000
+ * records unless kafka.queue.buffering.max.messages says otherwise),
+ * serving delivery reports, except once kh_service_stop is set: then a full
+ * queue fails at once ("producer queue full at shutdown"), so a broker
+ * outage cannot hold up a SIGTERM. Returns 0, or -1 with err filled when
+ * the record cannot be queued. */
 int push_output_send(push_output *o, push_job *job, const char *topic, const void *key,
                      size_t keylen, const void *value, size_t len, rd_kafka_headers_t *headers,
                      char *err, size_t errlen);
 
-/* Serves delivery reports (finishing jobs); does not block. */
+/* Serves delivery reports (finishing jobs) and writes again what the
+ * broker did not acknowledge; does not block. */
 void push_output_poll(push_output *o);
 
 /* Wakes fd (writes a byte) whenever delivery reports arrive. */
@@ -58,7 +63,8 @@ size_t push_output_outstanding(const push_output *o);
  * and the process must exit without committing further). */
 int push_output_fatal(const push_output *o);
 
-/* Waits up to timeout_ms for every record to be acknowledged. 0 when all were. */
+/* Waits up to timeout_ms for every record to be acknowledged, writing
+ * again what was not. 0 when all were. */
 int push_output_flush(push_output *o, int timeout_ms);
 
 #endif

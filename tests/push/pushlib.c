@@ -109,6 +109,13 @@ void pt_env_devbroker(pt_env *e) {
     env_common(e);
 }
 
+pid_t pt_env_own_devbroker(pt_env *e) {
+    memset(e, 0, sizeof *e);
+    pid_t pid = kh_test_devbroker(e->bootstrap, sizeof e->bootstrap);
+    env_common(e);
+    return pid;
+}
+
 /* The input topics first, then push's own outputs (n_topics 2 or 4). */
 static void real_kafka(pt_env *e, int partitions, size_t n_topics) {
     static const char *const topics[] = {"ketenhub.grensverkeer.v1", "ketenhub.deadletter.v1",

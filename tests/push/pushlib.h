@@ -49,6 +49,9 @@ pid_t pt_devbroker_for_program(void);
 
 /* A fresh environment on that devbroker, or on the real Kafka. */
 void pt_env_devbroker(pt_env *e);
+/* A fresh environment on a devbroker of its own, which the test may stop
+ * (SIGSTOP) and ends with kh_test_stop after pt_env_done; returns its pid. */
+pid_t pt_env_own_devbroker(pt_env *e);
 void pt_env_real_kafka(pt_env *e, int partitions);
 /* Like pt_env_real_kafka, without push's own outputs (the retry and the
  * afleveringen topic): push must make them exist. */

@@ -642,6 +642,74 @@ START_TEST(backlog_arrives_in_order_after_an_outage) {
 }
 END_TEST
 
+/* ---- a silent broker ---------------------------------------------------- */
+
+static int two_answered(void *ud) { return pt_receiver_count(ud, "/a", NULL) >= 2; }
+
+static int in_flight_a(void *ud) {
+    char *m = pt_push_metrics(ud);
+    int one = pt_metric(m, "ketenhub_push_in_flight{partner=\"GEMEENTE:GM0518\"}") == 1;
+    free(m);
+    return one;
+}
+
+/* The broker stops answering (SIGSTOP: connections open, no replies) while
+ * push delivers: the first aflevering fills the producer queue (one record)
+ * and the second waits for room. SIGTERM still ends push within its bound,
+ * status 1 (that outcome could not be written); once the broker answers
+ * again, a restart delivers every melding, one delivered twice only with
+ * the same webhook-id. */
+START_TEST(sigterm_with_the_producer_queue_full_and_a_silent_broker) {
+    enum { N = 3 };
+    pt_env e;
+    pt_receiver r;
+    const char *rules[] = {"/a=hang:700", NULL};
+    pid_t broker = pt_env_own_devbroker(&e);
+    pt_receiver_start(&e, &r, rules, NULL);
+    char *a = pt_sub("GEMEENTE:GM0518", &r, "/a", SECRET_A, "");
+    pt_write_subs(&e, "{\"subscriptions\":[%s]}", a);
+    /* a short session: the stopped push cannot leave the group */
+    const char *sets[] = {"kafka.queue.buffering.max.messages=1", "shutdown.timeout.ms=2000",
+                          "kafka.session.timeout.ms=6000", NULL};
+    pt_push_start(&e, sets, NULL);
+    pt_meldingen(&e, 90, N, "GEMEENTE:GM0518", 0);
+    pt_flush(&e);
+    ck_assert_msg(pt_wait(in_flight_a, &e, 20000), "the first melding should be in flight");
+    ck_assert_int_eq(kill(broker, SIGSTOP), 0);
+    ck_assert_msg(pt_wait(two_answered, &r, 20000), "the second melding should be delivered");
+    pt_sleep_ms(500); /* its aflevering waits for room in the queue */
+    long long t0 = pt_now_ms();
+    int rc = pt_push_stop(&e, SIGTERM);
+    long long took = pt_now_ms() - t0;
+    ck_assert_int_eq(kill(broker, SIGCONT), 0);
+    ck_assert_msg(rc != 128 + SIGKILL, "push did not exit within 20 s of SIGTERM");
+    ck_assert_int_eq(rc, 1);
+    ck_assert_msg(took < 15000, "stop took %lld ms", took);
+    char log[300];
+    snprintf(log, sizeof log, "%s/push-1.log", e.dir);
+    ck_assert(kh_test_file_contains(log, "producer queue full at shutdown"));
+
+    pt_receiver_rule(&r, "/a", "ok");
+    pt_push_start(&e, NULL, NULL);
+    pt_wait_ok(&r, "/a", N, 30000);
+    json_t *recs = pt_receiver_records(&r, "/a");
+    char id[37];
+    size_t ours = 0;
+    for (int i = 0; i < N; i++) {
+        size_t n = pt_count(recs, "webhook_id", pt_uuid(90, i, id));
+        ck_assert_uint_ge(n, 1);
+        ours += n;
+    }
+    ck_assert_uint_eq(ours, json_array_size(recs)); /* a repeat has its melding's id */
+    json_decref(recs);
+    ck_assert_int_eq(pt_push_stop(&e, SIGTERM), 0);
+    pt_receiver_stop(&r);
+    free(a);
+    pt_env_done(&e);
+    kh_test_stop(broker, SIGTERM, 10000);
+}
+END_TEST
+
 /* ---- raw events -------------------------------------------------------- */
 
 static const char *const VERWIJZING =
@@ -936,6 +1004,8 @@ int main(void) {
          hanging_partner_holds_at_most_half_the_slots},
         {"keeps_order_per_partner", keeps_order_per_partner},
         {"backlog_arrives_in_order_after_an_outage", backlog_arrives_in_order_after_an_outage},
+        {"sigterm_with_the_producer_queue_full_and_a_silent_broker",
+         sigterm_with_the_producer_queue_full_and_a_silent_broker},
         {"raw_events_only_to_addressees", raw_events_only_to_addressees},
         {"tls_verified_and_client_certificates", tls_verified_and_client_certificates},
         {"reload_and_replay_dead_letters", reload_and_replay_dead_letters},
