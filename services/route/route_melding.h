@@ -7,27 +7,18 @@
  * Everything in the value comes from the cause event, the reference data at
  * its date and the cause's place on Kafka; aangemaakt_op is the cause's
  * received_at (else occurred_at), never the clock, so replaying an event
- * gives a byte-identical melding.
- *
- * The encoder keeps one Avro value and resets it for every melding, so
- * encoding allocates only the output buffer.
+ * gives a byte-identical melding. The encoding is kh_melding's.
  */
 #ifndef ROUTE_MELDING_H
 #define ROUTE_MELDING_H
 
-#include <avro.h>
 #include <librdkafka/rdkafka.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "kh_schema.h"
+#include "kh_melding.h"
 #include "route_event.h"
 #include "route_rules.h"
-
-typedef struct route_encoder {
-    const kh_schema *schema;
-    avro_value_t value;
-} route_encoder;
 
 /* Where the cause event is on Kafka. */
 typedef struct route_cause {
@@ -36,15 +27,10 @@ typedef struct route_cause {
     int64_t offset;
 } route_cause;
 
-/* Returns 0, or -1 with err filled (the melding schema is missing). Free
- * with route_encoder_free. */
-int route_encoder_init(route_encoder *e, const kh_schemas *all, char *err, size_t errlen);
-void route_encoder_free(route_encoder *e);
-
 /* Encodes melding m of result r (for event ev) into *wire (the caller frees
  * it, or hands it to librdkafka with RD_KAFKA_MSG_F_FREE). Returns 0, or -1
  * with err filled. */
-int route_melding_encode(route_encoder *e, const route_event *ev, const route_result *r,
+int route_melding_encode(kh_melding_encoder *e, const route_event *ev, const route_result *r,
                          const route_melding *m, const route_cause *cause, char **wire, size_t *len,
                          char *err, size_t errlen);
 

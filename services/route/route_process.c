@@ -15,12 +15,12 @@ int route_processor_init(route_processor *p, const kh_schemas *schemas, char *er
     p->schemas = schemas;
     if (route_event_reader_init(&p->reader, schemas, err, errlen))
         return -1;
-    return route_encoder_init(&p->enc, schemas, err, errlen);
+    return kh_melding_encoder_init(&p->enc, schemas, err, errlen);
 }
 
 void route_processor_free(route_processor *p) {
     route_process_discard(p);
-    route_encoder_free(&p->enc);
+    kh_melding_encoder_free(&p->enc);
 }
 
 void route_process_discard(route_processor *p) {

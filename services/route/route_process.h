@@ -35,7 +35,7 @@ typedef struct route_output {
 typedef struct route_processor {
     const kh_schemas *schemas;
     route_event_reader reader;
-    route_encoder enc;
+    kh_melding_encoder enc;
     route_result result;
     route_output out[ROUTE_MAX_MELDINGEN];
     size_t nout;

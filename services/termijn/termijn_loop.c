@@ -40,6 +40,7 @@ typedef struct loop {
     termijn_refdata *refs;
     atomic_int *phase; /* termijn_phase, for /readyz */
     const kh_schemas *schemas;
+    kh_melding_encoder enc;
     rd_kafka_t *consumer, *producer;
     kh_kafka_waker waker; /* keeps the capped pre-fetch fetching */
     rd_kafka_topic_t *melding_rkt, *dead_rkt, *state_rkt;
@@ -293,7 +294,7 @@ static int produce_meldingen(loop *L) {
         const termijn_melding *m = &L->uit.m[i];
         char *wire = NULL;
         size_t len = 0;
-        if (termijn_melding_encode(L->schemas, m, L->cfg->topics, &wire, &len, err, sizeof err)) {
+        if (termijn_melding_encode(&L->enc, m, L->cfg->topics, &wire, &len, err, sizeof err)) {
             fatal(L, "encoding a melding", err);
             return -1;
         }
@@ -659,7 +660,12 @@ int termijn_loop_run(kh_service *svc, const termijn_loop_config *cfg, termijn_re
     L->today = kh_kalender_amsterdam_date(termijn_clock_now(&L->clock));
     metrics_init(&L->m, svc->metrics);
     atomic_store(phase, TERMIJN_STARTING);
-    int rc = open_clients(L);
+    char err[256];
+    int rc = kh_melding_encoder_init(&L->enc, schemas, err, sizeof err);
+    if (rc)
+        kh_log_error("cannot start", json_pack("{s:s}", "error", err));
+    else
+        rc = open_clients(L);
     if (rc == 0) {
         kh_log_info("watching termijnen",
                     json_pack("{s:s,s:s,s:s,s:s?}", "group", cfg->group_id, "transactional_id",
@@ -672,6 +678,7 @@ int termijn_loop_run(kh_service *svc, const termijn_loop_config *cfg, termijn_re
     atomic_store(phase, TERMIJN_STOPPING);
     if (shut_down(L, &rc))
         return TERMIJN_LOOP_ABANDONED;
+    kh_melding_encoder_free(&L->enc);
     termijn_store_free(L->store);
     free(L);
     return rc;

@@ -5,8 +5,8 @@
  * carry (event-type=melding, melding-id, ontvanger "TYPE:CODE"), so push
  * delivers both alike and partners subscribe to termijn regels by name.
  *
- * The value is built as natural JSON and encoded by kh_codec; everything in
- * it comes from the termijn and the reference data, never the clock.
+ * Everything in the value comes from the termijn and the reference data,
+ * never the clock; the encoding is kh_melding's.
  */
 #ifndef TERMIJN_MELDING_H
 #define TERMIJN_MELDING_H
@@ -14,13 +14,13 @@
 #include <librdkafka/rdkafka.h>
 #include <stddef.h>
 
-#include "kh_schema.h"
+#include "kh_melding.h"
 #include "termijn_core.h"
 
 /* Encodes m into *wire (the caller frees it, or hands it to librdkafka).
  * topics names the event topics by termijn_kind (the oorzaak's topic).
  * Returns 0, or -1 with err filled. */
-int termijn_melding_encode(const kh_schemas *schemas, const termijn_melding *m,
+int termijn_melding_encode(kh_melding_encoder *e, const termijn_melding *m,
                            const char *const topics[TERMIJN_EV_KINDS], char **wire, size_t *len,
                            char *err, size_t errlen);
 

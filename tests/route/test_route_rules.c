@@ -111,13 +111,13 @@ static size_t utf8_chars(const char *s) {
 /* The melding's natural JSON, through the real encoder and decoder. */
 static json_t *melding_json(const route_event *ev, const route_result *r, const route_melding *m,
                             char **wire, size_t *len) {
-    route_encoder enc;
+    kh_melding_encoder enc;
     char err[256];
     route_cause cause = {"ketenhub.test.v1", 3, 42};
-    ck_assert_int_eq(route_encoder_init(&enc, schemas, err, sizeof err), 0);
+    ck_assert_int_eq(kh_melding_encoder_init(&enc, schemas, err, sizeof err), 0);
     ck_assert_msg(route_melding_encode(&enc, ev, r, m, &cause, wire, len, err, sizeof err) == 0,
                   "%s", err);
-    route_encoder_free(&enc);
+    kh_melding_encoder_free(&enc);
     const kh_schema *which;
     avro_value_t v;
     ck_assert_int_eq(kh_codec_decode(schemas, *wire, *len, &which, &v, err, sizeof err),
