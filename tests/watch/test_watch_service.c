@@ -9,6 +9,7 @@
  */
 #include "kh_kalender.h"
 #include "kh_time.h"
+#include "termijn_state.h"
 #include "testlib.h"
 
 #include <check.h>
@@ -228,27 +229,49 @@ END_TEST
 
 #define STATE_BSN "111222333"
 
-/* A termijn dossier (termijn_state.h) of a child in woon, of the given
- * layout version; version < 0: a tombstone. */
-static void produce_state(rd_kafka_t *rk, const char *key, const char *woon, const char *regel,
-                          int32_t due, int version) {
-    char v[1024];
-    int n = version < 0
-                ? 0
-                : snprintf(v, sizeof v,
-                           "{\"v\":%d,\"bsn\":\"" STATE_BSN "\",\"geb\":16572,\"woon\":\"%s\","
-                           "\"school\":\"12AB00\",\"t\":[{\"r\":\"%s\",\"z\":\"zaak-1\","
-                           "\"b\":\"SCHOOL:12AB00\",\"g\":%d,\"v\":[%d,%d],\"n\":2,\"f\":1,"
-                           "\"p\":null,\"e\":null,\"k\":%d,\"o\":\"12AB00\",\"o2\":\"\","
-                           "\"s\":\"PO\",\"st\":\"\",\"c\":[0,0,1,\"e\",1]}]}",
-                           version, woon, regel, due - 42, due, due + 28, due + 400);
-    char *value = n ? v : NULL;
+/* The changelog record termijn itself writes (termijn_state_encode) for a
+ * child in woon with one zorgplicht termijn due at `due`, its layout
+ * version set to `version` (1 is termijn's; another one watch must skip
+ * and count); version < 0: a tombstone. */
+static void produce_state(rd_kafka_t *rk, const char *key, const char *woon, int32_t due,
+                          int version) {
+    termijn t = {.regel = TERMIJN_ZORGPLICHT,
+                 .stappen = 2,
+                 .gevuurd = 1,
+                 .zaak = "zaak-1",
+                 .bron = "SCHOOL:12AB00",
+                 .geopend = due - 42,
+                 .vervalt = {due, due + 28},
+                 .pauze_sinds = TERMIJN_GEEN_DATUM,
+                 .hervat_op = TERMIJN_GEEN_DATUM,
+                 .einddatum = TERMIJN_GEEN_DATUM,
+                 .bewaren_tot = due + 400,
+                 .org = "12AB00",
+                 .soort = "PO",
+                 .oorzaak = {.kind = 0, .partition = 1, .event_id = "e", .aangemaakt_op = 1}};
+    termijn_dossier d = {
+        .bsn = STATE_BSN, .geboortedatum = 16572, .school = "12AB00", .t = &t, .n = 1, .cap = 1};
+    snprintf(d.woonplaats, sizeof d.woonplaats, "%s", woon);
+    char *value = NULL;
+    size_t n = 0;
+    if (version >= 0) {
+        char *v = termijn_state_encode(&d, &n);
+        json_t *j = json_loadb(v, n, 0, NULL);
+        ck_assert_ptr_nonnull(j);
+        ck_assert_int_eq(json_integer_value(json_object_get(j, "v")), 1);
+        json_object_set_new(j, "v", json_integer(version));
+        value = json_dumps(j, JSON_COMPACT);
+        n = strlen(value);
+        json_decref(j);
+        free(v);
+    }
     rd_kafka_resp_err_t e = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC("ketenhub.termijn.state.v1"),
                                               RD_KAFKA_V_KEY(key, strlen(key)),
-                                              RD_KAFKA_V_VALUE(value, (size_t)n),
+                                              RD_KAFKA_V_VALUE(value, n),
                                               RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                                               RD_KAFKA_V_END);
     ck_assert_int_eq(e, 0);
+    free(value);
 }
 
 static void assert_no_child(const char *text, const char *what) {
@@ -265,15 +288,14 @@ START_TEST(termijn_state_shows_per_region_without_the_child) {
     char key[32];
     for (int i = 0; i < 7; i++) { /* Rotterdam, JZ29: 7, 3 of them overdue */
         snprintf(key, sizeof key, "kind-r%d", i);
-        produce_state(rk, key, "GM0599", "ZORGPLICHT_TERMIJN_VERSTREKEN",
-                      i < 3 ? today - 1 : today + 9, 1);
+        produce_state(rk, key, "GM0599", i < 3 ? today - 1 : today + 9, 1);
     }
     for (int i = 0; i < 2; i++) { /* Amsterdam, JZ13: 2 */
         snprintf(key, sizeof key, "kind-a%d", i);
-        produce_state(rk, key, "GM0363", "ZORGPLICHT_TERMIJN_VERSTREKEN", today + 9, 1);
+        produce_state(rk, key, "GM0363", today + 9, 1);
     }
-    produce_state(rk, "kind-r6", "", "", 0, -1); /* tombstone */
-    produce_state(rk, "kind-x", "GM0599", "ZORGPLICHT_TERMIJN_VERSTREKEN", today, 2); /* v 2 */
+    produce_state(rk, "kind-r6", "", 0, -1);         /* tombstone */
+    produce_state(rk, "kind-x", "GM0599", today, 2); /* layout version 2 */
     ck_assert_int_eq(rd_kafka_flush(rk, 10000), 0);
     rd_kafka_destroy(rk);
     /* watch looks for new partitions every 10 s */
