@@ -3,26 +3,44 @@
  * need records no service of the test stack writes (termijn's state):
  *   kh-test-feed <bootstrap> <topic> < lines
  * Each line is `key<TAB>value`; a line `key<TAB>` (empty value) writes a
- * tombstone. Exits 0 when every record was acknowledged, 1 otherwise.
+ * tombstone.
+ *   kh-test-feed --zorgplicht <bootstrap> <topic> < lines
+ * Each line is `key<TAB>woon<TAB>due`: termijn's own changelog record of a
+ * child in gemeente woon with a zorgplicht termijn due on day `due` (days
+ * since 1970-01-01; state_fixture.h). Exits 0 when every record was
+ * acknowledged, 1 otherwise.
  */
+#include "state_fixture.h"
+
 #include <librdkafka/rdkafka.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-static int produce(rd_kafka_t *rk, const char *topic, char *line) {
+#define BSN "123456782" /* must never reach the page */
+
+static int produce(rd_kafka_t *rk, const char *topic, int zorgplicht, char *line) {
     line[strcspn(line, "\n")] = 0;
-    char *tab = strchr(line, '\t');
-    if (!tab || tab == line) {
-        fprintf(stderr, "kh-test-feed: want key<TAB>value, got '%.40s'\n", line);
+    char *tab = strchr(line, '\t'), *tab2 = tab ? strchr(tab + 1, '\t') : NULL;
+    if (!tab || tab == line || (zorgplicht && !tab2)) {
+        fprintf(stderr, "kh-test-feed: want key<TAB>%s, got '%.40s'\n",
+                zorgplicht ? "woon<TAB>due" : "value", line);
         return -1;
     }
     *tab = 0;
-    size_t vlen = strlen(tab + 1);
+    char *value = tab + 1;
+    size_t vlen = strlen(value);
+    if (zorgplicht) {
+        *tab2 = 0;
+        value = state_fixture_zorgplicht(BSN, tab + 1, (int32_t)atol(tab2 + 1), &vlen);
+    }
     rd_kafka_resp_err_t e = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic),
                                               RD_KAFKA_V_KEY(line, strlen(line)),
-                                              RD_KAFKA_V_VALUE(vlen ? tab + 1 : NULL, vlen),
+                                              RD_KAFKA_V_VALUE(vlen ? value : NULL, vlen),
                                               RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                                               RD_KAFKA_V_END);
+    if (zorgplicht)
+        free(value);
     if (e)
         fprintf(stderr, "kh-test-feed: %s\n", rd_kafka_err2str(e));
     return e ? -1 : 0;
@@ -39,10 +57,12 @@ static void delivered(rd_kafka_t *rk, const rd_kafka_message_t *m, void *failed)
 int main(int argc, char **argv) {
     char err[256], line[8192];
     int failed = 0;
-    if (argc != 3) {
-        fprintf(stderr, "usage: kh-test-feed <bootstrap> <topic> < key<TAB>value lines\n");
+    int zorgplicht = argc == 4 && strcmp(argv[1], "--zorgplicht") == 0;
+    if (argc != 3 + zorgplicht) {
+        fprintf(stderr, "usage: kh-test-feed [--zorgplicht] <bootstrap> <topic> < lines\n");
         return 2;
     }
+    argv += zorgplicht;
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     rd_kafka_conf_set_opaque(conf, &failed);
     rd_kafka_conf_set_dr_msg_cb(conf, delivered);
@@ -58,7 +78,7 @@ int main(int argc, char **argv) {
         return 1;
     }
     while (fgets(line, sizeof line, stdin))
-        if (produce(rk, argv[2], line))
+        if (produce(rk, argv[2], zorgplicht, line))
             failed++;
     if (rd_kafka_flush(rk, 30000))
         failed++;

@@ -9,11 +9,12 @@
  */
 #include "kh_kalender.h"
 #include "kh_time.h"
-#include "termijn_state.h"
+#include "state_fixture.h"
 #include "testlib.h"
 
 #include <check.h>
 #include <curl/curl.h>
+#include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -229,33 +230,16 @@ END_TEST
 
 #define STATE_BSN "111222333"
 
-/* The changelog record termijn itself writes (termijn_state_encode) for a
- * child in woon with one zorgplicht termijn due at `due`, its layout
- * version set to `version` (1 is termijn's; another one watch must skip
- * and count); version < 0: a tombstone. */
+/* The changelog record termijn itself writes for a child in woon with one
+ * zorgplicht termijn due at `due` (state_fixture.h), its layout version
+ * set to `version` (1 is termijn's; another one watch must skip and
+ * count); version < 0: a tombstone. */
 static void produce_state(rd_kafka_t *rk, const char *key, const char *woon, int32_t due,
                           int version) {
-    termijn t = {.regel = TERMIJN_ZORGPLICHT,
-                 .stappen = 2,
-                 .gevuurd = 1,
-                 .zaak = "zaak-1",
-                 .bron = "SCHOOL:12AB00",
-                 .geopend = due - 42,
-                 .vervalt = {due, due + 28},
-                 .pauze_sinds = TERMIJN_GEEN_DATUM,
-                 .hervat_op = TERMIJN_GEEN_DATUM,
-                 .einddatum = TERMIJN_GEEN_DATUM,
-                 .bewaren_tot = due + 400,
-                 .org = "12AB00",
-                 .soort = "PO",
-                 .oorzaak = {.kind = 0, .partition = 1, .event_id = "e", .aangemaakt_op = 1}};
-    termijn_dossier d = {
-        .bsn = STATE_BSN, .geboortedatum = 16572, .school = "12AB00", .t = &t, .n = 1, .cap = 1};
-    snprintf(d.woonplaats, sizeof d.woonplaats, "%s", woon);
     char *value = NULL;
     size_t n = 0;
     if (version >= 0) {
-        char *v = termijn_state_encode(&d, &n);
+        char *v = state_fixture_zorgplicht(STATE_BSN, woon, due, &n);
         json_t *j = json_loadb(v, n, 0, NULL);
         ck_assert_ptr_nonnull(j);
         ck_assert_int_eq(json_integer_value(json_object_get(j, "v")), 1);

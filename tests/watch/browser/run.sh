@@ -23,17 +23,14 @@ trap '"$root/tests/watch/stack.sh" stop "$stack"' EXIT
 # A short status window so a stopped push reads STALL within seconds.
 "$root/tests/watch/stack.sh" start "$build" "$stack" watch.sample.ms=1000 watch.status.window=4
 . "$stack/env"
-# termijn's state (the stack runs no termijn): 12 children in Rotterdam
-# (JZ29), 7 of them a month overdue, and 2 in Amsterdam (JZ13), each with a
-# zorgplicht termijn and a BSN that must never reach the page.
+# termijn's state (the stack runs no termijn), as termijn writes it
+# (kh-test-feed --zorgplicht): 12 children in Rotterdam (JZ29), 7 of them a
+# month overdue, and 2 in Amsterdam (JZ13), each with a zorgplicht termijn
+# and a BSN that must never reach the page.
 today=$(( $(date -u +%s) / 86400 ))
-state() { # key woon due
-  printf '%s\t{"v":1,"bsn":"123456782","geb":16572,"woon":"%s","school":"12AB00","t":[{"r":"ZORGPLICHT_TERMIJN_VERSTREKEN","z":"a-1","b":"SCHOOL:12AB00","g":%d,"v":[%d,%d],"n":2,"f":0,"p":null,"e":null,"k":%d,"o":"12AB00","o2":"","s":"PO","st":"","c":[0,0,1,"e",1]}]}\n' \
-    "$1" "$2" $(($3 - 42)) "$3" $(($3 + 28)) $(($3 + 400))
-}
-{ for i in $(seq 12); do state "browser-r$i" GM0599 $(( i <= 7 ? today - 30 : today + 30 )); done
-  for i in 1 2; do state "browser-a$i" GM0363 $((today + 30)); done
-} | "$build/bin/kh-test-feed" "$BOOTSTRAP" ketenhub.termijn.state.v1
+{ for i in $(seq 12); do printf 'browser-r%d\tGM0599\t%d\n' "$i" $(( i <= 7 ? today - 30 : today + 30 )); done
+  for i in 1 2; do printf 'browser-a%d\tGM0363\t%d\n' "$i" $((today + 30)); done
+} | "$build/bin/kh-test-feed" --zorgplicht "$BOOTSTRAP" ketenhub.termijn.state.v1
 "$build/bin/ketenhub" simulate --url "http://127.0.0.1:$INGEST" --keys "$root/deploy/demo/keys.txt" \
   --rate 15 --events 0 --seed 7 --connections 2 --quiet >"$stack/simulate.log" 2>&1 &
 echo $! >> "$stack/pids"
