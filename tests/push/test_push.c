@@ -710,6 +710,47 @@ START_TEST(sigterm_with_the_producer_queue_full_and_a_silent_broker) {
 }
 END_TEST
 
+/* Every broker goes down (devbroker SIGUSR1: connections closed and
+ * refused) while push delivers from memory, for longer than
+ * message.timeout.ms: the afleveringen written meanwhile are reported
+ * undelivered and written again. Once the broker is back, every melding
+ * has its DELIVERED aflevering, each delivered once, and push is still
+ * running. */
+START_TEST(rewrites_what_the_broker_did_not_acknowledge) {
+    enum { N = 12 };
+    pt_env e;
+    pt_receiver r;
+    const char *rules[] = {"/a=hang:200", NULL};
+    pid_t broker = pt_env_own_devbroker(&e);
+    pt_receiver_start(&e, &r, rules, NULL);
+    char *a = pt_sub("GEMEENTE:GM0518", &r, "/a", SECRET_A, "");
+    pt_write_subs(&e, "{\"subscriptions\":[%s]}", a);
+    const char *sets[] = {"kafka.message.timeout.ms=1000", NULL};
+    pt_push_start(&e, sets, NULL);
+    pt_meldingen(&e, 95, N, "GEMEENTE:GM0518", 0);
+    ck_assert_msg(pt_wait(in_flight_a, &e, 20000), "the first melding should be in flight");
+    ck_assert_int_eq(kill(broker, SIGUSR1), 0);
+    pt_sleep_ms(2500); /* deliveries go on; their afleveringen time out */
+    ck_assert_int_eq(kill(broker, SIGUSR2), 0);
+    pt_wait_ok(&r, "/a", N, 30000);
+    json_t *afl = pt_read(&e, AFLEVERING_TOPIC, N, 1000, 30000);
+    char id[37];
+    for (int i = 0; i < N; i++)
+        ck_assert_int_ge(pt_count(afl, "value.melding_id", pt_uuid(95, i, id)), 1);
+    ck_assert_int_eq(pt_count(afl, "value.outcome", "DELIVERED"), json_array_size(afl));
+    json_decref(afl);
+    ck_assert_int_eq(pt_receiver_count(&r, "/a", NULL), N); /* each once */
+    char log[300];
+    snprintf(log, sizeof log, "%s/push-1.log", e.dir);
+    ck_assert(kh_test_file_contains(log, "kafka write not acknowledged; writing it again"));
+    ck_assert_int_eq(pt_push_stop(&e, SIGTERM), 0);
+    pt_receiver_stop(&r);
+    free(a);
+    pt_env_done(&e);
+    kh_test_stop(broker, SIGTERM, 10000);
+}
+END_TEST
+
 /* ---- raw events -------------------------------------------------------- */
 
 static const char *const VERWIJZING =
@@ -1006,6 +1047,8 @@ int main(void) {
         {"backlog_arrives_in_order_after_an_outage", backlog_arrives_in_order_after_an_outage},
         {"sigterm_with_the_producer_queue_full_and_a_silent_broker",
          sigterm_with_the_producer_queue_full_and_a_silent_broker},
+        {"rewrites_what_the_broker_did_not_acknowledge",
+         rewrites_what_the_broker_did_not_acknowledge},
         {"raw_events_only_to_addressees", raw_events_only_to_addressees},
         {"tls_verified_and_client_certificates", tls_verified_and_client_certificates},
         {"reload_and_replay_dead_letters", reload_and_replay_dead_letters},
