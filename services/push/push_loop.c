@@ -440,6 +440,17 @@ static void finish_in_flight(loop *l) {
     push_http_abandon_all(http, abandoned);
 }
 
+/* Leaves the group and destroys both Kafka clients (either may be absent). */
+static void close_clients(loop *l) {
+    if (l->consumer) {
+        rd_kafka_consumer_close(l->consumer);
+        rd_kafka_destroy(l->consumer);
+        l->consumer = NULL;
+    }
+    push_output_free(l->out);
+    l->out = NULL;
+}
+
 /* The last writes' acknowledgements, the commit of what is finished and
  * the clients' close; run on a thread of its own within CLOSE_MS, because
  * a silent broker holds a synchronous commit and a consumer's close for
@@ -450,11 +461,7 @@ static void close_kafka(void *arg) {
         kh_log_warn("not every write was acknowledged before shutdown", NULL);
     if (!push_output_fatal(l->out))
         commit(l, 1);
-    rd_kafka_consumer_close(l->consumer);
-    rd_kafka_destroy(l->consumer);
-    l->consumer = NULL;
-    push_output_free(l->out);
-    l->out = NULL;
+    close_clients(l);
 }
 
 /* Reads up to BATCH records; returns how many. */
@@ -496,11 +503,7 @@ static void run(loop *l) {
 }
 
 static void teardown(loop *l) {
-    if (l->consumer) {
-        rd_kafka_consumer_close(l->consumer);
-        rd_kafka_destroy(l->consumer);
-    }
-    push_output_free(l->out);
+    close_clients(l);
     push_http_free(l->deliver.http);
     push_partners_free(l->deliver.partners);
     push_offsets_free(l->offsets);
