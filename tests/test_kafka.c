@@ -477,13 +477,26 @@ START_TEST(test_consumer_config) {
 }
 END_TEST
 
+/* Sends kh_log's lines (debug and up) to a new file at path until
+ * log_back(fd). */
+static int log_to(const char *path) {
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ck_assert_int_ge(fd, 0);
+    kh_log_setup("test", KH_LOG_DEBUG, fd);
+    return fd;
+}
+
+static void log_back(int fd) {
+    kh_log_setup("test", KH_LOG_INFO, STDERR_FILENO);
+    close(fd);
+}
+
 /* One set of kafka.* keys configures a service's producer and consumer:
  * each gets the properties of its type, and librdkafka warns about none. */
 START_TEST(test_one_config_for_both_client_types) {
-    char log[] = "/tmp/kh-kafka-conf-XXXXXX";
-    int fd = mkstemp(log);
-    ck_assert_int_ge(fd, 0);
-    kh_log_setup("test", KH_LOG_DEBUG, fd);
+    char log[64];
+    snprintf(log, sizeof log, "/tmp/kh-kafka-conf-%d.log", (int)getpid());
+    int fd = log_to(log);
     kh_config *c = mock_config();
     kh_config_set(c, "kafka.queue.buffering.max.messages", "7");
     kh_config_set(c, "kafka.queued.min.messages", "1000");
@@ -498,23 +511,18 @@ START_TEST(test_one_config_for_both_client_types) {
     rd_kafka_destroy(p);
     rd_kafka_destroy(k);
     kh_config_free(c);
-    kh_log_setup("test", KH_LOG_INFO, STDERR_FILENO);
-    close(fd);
+    log_back(fd);
     ck_assert_msg(!kh_test_file_contains(log, "CONFWARN"), "librdkafka warned, see %s", log);
-    remove(log);
 
     /* a property off the lists still reaches both, and the warning shows */
-    fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    ck_assert_int_ge(fd, 0);
-    kh_log_setup("test", KH_LOG_DEBUG, fd);
+    fd = log_to(log);
     c = mock_config();
     kh_config_set(c, "kafka.sticky.partitioning.linger.ms", "3");
     k = kh_kafka_consumer_new(c, "kh-group", NULL, NULL, err, sizeof(err));
     ck_assert_msg(k != NULL, "%s", err);
     rd_kafka_destroy(k);
     kh_config_free(c);
-    kh_log_setup("test", KH_LOG_INFO, STDERR_FILENO);
-    close(fd);
+    log_back(fd);
     ck_assert(kh_test_file_contains(log, "CONFWARN"));
     remove(log);
 }
@@ -682,11 +690,8 @@ START_TEST(test_txn_producer_init_fails_cleanly) {
 }
 END_TEST
 
-/* A coordinator finishing the last transaction refuses the next one's
- * calls with CONCURRENT_TRANSACTIONS for as long as its partitions lack
- * their in-sync replicas (seconds on a cluster losing two nodes). The
- * bounded calls keep asking until call_ms, pausing between refusals, and
- * give up at the stop's deadline. */
+/* The mock coordinator answers the next `times` requests of api_key with
+ * CONCURRENT_TRANSACTIONS. */
 static void refuse(int16_t api_key, size_t times) {
     rd_kafka_resp_err_t *errors = kh_calloc(times, sizeof *errors);
     for (size_t i = 0; i < times; i++)
@@ -695,6 +700,11 @@ static void refuse(int16_t api_key, size_t times) {
     free(errors);
 }
 
+/* A coordinator finishing the last transaction refuses the next one's
+ * calls with CONCURRENT_TRANSACTIONS for as long as its partitions lack
+ * their in-sync replicas (seconds on a cluster losing two nodes). The
+ * bounded calls keep asking until call_ms, pausing between refusals, and
+ * give up at the stop's deadline. */
 START_TEST(test_mock_txn_calls_outlast_a_busy_coordinator) {
     kh_config *c = mock_config();
     const char *topics[] = {"kh.busy.in", "kh.busy.out"};

@@ -653,6 +653,31 @@ static int in_flight_a(void *ud) {
     return one;
 }
 
+/* One partner (GEMEENTE:GM0518 at /a, with receiver rule) on a devbroker of
+ * the test's own, push started with sets, meldingen 0..n-1 of series s
+ * written; returns the broker's pid once the first melding is in flight.
+ * End with one_partner_done. */
+static pid_t one_partner_in_flight(pt_env *e, pt_receiver *r, const char *rule,
+                                   const char *const *sets, int s, int n) {
+    const char *rules[] = {rule, NULL};
+    pid_t broker = pt_env_own_devbroker(e);
+    pt_receiver_start(e, r, rules, NULL);
+    char *a = pt_sub("GEMEENTE:GM0518", r, "/a", SECRET_A, "");
+    pt_write_subs(e, "{\"subscriptions\":[%s]}", a);
+    free(a);
+    pt_push_start(e, sets, NULL);
+    pt_meldingen(e, s, n, "GEMEENTE:GM0518", 0);
+    ck_assert_msg(pt_wait(in_flight_a, e, 20000), "the first melding should be in flight");
+    return broker;
+}
+
+static void one_partner_done(pt_env *e, pt_receiver *r, pid_t broker) {
+    ck_assert_int_eq(pt_push_stop(e, SIGTERM), 0);
+    pt_receiver_stop(r);
+    pt_env_done(e);
+    kh_test_stop(broker, SIGTERM, 10000);
+}
+
 /* The broker stops answering (SIGSTOP: connections open, no replies) while
  * push delivers: the first aflevering fills the producer queue (one record)
  * and the second waits for room. SIGTERM still ends push within its bound,
@@ -663,18 +688,10 @@ START_TEST(sigterm_with_the_producer_queue_full_and_a_silent_broker) {
     enum { N = 3 };
     pt_env e;
     pt_receiver r;
-    const char *rules[] = {"/a=hang:700", NULL};
-    pid_t broker = pt_env_own_devbroker(&e);
-    pt_receiver_start(&e, &r, rules, NULL);
-    char *a = pt_sub("GEMEENTE:GM0518", &r, "/a", SECRET_A, "");
-    pt_write_subs(&e, "{\"subscriptions\":[%s]}", a);
     /* a short session: the stopped push cannot leave the group */
     const char *sets[] = {"kafka.queue.buffering.max.messages=1", "shutdown.timeout.ms=2000",
                           "kafka.session.timeout.ms=6000", NULL};
-    pt_push_start(&e, sets, NULL);
-    pt_meldingen(&e, 90, N, "GEMEENTE:GM0518", 0);
-    pt_flush(&e);
-    ck_assert_msg(pt_wait(in_flight_a, &e, 20000), "the first melding should be in flight");
+    pid_t broker = one_partner_in_flight(&e, &r, "/a=hang:700", sets, 90, N);
     ck_assert_int_eq(kill(broker, SIGSTOP), 0);
     ck_assert_msg(pt_wait(two_answered, &r, 20000), "the second melding should be delivered");
     pt_sleep_ms(500); /* its aflevering waits for room in the queue */
@@ -702,11 +719,7 @@ START_TEST(sigterm_with_the_producer_queue_full_and_a_silent_broker) {
     }
     ck_assert_uint_eq(ours, json_array_size(recs)); /* a repeat has its melding's id */
     json_decref(recs);
-    ck_assert_int_eq(pt_push_stop(&e, SIGTERM), 0);
-    pt_receiver_stop(&r);
-    free(a);
-    pt_env_done(&e);
-    kh_test_stop(broker, SIGTERM, 10000);
+    one_partner_done(&e, &r, broker);
 }
 END_TEST
 
@@ -720,15 +733,8 @@ START_TEST(rewrites_what_the_broker_did_not_acknowledge) {
     enum { N = 12 };
     pt_env e;
     pt_receiver r;
-    const char *rules[] = {"/a=hang:200", NULL};
-    pid_t broker = pt_env_own_devbroker(&e);
-    pt_receiver_start(&e, &r, rules, NULL);
-    char *a = pt_sub("GEMEENTE:GM0518", &r, "/a", SECRET_A, "");
-    pt_write_subs(&e, "{\"subscriptions\":[%s]}", a);
     const char *sets[] = {"kafka.message.timeout.ms=1000", NULL};
-    pt_push_start(&e, sets, NULL);
-    pt_meldingen(&e, 95, N, "GEMEENTE:GM0518", 0);
-    ck_assert_msg(pt_wait(in_flight_a, &e, 20000), "the first melding should be in flight");
+    pid_t broker = one_partner_in_flight(&e, &r, "/a=hang:200", sets, 95, N);
     ck_assert_int_eq(kill(broker, SIGUSR1), 0);
     pt_sleep_ms(2500); /* deliveries go on; their afleveringen time out */
     ck_assert_int_eq(kill(broker, SIGUSR2), 0);
@@ -743,11 +749,7 @@ START_TEST(rewrites_what_the_broker_did_not_acknowledge) {
     char log[300];
     snprintf(log, sizeof log, "%s/push-1.log", e.dir);
     ck_assert(kh_test_file_contains(log, "kafka write not acknowledged; writing it again"));
-    ck_assert_int_eq(pt_push_stop(&e, SIGTERM), 0);
-    pt_receiver_stop(&r);
-    free(a);
-    pt_env_done(&e);
-    kh_test_stop(broker, SIGTERM, 10000);
+    one_partner_done(&e, &r, broker);
 }
 END_TEST
 
